@@ -1,0 +1,99 @@
+"""Rapport: the offline-first CRM for field sales reps.
+
+``python main.py`` opens the app; subcommands do headless work (see ``--help``). This module
+only wires the pieces together: paths, logging, the database, and the subcommands.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import logging.handlers
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from models import errors
+from models.paths import default_db_path, log_dir
+
+__version__ = "0.1.0"
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def setup_logging() -> Path:
+    """Log to a rotating file in the user's log folder; returns the file's path."""
+    folder = log_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "rapport.log"
+    handler = logging.handlers.RotatingFileHandler(path, maxBytes=2_000_000, backupCount=3,
+                                                   encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    return path
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from models.db import open_database
+    from models.demo import fill_demo
+
+    db = open_database(args.db)
+    try:
+        counts = fill_demo(db, contacts=args.contacts, notes_per_contact=args.notes_per_contact,
+                           seed=args.seed)
+    finally:
+        db.close()
+    print(", ".join(f"{n:,} {what}" for what, n in counts.items()) + f" added to {args.db}")
+    return 0
+
+
+def _cmd_gui(args: argparse.Namespace) -> int:
+    from ui.app import run_app
+
+    return run_app(Path(args.db), log_file=args.log_file)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rapport", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"Rapport {__version__}")
+    parser.add_argument("--db", type=Path, default=default_db_path(),
+                        help="database file (default: %(default)s)")
+    parser.set_defaults(func=_cmd_gui)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="fill a database with realistic sample data")
+    demo.add_argument("--db", type=Path, default=default_db_path())
+    demo.add_argument("--contacts", type=int, default=200)
+    demo.add_argument("--notes-per-contact", type=float, default=10.0)
+    demo.add_argument("--seed", type=int, default=7)
+    demo.set_defaults(func=_cmd_demo)
+
+    for register in _extra_commands():
+        register(sub)
+    return parser
+
+
+def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
+    """Subcommands owned by other packages (briefing sheets, sync), registered here."""
+    return []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    args.log_file = setup_logging()
+    try:
+        return int(args.func(args))
+    except errors.Cancelled:
+        return 1
+    except errors.RapportError as exc:
+        print(f"rapport: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

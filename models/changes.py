@@ -1,0 +1,105 @@
+"""The change-tracking hook: every ORM change to a synced row writes an outbox entry.
+
+It runs in ``before_flush``, so the outbox entry commits in the same SQLite transaction as the
+change itself (sync invariant 1), and no service can forget it. Sync applies pulled rows in a
+session marked ``remote`` (see :func:`mark_remote`), which is not recorded.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Session
+
+from models.entities import OutboxEntry, SyncedMixin
+from models.types import to_wire, utcnow
+
+REMOTE_KEY = "rapport.remote"
+CHANGED_KEY = "rapport.changed"
+
+
+def mark_remote(session: Session) -> None:
+    """Changes in this session come from the server: stamp nothing, queue nothing."""
+    session.info[REMOTE_KEY] = True
+
+
+def changed_entities(session: Session) -> set[str]:
+    """Entity names touched in this session so far (the UI refreshes the views that show them)."""
+    return set(session.info.get(CHANGED_KEY, set()))
+
+
+def _editable_columns(obj: SyncedMixin) -> list[str]:
+    mapper = inspect(type(obj))
+    return [c.key for c in mapper.column_attrs if c.key not in obj.bookkeeping]
+
+
+def _record(session: Session, obj: SyncedMixin, op: str, patch: dict[str, Any],
+            before: dict[str, Any]) -> None:
+    session.add(
+        OutboxEntry(
+            entity=obj.__entity__, row_id=obj.id, op=op,
+            patch={k: to_wire(v) for k, v in patch.items()},
+            before={k: to_wire(v) for k, v in before.items()},
+        )
+    )
+
+
+@event.listens_for(Session, "before_flush")
+def _track_changes(session: Session, flush_context: object, instances: object) -> None:
+    changed: set[str] = session.info.setdefault(CHANGED_KEY, set())
+    remote = session.info.get(REMOTE_KEY, False)
+    now = utcnow()
+    for obj in list(session.new):
+        if not isinstance(obj, SyncedMixin):
+            continue
+        changed.add(obj.__entity__)
+        if remote:
+            continue
+        obj.created_at = obj.created_at or now
+        obj.updated_at = now
+        # Defaults are applied at INSERT time, so fill them now to send complete rows.
+        mapper = inspect(type(obj))
+        patch: dict[str, Any] = {}
+        for key in _editable_columns(obj):
+            value = getattr(obj, key)
+            if value is None:
+                col = mapper.columns[key]
+                if col.default is not None and col.default.is_scalar:
+                    value = col.default.arg
+                elif col.default is not None and col.default.is_callable:
+                    value = col.default.arg(None)  # type: ignore[operator]
+                setattr(obj, key, value)
+            patch[key] = value
+        if obj.id is None:
+            obj.id = mapper.columns["id"].default.arg(None)  # type: ignore[union-attr]
+        _record(session, obj, "create", patch, {})
+    for obj in list(session.dirty):
+        if not isinstance(obj, SyncedMixin) or not session.is_modified(obj):
+            continue
+        changed.add(obj.__entity__)
+        if remote:
+            continue
+        state = inspect(obj)
+        patch, before = {}, {}
+        for key in [*_editable_columns(obj), "deleted_at"]:
+            hist = state.attrs[key].history
+            if not hist.has_changes():
+                continue
+            old = hist.deleted[0] if hist.deleted else None
+            new = hist.added[0] if hist.added else None
+            if old == new:
+                continue
+            patch[key], before[key] = new, old
+        if not patch:
+            continue
+        obj.updated_at = now
+        if "deleted_at" in patch:
+            op = "delete" if patch["deleted_at"] is not None else "restore"
+            patch.pop("deleted_at")
+            before.pop("deleted_at")
+            _record(session, obj, op, {}, {})
+            if patch:  # an edit made in the same action as a restore still syncs
+                _record(session, obj, "update", patch, before)
+        else:
+            _record(session, obj, "update", patch, before)

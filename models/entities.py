@@ -1,0 +1,202 @@
+"""The ORM: typed SQLAlchemy 2.x classes for the local replica.
+
+Every synced row carries a client-made UUID ``id`` (rows can be created offline),
+``created_at`` / ``updated_at`` (UTC, for display and audit only: clocks decide nothing),
+``deleted_at`` (a tombstone: deletes stay soft until the server has them) and
+``server_version`` (the server version this row was last seen at; ``None`` if never synced).
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from models.types import UTCDateTime, new_id, utcnow
+
+
+class ContactKind(enum.StrEnum):
+    CUSTOMER = "customer"
+    PARTNER = "partner"
+    SUPPLIER = "supplier"
+    COLLEAGUE = "colleague"
+    OTHER = "other"
+
+
+class Channel(enum.StrEnum):
+    VISIT = "visit"
+    CALL = "call"
+    EMAIL = "email"
+    MESSAGE = "message"
+    OTHER = "other"
+
+
+class Direction(enum.StrEnum):
+    """Who owes whom: ``WE`` promised them, ``THEY`` promised us."""
+
+    WE = "we"
+    THEY = "they"
+
+
+class CommitmentStatus(enum.StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime,
+        date: Date,
+        uuid.UUID: Uuid,
+    }
+
+
+class SyncedMixin:
+    """Columns every replicated row has. ``__entity__`` names the row type on the wire."""
+
+    __entity__: ClassVar[str]
+    # Columns that belong to the bookkeeping, not to what the rep edits.
+    bookkeeping: ClassVar[frozenset[str]] = frozenset(
+        {"id", "created_at", "updated_at", "deleted_at", "server_version"}
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(default=None)
+    server_version: Mapped[int | None] = mapped_column(default=None)
+
+
+class Account(SyncedMixin, Base):
+    __tablename__ = "accounts"
+    __entity__ = "account"
+
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(Text, default="")
+    segment: Mapped[str] = mapped_column(String(100), default="")
+    tier: Mapped[str] = mapped_column(String(50), default="")
+    about: Mapped[str] = mapped_column(Text, default="")
+
+    contacts: Mapped[list[Contact]] = relationship(back_populates="account", lazy="raise")
+
+    __table_args__ = (Index("ix_accounts_name", "name"),)
+
+
+class Contact(SyncedMixin, Base):
+    __tablename__ = "contacts"
+    __entity__ = "contact"
+
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20), default=ContactKind.CUSTOMER.value)
+    account_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL"), default=None
+    )
+    role: Mapped[str] = mapped_column(String(200), default="")
+    emails: Mapped[list[str]] = mapped_column(JSON, default=list)
+    phones: Mapped[list[str]] = mapped_column(JSON, default=list)
+    address: Mapped[str] = mapped_column(Text, default="")
+    birthday: Mapped[date | None] = mapped_column(default=None)
+    # [{"label": "Work anniversary", "date": "2019-04-01"}, ...]
+    personal_dates: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    preferences: Mapped[str] = mapped_column(Text, default="")
+    needs: Mapped[str] = mapped_column(Text, default="")  # needs and pain points
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    about: Mapped[str] = mapped_column(Text, default="")
+    cadence_days: Mapped[int | None] = mapped_column(Integer, default=None)
+
+    account: Mapped[Account | None] = relationship(back_populates="contacts", lazy="raise")
+
+    __table_args__ = (
+        Index("ix_contacts_name", "name"),
+        Index("ix_contacts_account", "account_id"),
+    )
+
+
+class Note(SyncedMixin, Base):
+    """One interaction: a visit, call, email, message..."""
+
+    __tablename__ = "notes"
+    __entity__ = "note"
+
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+    channel: Mapped[str] = mapped_column(String(20), default=Channel.CALL.value)
+    summary: Mapped[str] = mapped_column(String(500))
+    body: Mapped[str] = mapped_column(Text, default="")
+    contact_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL"), default=None
+    )
+    account_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL"), default=None
+    )
+
+    __table_args__ = (
+        Index("ix_notes_contact_when", "contact_id", "occurred_at"),
+        Index("ix_notes_account_when", "account_id", "occurred_at"),
+    )
+
+
+class Commitment(SyncedMixin, Base):
+    __tablename__ = "commitments"
+    __entity__ = "commitment"
+
+    direction: Mapped[str] = mapped_column(String(10), default=Direction.WE.value)
+    what: Mapped[str] = mapped_column(String(500))
+    due_date: Mapped[date | None] = mapped_column(default=None)
+    status: Mapped[str] = mapped_column(String(20), default=CommitmentStatus.OPEN.value)
+    done_at: Mapped[datetime | None] = mapped_column(default=None)
+    contact_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL"), default=None
+    )
+    account_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL"), default=None
+    )
+
+    __table_args__ = (
+        Index("ix_commitments_status_due", "status", "due_date"),
+        Index("ix_commitments_contact", "contact_id"),
+        Index("ix_commitments_account", "account_id"),
+    )
+
+
+class OutboxEntry(Base):
+    """A local change waiting to be pushed. Written in the same transaction as the change.
+
+    ``patch`` holds the changed fields' new values, ``before`` their values before the change
+    (the base for the server's three-way merge), both in wire form (see ``models.types.to_wire``).
+    """
+
+    __tablename__ = "outbox"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    entity: Mapped[str] = mapped_column(String(30))
+    row_id: Mapped[uuid.UUID] = mapped_column()
+    op: Mapped[str] = mapped_column(String(10))  # "create" | "update" | "delete" | "restore"
+    patch: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    before: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (Index("ix_outbox_row", "entity", "row_id"),)
+
+
+class Meta(Base):
+    """Small key/value settings that belong to this database file (sync cursor, client id...)."""
+
+    __tablename__ = "meta"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+
+
+SYNCED_CLASSES: tuple[type[SyncedMixin], ...] = (Account, Contact, Note, Commitment)
+
+
+def synced_class(entity: str) -> type[SyncedMixin]:
+    for cls in SYNCED_CLASSES:
+        if cls.__entity__ == entity:
+            return cls
+    raise KeyError(entity)

@@ -1,0 +1,147 @@
+"""Commitments: what we promised them and what they promised us, with due dates."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from models.entities import Account, Commitment, CommitmentStatus, Contact, Direction
+from models.rows import CommitmentRow, KeptRate
+from models.services.common import get_live
+from models.types import utcnow
+from models.validation import parse_date, raise_if, require
+
+DIRECTIONS = [d.value for d in Direction]
+STATUSES = [s.value for s in CommitmentStatus]
+
+
+@dataclass
+class CommitmentInput:
+    what: str
+    direction: str = Direction.WE.value
+    due_date: str | date | None = None
+    contact_id: uuid.UUID | None = None
+    account_id: uuid.UUID | None = None
+
+
+def clean_commitment(session: Session, inp: CommitmentInput) -> dict[str, Any]:
+    errs: dict[str, str] = {}
+    values: dict[str, Any] = {"what": require(inp.what, "what", errs, "What was promised")}
+    if inp.direction not in DIRECTIONS:
+        errs["direction"] = "Say who promised: we or they"
+    if inp.contact_id is None and inp.account_id is None:
+        errs["contact_id"] = "A commitment is made to a contact or an account"
+    account_id = inp.account_id
+    if inp.contact_id is not None:
+        contact = session.get(Contact, inp.contact_id)
+        if contact is None or contact.deleted_at is not None:
+            errs["contact_id"] = "That contact no longer exists"
+        elif account_id is None:
+            account_id = contact.account_id
+    values.update(direction=inp.direction, due_date=parse_date(inp.due_date, "due_date", errs),
+                  contact_id=inp.contact_id, account_id=account_id)
+    raise_if(errs)
+    return values
+
+
+def add_commitment(session: Session, inp: CommitmentInput) -> uuid.UUID:
+    row = Commitment(**clean_commitment(session, inp))
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def update_commitment(session: Session, commitment_id: uuid.UUID, inp: CommitmentInput) -> None:
+    row = get_live(session, Commitment, commitment_id, "commitment")
+    for key, value in clean_commitment(session, inp).items():
+        if getattr(row, key) != value:
+            setattr(row, key, value)
+
+
+def set_status(session: Session, commitment_id: uuid.UUID, status: str,
+               when: datetime | None = None) -> None:
+    """Mark done (stamping done-at), cancelled, or open again."""
+    if status not in STATUSES:
+        raise ValueError(status)
+    row = get_live(session, Commitment, commitment_id, "commitment")
+    row.status = status
+    row.done_at = (when or utcnow()) if status == CommitmentStatus.DONE.value else None
+
+
+def delete_commitment(session: Session, commitment_id: uuid.UUID) -> None:
+    get_live(session, Commitment, commitment_id, "commitment").deleted_at = utcnow()
+
+
+def _select() -> Select:
+    c, a = aliased(Contact), aliased(Account)
+    return (
+        select(Commitment.id, Commitment.direction, Commitment.what, Commitment.due_date,
+               Commitment.status, Commitment.done_at, Commitment.contact_id,
+               func.coalesce(c.name, ""), Commitment.account_id, func.coalesce(a.name, ""))
+        .outerjoin(c, c.id == Commitment.contact_id)
+        .outerjoin(a, a.id == Commitment.account_id)
+        .where(Commitment.deleted_at.is_(None))
+    )
+
+
+def _by_due(stmt: Select) -> Select:
+    # Undated ones last; within a day, ours first (they are the ones we can act on).
+    return stmt.order_by(Commitment.due_date.is_(None), Commitment.due_date,
+                         Commitment.direction.desc(), Commitment.what)
+
+
+def list_commitments(
+    session: Session, *, status: str | None = CommitmentStatus.OPEN.value,
+    contact_id: uuid.UUID | None = None, account_id: uuid.UUID | None = None,
+    due_before: date | None = None, search: str = "", limit: int | None = None,
+) -> list[CommitmentRow]:
+    stmt = _select()
+    if status is not None:
+        stmt = stmt.where(Commitment.status == status)
+    if contact_id is not None:
+        stmt = stmt.where(Commitment.contact_id == contact_id)
+    if account_id is not None:
+        contact_ids = select(Contact.id).where(Contact.account_id == account_id)
+        stmt = stmt.where(or_(Commitment.account_id == account_id,
+                              Commitment.contact_id.in_(contact_ids)))
+    if due_before is not None:
+        stmt = stmt.where(Commitment.due_date < due_before)
+    if search.strip():
+        like = f"%{search.strip()}%"
+        stmt = stmt.where(or_(Commitment.what.ilike(like), stmt.selected_columns[7].ilike(like),
+                              stmt.selected_columns[9].ilike(like)))
+    stmt = _by_due(stmt)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [CommitmentRow(*r) for r in session.execute(stmt)]
+
+
+def get_commitment(session: Session, commitment_id: uuid.UUID) -> CommitmentRow:
+    get_live(session, Commitment, commitment_id, "commitment")
+    return CommitmentRow(*session.execute(_select().where(Commitment.id == commitment_id)).one())
+
+
+def kept_rate(session: Session, today: date, *, contact_id: uuid.UUID | None = None,
+              account_id: uuid.UUID | None = None) -> KeptRate:
+    """How we honour our word: our commitments done by their due date, done late, overdue."""
+    c = Commitment
+    done = c.status == CommitmentStatus.DONE.value
+    on_time = done & (c.due_date.is_(None) | (func.date(c.done_at) <= c.due_date))
+    late = done & c.due_date.is_not(None) & (func.date(c.done_at) > c.due_date)
+    overdue = (c.status == CommitmentStatus.OPEN.value) & (c.due_date < today)
+    stmt = select(
+        func.coalesce(func.sum(case((on_time, 1), else_=0)), 0),
+        func.coalesce(func.sum(case((late, 1), else_=0)), 0),
+        func.coalesce(func.sum(case((overdue, 1), else_=0)), 0),
+    ).where(c.deleted_at.is_(None), c.direction == Direction.WE.value)
+    if contact_id is not None:
+        stmt = stmt.where(c.contact_id == contact_id)
+    if account_id is not None:
+        stmt = stmt.where(c.account_id == account_id)
+    kept, late_n, overdue_n = session.execute(stmt).one()
+    return KeptRate(int(kept), int(late_n), int(overdue_n))

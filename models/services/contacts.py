@@ -1,0 +1,257 @@
+"""Contacts: create, edit, soft delete and restore, browse and filter."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, literal_column, or_, select, text
+from sqlalchemy.orm import Session
+
+from models.entities import Account, Commitment, Contact, ContactKind, Note
+from models.rows import ContactDetail, ContactRow
+from models.services.common import fts_query, get_live
+from models.types import utcnow
+from models.validation import check_email, normalize_phone, parse_date, raise_if, require
+
+KINDS = [k.value for k in ContactKind]
+
+
+@dataclass
+class ContactInput:
+    """What the contact form collects. Strings are as typed; the service cleans and checks them."""
+
+    name: str
+    kind: str = ContactKind.CUSTOMER.value
+    account_id: uuid.UUID | None = None
+    role: str = ""
+    emails: list[str] = field(default_factory=list)
+    phones: list[str] = field(default_factory=list)
+    address: str = ""
+    birthday: str | date | None = None
+    personal_dates: list[tuple[str, str | date]] = field(default_factory=list)
+    preferences: str = ""
+    needs: str = ""
+    tags: list[str] = field(default_factory=list)
+    about: str = ""
+    cadence_days: int | str | None = None
+
+
+def clean_contact(inp: ContactInput, session: Session | None = None) -> dict[str, Any]:
+    """Validated column values, or :class:`ValidationError` naming every bad field at once."""
+    errs: dict[str, str] = {}
+    values: dict[str, Any] = {"name": require(inp.name, "name", errs, "A name")}
+    if inp.kind not in KINDS:
+        errs["kind"] = f"Choose one of: {', '.join(KINDS)}"
+    values["kind"] = inp.kind
+    emails = [e.strip() for e in inp.emails if e.strip()]
+    bad = [why for e in emails if (why := check_email(e))]
+    if bad:
+        errs["emails"] = bad[0]
+    values["emails"] = emails
+    phones: list[str] = []
+    for raw in (p for p in inp.phones if p.strip()):
+        try:
+            phones.append(normalize_phone(raw))
+        except ValueError as exc:
+            errs["phones"] = str(exc)
+            break
+    values["phones"] = phones
+    values["birthday"] = parse_date(inp.birthday, "birthday", errs)
+    if values["birthday"] and values["birthday"] > date.today():
+        errs["birthday"] = "A birthday cannot be in the future"
+    dates: list[dict[str, str]] = []
+    for label, when in inp.personal_dates:
+        parsed = parse_date(when, "personal_dates", errs)
+        if parsed and label.strip():
+            dates.append({"label": label.strip(), "date": parsed.isoformat()})
+        elif parsed:
+            errs["personal_dates"] = "Each personal date needs a label (e.g. “Work anniversary”)"
+    values["personal_dates"] = dates
+    cadence: int | None = None
+    if inp.cadence_days not in (None, ""):
+        try:
+            cadence = int(str(inp.cadence_days).strip())
+            if not 1 <= cadence <= 3650:
+                raise ValueError
+        except ValueError:
+            errs["cadence_days"] = "The check-in cadence is a number of days between 1 and 3650"
+            cadence = None
+    values["cadence_days"] = cadence
+    # Tags are a set: trimmed, de-duplicated case-insensitively, order kept.
+    seen: set[str] = set()
+    tags: list[str] = []
+    for tag in (t.strip() for t in inp.tags):
+        if tag and tag.casefold() not in seen:
+            seen.add(tag.casefold())
+            tags.append(tag)
+    values["tags"] = tags
+    if inp.account_id is not None and session is not None:
+        acc = session.get(Account, inp.account_id)
+        if acc is None or acc.deleted_at is not None:
+            errs["account_id"] = "That account no longer exists"
+    values["account_id"] = inp.account_id
+    for key in ("role", "address", "preferences", "needs", "about"):
+        values[key] = (getattr(inp, key) or "").strip()
+    raise_if(errs)
+    return values
+
+
+def create_contact(session: Session, inp: ContactInput) -> uuid.UUID:
+    contact = Contact(**clean_contact(inp, session))
+    session.add(contact)
+    session.flush()
+    return contact.id
+
+
+def update_contact(session: Session, contact_id: uuid.UUID, inp: ContactInput) -> None:
+    values = clean_contact(inp, session)
+    contact = get_live(session, Contact, contact_id, "contact")
+    for key, value in values.items():
+        if getattr(contact, key) != value:  # unchanged fields stay out of the sync patch
+            setattr(contact, key, value)
+
+
+def delete_contact(session: Session, contact_id: uuid.UUID) -> None:
+    """Soft delete, with the contact's notes and commitments (restored together)."""
+    contact = get_live(session, Contact, contact_id, "contact")
+    now = utcnow()
+    contact.deleted_at = now
+    for cls in (Note, Commitment):
+        for row in session.scalars(
+            select(cls).where(cls.contact_id == contact_id, cls.deleted_at.is_(None))
+        ):
+            row.deleted_at = now
+
+
+def _last_contact() -> Any:
+    return (
+        select(func.max(Note.occurred_at))
+        .where(Note.contact_id == Contact.id, Note.deleted_at.is_(None))
+        .correlate(Contact)
+        .scalar_subquery()
+    )
+
+
+def _filters(search: str, kind: str | None, account_id: uuid.UUID | None) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = [Contact.deleted_at.is_(None)]
+    if kind:
+        conds.append(Contact.kind == kind)
+    if account_id:
+        conds.append(Contact.account_id == account_id)
+    query = fts_query(search)
+    if query:
+        in_contacts = literal_column("contacts.rowid").in_(
+            text("SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH :q")
+        )
+        in_accounts = Contact.account_id.in_(
+            select(Account.id).where(
+                literal_column("accounts.rowid").in_(
+                    text("SELECT rowid FROM accounts_fts WHERE accounts_fts MATCH :q")
+                )
+            )
+        )
+        conds.append(or_(in_contacts, in_accounts).params(q=query))
+    return conds
+
+
+def _row_select() -> Select:
+    return select(
+        Contact.id, Contact.name, Contact.kind, Contact.account_id,
+        func.coalesce(Account.name, ""), Contact.role, Contact.emails, Contact.phones,
+        Contact.tags, Contact.cadence_days, _last_contact(),
+    ).outerjoin(Account, (Account.id == Contact.account_id) & Account.deleted_at.is_(None))
+
+
+def _to_row(r: Any) -> ContactRow:
+    return ContactRow(
+        id=r[0], name=r[1], kind=r[2], account_id=r[3], account_name=r[4], role=r[5],
+        email=(r[6] or [""])[0], phone=(r[7] or [""])[0], tags=tuple(r[8] or ()),
+        cadence_days=r[9], last_contact_at=r[10],
+    )
+
+
+SortKey = tuple[str, str]
+
+
+def list_contacts(
+    session: Session, search: str = "", *, kind: str | None = None,
+    account_id: uuid.UUID | None = None, after: SortKey | None = None, limit: int = 200,
+) -> list[ContactRow]:
+    """One page of live contacts sorted by name, starting after the ``after`` key (keyset paging).
+
+    ``sort_key(row)`` of the last row of a page is the ``after`` of the next.
+    """
+    name_key = Contact.name.collate("NOCASE")
+    stmt = _row_select().where(*_filters(search, kind, account_id))
+    if after is not None:
+        stmt = stmt.where(
+            or_(name_key > after[0], (name_key == after[0]) & (Contact.id > uuid.UUID(after[1])))
+        )
+    stmt = stmt.order_by(name_key, Contact.id).limit(limit)
+    return [_to_row(r) for r in session.execute(stmt)]
+
+
+def sort_key(row: ContactRow) -> SortKey:
+    return (row.name, str(row.id))
+
+
+def count_contacts(session: Session, search: str = "", *, kind: str | None = None,
+                   account_id: uuid.UUID | None = None) -> int:
+    stmt = select(func.count()).select_from(Contact).where(*_filters(search, kind, account_id))
+    return int(session.scalar(stmt) or 0)
+
+
+def contact_rows(session: Session, ids: list[uuid.UUID]) -> list[ContactRow]:
+    rows = {r.id: r for r in map(_to_row, session.execute(_row_select().where(Contact.id.in_(ids))))}
+    return [rows[i] for i in ids if i in rows]
+
+
+def get_contact(session: Session, contact_id: uuid.UUID) -> ContactDetail:
+    c = get_live(session, Contact, contact_id, "contact")
+    account_name = ""
+    if c.account_id is not None:
+        acc = session.get(Account, c.account_id)
+        account_name = acc.name if acc is not None and acc.deleted_at is None else ""
+    last = session.scalar(
+        select(func.max(Note.occurred_at)).where(Note.contact_id == c.id, Note.deleted_at.is_(None))
+    )
+    return ContactDetail(
+        id=c.id, name=c.name, kind=c.kind, account_id=c.account_id, account_name=account_name,
+        role=c.role, emails=tuple(c.emails), phones=tuple(c.phones), address=c.address,
+        birthday=c.birthday,
+        personal_dates=tuple((d["label"], d["date"]) for d in c.personal_dates or ()),
+        preferences=c.preferences, needs=c.needs, tags=tuple(c.tags), about=c.about,
+        cadence_days=c.cadence_days, last_contact_at=last, created_at=c.created_at,
+        updated_at=c.updated_at,
+    )
+
+
+def contact_input(detail: ContactDetail) -> ContactInput:
+    """The form values of an existing contact (for editing)."""
+    return ContactInput(
+        name=detail.name, kind=detail.kind, account_id=detail.account_id, role=detail.role,
+        emails=list(detail.emails), phones=list(detail.phones), address=detail.address,
+        birthday=detail.birthday, personal_dates=list(detail.personal_dates),
+        preferences=detail.preferences, needs=detail.needs, tags=list(detail.tags),
+        about=detail.about, cadence_days=detail.cadence_days,
+    )
+
+
+def find_contacts(session: Session, name_or_id: str, limit: int = 20) -> list[ContactRow]:
+    """Contacts matching an id, an exact name (case-insensitive), or else every word typed."""
+    try:
+        cid = uuid.UUID(name_or_id.strip())
+    except ValueError:
+        cid = None
+    if cid is not None:
+        return contact_rows(session, [cid])
+    exact = session.execute(
+        _row_select().where(
+            Contact.deleted_at.is_(None), func.lower(Contact.name) == name_or_id.strip().lower()
+        ).limit(limit)
+    )
+    rows = [_to_row(r) for r in exact]
+    return rows or list_contacts(session, name_or_id, limit=limit)

@@ -1,0 +1,58 @@
+"""The trash: soft-deleted rows, restorable until sync has spread the delete (and after)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.entities import Account, Commitment, Contact, Note, SyncedMixin, synced_class
+from models.errors import NotFoundError
+from models.rows import TrashRow
+
+_TITLE = {Contact: Contact.name, Account: Account.name, Note: Note.summary, Commitment: Commitment.what}
+
+
+def list_trash(session: Session, limit: int = 500) -> list[TrashRow]:
+    """Deleted contacts, accounts, notes and commitments, most recently deleted first.
+
+    Notes and commitments deleted together with their contact are listed under the contact.
+    """
+    rows: list[TrashRow] = []
+    parents: set[tuple[uuid.UUID, datetime]] = set()
+    for cls in (Contact, Account):
+        for rid, title, when in session.execute(
+            select(cls.id, _TITLE[cls], cls.deleted_at).where(cls.deleted_at.is_not(None))
+            .order_by(cls.deleted_at.desc()).limit(limit)
+        ):
+            rows.append(TrashRow(cls.__entity__, rid, title, when))
+            parents.add((rid, when))
+    for cls in (Note, Commitment):
+        for rid, title, when, cid, aid in session.execute(
+            select(cls.id, _TITLE[cls], cls.deleted_at, cls.contact_id, cls.account_id)
+            .where(cls.deleted_at.is_not(None)).order_by(cls.deleted_at.desc()).limit(limit)
+        ):
+            if (cid, when) in parents or (aid, when) in parents:
+                continue
+            rows.append(TrashRow(cls.__entity__, rid, title, when))
+    rows.sort(key=lambda r: r.deleted_at, reverse=True)
+    return rows[:limit]
+
+
+def restore(session: Session, entity: str, row_id: uuid.UUID) -> None:
+    """Undo a delete, bringing back what was deleted with it (same moment, same parent)."""
+    cls: type[SyncedMixin] = synced_class(entity)
+    obj = session.get(cls, row_id)
+    if obj is None or obj.deleted_at is None:
+        raise NotFoundError("There is nothing to restore: it is not in the trash.")
+    when = obj.deleted_at
+    obj.deleted_at = None
+    if cls in (Contact, Account):
+        parent_col = "contact_id" if cls is Contact else "account_id"
+        for child in (Note, Commitment):
+            for row in session.scalars(
+                select(child).where(getattr(child, parent_col) == row_id, child.deleted_at == when)
+            ):
+                row.deleted_at = None

@@ -1,0 +1,58 @@
+"""Field checks shared by the forms (which show them inline) and the services (which enforce them)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import phonenumbers
+
+from models.errors import ValidationError
+
+# Deliberately permissive: one @, a dot in the domain, no spaces. Real validation is delivery.
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def check_email(value: str) -> str | None:
+    """Why ``value`` is not an email address, or ``None`` if it is one."""
+    if not _EMAIL.match(value.strip()):
+        return f"“{value}” is not an email address (expected something like name@example.com)"
+    return None
+
+
+def normalize_phone(value: str, region: str | None = None) -> str:
+    """The number in international format; raises ``ValueError`` with a rep-readable reason."""
+    text = value.strip()
+    try:
+        number = phonenumbers.parse(text, region if not text.startswith("+") else None)
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError(
+            f"“{value}” is not a phone number (use the international form, e.g. +44 20 7946 0958)"
+        ) from exc
+    if not phonenumbers.is_possible_number(number):
+        raise ValueError(f"“{value}” does not look like a complete phone number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def parse_date(value: str | date | None, field: str, errors: dict[str, str]) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        errors[field] = f"“{value}” is not a date (use YYYY-MM-DD)"
+        return None
+
+
+def require(value: str, field: str, errors: dict[str, str], what: str = "This field") -> str:
+    text = (value or "").strip()
+    if not text:
+        errors[field] = f"{what} is required"
+    return text
+
+
+def raise_if(errors: dict[str, str]) -> None:
+    if errors:
+        raise ValidationError(errors)
