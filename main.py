@@ -26,8 +26,7 @@ def setup_logging() -> Path:
     folder = log_dir()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "rapport.log"
-    handler = logging.handlers.RotatingFileHandler(path, maxBytes=2_000_000, backupCount=3,
-                                                   encoding="utf-8")
+    handler = logging.handlers.RotatingFileHandler(path, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.addHandler(handler)
@@ -41,8 +40,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     db = open_database(args.db)
     try:
-        counts = fill_demo(db, contacts=args.contacts, notes_per_contact=args.notes_per_contact,
-                           seed=args.seed)
+        counts = fill_demo(
+            db, contacts=args.contacts, notes_per_contact=args.notes_per_contact, seed=args.seed
+        )
     finally:
         db.close()
     print(", ".join(f"{n:,} {what}" for what, n in counts.items()) + f" added to {args.db}")
@@ -58,8 +58,9 @@ def _cmd_gui(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rapport", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"Rapport {__version__}")
-    parser.add_argument("--db", type=Path, default=default_db_path(),
-                        help="database file (default: %(default)s)")
+    parser.add_argument(
+        "--db", type=Path, default=default_db_path(), help="database file (default: %(default)s)"
+    )
     parser.set_defaults(func=_cmd_gui)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 

@@ -34,11 +34,14 @@ def _editable_columns(obj: SyncedMixin) -> list[str]:
     return [c.key for c in mapper.column_attrs if c.key not in obj.bookkeeping]
 
 
-def _record(session: Session, obj: SyncedMixin, op: str, patch: dict[str, Any],
-            before: dict[str, Any]) -> None:
+def _record(
+    session: Session, obj: SyncedMixin, op: str, patch: dict[str, Any], before: dict[str, Any]
+) -> None:
     session.add(
         OutboxEntry(
-            entity=obj.__entity__, row_id=obj.id, op=op,
+            entity=obj.__entity__,
+            row_id=obj.id,
+            op=op,
             patch={k: to_wire(v) for k, v in patch.items()},
             before={k: to_wire(v) for k, v in before.items()},
         )

@@ -69,15 +69,14 @@ def _classify(exc: BaseException, path: Path) -> errors.DatabaseError | None:
         )
     if "readonly" in text or "read-only" in text or "attempt to write" in text:
         return errors.DatabaseReadOnlyError(
-            f"The database {path} cannot be written to. Check that the file and its folder "
-            "are not read-only."
+            f"The database {path} cannot be written to. Check that the file and its folder are not read-only."
         )
     if "not a database" in text or "malformed" in text or "corrupt" in text:
         return errors.DatabaseCorruptError(
             f"The file {path} is damaged or is not a database. It has not been changed. "
             "Restore it from a backup, or open another file."
         )
-    if "disk" in text and ("full" in text or "i/o" in text) or getattr(exc, "errno", None) == errno.ENOSPC:
+    if ("disk" in text and ("full" in text or "i/o" in text)) or getattr(exc, "errno", None) == errno.ENOSPC:
         return errors.DiskFullError(
             "The disk is full, so the change was not saved. Free some space and try again; "
             "everything saved before is intact."
@@ -187,13 +186,14 @@ def open_database(path: Path | str, *, backup: bool = True) -> Database:
         try:
             path.parent.mkdir(parents=True)
         except OSError as exc:
-            raise errors.DatabaseReadOnlyError(f"Cannot create the folder {path.parent}: {exc.strerror}.") from exc
+            raise errors.DatabaseReadOnlyError(
+                f"Cannot create the folder {path.parent}: {exc.strerror}."
+            ) from exc
     info = _inspect_file(path)
     writable_target = path if path.exists() else path.parent
     if not os.access(writable_target, os.W_OK) or (path.exists() and not os.access(path.parent, os.W_OK)):
         raise errors.DatabaseReadOnlyError(
-            f"The database {path} cannot be written to. Check that the file and its folder "
-            "are not read-only."
+            f"The database {path} cannot be written to. Check that the file and its folder are not read-only."
         )
     if not info.empty and info.revision != head_revision() and backup:
         if shutil.disk_usage(path.parent).free < path.stat().st_size * 1.2:

@@ -17,53 +17,262 @@ from sqlalchemy import insert
 from models.db import Database
 from models.entities import Account, Commitment, Contact, Note
 
-FIRST = ("Anna Ben Carla David Elena Farid Grace Hiro Ines Jonas Katarzyna Liam Mei Noah Olga "
-         "Pedro Quinn Rosa Sven Tomás Uma Viktor Wen Ximena Yusuf Zoë Amélie Björn Chloé Dmitri "
-         "Fatima Giulia Hannah Ivan Jana Kenji Laila Mateo Nadia Oskar Priya Rafael Sofia Theo "
-         "Valentina William Aisha Lukas Marta").split()
-LAST = ("Schmidt Müller Rossi García Nowak Dubois Tanaka Kowalski Johansson Smith O'Brien Silva "
-        "Novak Horvat Jensen Fischer Weber Moreau Bianchi Costa Eriksson Kim Nguyen Patel Chen "
-        "Yilmaz Haddad Ivanova Fernández López Martin Bernard Wagner Becker Hoffmann Schulz "
-        "Koch Richter Klein Wolf Neumann Schwarz Zimmermann Braun Krüger Hofmann Hartmann "
-        "Lange Schmitt Werner").split()
-COMPANY_A = ("Alpine Baltic Cedar Delta Evergreen Falcon Granite Harbor Iris Juniper Keystone "
-             "Lumen Meridian Northwind Orchid Pioneer Quarry Riverside Summit Tidewater Union "
-             "Vertex Willow Zenith").split()
-COMPANY_B = ("Foods Logistics Hardware Pharma Textiles Motors Dairy Builders Optics Systems "
-             "Outfitters Supply Bakery Printing Energy Labs").split()
+FIRST = [
+    "Anna",
+    "Ben",
+    "Carla",
+    "David",
+    "Elena",
+    "Farid",
+    "Grace",
+    "Hiro",
+    "Ines",
+    "Jonas",
+    "Katarzyna",
+    "Liam",
+    "Mei",
+    "Noah",
+    "Olga",
+    "Pedro",
+    "Quinn",
+    "Rosa",
+    "Sven",
+    "Tomás",
+    "Uma",
+    "Viktor",
+    "Wen",
+    "Ximena",
+    "Yusuf",
+    "Zoë",
+    "Amélie",
+    "Björn",
+    "Chloé",
+    "Dmitri",
+    "Fatima",
+    "Giulia",
+    "Hannah",
+    "Ivan",
+    "Jana",
+    "Kenji",
+    "Laila",
+    "Mateo",
+    "Nadia",
+    "Oskar",
+    "Priya",
+    "Rafael",
+    "Sofia",
+    "Theo",
+    "Valentina",
+    "William",
+    "Aisha",
+    "Lukas",
+    "Marta",
+]
+LAST = [
+    "Schmidt",
+    "Müller",
+    "Rossi",
+    "García",
+    "Nowak",
+    "Dubois",
+    "Tanaka",
+    "Kowalski",
+    "Johansson",
+    "Smith",
+    "O'Brien",
+    "Silva",
+    "Novak",
+    "Horvat",
+    "Jensen",
+    "Fischer",
+    "Weber",
+    "Moreau",
+    "Bianchi",
+    "Costa",
+    "Eriksson",
+    "Kim",
+    "Nguyen",
+    "Patel",
+    "Chen",
+    "Yilmaz",
+    "Haddad",
+    "Ivanova",
+    "Fernández",
+    "López",
+    "Martin",
+    "Bernard",
+    "Wagner",
+    "Becker",
+    "Hoffmann",
+    "Schulz",
+    "Koch",
+    "Richter",
+    "Klein",
+    "Wolf",
+    "Neumann",
+    "Schwarz",
+    "Zimmermann",
+    "Braun",
+    "Krüger",
+    "Hofmann",
+    "Hartmann",
+    "Lange",
+    "Schmitt",
+    "Werner",
+]
+COMPANY_A = [
+    "Alpine",
+    "Baltic",
+    "Cedar",
+    "Delta",
+    "Evergreen",
+    "Falcon",
+    "Granite",
+    "Harbor",
+    "Iris",
+    "Juniper",
+    "Keystone",
+    "Lumen",
+    "Meridian",
+    "Northwind",
+    "Orchid",
+    "Pioneer",
+    "Quarry",
+    "Riverside",
+    "Summit",
+    "Tidewater",
+    "Union",
+    "Vertex",
+    "Willow",
+    "Zenith",
+]
+COMPANY_B = [
+    "Foods",
+    "Logistics",
+    "Hardware",
+    "Pharma",
+    "Textiles",
+    "Motors",
+    "Dairy",
+    "Builders",
+    "Optics",
+    "Systems",
+    "Outfitters",
+    "Supply",
+    "Bakery",
+    "Printing",
+    "Energy",
+    "Labs",
+]
 COMPANY_C = ["GmbH", "Ltd", "S.A.", "Inc.", "AG", "Sp. z o.o.", "B.V.", "& Co", "SRL", "AB"]
-CITIES = ["Berlin", "Munich", "Lyon", "Milan", "Kraków", "Porto", "Leeds", "Gothenburg", "Vienna",
-          "Rotterdam", "Valencia", "Zürich", "Brno", "Aarhus"]
-STREETS = ["Hauptstraße", "Rue de la Paix", "Via Roma", "High Street", "Calle Mayor", "Ringweg",
-           "Market Square", "Industriepark"]
+CITIES = [
+    "Berlin",
+    "Munich",
+    "Lyon",
+    "Milan",
+    "Kraków",
+    "Porto",
+    "Leeds",
+    "Gothenburg",
+    "Vienna",
+    "Rotterdam",
+    "Valencia",
+    "Zürich",
+    "Brno",
+    "Aarhus",
+]
+STREETS = [
+    "Hauptstraße",
+    "Rue de la Paix",
+    "Via Roma",
+    "High Street",
+    "Calle Mayor",
+    "Ringweg",
+    "Market Square",
+    "Industriepark",
+]
 SEGMENTS = ["Retail", "Wholesale", "Hospitality", "Healthcare", "Manufacturing", "Public sector"]
 TIERS = ["A", "B", "C"]
-ROLES = ["Purchasing manager", "Head of operations", "Store owner", "CFO", "Buyer",
-         "Category manager", "Technical lead", "Office manager", "CEO", "Logistics coordinator"]
+ROLES = [
+    "Purchasing manager",
+    "Head of operations",
+    "Store owner",
+    "CFO",
+    "Buyer",
+    "Category manager",
+    "Technical lead",
+    "Office manager",
+    "CEO",
+    "Logistics coordinator",
+]
 KINDS = ["customer"] * 6 + ["partner", "supplier", "colleague", "other"]
-TAGS = ["vip", "golf", "early riser", "prefers email", "decision maker", "budget holder",
-        "new", "trade fair", "coffee not tea", "vegetarian"]
-PREFS = ["Prefers morning meetings; no calls on Fridays.", "Likes detailed spreadsheets.",
-         "Values punctuality, keep visits under 30 minutes.", "Prefers WhatsApp to email.",
-         "Enjoys talking about football (supports the local club).", "Coffee black, no sugar."]
-NEEDS = ["Shorter delivery times before the holiday season.", "Struggles with stock-outs on "
-         "best sellers.", "Needs invoices split by cost centre.", "Looking to cut packaging waste.",
-         "Wants a single contact for returns.", "Budget freeze until Q2."]
-SUMMARIES = ["Quarterly review", "Discussed new price list", "Follow-up on delivery delay",
-             "Introduced spring catalogue", "Complaint about damaged goods", "Thank-you call",
-             "Asked for feedback on the last order", "Planned the trade fair stand",
-             "Negotiated volume discount", "Checked in after the purchase", "Sent samples",
-             "Met the new buyer", "Lunch meeting", "Contract renewal talk"]
-BODIES = ["They were happy overall but want faster answers on quotes.",
-          "Mentioned their daughter starts university in the autumn.",
-          "Asked us to include the recycled range next time.",
-          "Warehouse is being renovated until March; deliveries to the back gate.",
-          "Competitor offered 5% less; we agreed to review the terms.", ""]
-PROMISES_WE = ["Send the revised quote", "Deliver samples of the new range", "Call back about "
-               "the invoice", "Send a thank-you note", "Arrange a demo with our technician",
-               "Check stock for the spring order"]
-PROMISES_THEY = ["Send the signed contract", "Confirm the order quantities", "Share the "
-                 "forecast for Q3", "Introduce us to their new CFO", "Return the feedback form"]
+TAGS = [
+    "vip",
+    "golf",
+    "early riser",
+    "prefers email",
+    "decision maker",
+    "budget holder",
+    "new",
+    "trade fair",
+    "coffee not tea",
+    "vegetarian",
+]
+PREFS = [
+    "Prefers morning meetings; no calls on Fridays.",
+    "Likes detailed spreadsheets.",
+    "Values punctuality, keep visits under 30 minutes.",
+    "Prefers WhatsApp to email.",
+    "Enjoys talking about football (supports the local club).",
+    "Coffee black, no sugar.",
+]
+NEEDS = [
+    "Shorter delivery times before the holiday season.",
+    "Struggles with stock-outs on best sellers.",
+    "Needs invoices split by cost centre.",
+    "Looking to cut packaging waste.",
+    "Wants a single contact for returns.",
+    "Budget freeze until Q2.",
+]
+SUMMARIES = [
+    "Quarterly review",
+    "Discussed new price list",
+    "Follow-up on delivery delay",
+    "Introduced spring catalogue",
+    "Complaint about damaged goods",
+    "Thank-you call",
+    "Asked for feedback on the last order",
+    "Planned the trade fair stand",
+    "Negotiated volume discount",
+    "Checked in after the purchase",
+    "Sent samples",
+    "Met the new buyer",
+    "Lunch meeting",
+    "Contract renewal talk",
+]
+BODIES = [
+    "They were happy overall but want faster answers on quotes.",
+    "Mentioned their daughter starts university in the autumn.",
+    "Asked us to include the recycled range next time.",
+    "Warehouse is being renovated until March; deliveries to the back gate.",
+    "Competitor offered 5% less; we agreed to review the terms.",
+    "",
+]
+PROMISES_WE = [
+    "Send the revised quote",
+    "Deliver samples of the new range",
+    "Call back about the invoice",
+    "Send a thank-you note",
+    "Arrange a demo with our technician",
+    "Check stock for the spring order",
+]
+PROMISES_THEY = [
+    "Send the signed contract",
+    "Confirm the order quantities",
+    "Share the forecast for Q3",
+    "Introduce us to their new CFO",
+    "Return the feedback form",
+]
 CHANNELS = ["visit", "call", "call", "email", "email", "message", "other"]
 
 
@@ -72,8 +281,13 @@ def _batches(make: Callable[[int], dict[str, Any]], total: int, size: int = 20_0
         yield [make(i) for i in range(start, min(total, start + size))]
 
 
-def fill_demo(db: Database, contacts: int = 200, notes_per_contact: float = 10.0,
-              seed: int = 7, progress: Callable[[str, float], None] | None = None) -> dict[str, int]:
+def fill_demo(
+    db: Database,
+    contacts: int = 200,
+    notes_per_contact: float = 10.0,
+    seed: int = 7,
+    progress: Callable[[str, float], None] | None = None,
+) -> dict[str, int]:
     """Add sample accounts, contacts of every kind, notes and commitments (some overdue)."""
     rng = random.Random(seed)
     now = datetime.now(UTC).replace(microsecond=0)
@@ -89,48 +303,85 @@ def fill_demo(db: Database, contacts: int = 200, notes_per_contact: float = 10.0
     def account(i: int) -> dict[str, Any]:
         name = f"{rng.choice(COMPANY_A)} {rng.choice(COMPANY_B)} {rng.choice(COMPANY_C)}"
         city = rng.choice(CITIES)
-        return {**base, "id": account_ids[i], "name": name,
-                "address": f"{rng.choice(STREETS)} {rng.randint(1, 200)}, {city}",
-                "segment": rng.choice(SEGMENTS), "tier": rng.choice(TIERS), "about": ""}
+        return {
+            **base,
+            "id": account_ids[i],
+            "name": name,
+            "address": f"{rng.choice(STREETS)} {rng.randint(1, 200)}, {city}",
+            "segment": rng.choice(SEGMENTS),
+            "tier": rng.choice(TIERS),
+            "about": "",
+        }
 
     def contact(i: int) -> dict[str, Any]:
         first, last = rng.choice(FIRST), rng.choice(LAST)
         handle = f"{first}.{last}".lower().replace("'", "")
-        birthday = (date(rng.randint(1955, 2000), 1, 1) + timedelta(days=rng.randint(0, 364))
-                    if rng.random() < 0.6 else None)
-        return {**base, "id": contact_ids[i], "name": f"{first} {last}",
-                "kind": rng.choice(KINDS), "account_id": contact_account[i],
-                "role": rng.choice(ROLES), "emails": [f"{handle}@example.com"],
-                "phones": [f"+49 30 {rng.randint(1000000, 9999999)}"],
-                "address": f"{rng.choice(STREETS)} {rng.randint(1, 200)}, {rng.choice(CITIES)}",
-                "birthday": birthday, "personal_dates": [],
-                "preferences": rng.choice(PREFS), "needs": rng.choice(NEEDS),
-                "tags": rng.sample(TAGS, rng.randint(0, 3)), "about": "",
-                "cadence_days": rng.choice([None, 14, 30, 30, 60, 90])}
+        birthday = (
+            date(rng.randint(1955, 2000), 1, 1) + timedelta(days=rng.randint(0, 364))
+            if rng.random() < 0.6
+            else None
+        )
+        return {
+            **base,
+            "id": contact_ids[i],
+            "name": f"{first} {last}",
+            "kind": rng.choice(KINDS),
+            "account_id": contact_account[i],
+            "role": rng.choice(ROLES),
+            "emails": [f"{handle}@example.com"],
+            "phones": [f"+49 30 {rng.randint(1000000, 9999999)}"],
+            "address": f"{rng.choice(STREETS)} {rng.randint(1, 200)}, {rng.choice(CITIES)}",
+            "birthday": birthday,
+            "personal_dates": [],
+            "preferences": rng.choice(PREFS),
+            "needs": rng.choice(NEEDS),
+            "tags": rng.sample(TAGS, rng.randint(0, 3)),
+            "about": "",
+            "cadence_days": rng.choice([None, 14, 30, 30, 60, 90]),
+        }
 
     def note(i: int) -> dict[str, Any]:
         ci = i % contacts
         when = now - timedelta(minutes=rng.randint(0, 3 * 365 * 24 * 60))
-        return {**base, "id": uuid.UUID(int=rng.getrandbits(128), version=4),
-                "occurred_at": when, "channel": rng.choice(CHANNELS),
-                "summary": rng.choice(SUMMARIES), "body": rng.choice(BODIES),
-                "contact_id": contact_ids[ci], "account_id": contact_account[ci]}
+        return {
+            **base,
+            "id": uuid.UUID(int=rng.getrandbits(128), version=4),
+            "occurred_at": when,
+            "channel": rng.choice(CHANNELS),
+            "summary": rng.choice(SUMMARIES),
+            "body": rng.choice(BODIES),
+            "contact_id": contact_ids[ci],
+            "account_id": contact_account[ci],
+        }
 
     def commitment(i: int) -> dict[str, Any]:
         ci = rng.randrange(contacts)
         we = rng.random() < 0.6
         due = today + timedelta(days=rng.randint(-30, 45))
         status = "open" if rng.random() < 0.6 else rng.choice(["done", "done", "cancelled"])
-        done_at = (datetime.combine(due, datetime.min.time(), UTC)
-                   + timedelta(days=rng.randint(-5, 3))) if status == "done" else None
-        return {**base, "id": uuid.UUID(int=rng.getrandbits(128), version=4),
-                "direction": "we" if we else "they",
-                "what": rng.choice(PROMISES_WE if we else PROMISES_THEY), "due_date": due,
-                "status": status, "done_at": done_at, "contact_id": contact_ids[ci],
-                "account_id": contact_account[ci]}
+        done_at = (
+            (datetime.combine(due, datetime.min.time(), UTC) + timedelta(days=rng.randint(-5, 3)))
+            if status == "done"
+            else None
+        )
+        return {
+            **base,
+            "id": uuid.UUID(int=rng.getrandbits(128), version=4),
+            "direction": "we" if we else "they",
+            "what": rng.choice(PROMISES_WE if we else PROMISES_THEY),
+            "due_date": due,
+            "status": status,
+            "done_at": done_at,
+            "contact_id": contact_ids[ci],
+            "account_id": contact_account[ci],
+        }
 
-    plan = [(Account, account, n_accounts), (Contact, contact, contacts),
-            (Note, note, n_notes), (Commitment, commitment, n_commitments)]
+    plan = [
+        (Account, account, n_accounts),
+        (Contact, contact, contacts),
+        (Note, note, n_notes),
+        (Commitment, commitment, n_commitments),
+    ]
     done_rows, total_rows = 0, sum(n for *_, n in plan)
     with db.write_engine.begin() as conn:
         for cls, make, count in plan:
@@ -139,5 +390,4 @@ def fill_demo(db: Database, contacts: int = 200, notes_per_contact: float = 10.0
                 done_rows += len(batch)
                 if progress:
                     progress(f"Adding {cls.__tablename__}…", done_rows / total_rows)
-    return {"accounts": n_accounts, "contacts": contacts, "notes": n_notes,
-            "commitments": n_commitments}
+    return {"accounts": n_accounts, "contacts": contacts, "notes": n_notes, "commitments": n_commitments}

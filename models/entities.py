@@ -163,6 +163,81 @@ class Commitment(SyncedMixin, Base):
     )
 
 
+class VisitStatus(enum.StrEnum):
+    PLANNED = "planned"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class Visit(SyncedMixin, Base):
+    """A planned meeting. ``contact_ids`` is a set (merged as one on sync, like tags)."""
+
+    __tablename__ = "visits"
+    __entity__ = "visit"
+
+    starts_at: Mapped[datetime] = mapped_column()
+    duration_minutes: Mapped[int] = mapped_column(Integer, default=60)
+    location: Mapped[str] = mapped_column(Text, default="")
+    account_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL"), default=None
+    )
+    contact_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    purpose: Mapped[str] = mapped_column(String(500), default="")
+    agenda: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default=VisitStatus.PLANNED.value)
+
+    __table_args__ = (
+        Index("ix_visits_starts_at", "starts_at"),
+        Index("ix_visits_account", "account_id"),
+    )
+
+
+class Feedback(SyncedMixin, Base):
+    """What a customer told us about us: an NPS score (0-10) and a comment."""
+
+    __tablename__ = "feedback"
+    __entity__ = "feedback"
+
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    score: Mapped[int | None] = mapped_column(Integer, default=None)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    contact_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL"), default=None
+    )
+    account_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL"), default=None
+    )
+
+    __table_args__ = (
+        Index("ix_feedback_contact", "contact_id", "received_at"),
+        Index("ix_feedback_account", "account_id", "received_at"),
+    )
+
+
+class Purchase(SyncedMixin, Base):
+    """Something the customer bought (for personalisation and after-sale follow-ups)."""
+
+    __tablename__ = "purchases"
+    __entity__ = "purchase"
+
+    purchased_on: Mapped[date] = mapped_column()
+    product: Mapped[str] = mapped_column(String(300))
+    quantity: Mapped[int] = mapped_column(Integer, default=1)
+    amount_cents: Mapped[int | None] = mapped_column(Integer, default=None)
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    contact_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL"), default=None
+    )
+    account_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL"), default=None
+    )
+
+    __table_args__ = (
+        Index("ix_purchases_contact", "contact_id", "purchased_on"),
+        Index("ix_purchases_account", "account_id", "purchased_on"),
+    )
+
+
 class OutboxEntry(Base):
     """A local change waiting to be pushed. Written in the same transaction as the change.
 
@@ -192,7 +267,16 @@ class Meta(Base):
     value: Mapped[Any] = mapped_column(JSON)
 
 
-SYNCED_CLASSES: tuple[type[SyncedMixin], ...] = (Account, Contact, Note, Commitment)
+# Parents before children: the order rows are created in (bootstrap, bulk copies).
+SYNCED_CLASSES: tuple[type[SyncedMixin], ...] = (
+    Account,
+    Contact,
+    Note,
+    Commitment,
+    Visit,
+    Feedback,
+    Purchase,
+)
 
 
 def synced_class(entity: str) -> type[SyncedMixin]:

@@ -67,5 +67,5 @@ class DiskFullError(DatabaseError):
     title = "The disk is full"
 
 
-class Cancelled(Exception):  # noqa: N818 - a signal, not a failure
+class Cancelled(Exception):
     """The rep cancelled; never shown."""

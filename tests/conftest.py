@@ -24,8 +24,11 @@ def _no_leftover_threads() -> Iterator[None]:
     before = set(threading.enumerate())
     yield
     leftover = [
-        t for t in threading.enumerate()
-        if t not in before and t.is_alive() and not t.daemon
+        t
+        for t in threading.enumerate()
+        if t not in before
+        and t.is_alive()
+        and not t.daemon
         and not t.name.startswith(("QThread", "Dummy", "asyncio", "ThreadPoolExecutor"))
     ]
     for t in leftover:

@@ -54,9 +54,7 @@ def delete_account(session: Session, account_id: uuid.UUID) -> None:
     now = utcnow()
     account.deleted_at = now
     for cls in (Note, Commitment):
-        for row in session.scalars(
-            select(cls).where(cls.account_id == account_id, cls.deleted_at.is_(None))
-        ):
+        for row in session.scalars(select(cls).where(cls.account_id == account_id, cls.deleted_at.is_(None))):
             row.deleted_at = now
 
 
@@ -69,10 +67,16 @@ def _count_contacts() -> Any:
     )
 
 
-def list_accounts(session: Session, search: str = "", *, limit: int | None = None,
-                  offset: int = 0) -> list[AccountRow]:
+def list_accounts(
+    session: Session, search: str = "", *, limit: int | None = None, offset: int = 0
+) -> list[AccountRow]:
     stmt = select(
-        Account.id, Account.name, Account.address, Account.segment, Account.tier, Account.about,
+        Account.id,
+        Account.name,
+        Account.address,
+        Account.segment,
+        Account.tier,
+        Account.about,
         _count_contacts(),
     ).where(Account.deleted_at.is_(None))
     query = fts_query(search)

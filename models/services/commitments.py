@@ -43,8 +43,12 @@ def clean_commitment(session: Session, inp: CommitmentInput) -> dict[str, Any]:
             errs["contact_id"] = "That contact no longer exists"
         elif account_id is None:
             account_id = contact.account_id
-    values.update(direction=inp.direction, due_date=parse_date(inp.due_date, "due_date", errs),
-                  contact_id=inp.contact_id, account_id=account_id)
+    values.update(
+        direction=inp.direction,
+        due_date=parse_date(inp.due_date, "due_date", errs),
+        contact_id=inp.contact_id,
+        account_id=account_id,
+    )
     raise_if(errs)
     return values
 
@@ -63,8 +67,7 @@ def update_commitment(session: Session, commitment_id: uuid.UUID, inp: Commitmen
             setattr(row, key, value)
 
 
-def set_status(session: Session, commitment_id: uuid.UUID, status: str,
-               when: datetime | None = None) -> None:
+def set_status(session: Session, commitment_id: uuid.UUID, status: str, when: datetime | None = None) -> None:
     """Mark done (stamping done-at), cancelled, or open again."""
     if status not in STATUSES:
         raise ValueError(status)
@@ -80,9 +83,18 @@ def delete_commitment(session: Session, commitment_id: uuid.UUID) -> None:
 def _select() -> Select:
     c, a = aliased(Contact), aliased(Account)
     return (
-        select(Commitment.id, Commitment.direction, Commitment.what, Commitment.due_date,
-               Commitment.status, Commitment.done_at, Commitment.contact_id,
-               func.coalesce(c.name, ""), Commitment.account_id, func.coalesce(a.name, ""))
+        select(
+            Commitment.id,
+            Commitment.direction,
+            Commitment.what,
+            Commitment.due_date,
+            Commitment.status,
+            Commitment.done_at,
+            Commitment.contact_id,
+            func.coalesce(c.name, ""),
+            Commitment.account_id,
+            func.coalesce(a.name, ""),
+        )
         .outerjoin(c, c.id == Commitment.contact_id)
         .outerjoin(a, a.id == Commitment.account_id)
         .where(Commitment.deleted_at.is_(None))
@@ -91,14 +103,20 @@ def _select() -> Select:
 
 def _by_due(stmt: Select) -> Select:
     # Undated ones last; within a day, ours first (they are the ones we can act on).
-    return stmt.order_by(Commitment.due_date.is_(None), Commitment.due_date,
-                         Commitment.direction.desc(), Commitment.what)
+    return stmt.order_by(
+        Commitment.due_date.is_(None), Commitment.due_date, Commitment.direction.desc(), Commitment.what
+    )
 
 
 def list_commitments(
-    session: Session, *, status: str | None = CommitmentStatus.OPEN.value,
-    contact_id: uuid.UUID | None = None, account_id: uuid.UUID | None = None,
-    due_before: date | None = None, search: str = "", limit: int | None = None,
+    session: Session,
+    *,
+    status: str | None = CommitmentStatus.OPEN.value,
+    contact_id: uuid.UUID | None = None,
+    account_id: uuid.UUID | None = None,
+    due_before: date | None = None,
+    search: str = "",
+    limit: int | None = None,
 ) -> list[CommitmentRow]:
     stmt = _select()
     if status is not None:
@@ -107,14 +125,18 @@ def list_commitments(
         stmt = stmt.where(Commitment.contact_id == contact_id)
     if account_id is not None:
         contact_ids = select(Contact.id).where(Contact.account_id == account_id)
-        stmt = stmt.where(or_(Commitment.account_id == account_id,
-                              Commitment.contact_id.in_(contact_ids)))
+        stmt = stmt.where(or_(Commitment.account_id == account_id, Commitment.contact_id.in_(contact_ids)))
     if due_before is not None:
         stmt = stmt.where(Commitment.due_date < due_before)
     if search.strip():
         like = f"%{search.strip()}%"
-        stmt = stmt.where(or_(Commitment.what.ilike(like), stmt.selected_columns[7].ilike(like),
-                              stmt.selected_columns[9].ilike(like)))
+        stmt = stmt.where(
+            or_(
+                Commitment.what.ilike(like),
+                stmt.selected_columns[7].ilike(like),
+                stmt.selected_columns[9].ilike(like),
+            )
+        )
     stmt = _by_due(stmt)
     if limit is not None:
         stmt = stmt.limit(limit)
@@ -126,8 +148,9 @@ def get_commitment(session: Session, commitment_id: uuid.UUID) -> CommitmentRow:
     return CommitmentRow(*session.execute(_select().where(Commitment.id == commitment_id)).one())
 
 
-def kept_rate(session: Session, today: date, *, contact_id: uuid.UUID | None = None,
-              account_id: uuid.UUID | None = None) -> KeptRate:
+def kept_rate(
+    session: Session, today: date, *, contact_id: uuid.UUID | None = None, account_id: uuid.UUID | None = None
+) -> KeptRate:
     """How we honour our word: our commitments done by their due date, done late, overdue."""
     c = Commitment
     done = c.status == CommitmentStatus.DONE.value

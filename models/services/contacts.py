@@ -120,9 +120,7 @@ def delete_contact(session: Session, contact_id: uuid.UUID) -> None:
     now = utcnow()
     contact.deleted_at = now
     for cls in (Note, Commitment):
-        for row in session.scalars(
-            select(cls).where(cls.contact_id == contact_id, cls.deleted_at.is_(None))
-        ):
+        for row in session.scalars(select(cls).where(cls.contact_id == contact_id, cls.deleted_at.is_(None))):
             row.deleted_at = now
 
 
@@ -159,17 +157,33 @@ def _filters(search: str, kind: str | None, account_id: uuid.UUID | None) -> lis
 
 def _row_select() -> Select:
     return select(
-        Contact.id, Contact.name, Contact.kind, Contact.account_id,
-        func.coalesce(Account.name, ""), Contact.role, Contact.emails, Contact.phones,
-        Contact.tags, Contact.cadence_days, _last_contact(),
+        Contact.id,
+        Contact.name,
+        Contact.kind,
+        Contact.account_id,
+        func.coalesce(Account.name, ""),
+        Contact.role,
+        Contact.emails,
+        Contact.phones,
+        Contact.tags,
+        Contact.cadence_days,
+        _last_contact(),
     ).outerjoin(Account, (Account.id == Contact.account_id) & Account.deleted_at.is_(None))
 
 
 def _to_row(r: Any) -> ContactRow:
     return ContactRow(
-        id=r[0], name=r[1], kind=r[2], account_id=r[3], account_name=r[4], role=r[5],
-        email=(r[6] or [""])[0], phone=(r[7] or [""])[0], tags=tuple(r[8] or ()),
-        cadence_days=r[9], last_contact_at=r[10],
+        id=r[0],
+        name=r[1],
+        kind=r[2],
+        account_id=r[3],
+        account_name=r[4],
+        role=r[5],
+        email=(r[6] or [""])[0],
+        phone=(r[7] or [""])[0],
+        tags=tuple(r[8] or ()),
+        cadence_days=r[9],
+        last_contact_at=r[10],
     )
 
 
@@ -177,8 +191,13 @@ SortKey = tuple[str, str]
 
 
 def list_contacts(
-    session: Session, search: str = "", *, kind: str | None = None,
-    account_id: uuid.UUID | None = None, after: SortKey | None = None, limit: int = 200,
+    session: Session,
+    search: str = "",
+    *,
+    kind: str | None = None,
+    account_id: uuid.UUID | None = None,
+    after: SortKey | None = None,
+    limit: int = 200,
 ) -> list[ContactRow]:
     """One page of live contacts sorted by name, starting after the ``after`` key (keyset paging).
 
@@ -198,8 +217,9 @@ def sort_key(row: ContactRow) -> SortKey:
     return (row.name, str(row.id))
 
 
-def count_contacts(session: Session, search: str = "", *, kind: str | None = None,
-                   account_id: uuid.UUID | None = None) -> int:
+def count_contacts(
+    session: Session, search: str = "", *, kind: str | None = None, account_id: uuid.UUID | None = None
+) -> int:
     stmt = select(func.count()).select_from(Contact).where(*_filters(search, kind, account_id))
     return int(session.scalar(stmt) or 0)
 
@@ -219,12 +239,24 @@ def get_contact(session: Session, contact_id: uuid.UUID) -> ContactDetail:
         select(func.max(Note.occurred_at)).where(Note.contact_id == c.id, Note.deleted_at.is_(None))
     )
     return ContactDetail(
-        id=c.id, name=c.name, kind=c.kind, account_id=c.account_id, account_name=account_name,
-        role=c.role, emails=tuple(c.emails), phones=tuple(c.phones), address=c.address,
+        id=c.id,
+        name=c.name,
+        kind=c.kind,
+        account_id=c.account_id,
+        account_name=account_name,
+        role=c.role,
+        emails=tuple(c.emails),
+        phones=tuple(c.phones),
+        address=c.address,
         birthday=c.birthday,
         personal_dates=tuple((d["label"], d["date"]) for d in c.personal_dates or ()),
-        preferences=c.preferences, needs=c.needs, tags=tuple(c.tags), about=c.about,
-        cadence_days=c.cadence_days, last_contact_at=last, created_at=c.created_at,
+        preferences=c.preferences,
+        needs=c.needs,
+        tags=tuple(c.tags),
+        about=c.about,
+        cadence_days=c.cadence_days,
+        last_contact_at=last,
+        created_at=c.created_at,
         updated_at=c.updated_at,
     )
 
@@ -232,11 +264,20 @@ def get_contact(session: Session, contact_id: uuid.UUID) -> ContactDetail:
 def contact_input(detail: ContactDetail) -> ContactInput:
     """The form values of an existing contact (for editing)."""
     return ContactInput(
-        name=detail.name, kind=detail.kind, account_id=detail.account_id, role=detail.role,
-        emails=list(detail.emails), phones=list(detail.phones), address=detail.address,
-        birthday=detail.birthday, personal_dates=list(detail.personal_dates),
-        preferences=detail.preferences, needs=detail.needs, tags=list(detail.tags),
-        about=detail.about, cadence_days=detail.cadence_days,
+        name=detail.name,
+        kind=detail.kind,
+        account_id=detail.account_id,
+        role=detail.role,
+        emails=list(detail.emails),
+        phones=list(detail.phones),
+        address=detail.address,
+        birthday=detail.birthday,
+        personal_dates=list(detail.personal_dates),
+        preferences=detail.preferences,
+        needs=detail.needs,
+        tags=list(detail.tags),
+        about=detail.about,
+        cadence_days=detail.cadence_days,
     )
 
 
@@ -249,9 +290,9 @@ def find_contacts(session: Session, name_or_id: str, limit: int = 20) -> list[Co
     if cid is not None:
         return contact_rows(session, [cid])
     exact = session.execute(
-        _row_select().where(
-            Contact.deleted_at.is_(None), func.lower(Contact.name) == name_or_id.strip().lower()
-        ).limit(limit)
+        _row_select()
+        .where(Contact.deleted_at.is_(None), func.lower(Contact.name) == name_or_id.strip().lower())
+        .limit(limit)
     )
     rows = [_to_row(r) for r in exact]
     return rows or list_contacts(session, name_or_id, limit=limit)

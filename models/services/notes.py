@@ -48,8 +48,13 @@ def clean_note(session: Session, inp: NoteInput) -> dict[str, Any]:
     when = inp.occurred_at or datetime.now(UTC)
     if when.tzinfo is None:
         when = when.astimezone(UTC)
-    values.update(channel=inp.channel, body=inp.body or "", occurred_at=when,
-                  contact_id=inp.contact_id, account_id=account_id)
+    values.update(
+        channel=inp.channel,
+        body=inp.body or "",
+        occurred_at=when,
+        contact_id=inp.contact_id,
+        account_id=account_id,
+    )
     raise_if(errs)
     return values
 
@@ -75,16 +80,30 @@ def delete_note(session: Session, note_id: uuid.UUID) -> None:
 def _select() -> Select:
     c, a = aliased(Contact), aliased(Account)
     return (
-        select(Note.id, Note.occurred_at, Note.channel, Note.summary, Note.body, Note.contact_id,
-               func.coalesce(c.name, ""), Note.account_id, func.coalesce(a.name, ""))
+        select(
+            Note.id,
+            Note.occurred_at,
+            Note.channel,
+            Note.summary,
+            Note.body,
+            Note.contact_id,
+            func.coalesce(c.name, ""),
+            Note.account_id,
+            func.coalesce(a.name, ""),
+        )
         .outerjoin(c, c.id == Note.contact_id)
         .outerjoin(a, a.id == Note.account_id)
         .where(Note.deleted_at.is_(None))
     )
 
 
-def timeline(session: Session, *, contact_id: uuid.UUID | None = None,
-             account_id: uuid.UUID | None = None, limit: int | None = None) -> list[NoteRow]:
+def timeline(
+    session: Session,
+    *,
+    contact_id: uuid.UUID | None = None,
+    account_id: uuid.UUID | None = None,
+    limit: int | None = None,
+) -> list[NoteRow]:
     """Notes of a contact, or of an account (its own and its contacts'), newest first."""
     stmt = _select()
     if contact_id is not None:

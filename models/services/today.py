@@ -29,8 +29,11 @@ def overdue_checkins(session: Session, today: date, limit: int = 200) -> list[Co
     stmt = (
         _row_select()
         .outerjoin(last, last.c.contact_id == Contact.id)
-        .where(Contact.deleted_at.is_(None), Contact.cadence_days.is_not(None),
-               or_(last.c.last.is_(None), due < literal(start_of_today.isoformat(sep=" "))))
+        .where(
+            Contact.deleted_at.is_(None),
+            Contact.cadence_days.is_not(None),
+            or_(last.c.last.is_(None), due < literal(start_of_today.isoformat(sep=" "))),
+        )
         .order_by(func.coalesce(due, "0000").asc(), Contact.name)
         .limit(limit)
     )
@@ -41,7 +44,8 @@ def today_summary(session: Session, today: date | None = None) -> TodaySummary:
     today = today or datetime.now(UTC).astimezone().date()
     overdue = list_commitments(session, due_before=today, limit=500)
     week = [
-        c for c in list_commitments(session, due_before=today + timedelta(days=8), limit=500)
+        c
+        for c in list_commitments(session, due_before=today + timedelta(days=8), limit=500)
         if c.due_date is not None and c.due_date >= today
     ]
     return TodaySummary(

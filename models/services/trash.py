@@ -24,15 +24,19 @@ def list_trash(session: Session, limit: int = 500) -> list[TrashRow]:
     parents: set[tuple[uuid.UUID, datetime]] = set()
     for cls in (Contact, Account):
         for rid, title, when in session.execute(
-            select(cls.id, _TITLE[cls], cls.deleted_at).where(cls.deleted_at.is_not(None))
-            .order_by(cls.deleted_at.desc()).limit(limit)
+            select(cls.id, _TITLE[cls], cls.deleted_at)
+            .where(cls.deleted_at.is_not(None))
+            .order_by(cls.deleted_at.desc())
+            .limit(limit)
         ):
             rows.append(TrashRow(cls.__entity__, rid, title, when))
             parents.add((rid, when))
     for cls in (Note, Commitment):
         for rid, title, when, cid, aid in session.execute(
             select(cls.id, _TITLE[cls], cls.deleted_at, cls.contact_id, cls.account_id)
-            .where(cls.deleted_at.is_not(None)).order_by(cls.deleted_at.desc()).limit(limit)
+            .where(cls.deleted_at.is_not(None))
+            .order_by(cls.deleted_at.desc())
+            .limit(limit)
         ):
             if (cid, when) in parents or (aid, when) in parents:
                 continue
