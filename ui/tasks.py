@@ -1,0 +1,124 @@
+"""The task runner: database and network work off the GUI thread, results back on it.
+
+Modelled on Anki's ``aqt/taskman.py``: a function is submitted with a success slot and,
+optionally, an error slot; both are called on the GUI thread through a queued signal, so only
+they touch widgets. Exceptions without an error slot go to the one error presenter.
+
+Writes go through a pool of one thread (SQLite has one writer, and actions then apply in the
+order the rep made them); reads use a separate small pool so a slow write never stalls a list.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+
+log = logging.getLogger(__name__)
+
+ErrorHandler = Callable[[BaseException], None]
+
+
+class _Relay(QObject):
+    """Lives on the GUI thread; its signals carry results across threads (queued)."""
+
+    finished = Signal(object, object, object)  # callback, result, error
+
+
+class _Job(QRunnable):
+    def __init__(
+        self,
+        fn: Callable[[], Any],
+        relay: _Relay,
+        on_done: Callable[[Any], None] | None,
+        on_error: ErrorHandler | None,
+    ) -> None:
+        super().__init__()
+        self._fn, self._relay, self._on_done, self._on_error = fn, relay, on_done, on_error
+        self.setAutoDelete(True)
+
+    def run(self) -> None:
+        try:
+            result = self._fn()
+        except BaseException as exc:  # handed to the GUI thread, never swallowed
+            self._relay.finished.emit(self._on_error, None, exc)
+        else:
+            self._relay.finished.emit(self._on_done, result, None)
+
+
+class TaskRunner(QObject):
+    """Runs callables in worker threads and calls back on the GUI thread."""
+
+    busy_changed = Signal(bool)
+
+    def __init__(self, on_unhandled: ErrorHandler, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._on_unhandled = on_unhandled
+        self._relay = _Relay(self)
+        self._relay.finished.connect(self._on_finished)
+        self._writes = QThreadPool(self)
+        self._writes.setMaxThreadCount(1)
+        self._reads = QThreadPool(self)
+        self._reads.setMaxThreadCount(2)
+        self._pending = 0
+        self._lock = threading.Lock()
+
+    def read(
+        self,
+        fn: Callable[[], Any],
+        on_done: Callable[[Any], None] | None = None,
+        on_error: ErrorHandler | None = None,
+    ) -> None:
+        """Run a read-only query in the background."""
+        self._submit(self._reads, fn, on_done, on_error)
+
+    def write(
+        self,
+        fn: Callable[[], Any],
+        on_done: Callable[[Any], None] | None = None,
+        on_error: ErrorHandler | None = None,
+    ) -> None:
+        """Run a write (one user action, one transaction) on the single writer thread."""
+        self._submit(self._writes, fn, on_done, on_error)
+
+    def _submit(
+        self,
+        pool: QThreadPool,
+        fn: Callable[[], Any],
+        on_done: Callable[[Any], None] | None,
+        on_error: ErrorHandler | None,
+    ) -> None:
+        self._pending += 1
+        if self._pending == 1:
+            self.busy_changed.emit(True)
+        pool.start(_Job(fn, self._relay, on_done, on_error))
+
+    @Slot(object, object, object)
+    def _on_finished(
+        self, callback: Callable[[Any], None] | None, result: Any, error: BaseException | None
+    ) -> None:
+        self._pending -= 1
+        if self._pending == 0:
+            self.busy_changed.emit(False)
+        try:
+            if error is not None:
+                if callback is not None:
+                    callback(error)
+                else:
+                    self._on_unhandled(error)
+            elif callback is not None:
+                callback(result)
+        except Exception as exc:  # a bug in a slot: report it, keep the app alive
+            log.exception("error in task callback")
+            self._on_unhandled(exc)
+
+    @property
+    def pending(self) -> int:
+        return self._pending
+
+    def wait_idle(self, msecs: int = 30_000) -> bool:
+        """Block until both pools are idle (for shutdown and tests, never from a slot)."""
+        return self._writes.waitForDone(msecs) and self._reads.waitForDone(msecs)
