@@ -81,6 +81,11 @@ def _classify(exc: BaseException, path: Path) -> errors.DatabaseError | None:
             "The disk is full, so the change was not saved. Free some space and try again; "
             "everything saved before is intact."
         )
+    if "unable to open" in text:
+        return errors.DatabaseError(
+            f"The database {path} cannot be opened. Check that the file exists and that you may "
+            "read and write it and its folder."
+        )
     return None
 
 
@@ -182,6 +187,8 @@ def open_database(path: Path | str, *, backup: bool = True) -> Database:
     path = Path(path).expanduser().resolve()
     if path.is_dir():
         raise errors.DatabaseError(f"{path} is a folder, not a database file.")
+    if path.parent.exists() and not path.parent.is_dir():
+        raise errors.DatabaseError(f"Cannot create {path}: {path.parent} is a file, not a folder.")
     if not path.parent.exists():
         try:
             path.parent.mkdir(parents=True)

@@ -142,16 +142,16 @@ def _filters(search: str, kind: str | None, account_id: uuid.UUID | None) -> lis
     query = fts_query(search)
     if query:
         in_contacts = literal_column("contacts.rowid").in_(
-            text("SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH :q")
+            text("SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH :q").bindparams(q=query)
         )
         in_accounts = Contact.account_id.in_(
             select(Account.id).where(
                 literal_column("accounts.rowid").in_(
-                    text("SELECT rowid FROM accounts_fts WHERE accounts_fts MATCH :q")
+                    text("SELECT rowid FROM accounts_fts WHERE accounts_fts MATCH :q").bindparams(q=query)
                 )
             )
         )
-        conds.append(or_(in_contacts, in_accounts).params(q=query))
+        conds.append(or_(in_contacts, in_accounts))
     return conds
 
 

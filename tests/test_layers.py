@@ -1,0 +1,36 @@
+"""The layers, checked by a tool rather than by memory: models/ and sync/ never import Qt."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FORBIDDEN = ("PySide6", "shiboken6", "PyQt5", "PyQt6", "ui")
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+def test_core_packages_never_import_qt_or_ui() -> None:
+    offenders = []
+    for package in ("models", "sync"):
+        for path in (ROOT / package).rglob("*.py"):
+            for name in imported_modules(path):
+                if name.split(".")[0] in FORBIDDEN:
+                    offenders.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert offenders == []
+
+
+def test_the_checker_sees_a_qt_import(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text("from PySide6.QtWidgets import QWidget\nimport ui.app\n")
+    assert {"PySide6.QtWidgets", "ui.app"} <= imported_modules(sample)
