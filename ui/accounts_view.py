@@ -1,0 +1,260 @@
+"""Accounts: the list, and an account's page with its people, commitments and timeline."""
+
+from __future__ import annotations
+
+import html
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from PySide6.QtCore import QItemSelection, QSettings, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+from sqlalchemy.orm import Session
+
+from models.errors import NotFoundError
+from models.rows import AccountRow, CommitmentRow, ContactRow, NoteRow
+from models.services import accounts, commitments, contacts, notes
+from ui.context import AppContext
+from ui.dialogs import CHANNEL_LABELS, AccountDialog, ContactDialog, NoteDialog
+from ui.table import Column, RowsModel, commitment_columns, day_text, make_table
+
+LIST_LIMIT = 5000
+
+
+@dataclass(frozen=True)
+class AccountPage:
+    account: AccountRow
+    people: list[ContactRow]
+    commitments: list[CommitmentRow]
+    notes: list[NoteRow]
+
+
+def load_account_page(s: Session, account_id: uuid.UUID) -> AccountPage:
+    return AccountPage(
+        account=accounts.get_account(s, account_id),
+        people=contacts.list_contacts(s, account_id=account_id, limit=500),
+        commitments=commitments.list_commitments(s, account_id=account_id, limit=200),
+        notes=notes.timeline(s, account_id=account_id, limit=200),
+    )
+
+
+class AccountsView(QWidget):
+    open_contact = Signal(object)  # contact id
+    delete_requested = Signal(object, str)
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.account_id: uuid.UUID | None = None
+        self.page: AccountPage | None = None
+        self._today = date.today()
+        self._gen = 0
+        self.filter = QLineEdit()
+        self.filter.setObjectName("account_filter")
+        self.filter.setPlaceholderText("Find accounts…")
+        self.filter.setClearButtonEnabled(True)
+        self.list = RowsModel[AccountRow](
+            [
+                Column("Account", lambda r: r.name),
+                Column("Segment", lambda r: r.segment),
+                Column("Tier", lambda r: r.tier),
+                Column("Contacts", lambda r: str(r.contact_count)),
+            ],
+            self,
+        )
+        self.table = make_table(self.list, name="accounts_table")
+        self.table.selectionModel().selectionChanged.connect(self._on_selection)
+        self.empty = QLabel("No accounts yet — add one with “New account”.")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.new_button = QPushButton("New account…")
+        self.new_button.clicked.connect(self.new_account)
+        left = QWidget()
+        ll = QVBoxLayout(left)
+        ll.setContentsMargins(0, 0, 0, 0)
+        bar = QHBoxLayout()
+        bar.addWidget(self.filter, 1)
+        bar.addWidget(self.new_button)
+        ll.addLayout(bar)
+        ll.addWidget(self.table, 1)
+        ll.addWidget(self.empty, 1)
+
+        self.profile = QLabel("Select an account.")
+        self.profile.setWordWrap(True)
+        self.profile.setTextFormat(Qt.TextFormat.RichText)
+        self.profile.setAlignment(Qt.AlignmentFlag.AlignTop)
+        actions = QHBoxLayout()
+        self.edit_button = QPushButton("Edit…")
+        self.add_contact_button = QPushButton("Add contact…")
+        self.note_button = QPushButton("Log note…")
+        self.delete_button = QPushButton("Delete")
+        for b in (self.edit_button, self.add_contact_button, self.note_button, self.delete_button):
+            actions.addWidget(b)
+            b.setEnabled(False)
+        actions.addStretch(1)
+        self.edit_button.clicked.connect(self.edit)
+        self.add_contact_button.clicked.connect(self.add_contact)
+        self.note_button.clicked.connect(self.new_note)
+        self.delete_button.clicked.connect(self.delete)
+        self.people = RowsModel[ContactRow](
+            [
+                Column("Name", lambda r: r.name),
+                Column("Role", lambda r: r.role),
+                Column("Kind", lambda r: r.kind.capitalize()),
+                Column("Phone", lambda r: r.phone),
+            ],
+            self,
+        )
+        self.people_view = make_table(self.people, name="account_people")
+        self.people_view.doubleClicked.connect(self._open_person)
+        self.owed = RowsModel(commitment_columns(lambda: self._today), self)
+        self.owed_view = make_table(self.owed, name="account_commitments")
+        self.timeline = RowsModel[NoteRow](
+            [
+                Column("When", lambda r: day_text(r.occurred_at)),
+                Column("Contact", lambda r: r.contact_name),
+                Column("Channel", lambda r: CHANNEL_LABELS.get(r.channel, r.channel)),
+                Column("Summary", lambda r: r.summary),
+            ],
+            self,
+        )
+        self.timeline_view = make_table(self.timeline, name="account_timeline")
+        right = QWidget()
+        rl = QVBoxLayout(right)
+        rl.setContentsMargins(6, 0, 0, 0)
+        rl.addWidget(self.profile)
+        rl.addLayout(actions)
+        rl.addWidget(QLabel("<b>People</b> (double-click to open)"))
+        rl.addWidget(self.people_view, 2)
+        rl.addWidget(QLabel("<b>Open commitments</b>"))
+        rl.addWidget(self.owed_view, 1)
+        rl.addWidget(QLabel("<b>Timeline</b>"))
+        rl.addWidget(self.timeline_view, 2)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("accounts_splitter")
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.splitter)
+        self._filter_timer = QTimer(self)
+        self._filter_timer.setSingleShot(True)
+        self._filter_timer.setInterval(80)
+        self._filter_timer.timeout.connect(self.reload)
+        self.filter.textChanged.connect(lambda _t: self._filter_timer.start())
+        ctx.bus.changed.connect(self._on_data_changed)
+
+    def reload(self) -> None:
+        self._gen += 1
+        gen, search = self._gen, self.filter.text()
+
+        def done(rows: list[AccountRow]) -> None:
+            if gen != self._gen:
+                return
+            self.list.set_rows(rows)
+            has_any = bool(rows) or bool(search.strip())
+            self.table.setVisible(has_any)
+            self.empty.setVisible(not has_any)
+            row = next((i for i, r in enumerate(rows) if r.id == self.account_id), -1)
+            if row >= 0:
+                self.table.selectRow(row)
+            elif self.account_id is not None:
+                self.show_account(None)
+
+        self.ctx.query(lambda s: accounts.list_accounts(s, search, limit=LIST_LIMIT), done)
+
+    def _on_data_changed(self, entities: set[str]) -> None:
+        if entities & {"account", "contact"}:
+            self.reload()
+        elif self.account_id is not None and entities & {"note", "commitment"}:
+            self.show_account(self.account_id)
+
+    def _on_selection(self, selected: QItemSelection, _old: QItemSelection) -> None:
+        rows = selected.indexes()
+        row = self.list.row_at(rows[0].row()) if rows else None
+        if row is not None:
+            self.show_account(row.id)
+
+    def show_account(self, account_id: uuid.UUID | None) -> None:
+        self._gen += 1
+        self.account_id = account_id
+        for b in (self.edit_button, self.add_contact_button, self.note_button, self.delete_button):
+            b.setEnabled(account_id is not None)
+        if account_id is None:
+            self.page = None
+            self.profile.setText("Select an account.")
+            for m in (self.people, self.owed, self.timeline):
+                m.set_rows([])
+            return
+        gen = self._gen
+
+        def done(page: AccountPage) -> None:
+            if gen != self._gen:
+                return
+            self.page = page
+            self._today = date.today()
+            a, esc = page.account, html.escape
+            facts = " · ".join(esc(x) for x in (a.segment, a.tier and f"Tier {a.tier}") if x)
+            text = f"<h2 style='margin:0'>{esc(a.name)}</h2><p>{facts}</p>"
+            if a.address:
+                text += f"<p>{esc(a.address)}</p>"
+            if a.about:
+                text += f"<p>{esc(a.about)}</p>"
+            self.profile.setText(text)
+            self.people.set_rows(page.people)
+            self.owed.set_rows(page.commitments)
+            self.timeline.set_rows(page.notes)
+
+        def failed(exc: BaseException) -> None:
+            if isinstance(exc, NotFoundError):
+                self.show_account(None)
+            else:
+                self.ctx.presenter.present(exc)
+
+        self.ctx.query(lambda s: load_account_page(s, account_id), done, failed)
+
+    def _open_person(self) -> None:
+        index = self.people_view.currentIndex()
+        row = self.people.row_at(index.row()) if index.isValid() else None
+        if row:
+            self.open_contact.emit(row.id)
+
+    def new_account(self) -> None:
+        AccountDialog(self.ctx, parent=self).open()
+
+    def edit(self) -> None:
+        if self.page:
+            AccountDialog(self.ctx, self.page.account, self).open()
+
+    def add_contact(self) -> None:
+        if self.account_id:
+            ContactDialog(self.ctx, parent=self, account_id=self.account_id).open()
+
+    def new_note(self) -> None:
+        if self.account_id:
+            NoteDialog(self.ctx, account_id=self.account_id, parent=self).open()
+
+    def delete(self) -> None:
+        if self.page:
+            self.delete_requested.emit(self.page.account.id, self.page.account.name)
+
+    def save_state(self, settings: QSettings) -> None:
+        settings.setValue("accounts/header", self.table.horizontalHeader().saveState())
+        settings.setValue("accounts/splitter", self.splitter.saveState())
+
+    def restore_state(self, settings: QSettings) -> None:
+        for key, widget in (
+            ("accounts/header", self.table.horizontalHeader()),
+            ("accounts/splitter", self.splitter),
+        ):
+            value = settings.value(key)
+            if value is not None:
+                widget.restoreState(value)

@@ -1,0 +1,297 @@
+"""The contact's page: who they are, what is owed both ways, and the interaction timeline."""
+
+from __future__ import annotations
+
+import html
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from PySide6.QtCore import QItemSelection, Qt, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+from sqlalchemy.orm import Session
+
+from models.errors import NotFoundError
+from models.rows import CommitmentRow, ContactDetail, KeptRate, NoteRow
+from models.services import commitments, contacts, notes
+from ui.context import AppContext
+from ui.dialogs import CHANNEL_LABELS, KIND_LABELS, CommitmentDialog, ContactDialog, NoteDialog
+from ui.table import Column, RowsModel, commitment_columns, day_text, make_table
+
+TIMELINE_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class ContactPage:
+    detail: ContactDetail
+    commitments: list[CommitmentRow]
+    notes: list[NoteRow]
+    kept: KeptRate
+
+
+def load_page(s: Session, contact_id: uuid.UUID) -> ContactPage:
+    today = date.today()
+    detail = contacts.get_contact(s, contact_id)
+    owed = commitments.list_commitments(s, status=None, contact_id=contact_id, limit=200)
+    # Open ones first (by due date), then the closed history.
+    owed.sort(key=lambda c: (c.status != "open", c.due_date is None, c.due_date or today))
+    return ContactPage(
+        detail=detail,
+        commitments=owed,
+        notes=notes.timeline(s, contact_id=contact_id, limit=TIMELINE_LIMIT),
+        kept=commitments.kept_rate(s, today, contact_id=contact_id),
+    )
+
+
+def _section(title: str, text: str) -> str:
+    if not text.strip():
+        return ""
+    body = html.escape(text).replace("\n", "<br>")
+    return f"<p><b>{html.escape(title)}</b><br>{body}</p>"
+
+
+def profile_html(d: ContactDetail, kept: KeptRate, today: date) -> str:
+    esc = html.escape
+    where = " at ".join(p for p in (esc(d.role), esc(d.account_name)) if p)
+    lines = [
+        f"<h2 style='margin:0'>{esc(d.name)}</h2>",
+        f"<p>{where or '&nbsp;'} · {KIND_LABELS.get(d.kind, d.kind)}</p>",
+    ]
+    reach = [esc(x) for x in (*d.phones, *d.emails)]
+    if reach:
+        lines.append("<p>" + " · ".join(reach) + "</p>")
+    if d.last_contact_at is None:
+        last = "No interaction logged yet"
+    else:
+        days = (today - d.last_contact_at.astimezone().date()).days
+        last = f"Last contact {days} days ago ({day_text(d.last_contact_at)})"
+    if d.cadence_days:
+        due_in = (
+            None
+            if d.last_contact_at is None
+            else d.cadence_days - (today - d.last_contact_at.astimezone().date()).days
+        )
+        if due_in is None or due_in < 0:
+            last += f" — <b style='color:#b3261e'>check-in overdue</b> (every {d.cadence_days} days)"
+        else:
+            last += f" — next check-in in {due_in} days"
+    lines.append(f"<p>{last}</p>")
+    if kept.rate is not None:
+        lines.append(
+            f"<p>Our promises kept on time: {kept.rate:.0%} ({kept.kept_on_time} of {kept.total})</p>"
+        )
+    lines.append(_section("Address", d.address))
+    dates = []
+    if d.birthday:
+        dates.append(f"Birthday: {d.birthday.strftime('%d %B')}")
+    dates += [f"{label}: {when}" for label, when in d.personal_dates]
+    lines.append(_section("Personal dates", "\n".join(dates)))
+    lines.append(_section("Preferences", d.preferences))
+    lines.append(_section("Needs and pain points", d.needs))
+    lines.append(_section("Tags", ", ".join(d.tags)))
+    lines.append(_section("About", d.about))
+    return "".join(lines)
+
+
+class ContactDetailPane(QWidget):
+    """Shows one contact. Emits ``delete_requested`` so the window can offer undo."""
+
+    delete_requested = Signal(object, str)  # id, name
+    print_requested = Signal(object)  # contact id
+    loaded = Signal()
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.contact_id: uuid.UUID | None = None
+        self.page: ContactPage | None = None
+        self._today = date.today()
+        self._generation = 0
+
+        self.profile = QLabel()
+        self.profile.setObjectName("profile")
+        self.profile.setWordWrap(True)
+        self.profile.setTextFormat(Qt.TextFormat.RichText)
+        self.profile.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.profile.setAlignment(Qt.AlignmentFlag.AlignTop)
+
+        buttons = QHBoxLayout()
+        self.edit_button = QPushButton("Edit…")
+        self.note_button = QPushButton("Log note…")
+        self.commit_button = QPushButton("Add commitment…")
+        self.print_button = QPushButton("Print briefing…")
+        self.delete_button = QPushButton("Delete")
+        for b in (
+            self.edit_button,
+            self.note_button,
+            self.commit_button,
+            self.print_button,
+            self.delete_button,
+        ):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        self.edit_button.clicked.connect(self.edit)
+        self.note_button.clicked.connect(self.new_note)
+        self.commit_button.clicked.connect(self.new_commitment)
+        self.print_button.clicked.connect(
+            lambda: self.contact_id and self.print_requested.emit(self.contact_id)
+        )
+        self.delete_button.clicked.connect(self.delete)
+
+        self.commitments = RowsModel(commitment_columns(lambda: self._today, with_contact=False), self)
+        self.commitment_view = make_table(self.commitments, name="contact_commitments")
+        cbar = QHBoxLayout()
+        cbar.addWidget(QLabel("<b>Commitments</b>"))
+        cbar.addStretch(1)
+        self.done_button = QPushButton("Mark done")
+        self.cancel_button = QPushButton("Cancel it")
+        self.reopen_button = QPushButton("Reopen")
+        for b, status in (
+            (self.done_button, "done"),
+            (self.cancel_button, "cancelled"),
+            (self.reopen_button, "open"),
+        ):
+            cbar.addWidget(b)
+            b.clicked.connect(lambda _=False, st=status: self.set_commitment_status(st))
+        self.commitment_view.doubleClicked.connect(lambda _i: self.edit_commitment())
+
+        self.timeline = RowsModel[NoteRow](
+            [
+                Column("When", lambda r: day_text(r.occurred_at)),
+                Column("Channel", lambda r: CHANNEL_LABELS.get(r.channel, r.channel)),
+                Column("Summary", lambda r: r.summary),
+            ],
+            self,
+        )
+        self.timeline_view = make_table(self.timeline, name="timeline")
+        self.timeline_view.selectionModel().selectionChanged.connect(self._show_note_body)
+        self.timeline_view.doubleClicked.connect(lambda _i: self.edit_note())
+        self.note_body = QPlainTextEdit()
+        self.note_body.setReadOnly(True)
+        self.note_body.setPlaceholderText("Select a note to read it")
+        self.timeline_title = QLabel("<b>Timeline</b>")
+
+        top = QWidget()
+        tl = QVBoxLayout(top)
+        tl.setContentsMargins(0, 0, 0, 0)
+        tl.addWidget(self.profile)
+        tl.addLayout(buttons)
+        mid = QWidget()
+        ml = QVBoxLayout(mid)
+        ml.setContentsMargins(0, 0, 0, 0)
+        ml.addLayout(cbar)
+        ml.addWidget(self.commitment_view)
+        low = QWidget()
+        ll = QVBoxLayout(low)
+        ll.setContentsMargins(0, 0, 0, 0)
+        ll.addWidget(self.timeline_title)
+        ll.addWidget(self.timeline_view, 3)
+        ll.addWidget(self.note_body, 1)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.setObjectName("contact_detail_splitter")
+        for w in (top, mid, low):
+            self.splitter.addWidget(w)
+        self.splitter.setStretchFactor(2, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 0, 0, 0)
+        self.empty = QLabel("Select a contact to see their page.")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(self.empty)
+        layout.addWidget(self.splitter)
+        self.splitter.hide()
+        ctx.bus.changed.connect(self._on_data_changed)
+
+    # -- loading -------------------------------------------------------------------------------
+    def show_contact(self, contact_id: uuid.UUID | None) -> None:
+        self.contact_id = contact_id
+        self._generation += 1
+        if contact_id is None:
+            self.page = None
+            self.splitter.hide()
+            self.empty.show()
+            return
+        gen = self._generation
+
+        def done(page: ContactPage) -> None:
+            if gen == self._generation:
+                self._fill(page)
+
+        def failed(exc: BaseException) -> None:
+            if gen != self._generation:
+                return
+            if isinstance(exc, NotFoundError):  # deleted meanwhile (another window, a sync)
+                self.show_contact(None)
+            else:
+                self.ctx.presenter.present(exc)
+
+        self.ctx.query(lambda s: load_page(s, contact_id), done, failed)
+
+    def _fill(self, page: ContactPage) -> None:
+        self.page = page
+        self._today = date.today()
+        self.profile.setText(profile_html(page.detail, page.kept, self._today))
+        self.commitments.set_rows(page.commitments)
+        self.timeline.set_rows(page.notes)
+        more = " (latest shown)" if len(page.notes) >= TIMELINE_LIMIT else ""
+        self.timeline_title.setText(f"<b>Timeline</b> — {len(page.notes)} notes{more}")
+        self.note_body.clear()
+        self.empty.hide()
+        self.splitter.show()
+        self.loaded.emit()
+
+    def _on_data_changed(self, entities: set[str]) -> None:
+        if self.contact_id is not None and entities & {"contact", "note", "commitment", "account"}:
+            self.show_contact(self.contact_id)
+
+    def _show_note_body(self, selected: QItemSelection, _old: QItemSelection) -> None:
+        rows = selected.indexes()
+        note = self.timeline.row_at(rows[0].row()) if rows else None
+        self.note_body.setPlainText(note.body if note else "")
+
+    # -- actions -------------------------------------------------------------------------------
+    def _label(self) -> tuple[uuid.UUID, str] | None:
+        return (self.page.detail.id, self.page.detail.name) if self.page else None
+
+    def edit(self) -> None:
+        if self.page:
+            ContactDialog(self.ctx, self.page.detail, self).open()
+
+    def new_note(self) -> None:
+        if self.page:
+            NoteDialog(self.ctx, contact=self._label(), parent=self).open()
+
+    def new_commitment(self) -> None:
+        if self.page:
+            CommitmentDialog(self.ctx, contact=self._label(), parent=self).open()
+
+    def edit_note(self) -> None:
+        index = self.timeline_view.currentIndex()
+        row = self.timeline.row_at(index.row()) if index.isValid() else None
+        if row:
+            NoteDialog(self.ctx, row=row, parent=self).open()
+
+    def selected_commitment(self) -> CommitmentRow | None:
+        index = self.commitment_view.currentIndex()
+        return self.commitments.row_at(index.row()) if index.isValid() else None
+
+    def edit_commitment(self) -> None:
+        row = self.selected_commitment()
+        if row:
+            CommitmentDialog(self.ctx, row=row, parent=self).open()
+
+    def set_commitment_status(self, status: str) -> None:
+        row = self.selected_commitment()
+        if row is not None:
+            self.ctx.act(lambda s: commitments.set_status(s, row.id, status))
+
+    def delete(self) -> None:
+        if self.page:
+            self.delete_requested.emit(self.page.detail.id, self.page.detail.name)

@@ -1,0 +1,166 @@
+"""Contacts: a filter box that narrows the list as you type, the list, and the contact's page."""
+
+from __future__ import annotations
+
+import uuid
+
+from PySide6.QtCore import QItemSelection, QSettings, Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from models.services import contacts
+from ui.contact_detail import ContactDetailPane
+from ui.contacts_model import ContactTableModel
+from ui.context import AppContext
+from ui.table import make_table
+
+
+class ContactsView(QWidget):
+    demo_requested = Signal()
+    new_requested = Signal()
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.filter = QLineEdit()
+        self.filter.setObjectName("contact_filter")
+        self.filter.setPlaceholderText("Find contacts by name, account, email, tag… (Ctrl+F)")
+        self.filter.setClearButtonEnabled(True)
+        self.kind = QComboBox()
+        self.kind.addItem("All kinds", None)
+        for k in contacts.KINDS:
+            self.kind.addItem(k.capitalize(), k)
+        self.count = QLabel()
+        self.count.setObjectName("contact_count")
+
+        self.model = ContactTableModel(ctx, self)
+        self.table = make_table(self.model, name="contacts_table")
+        self.table.selectionModel().selectionChanged.connect(self._on_selection)
+
+        self.empty = QWidget()
+        el = QVBoxLayout(self.empty)
+        el.addStretch(1)
+        self.empty_label = QLabel("No contacts yet — add one or load sample data.")
+        self.empty_label.setObjectName("empty_state")
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        el.addWidget(self.empty_label)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        self.add_button = QPushButton("Add a contact")
+        self.demo_button = QPushButton("Load sample data")
+        self.demo_button.setObjectName("demo_button")
+        row.addWidget(self.add_button)
+        row.addWidget(self.demo_button)
+        row.addStretch(1)
+        el.addLayout(row)
+        el.addStretch(2)
+        self.add_button.clicked.connect(self.new_requested)
+        self.demo_button.clicked.connect(self.demo_requested)
+        self.no_match = QLabel("No contact matches this filter.")
+        self.no_match.setAlignment(Qt.AlignmentFlag.AlignCenter)
+
+        self.list_stack = QStackedWidget()
+        for w in (self.table, self.empty, self.no_match):
+            self.list_stack.addWidget(w)
+
+        left = QWidget()
+        ll = QVBoxLayout(left)
+        ll.setContentsMargins(0, 0, 0, 0)
+        bar = QHBoxLayout()
+        bar.addWidget(self.filter, 1)
+        bar.addWidget(self.kind)
+        ll.addLayout(bar)
+        ll.addWidget(self.list_stack, 1)
+        ll.addWidget(self.count)
+
+        self.detail = ContactDetailPane(ctx)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("contacts_splitter")
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(self.detail)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.splitter)
+
+        self.filter.textChanged.connect(self._apply_filter)
+        self.kind.currentIndexChanged.connect(self._apply_filter)
+        self.model.loaded.connect(self._on_loaded)
+        self.model.count_known.connect(self._on_count)
+        self._select_after_load: uuid.UUID | None = None
+        ctx.bus.changed.connect(self._on_data_changed)
+
+    def start(self) -> None:
+        self.model.reload()
+
+    def _apply_filter(self, *_args: object) -> None:
+        self.model.set_filter(self.filter.text(), self.kind.currentData())
+
+    def _filtered(self) -> bool:
+        return bool(self.filter.text().strip()) or self.kind.currentData() is not None
+
+    def _on_loaded(self) -> None:
+        if self.model.rowCount() > 0:
+            self.list_stack.setCurrentWidget(self.table)
+        else:
+            self.list_stack.setCurrentWidget(self.no_match if self._filtered() else self.empty)
+        target = self._select_after_load or self.detail.contact_id
+        self._select_after_load = None
+        row = self.model.row_of(target) if target else -1
+        if row >= 0:
+            self.table.selectRow(row)
+        elif self.model.rowCount() > 0 and self.detail.contact_id is None:
+            self.table.selectRow(0)
+        elif row < 0 and target is not None:
+            self.detail.show_contact(target)  # still exists? the pane checks, and clears if not
+
+    def _on_count(self, n: int) -> None:
+        self.count.setText(f"{n:,} contact{'s' if n != 1 else ''}")
+
+    def _on_selection(self, selected: QItemSelection, _old: QItemSelection) -> None:
+        rows = selected.indexes()
+        row = self.model.row_at(rows[0].row()) if rows else None
+        if row is not None and row.id != self.detail.contact_id:
+            self.detail.show_contact(row.id)
+
+    def _on_data_changed(self, entities: set[str]) -> None:
+        if entities & {"contact", "account", "note"}:
+            self.model.reload()
+
+    def select_contact(self, contact_id: uuid.UUID) -> None:
+        """Show this contact (after creating it, or from another view)."""
+        row = self.model.row_of(contact_id)
+        if row >= 0:
+            self.table.selectRow(row)
+        else:
+            self._select_after_load = contact_id
+            self.detail.show_contact(contact_id)
+
+    def focus_filter(self) -> None:
+        self.filter.setFocus()
+        self.filter.selectAll()
+
+    def save_state(self, settings: QSettings) -> None:
+        settings.setValue("contacts/header", self.table.horizontalHeader().saveState())
+        settings.setValue("contacts/splitter", self.splitter.saveState())
+        settings.setValue("contacts/detail_splitter", self.detail.splitter.saveState())
+
+    def restore_state(self, settings: QSettings) -> None:
+        for key, widget in (
+            ("contacts/header", self.table.horizontalHeader()),
+            ("contacts/splitter", self.splitter),
+            ("contacts/detail_splitter", self.detail.splitter),
+        ):
+            value = settings.value(key)
+            if value is not None:
+                widget.restoreState(value)

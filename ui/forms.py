@@ -1,0 +1,177 @@
+"""The base of every edit dialog: fields with their explanation shown right under them.
+
+Saving runs the service in the task runner (one transaction); a ``ValidationError`` comes back
+with one message per field, shown next to the field, and nothing is saved. The dialog stays open
+with what the rep typed, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QStringListModel, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QCompleter,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
+from sqlalchemy.orm import Session
+
+from models import errors
+from models.services import contacts
+from ui.context import AppContext
+
+ERROR_STYLE = "color: #b3261e;"
+
+
+class FormDialog(QDialog):
+    saved = Signal(object)  # what the service returned (usually the row's id)
+
+    def __init__(self, ctx: AppContext, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setWindowTitle(title)
+        self.setMinimumWidth(480)
+        self.form = QFormLayout()
+        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.summary = QLabel()
+        self.summary.setStyleSheet(ERROR_STYLE)
+        self.summary.setWordWrap(True)
+        self.summary.hide()
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.buttons.accepted.connect(self.submit)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(self.form)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.buttons)
+        self._fields: dict[str, QWidget] = {}
+        self._errors: dict[str, QLabel] = {}
+
+    def add_field(self, key: str, label: str, widget: QWidget, hint: str = "") -> QWidget:
+        box = QWidget()
+        col = QVBoxLayout(box)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.setSpacing(2)
+        col.addWidget(widget)
+        if hint:
+            tip = QLabel(hint)
+            tip.setStyleSheet("color: palette(mid);")
+            col.addWidget(tip)
+        err = QLabel()
+        err.setObjectName(f"error_{key}")
+        err.setStyleSheet(ERROR_STYLE)
+        err.setWordWrap(True)
+        err.hide()
+        col.addWidget(err)
+        self.form.addRow(label, box)
+        self._fields[key] = widget
+        self._errors[key] = err
+        return widget
+
+    def error_text(self, key: str) -> str:
+        """What the form says about ``key`` (empty when the field is fine)."""
+        label = self._errors.get(key)
+        return label.text() if label is not None and not label.isHidden() else ""
+
+    def show_errors(self, field_errors: dict[str, str]) -> None:
+        first: QWidget | None = None
+        unplaced: list[str] = []
+        for key, label in self._errors.items():
+            label.setVisible(key in field_errors)
+            label.setText(field_errors.get(key, ""))
+        for key, why in field_errors.items():
+            if key in self._fields:
+                first = first or self._fields[key]
+            else:
+                unplaced.append(why)
+        self.summary.setText("\n".join(unplaced))
+        self.summary.setVisible(bool(unplaced))
+        if first is not None:
+            first.setFocus()
+
+    # -- saving --------------------------------------------------------------------------------
+    def save_action(self) -> Callable[[Session], Any]:
+        """The service call for what the form holds now (subclasses)."""
+        raise NotImplementedError
+
+    def submit(self) -> None:
+        try:
+            action = self.save_action()
+        except errors.ValidationError as exc:  # caught while reading the form itself
+            self.show_errors(exc.field_errors)
+            return
+        self.buttons.setEnabled(False)
+        self.ctx.act(action, self._on_saved, self._on_failed)
+
+    def _on_saved(self, result: Any) -> None:
+        self.buttons.setEnabled(True)
+        self.show_errors({})
+        self.saved.emit(result)
+        self.accept()
+
+    def _on_failed(self, exc: BaseException) -> None:
+        self.buttons.setEnabled(True)
+        if isinstance(exc, errors.ValidationError):
+            self.show_errors(exc.field_errors)
+        else:
+            self.ctx.presenter.present(exc, self)
+
+
+def split_list(text: str) -> list[str]:
+    """Several values typed in one line, separated by commas or semicolons."""
+    return [part.strip() for part in text.replace(";", ",").split(",") if part.strip()]
+
+
+class ContactPicker(QLineEdit):
+    """Type a few letters of a name; matching contacts are looked up off the GUI thread."""
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        self._by_label: dict[str, uuid.UUID] = {}
+        self._model = QStringListModel(self)
+        completer = QCompleter(self._model, self)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.setCompleter(completer)
+        self.setPlaceholderText("Start typing a name…")
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(120)
+        self._timer.timeout.connect(self._lookup)
+        self.textEdited.connect(lambda _text: self._timer.start())
+        self._fixed: uuid.UUID | None = None
+
+    def set_contact(self, contact_id: uuid.UUID, label: str) -> None:
+        self._by_label[label] = contact_id
+        self.setText(label)
+
+    def contact_id(self) -> uuid.UUID | None:
+        return self._by_label.get(self.text().strip())
+
+    def _lookup(self) -> None:
+        text = self.text().strip()
+        if not text:
+            return
+
+        def show(rows: list[Any]) -> None:
+            labels = []
+            for r in rows:
+                label = f"{r.name} ({r.account_name})" if r.account_name else r.name
+                self._by_label[label] = r.id
+                labels.append(label)
+            self._model.setStringList(labels)
+            if self.hasFocus():
+                self.completer().complete()
+
+        self._ctx.query(lambda s: contacts.list_contacts(s, text, limit=20), show)

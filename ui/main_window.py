@@ -1,0 +1,275 @@
+"""The main window: a sidebar (Today, Contacts, Accounts, Commitments, Trash), the views, the
+menus with their shortcuts, and undo for deletes."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QLabel,
+    QListWidget,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QWidget,
+)
+
+from models.demo import fill_demo
+from models.entities import SYNCED_CLASSES
+from models.paths import data_dir
+from models.services import accounts, contacts, trash
+from ui.accounts_view import AccountsView
+from ui.commitments_view import CommitmentsView
+from ui.contacts_view import ContactsView
+from ui.context import AppContext
+from ui.dialogs import CommitmentDialog, ContactDialog, NoteDialog
+from ui.today_view import TodayView
+from ui.trash_view import TrashView
+
+PAGES = ("Today", "Contacts", "Accounts", "Commitments", "Trash")
+DEMO_CONTACTS = 200
+
+
+def app_settings() -> QSettings:
+    """Window state lives beside the database folder, so tests and portable installs stay apart."""
+    return QSettings(str(data_dir() / "settings.ini"), QSettings.Format.IniFormat)
+
+
+class MainWindow(QMainWindow):
+    undo_offered = Signal(str)  # what can be undone, for the status bar (and tests)
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setWindowTitle(f"Rapport — {ctx.db.path.name}")
+        self.setObjectName("main_window")
+        self._undo: tuple[str, uuid.UUID, str] | None = None
+
+        self.sidebar = QListWidget()
+        self.sidebar.setObjectName("sidebar")
+        self.sidebar.addItems(list(PAGES))
+        self.sidebar.setMaximumWidth(180)
+        self.today = TodayView(ctx)
+        self.contacts = ContactsView(ctx)
+        self.accounts = AccountsView(ctx)
+        self.commitments = CommitmentsView(ctx)
+        self.trash = TrashView(ctx)
+        self.stack = QStackedWidget()
+        for view in (self.today, self.contacts, self.accounts, self.commitments, self.trash):
+            self.stack.addWidget(view)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("main_splitter")
+        self.splitter.addWidget(self.sidebar)
+        self.splitter.addWidget(self.stack)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([160, 1040])
+        self.setCentralWidget(self.splitter)
+        self.sidebar.currentRowChanged.connect(self._on_page)
+
+        self.busy = QProgressBar()
+        self.busy.setRange(0, 0)
+        self.busy.setMaximumWidth(120)
+        self.busy.hide()
+        self.undo_button = QPushButton("Undo")
+        self.undo_button.hide()
+        self.undo_button.clicked.connect(self.undo_delete)
+        self.statusBar().addPermanentWidget(self.undo_button)
+        self.statusBar().addPermanentWidget(self.busy)
+        self.db_label = QLabel(str(ctx.db.path))
+        self.statusBar().addPermanentWidget(self.db_label)
+        ctx.tasks.busy_changed.connect(self.busy.setVisible)
+
+        self._build_menus()
+        self.contacts.demo_requested.connect(self.load_demo)
+        self.contacts.new_requested.connect(self.new_contact)
+        self.contacts.detail.delete_requested.connect(lambda cid, name: self.delete("contact", cid, name))
+        self.contacts.detail.print_requested.connect(self.print_briefing)
+        self.accounts.delete_requested.connect(lambda aid, name: self.delete("account", aid, name))
+        for view in (self.today, self.accounts, self.commitments):
+            view.open_contact.connect(self.open_contact)
+        self.commitments.overdue_counted.connect(self._on_overdue_counted)
+        self.resize(1200, 780)
+        self.restore_state()
+
+    # -- set-up --------------------------------------------------------------------------------
+    def _action(
+        self,
+        menu_title: str,
+        text: str,
+        slot: Callable[[], object],
+        shortcut: QKeySequence | str | None = None,
+        name: str = "",
+    ) -> QAction:
+        menu = self._menus.get(menu_title) or self.menuBar().addMenu(menu_title)
+        self._menus[menu_title] = menu
+        action = QAction(text, self)
+        action.setObjectName(name)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(lambda _checked=False: slot())
+        menu.addAction(action)
+        self.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        self._menus: dict = {}
+        key = QKeySequence.StandardKey
+        self.new_contact_action = self._action(
+            "&File", "New &contact…", self.new_contact, key.New, "new_contact"
+        )
+        self._action("&File", "New &account…", self.accounts.new_account, "Ctrl+Shift+A", "new_account")
+        self.new_note_action = self._action("&File", "New &note…", self.new_note, "Ctrl+Shift+N", "new_note")
+        self.new_commitment_action = self._action(
+            "&File", "New co&mmitment…", self.new_commitment, "Ctrl+Shift+C", "new_commitment"
+        )
+        self._menus["&File"].addSeparator()
+        self._action("&File", "Load &sample data", self.load_demo, None, "load_demo")
+        self._action("&File", "&Quit", self.close, key.Quit, "quit")
+        self.undo_action = self._action("&Edit", "&Undo delete", self.undo_delete, key.Undo, "undo")
+        self.undo_action.setEnabled(False)
+        self.delete_action = self._action("&Edit", "&Delete", self.delete_current, key.Delete, "delete")
+        self.find_action = self._action("&Edit", "&Find…", self.find, key.Find, "find")
+        for i, title in enumerate(PAGES):
+            self._action(
+                "&View", title, lambda i=i: self.show_page(i), f"Ctrl+{i + 1}", f"page_{title.lower()}"
+            )
+
+    def start(self) -> None:
+        """Load the first screens (off the GUI thread) once the window is up."""
+        self.contacts.start()
+        self.today.reload()
+        self.accounts.reload()
+        self.commitments.reload()
+        self.trash.reload()
+
+    # -- navigation ----------------------------------------------------------------------------
+    def show_page(self, index: int) -> None:
+        self.sidebar.setCurrentRow(index)
+
+    def _on_page(self, index: int) -> None:
+        self.stack.setCurrentIndex(index)
+
+    def open_contact(self, contact_id: uuid.UUID) -> None:
+        self.show_page(PAGES.index("Contacts"))
+        self.contacts.select_contact(contact_id)
+
+    def find(self) -> None:
+        self.show_page(PAGES.index("Contacts"))
+        self.contacts.focus_filter()
+
+    def _on_overdue_counted(self, n: int) -> None:
+        item = self.sidebar.item(PAGES.index("Commitments"))
+        item.setText(f"Commitments ({n} overdue)" if n else "Commitments")
+        item.setForeground(Qt.GlobalColor.red if n else self.palette().text().color())
+
+    # -- actions -------------------------------------------------------------------------------
+    def _current_contact(self) -> tuple[uuid.UUID, str] | None:
+        page = self.contacts.detail.page
+        if self.stack.currentWidget() is self.contacts and page is not None:
+            return page.detail.id, page.detail.name
+        return None
+
+    def new_contact(self) -> None:
+        dialog = ContactDialog(self.ctx, parent=self)
+        dialog.saved.connect(self.open_contact)
+        dialog.open()
+
+    def new_note(self) -> None:
+        NoteDialog(self.ctx, contact=self._current_contact(), parent=self).open()
+
+    def new_commitment(self) -> None:
+        CommitmentDialog(self.ctx, contact=self._current_contact(), parent=self).open()
+
+    def delete_current(self) -> None:
+        current = self.stack.currentWidget()
+        if current is self.contacts and self.contacts.detail.page is not None:
+            self.contacts.detail.delete()
+        elif current is self.accounts and self.accounts.page is not None:
+            self.accounts.delete()
+
+    def delete(self, entity: str, row_id: uuid.UUID, name: str) -> None:
+        """Delete at once (it is soft) and offer undo, rather than asking "are you sure?"."""
+        fn = contacts.delete_contact if entity == "contact" else accounts.delete_account
+
+        def done(_result: object) -> None:
+            self._undo = (entity, row_id, name)
+            self.undo_action.setEnabled(True)
+            self.undo_action.setText(f"&Undo delete of “{name}”")
+            self.undo_button.show()
+            message = f"Deleted {entity} “{name}”. Undo with Ctrl+Z, or restore it from the Trash."
+            self.statusBar().showMessage(message, 15_000)
+            self.undo_offered.emit(message)
+
+        self.ctx.act(lambda s: fn(s, row_id), done)
+
+    def undo_delete(self) -> None:
+        if self._undo is None:
+            return
+        entity, row_id, name = self._undo
+        self._undo = None
+        self.undo_action.setEnabled(False)
+        self.undo_action.setText("&Undo delete")
+        self.undo_button.hide()
+
+        def done(_result: object) -> None:
+            self.statusBar().showMessage(f"Restored “{name}”.", 5_000)
+            if entity == "contact":
+                self.open_contact(row_id)
+
+        self.ctx.act(lambda s: trash.restore(s, entity, row_id), done)
+
+    def load_demo(self) -> None:
+        if self.sender() is not self.contacts and self.contacts.model.rowCount() > 0:
+            answer = QMessageBox.question(
+                self,
+                "Load sample data",
+                "Add sample accounts, contacts, notes and commitments to this database?",
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        self.statusBar().showMessage("Adding sample data…")
+        db = self.ctx.db
+        self.ctx.run_write(
+            lambda: fill_demo(db, contacts=DEMO_CONTACTS),
+            {cls.__entity__ for cls in SYNCED_CLASSES},
+            lambda counts: self.statusBar().showMessage(
+                "Added " + ", ".join(f"{n:,} {what}" for what, n in counts.items()), 8_000
+            ),
+        )
+
+    def print_briefing(self, contact_id: uuid.UUID) -> None:
+        self.statusBar().showMessage("Briefing sheets are not available in this build yet.", 5_000)
+
+    # -- state ---------------------------------------------------------------------------------
+    def restore_state(self) -> None:
+        settings = app_settings()
+        geometry = settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        splitter = settings.value("window/splitter")
+        if splitter is not None:
+            self.splitter.restoreState(splitter)
+        for view in (self.contacts, self.accounts, self.commitments):
+            view.restore_state(settings)
+        self.show_page(int(settings.value("window/page", PAGES.index("Contacts"))))
+
+    def save_state(self) -> None:
+        settings = app_settings()
+        settings.setValue("window/geometry", self.saveGeometry())
+        settings.setValue("window/splitter", self.splitter.saveState())
+        settings.setValue("window/page", self.sidebar.currentRow())
+        for view in (self.contacts, self.accounts, self.commitments):
+            view.save_state(settings)
+        settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_state()
+        # Let a write in flight finish: it is one transaction, and the rep expects it kept.
+        self.ctx.tasks.wait_idle(10_000)
+        event.accept()

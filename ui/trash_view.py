@@ -1,0 +1,45 @@
+"""The trash: what was deleted, and a Restore button (deletes are soft until synced)."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from models.rows import TrashRow
+from models.services import trash
+from ui.context import AppContext
+from ui.table import Column, RowsModel, day_text, make_table
+
+
+class TrashView(QWidget):
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.model = RowsModel[TrashRow](
+            [
+                Column("Deleted", lambda r: day_text(r.deleted_at)),
+                Column("What", lambda r: r.entity.capitalize()),
+                Column("Title", lambda r: r.title),
+            ],
+            self,
+        )
+        self.table = make_table(self.model, name="trash_table")
+        self.restore_button = QPushButton("Restore")
+        self.restore_button.clicked.connect(self.restore_selected)
+        self.info = QLabel("Deleted contacts bring back their notes and commitments when restored.")
+        bar = QHBoxLayout()
+        bar.addWidget(self.restore_button)
+        bar.addWidget(self.info, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(bar)
+        layout.addWidget(self.table, 1)
+        ctx.bus.changed.connect(lambda _e: self.reload())
+
+    def reload(self) -> None:
+        self.ctx.query(trash.list_trash, self.model.set_rows)
+
+    def restore_selected(self) -> None:
+        index = self.table.currentIndex()
+        row = self.model.row_at(index.row()) if index.isValid() else None
+        if row is not None:
+            self.ctx.act(lambda s: trash.restore(s, row.entity, row.id))
