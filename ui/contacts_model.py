@@ -75,18 +75,22 @@ class ContactTableModel(QAbstractTableModel):
         def done(rows: list[ContactRow]) -> None:
             if gen != self._generation:
                 return  # an older filter's page: the rep has typed on since
-            self._fetching = False
-            self._exhausted = len(rows) < PAGE
+            # Flags change only after the rows are in: views call fetchMore from inside
+            # beginInsertRows, and must not ask again for the page being inserted.
+            exhausted = len(rows) < PAGE
             if replace:
                 self.beginResetModel()
                 self._rows = rows
                 self.endResetModel()
-                self.loaded.emit()
             elif rows:
                 first = len(self._rows)
                 self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
                 self._rows.extend(rows)
                 self.endInsertRows()
+            self._exhausted = exhausted
+            self._fetching = False
+            if replace:
+                self.loaded.emit()
 
         def failed(exc: BaseException) -> None:
             if gen == self._generation:
