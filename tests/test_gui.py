@@ -134,7 +134,7 @@ def test_log_a_note_and_complete_a_commitment(qtbot: QtBot, db: Database, presen
         cdialog.buttons.accepted.emit()
     qtbot.waitUntil(lambda: pane.commitments.rowCount() == 1, timeout=WAIT)
     index = pane.commitments.index(0, 0)
-    assert "OVERDUE" in pane.commitments.data(index)
+    assert pane.commitments.data(index).endswith("2 d late")
     assert pane.commitments.data(index, Qt.ItemDataRole.ForegroundRole) is not None
     # Overdue ones are marked everywhere: Today and the Commitments view list it too.
     qtbot.waitUntil(lambda: window.today.overdue.rowCount() == 1, timeout=WAIT)

@@ -63,9 +63,9 @@ class AccountsView(QWidget):
         self.filter.setClearButtonEnabled(True)
         self.list = RowsModel[AccountRow](
             [
-                Column("Account", lambda r: r.name),
-                Column("Segment", lambda r: r.segment),
-                Column("Tier", lambda r: r.tier),
+                Column("Account", lambda r: r.name, width=220),
+                Column("Segment", lambda r: r.segment, width=110),
+                Column("Tier", lambda r: r.tier, width=50),
                 Column("Contacts", lambda r: str(r.contact_count)),
             ],
             self,
@@ -105,8 +105,8 @@ class AccountsView(QWidget):
         self.delete_button.clicked.connect(self.delete)
         self.people = RowsModel[ContactRow](
             [
-                Column("Name", lambda r: r.name),
-                Column("Role", lambda r: r.role),
+                Column("Name", lambda r: r.name, width=180),
+                Column("Role", lambda r: r.role, width=170),
                 Column("Kind", lambda r: r.kind.capitalize()),
                 Column("Phone", lambda r: r.phone),
             ],
@@ -118,8 +118,8 @@ class AccountsView(QWidget):
         self.owed_view = make_table(self.owed, name="account_commitments")
         self.timeline = RowsModel[NoteRow](
             [
-                Column("When", lambda r: day_text(r.occurred_at)),
-                Column("Contact", lambda r: r.contact_name),
+                Column("When", lambda r: day_text(r.occurred_at), width=130),
+                Column("Contact", lambda r: r.contact_name, width=150),
                 Column("Channel", lambda r: CHANNEL_LABELS.get(r.channel, r.channel)),
                 Column("Summary", lambda r: r.summary),
             ],

@@ -165,8 +165,8 @@ class ContactDetailPane(QWidget):
 
         self.timeline = RowsModel[NoteRow](
             [
-                Column("When", lambda r: day_text(r.occurred_at)),
-                Column("Channel", lambda r: CHANNEL_LABELS.get(r.channel, r.channel)),
+                Column("When", lambda r: day_text(r.occurred_at), width=130),
+                Column("Channel", lambda r: CHANNEL_LABELS.get(r.channel, r.channel), width=80),
                 Column("Summary", lambda r: r.summary),
             ],
             self,

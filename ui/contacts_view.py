@@ -45,6 +45,8 @@ class ContactsView(QWidget):
         self.model = ContactTableModel(ctx, self)
         self.table = make_table(self.model, name="contacts_table")
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
+        for column, width in enumerate((170, 170, 150, 80, 200, 130)):
+            self.table.setColumnWidth(column, width)
 
         self.empty = QWidget()
         el = QVBoxLayout(self.empty)

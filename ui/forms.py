@@ -12,13 +12,16 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QStringListModel, Qt, QTimer, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QCompleter,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QFrame,
     QLabel,
     QLineEdit,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -50,8 +53,15 @@ class FormDialog(QDialog):
         )
         self.buttons.accepted.connect(self.submit)
         self.buttons.rejected.connect(self.reject)
+        # The form scrolls, so a long one still fits a 768-pixel laptop screen.
+        inner = QWidget()
+        inner.setLayout(self.form)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setWidget(inner)
         layout = QVBoxLayout(self)
-        layout.addLayout(self.form)
+        layout.addWidget(self.scroll, 1)
         layout.addWidget(self.summary)
         layout.addWidget(self.buttons)
         self._fields: dict[str, QWidget] = {}
@@ -78,6 +88,11 @@ class FormDialog(QDialog):
         self._errors[key] = err
         return widget
 
+    def showEvent(self, event: QShowEvent) -> None:
+        inner = self.scroll.widget().sizeHint()
+        self.resize(max(self.width(), inner.width() + 40), min(inner.height() + 90, 640))
+        super().showEvent(event)
+
     def error_text(self, key: str) -> str:
         """What the form says about ``key`` (empty when the field is fine)."""
         label = self._errors.get(key)
@@ -98,6 +113,7 @@ class FormDialog(QDialog):
         self.summary.setVisible(bool(unplaced))
         if first is not None:
             first.setFocus()
+            self.scroll.ensureWidgetVisible(first)
 
     # -- saving --------------------------------------------------------------------------------
     def save_action(self) -> Callable[[Session], Any]:

@@ -54,7 +54,7 @@ class MainWindow(QMainWindow):
         self.sidebar = QListWidget()
         self.sidebar.setObjectName("sidebar")
         self.sidebar.addItems(list(PAGES))
-        self.sidebar.setMaximumWidth(180)
+        self.sidebar.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.today = TodayView(ctx)
         self.contacts = ContactsView(ctx)
         self.accounts = AccountsView(ctx)
@@ -68,7 +68,7 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.sidebar)
         self.splitter.addWidget(self.stack)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([160, 1040])
+        self.splitter.setSizes([190, 1010])
         self.setCentralWidget(self.splitter)
         self.sidebar.currentRowChanged.connect(self._on_page)
 

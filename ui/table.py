@@ -25,6 +25,7 @@ class Column(Generic[R]):
     title: str
     text: Callable[[R], str]
     alert: Callable[[R], bool] | None = None  # shown in red and bold when true
+    width: int = 130
 
 
 class RowsModel(QAbstractTableModel, Generic[R]):
@@ -37,6 +38,9 @@ class RowsModel(QAbstractTableModel, Generic[R]):
         self.beginResetModel()
         self._rows = list(rows)
         self.endResetModel()
+
+    def widths(self) -> list[int]:
+        return [c.width for c in self._columns]
 
     def rows(self) -> list[R]:
         return list(self._rows)
@@ -87,6 +91,9 @@ def make_table(model: QAbstractTableModel, parent: QWidget | None = None, name: 
     view.horizontalHeader().setStretchLastSection(True)
     view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     view.horizontalHeader().setDefaultSectionSize(130)
+    if isinstance(model, RowsModel):
+        for i, width in enumerate(model.widths()):
+            view.setColumnWidth(i, width)
     return view
 
 
@@ -103,17 +110,24 @@ def due_text(row: CommitmentRow, today: date) -> str:
         return "no date"
     if row.is_overdue(today):
         days = (today - row.due_date).days
-        return f"{row.due_date.isoformat()} — OVERDUE {days} d"
+        return f"{row.due_date.isoformat()} · {days} d late"
     return row.due_date.isoformat()
 
 
 def commitment_columns(today: Callable[[], date], with_contact: bool = True) -> list[Column[CommitmentRow]]:
     cols: list[Column[CommitmentRow]] = [
-        Column("Due", lambda r: due_text(r, today()), lambda r: r.is_overdue(today())),
-        Column("Who owes", lambda r: "We owe them" if r.direction == "we" else "They owe us"),
-        Column("What", lambda r: r.what, lambda r: r.is_overdue(today())),
-        Column("Status", lambda r: r.status.capitalize() + (f" {day_text(r.done_at)}" if r.done_at else "")),
+        Column("Due", lambda r: due_text(r, today()), lambda r: r.is_overdue(today()), 175),
+        Column("Who owes", lambda r: "We owe them" if r.direction == "we" else "They owe us", width=100),
+        Column("What", lambda r: r.what, lambda r: r.is_overdue(today()), 280),
+        Column(
+            "Status",
+            lambda r: r.status.capitalize() + (f" {day_text(r.done_at)}" if r.done_at else ""),
+            width=90,
+        ),
     ]
     if with_contact:
-        cols += [Column("Contact", lambda r: r.contact_name), Column("Account", lambda r: r.account_name)]
+        cols += [
+            Column("Contact", lambda r: r.contact_name, width=150),
+            Column("Account", lambda r: r.account_name),
+        ]
     return cols

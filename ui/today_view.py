@@ -28,8 +28,8 @@ class TodayView(QWidget):
         self.headline.setWordWrap(True)
         self.checkins = RowsModel[ContactRow](
             [
-                Column("Contact", lambda r: r.name),
-                Column("Account", lambda r: r.account_name),
+                Column("Contact", lambda r: r.name, width=180),
+                Column("Account", lambda r: r.account_name, width=220),
                 Column("Last contact", lambda r: last_contact_text(r, self._today), lambda r: True),
                 Column("Cadence", lambda r: f"every {r.cadence_days} d"),
             ],
