@@ -294,3 +294,45 @@ def test_stale_filter_results_are_dropped(qtbot: QtBot, window: MainWindow, db: 
     assert model.rowCount() == 1
     assert model.row_at(0).name == "Hiro Tanaka"  # type: ignore[union-attr]
     assert QApplication.instance() is not None
+
+
+def test_keyboard_shortcuts_open_the_dialogs(qtbot: QtBot, window: MainWindow) -> None:
+    ctrl, shift = Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.ShiftModifier
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.focusWindow() is not None, timeout=WAIT)
+    qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    dialog = visible(ContactDialog)
+    dialog.reject()
+    qtbot.keyClick(window, Qt.Key.Key_N, ctrl | shift)
+    visible(NoteDialog).reject()
+    qtbot.keyClick(window, Qt.Key.Key_C, ctrl | shift)
+    visible(CommitmentDialog).reject()
+    qtbot.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    assert window.stack.currentWidget() is window.accounts
+    qtbot.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert window.stack.currentWidget() is window.contacts
+    assert window.contacts.filter.hasFocus()
+
+
+def test_new_note_without_a_selected_contact_picks_one_by_name(
+    qtbot: QtBot, window: MainWindow, db: Database
+) -> None:
+    cid = seed_contact(db, "Gina Rossi", account="Rossi Foods")
+    window.show_page(PAGES.index("Commitments"))
+    window.new_note_action.trigger()
+    dialog = visible(NoteDialog)
+    assert dialog.contact.contact_id() is None
+    dialog.summary_edit.setText("Called about the delivery")
+    dialog.buttons.accepted.emit()
+    assert "Choose a contact" in dialog.error_text("contact_id")
+    qtbot.keyClicks(dialog.contact, "gin")
+    model = dialog.contact.completer().model()
+    qtbot.waitUntil(lambda: model.rowCount() == 1, timeout=WAIT)
+    label = model.index(0, 0).data()
+    assert label == "Gina Rossi (Rossi Foods)"
+    dialog.contact.setText(label)
+    assert dialog.contact.contact_id() == cid
+    with qtbot.waitSignal(dialog.saved, timeout=WAIT):
+        dialog.buttons.accepted.emit()
+    with db.read() as s:
+        assert [n.summary for n in notes.timeline(s, contact_id=cid)] == ["Called about the delivery"]
