@@ -85,6 +85,9 @@ class AccountsView(QWidget):
         ll.addLayout(bar)
         ll.addWidget(self.table, 1)
         ll.addWidget(self.empty, 1)
+        self.more = QLabel(f"Showing the first {LIST_LIMIT:,} accounts: type to narrow.")
+        self.more.hide()
+        ll.addWidget(self.more)
 
         self.profile = QLabel("Select an account.")
         self.profile.setWordWrap(True)
@@ -163,6 +166,7 @@ class AccountsView(QWidget):
             has_any = bool(rows) or bool(search.strip())
             self.table.setVisible(has_any)
             self.empty.setVisible(not has_any)
+            self.more.setVisible(len(rows) >= LIST_LIMIT)
             row = next((i for i, r in enumerate(rows) if r.id == self.account_id), -1)
             if row >= 0:
                 self.table.selectRow(row)

@@ -18,7 +18,6 @@ LIMIT = 5000
 
 class CommitmentsView(QWidget):
     open_contact = Signal(object)
-    overdue_counted = Signal(int)
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -88,12 +87,14 @@ class CommitmentsView(QWidget):
                 return
             self._today = date.today()
             self.model.set_rows(rows)
+            # Sorted by due date, so every overdue one is within the first LIMIT rows.
             overdue = sum(r.is_overdue(self._today) for r in rows)
             text = f"{len(rows):,} shown"
+            if len(rows) >= LIMIT:
+                text = f"first {LIMIT:,} shown, type to narrow"
             if overdue:
                 text = f"<b style='color:#b3261e'>{overdue} overdue</b> · " + text
             self.summary.setText(text)
-            self.overdue_counted.emit(overdue)
 
         self.ctx.query(
             lambda s: commitments.list_commitments(s, status=status, search=search, limit=LIMIT), done

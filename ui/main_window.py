@@ -93,7 +93,9 @@ class MainWindow(QMainWindow):
         self.accounts.delete_requested.connect(lambda aid, name: self.delete("account", aid, name))
         for view in (self.today, self.accounts, self.commitments):
             view.open_contact.connect(self.open_contact)
-        self.commitments.overdue_counted.connect(self._on_overdue_counted)
+        self.today.summary_loaded.connect(
+            lambda summary: self._on_overdue_counted(len(summary.overdue_commitments))
+        )
         self.resize(1200, 780)
         self.restore_state()
 
