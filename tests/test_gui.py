@@ -60,7 +60,7 @@ def test_empty_database_offers_to_add_or_load_sample_data(qtbot: QtBot, window: 
     qtbot.waitUntil(lambda: view.model.rowCount() > 0, timeout=WAIT * 3)
     idle(qtbot, window)
     assert view.list_stack.currentWidget() is view.table
-    assert view.count.text() == "200 contacts"
+    qtbot.waitUntil(lambda: view.count.text() == "200 contacts", timeout=WAIT)
 
 
 def test_create_contact_through_the_dialog_explains_bad_fields_first(

@@ -210,12 +210,16 @@ def list_contacts(
     ``sort_key(row)`` of the last row of a page is the ``after`` of the next.
     """
     name_key = Contact.name.collate("NOCASE")
-    stmt = _row_select().where(*_filters(search, kind, account_id))
+    page = select(Contact.id).where(*_filters(search, kind, account_id))
     if after is not None:
-        stmt = stmt.where(
+        page = page.where(
             or_(name_key > after[0], (name_key == after[0]) & (Contact.id > uuid.UUID(after[1])))
         )
-    stmt = stmt.order_by(name_key, Contact.id).limit(limit)
+    # Pick the page's ids first, then fetch their columns: when a filter matches thousands of
+    # contacts SQLite sorts the matches, and computing the columns (last contact is a subquery)
+    # for every match before that sort cost 100+ ms on 100,000 contacts; this way 200 rows pay.
+    ids = page.order_by(name_key, Contact.id).limit(limit).subquery()
+    stmt = _row_select().join(ids, ids.c.id == Contact.id).order_by(name_key, Contact.id)
     return [_to_row(r) for r in session.execute(stmt)]
 
 
