@@ -115,7 +115,7 @@ def test_log_a_note_and_complete_a_commitment(qtbot: QtBot, db: Database, presen
     pane = window.contacts.detail
     qtbot.waitUntil(lambda: pane.page is not None and pane.page.detail.id == cid, timeout=WAIT)
 
-    qtbot.mouseClick(pane.note_button, Qt.MouseButton.LeftButton)
+    pane.note_button.click()  # may sit in the bar's » menu on a small screen
     dialog = visible(NoteDialog)
     assert dialog.contact.contact_id() == cid
     dialog.summary_edit.setText("Discussed the spring order")
@@ -126,7 +126,7 @@ def test_log_a_note_and_complete_a_commitment(qtbot: QtBot, db: Database, presen
     newest = pane.timeline.row_at(0)
     assert newest is not None and newest.summary == "Discussed the spring order"
 
-    qtbot.mouseClick(pane.commit_button, Qt.MouseButton.LeftButton)
+    pane.commit_button.click()  # may sit in the bar's » menu on a small screen
     cdialog = visible(CommitmentDialog)
     cdialog.what.setText("Send samples")
     cdialog.due.setDate(date.today() - timedelta(days=2))
@@ -336,3 +336,48 @@ def test_new_note_without_a_selected_contact_picks_one_by_name(
         dialog.buttons.accepted.emit()
     with db.read() as s:
         assert [n.summary for n in notes.timeline(s, contact_id=cid)] == ["Called about the delivery"]
+
+
+def test_accounts_page_create_add_people_and_delete_with_undo(
+    qtbot: QtBot, window: MainWindow, db: Database
+) -> None:
+    from ui.dialogs import AccountDialog
+
+    view = window.accounts
+    window.show_page(PAGES.index("Accounts"))
+    qtbot.mouseClick(view.new_button, Qt.MouseButton.LeftButton)
+    dialog = visible(AccountDialog)
+    dialog.buttons.accepted.emit()
+    assert dialog.error_text("name") == "A name is required"
+    dialog.name.setText("Nordwind GmbH")
+    dialog.segment.setText("Wholesale")
+    with qtbot.waitSignal(dialog.saved, timeout=WAIT):
+        dialog.buttons.accepted.emit()
+    qtbot.waitUntil(lambda: view.list.rowCount() == 1, timeout=WAIT)
+    view.table.selectRow(0)
+    qtbot.waitUntil(lambda: view.page is not None, timeout=WAIT)
+
+    view.add_contact_button.click()  # may sit in the bar's » menu on a small screen
+    cdialog = visible(ContactDialog)
+    qtbot.waitUntil(lambda: cdialog.account.currentText() == "Nordwind GmbH", timeout=WAIT)
+    cdialog.name.setText("Ida Lund")
+    with qtbot.waitSignal(cdialog.saved, timeout=WAIT):
+        cdialog.buttons.accepted.emit()
+    qtbot.waitUntil(lambda: view.people.rowCount() == 1, timeout=WAIT)
+
+    view.commit_button.click()  # may sit in the bar's » menu on a small screen
+    commit = visible(CommitmentDialog)
+    commit.what.setText("Quote for the new warehouse")
+    with qtbot.waitSignal(commit.saved, timeout=WAIT):
+        commit.buttons.accepted.emit()
+    qtbot.waitUntil(lambda: view.owed.rowCount() == 1, timeout=WAIT)
+
+    with qtbot.waitSignal(window.undo_offered, timeout=WAIT):
+        window.delete_action.trigger()
+    qtbot.waitUntil(lambda: view.list.rowCount() == 0, timeout=WAIT)
+    window.undo_action.trigger()
+    qtbot.waitUntil(lambda: view.list.rowCount() == 1, timeout=WAIT)
+    idle(qtbot, window)
+    with db.read() as s:
+        assert len(commitments.list_commitments(s)) == 1
+        assert contacts.list_contacts(s)[0].account_name == "Nordwind GmbH"

@@ -23,8 +23,8 @@ from models.errors import NotFoundError
 from models.rows import AccountRow, CommitmentRow, ContactRow, NoteRow
 from models.services import accounts, commitments, contacts, notes
 from ui.context import AppContext
-from ui.dialogs import CHANNEL_LABELS, AccountDialog, ContactDialog, NoteDialog
-from ui.table import Column, RowsModel, commitment_columns, day_text, make_table
+from ui.dialogs import CHANNEL_LABELS, AccountDialog, CommitmentDialog, ContactDialog, NoteDialog
+from ui.table import Column, RowsModel, button_bar, commitment_columns, day_text, make_table
 
 LIST_LIMIT = 5000
 
@@ -93,18 +93,25 @@ class AccountsView(QWidget):
         self.profile.setWordWrap(True)
         self.profile.setTextFormat(Qt.TextFormat.RichText)
         self.profile.setAlignment(Qt.AlignmentFlag.AlignTop)
-        actions = QHBoxLayout()
         self.edit_button = QPushButton("Edit…")
         self.add_contact_button = QPushButton("Add contact…")
         self.note_button = QPushButton("Log note…")
+        self.commit_button = QPushButton("Add commitment…")
         self.delete_button = QPushButton("Delete")
-        for b in (self.edit_button, self.add_contact_button, self.note_button, self.delete_button):
-            actions.addWidget(b)
+        self._page_buttons = (
+            self.edit_button,
+            self.add_contact_button,
+            self.note_button,
+            self.commit_button,
+            self.delete_button,
+        )
+        for b in self._page_buttons:
             b.setEnabled(False)
-        actions.addStretch(1)
+        actions = button_bar(*self._page_buttons)
         self.edit_button.clicked.connect(self.edit)
         self.add_contact_button.clicked.connect(self.add_contact)
         self.note_button.clicked.connect(self.new_note)
+        self.commit_button.clicked.connect(self.new_commitment)
         self.delete_button.clicked.connect(self.delete)
         self.people = RowsModel[ContactRow](
             [
@@ -133,7 +140,7 @@ class AccountsView(QWidget):
         rl = QVBoxLayout(right)
         rl.setContentsMargins(6, 0, 0, 0)
         rl.addWidget(self.profile)
-        rl.addLayout(actions)
+        rl.addWidget(actions)
         rl.addWidget(QLabel("<b>People</b> (double-click to open)"))
         rl.addWidget(self.people_view, 2)
         rl.addWidget(QLabel("<b>Open commitments</b>"))
@@ -190,7 +197,7 @@ class AccountsView(QWidget):
     def show_account(self, account_id: uuid.UUID | None) -> None:
         self._gen += 1
         self.account_id = account_id
-        for b in (self.edit_button, self.add_contact_button, self.note_button, self.delete_button):
+        for b in self._page_buttons:
             b.setEnabled(account_id is not None)
         if account_id is None:
             self.page = None
@@ -245,6 +252,10 @@ class AccountsView(QWidget):
     def new_note(self) -> None:
         if self.account_id:
             NoteDialog(self.ctx, account_id=self.account_id, parent=self).open()
+
+    def new_commitment(self) -> None:
+        if self.account_id:
+            CommitmentDialog(self.ctx, account_id=self.account_id, parent=self).open()
 
     def delete(self) -> None:
         if self.page:

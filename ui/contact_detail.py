@@ -24,7 +24,7 @@ from models.rows import CommitmentRow, ContactDetail, KeptRate, NoteRow
 from models.services import commitments, contacts, notes
 from ui.context import AppContext
 from ui.dialogs import CHANNEL_LABELS, KIND_LABELS, CommitmentDialog, ContactDialog, NoteDialog
-from ui.table import Column, RowsModel, commitment_columns, day_text, make_table
+from ui.table import Column, RowsModel, button_bar, commitment_columns, day_text, make_table
 
 TIMELINE_LIMIT = 1000
 
@@ -123,21 +123,14 @@ class ContactDetailPane(QWidget):
         self.profile.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.profile.setAlignment(Qt.AlignmentFlag.AlignTop)
 
-        buttons = QHBoxLayout()
         self.edit_button = QPushButton("Edit…")
         self.note_button = QPushButton("Log note…")
         self.commit_button = QPushButton("Add commitment…")
         self.print_button = QPushButton("Print briefing…")
         self.delete_button = QPushButton("Delete")
-        for b in (
-            self.edit_button,
-            self.note_button,
-            self.commit_button,
-            self.print_button,
-            self.delete_button,
-        ):
-            buttons.addWidget(b)
-        buttons.addStretch(1)
+        buttons = button_bar(
+            self.edit_button, self.note_button, self.commit_button, self.print_button, self.delete_button
+        )
         self.edit_button.clicked.connect(self.edit)
         self.note_button.clicked.connect(self.new_note)
         self.commit_button.clicked.connect(self.new_commitment)
@@ -183,7 +176,7 @@ class ContactDetailPane(QWidget):
         tl = QVBoxLayout(top)
         tl.setContentsMargins(0, 0, 0, 0)
         tl.addWidget(self.profile)
-        tl.addLayout(buttons)
+        tl.addWidget(buttons)
         mid = QWidget()
         ml = QVBoxLayout(mid)
         ml.setContentsMargins(0, 0, 0, 0)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from PySide6.QtCore import QDate, QDateTime
+from PySide6.QtCore import QDate, QDateTime, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -64,8 +64,13 @@ class AccountCombo(QComboBox):
     def _fill(self, choices: list[tuple[uuid.UUID, str]]) -> None:
         for aid, name in choices:
             self.addItem(name, aid)
-        self.setCurrentIndex(max(0, self.findData(self._current)))
-        self.completer().setFilterMode(self.completer().filterMode())
+        # findData cannot compare Python objects such as UUIDs, so look the account up by hand.
+        for i in range(self.count()):
+            if self._current is not None and self.itemData(i) == self._current:
+                self.setCurrentIndex(i)
+                break
+        self.completer().setFilterMode(Qt.MatchFlag.MatchContains)
+        self.completer().setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
 
     def account_id(self) -> uuid.UUID | None:
         index = self.findText(self.currentText())

@@ -11,7 +11,7 @@ from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QPushButton, QTableView, QToolBar, QWidget
 
 from models.rows import CommitmentRow
 
@@ -131,3 +131,14 @@ def commitment_columns(today: Callable[[], date], with_contact: bool = True) -> 
             Column("Account", lambda r: r.account_name),
         ]
     return cols
+
+
+def button_bar(*buttons: QPushButton) -> QToolBar:
+    """A row of buttons that folds into a » menu when the window is narrow, instead of making
+    the whole window wider."""
+    bar = QToolBar()
+    bar.setMovable(False)
+    bar.setStyleSheet("QToolBar { border: 0; spacing: 4px; }")
+    for button in buttons:
+        bar.addWidget(button)
+    return bar
