@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialogButtonBox
+from pytestqt.qtbot import QtBot
+from shiboken6 import isValid
 from sqlalchemy import func, select
 
 from models import errors
@@ -17,6 +22,9 @@ from models.services.commitments import CommitmentInput
 from models.services.contacts import ContactInput, create_contact
 from models.services.visits import VisitInput, VisitOutcome
 from tests.briefing_data import TODAY, at
+from ui.tasks import TaskRunner
+from ui.visit_dialog import CompleteVisitDialog, VisitDialog
+from ui.visits_view import DayView
 
 
 @pytest.fixture
@@ -127,3 +135,101 @@ def test_a_bad_commitment_rolls_the_whole_completion_back(db: Database, people: 
     with db.read() as s:
         assert visits.get_visit(s, vid).status == "planned"
     assert count(db, Note) == 0 and count(db, Commitment) == 0
+
+
+# --- the day view and the visit dialogs (pytest-qt) ----------------------------------------------
+
+
+@pytest.fixture
+def tasks(qapp: object) -> Iterator[TaskRunner]:
+    unhandled: list[BaseException] = []
+    runner = TaskRunner(unhandled.append)
+    yield runner
+    assert runner.wait_idle(10_000)
+    assert unhandled == []
+    runner.deleteLater()
+
+
+@pytest.fixture
+def view(qtbot: QtBot, db: Database, tasks: TaskRunner) -> DayView:
+    widget = DayView(db, tasks)
+    qtbot.addWidget(widget)
+    return widget
+
+
+def wait_loaded(qtbot: QtBot, dialog: VisitDialog) -> None:
+    save = dialog.buttons.button(QDialogButtonBox.StandardButton.Save)
+    qtbot.waitUntil(lambda: save.isEnabled() and dialog.contacts.count() > 0, timeout=5_000)
+
+
+def test_day_view_lists_the_day_in_order_and_moves_between_days(
+    qtbot: QtBot, view: DayView, db: Database, people: dict[str, uuid.UUID], qtmodeltester: object
+) -> None:
+    with db.write() as s:
+        for hour in (14, 9):
+            visits.create_visit(
+                s, VisitInput(at(TODAY, hour), contact_ids=[people["anna"]], purpose=f"p{hour}")
+            )
+    with qtbot.waitSignal(view.refreshed):
+        view.refresh()
+    assert [view.model.row_at(i).purpose for i in range(view.model.rowCount())] == ["p9", "p14"]
+    assert view.model.data(view.model.index(0, 0)).startswith("09:00")
+    qtmodeltester.check(view.model)  # type: ignore[attr-defined]
+    with qtbot.waitSignal(view.refreshed):
+        view.set_day(TODAY + timedelta(days=1))
+    assert view.model.rowCount() == 0 and not view.print_btn.isEnabled()
+
+
+def test_new_visit_through_the_dialog_explains_bad_input_then_saves(
+    qtbot: QtBot, view: DayView, db: Database, people: dict[str, uuid.UUID]
+) -> None:
+    with qtbot.waitSignal(view.refreshed):
+        view.refresh()
+    dialog = view.new_visit()
+    wait_loaded(qtbot, dialog)
+    # No account and nobody chosen: the form says why, next to the account field, and saves nothing.
+    with qtbot.waitSignal(dialog.save_failed, timeout=5_000):
+        qtbot.mouseClick(
+            dialog.buttons.button(QDialogButtonBox.StandardButton.Save), Qt.MouseButton.LeftButton
+        )
+    assert dialog.isVisible()
+    assert "Choose the account" in dialog.errors["account_id"].text()
+    assert dialog.errors["account_id"].isVisibleTo(dialog)
+    assert count(db, Visit) == 0
+
+    dialog.select_account(people["account"])
+    qtbot.waitUntil(lambda: dialog.contacts.count() == 2, timeout=5_000)
+    assert "Via Roma 3, Milan" in dialog.location.placeholderText()
+    dialog.contacts.item(0).setCheckState(Qt.CheckState.Checked)  # Anna Rossi (sorted by name)
+    dialog.purpose.setText("Tasting <b>new</b> range")
+    dialog.agenda.setPlainText("1. Prices\n2. Samples")
+    with qtbot.waitSignals([dialog.data_changed, view.refreshed], timeout=5_000):
+        dialog.buttons.button(QDialogButtonBox.StandardButton.Save).click()
+    assert not isValid(dialog) or not dialog.isVisible()  # closed (and deleted on close)
+    (row,) = view.model.rows()
+    assert row.purpose == "Tasting <b>new</b> range" and row.contact_names == ("Anna Rossi",)
+    assert row.location == "Via Roma 3, Milan"
+    assert view.selected() == row
+
+
+def test_complete_visit_through_the_dialog(
+    qtbot: QtBot, view: DayView, db: Database, people: dict[str, uuid.UUID]
+) -> None:
+    with db.write() as s:
+        visits.create_visit(s, VisitInput(at(TODAY, 9), contact_ids=[people["anna"]], purpose="Review"))
+    with qtbot.waitSignal(view.refreshed):
+        view.refresh()
+    view.table.selectRow(0)
+    assert view.complete_btn.isEnabled()
+    dialog = view.complete_selected()
+    assert isinstance(dialog, CompleteVisitDialog)
+    assert dialog.summary.text() == "Review"
+    line = dialog.add_commitment()
+    line.what.setText("Send samples")
+    with qtbot.waitSignals([view.data_changed, view.refreshed], timeout=5_000):
+        dialog.done_button.click()
+    assert view.model.rows()[0].status == "done"
+    assert not view.complete_btn.isEnabled()
+    with db.read() as s:
+        assert s.scalar(select(Note.channel)) == "visit"
+        assert s.scalar(select(Commitment.what)) == "Send samples"
