@@ -38,7 +38,7 @@ from models.rows import CommitmentRow, PurchaseRow
 from models.services.briefing import BriefingSheet
 
 LAYOUT_DPI = 96.0
-MARGIN_MM = 14.0
+MARGIN_MM = 12.0
 FOOTER_MM = 7.0
 QR_MM = 22.0
 RULE_MM = 8.5
@@ -272,9 +272,12 @@ def _notes_space(doc: QTextDocument, page_height: float, pages: int) -> tuple[in
     fewer than MIN_RULES lines would fit they go on a page of their own.
     """
     layout = doc.documentLayout()
-    bottom = layout.blockBoundingRect(doc.lastBlock()).bottom()
+    block = doc.lastBlock()
+    rect = layout.blockBoundingRect(block)
+    # After a closing table QTextDocument keeps an empty block: it takes no ink, so no room.
+    bottom = rect.top() if not block.text().strip() else rect.bottom()
     last = max(0, min(pages - 1, int(bottom // page_height)))
-    top = bottom - last * page_height + _px(4)
+    top = bottom - last * page_height + _px(5)
     if page_height - top >= (MIN_RULES + 1) * _px(RULE_MM):
         return last, top
     return last + 1, 0.0
