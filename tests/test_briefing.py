@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import insert
+from sqlalchemy import event, insert
 
 from models import errors
 from models.db import Database
@@ -248,3 +248,34 @@ def test_brief_command_writes_a_pdf_and_fails_clearly(
     assert "Traceback" not in ambiguous.stderr
     empty = run_cli("brief", "--db", str(db_path), "--day", "2001-01-01", "--out", str(out), data=tmp_path)
     assert empty.returncode == 2 and "no visits planned" in empty.stderr
+
+
+def test_gathering_a_sheet_never_scans_a_whole_table(db: Database, ids: dict[str, uuid.UUID]) -> None:
+    """Speed on 100,000 contacts / 1,000,000 notes comes from indexes: check every query plan."""
+    statements: list[tuple[str, object]] = []
+
+    def record(_conn: object, _cursor: object, statement: str, parameters: object, *_: object) -> None:
+        statements.append((statement, parameters))
+
+    event.listen(db.read_engine, "before_cursor_execute", record)
+    try:
+        with db.read() as s:
+            briefing.contact_sheet(s, ids["anna"])
+            briefing.visit_sheet(s, ids["early"])
+            briefing.day_sheets(s, TODAY)
+            briefing.resolve_reference(s, briefing.reference_code("C", ids["anna"]))
+    finally:
+        event.remove(db.read_engine, "before_cursor_execute", record)
+    assert len(statements) > 20  # the listener saw the gathering
+    scans = []
+    with db.read_engine.connect() as conn:
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        for statement, params in statements:
+            if not statement.lstrip().upper().startswith("SELECT"):
+                continue
+            for row in raw.execute("EXPLAIN QUERY PLAN " + statement, params):  # type: ignore[arg-type]
+                detail = str(row[-1])
+                if detail.startswith("SCAN") and "USING" not in detail and "CONSTANT" not in detail:
+                    scans.append(f"{detail}  <-  {' '.join(statement.split())[:160]}")
+    assert scans == []

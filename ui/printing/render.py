@@ -173,22 +173,31 @@ def prepare_device(device: QPagedPaintDevice, paper: str | None = None) -> None:
 # --- rendering -------------------------------------------------------------------------------
 
 
+_layout_lock = threading.Lock()
+_layout_image: QImage | None = None
+
+
 def _layout_device() -> QImage:
-    # Layout against a fixed 96 dpi device, not the screen: on a HiDPI screen the default
-    # would turn points into more layout pixels and the sheet would print larger.
-    image = QImage(1, 1, QImage.Format.Format_ARGB32)
-    dots_per_metre = round(LAYOUT_DPI / 0.0254)
-    image.setDotsPerMeterX(dots_per_metre)
-    image.setDotsPerMeterY(dots_per_metre)
-    return image
+    """A fixed 96 dpi device to lay sheets out against (shared; only its metrics are read).
+
+    Not the screen: on a HiDPI screen the default would turn points into more layout pixels
+    and the sheet would print larger.
+    """
+    global _layout_image
+    with _layout_lock:
+        if _layout_image is None:
+            image = QImage(1, 1, QImage.Format.Format_ARGB32)
+            dots_per_metre = round(LAYOUT_DPI / 0.0254)
+            image.setDotsPerMeterX(dots_per_metre)
+            image.setDotsPerMeterY(dots_per_metre)
+            _layout_image = image
+        return _layout_image
 
 
 def build_document(sheet: BriefingSheet, html: str | None = None, *, width_px: float) -> QTextDocument:
     """A laid-out QTextDocument for one sheet (GUI or worker thread; no widgets involved)."""
     doc = QTextDocument()
-    device = _layout_device()
-    doc.documentLayout().setPaintDevice(device)
-    doc.setProperty("_layout_device", device)  # keeps the image alive as long as the document
+    doc.documentLayout().setPaintDevice(_layout_device())
     doc.setUseDesignMetrics(True)  # unhinted advances: the same line breaks at any device dpi
     font = QFont("Noto Sans")
     font.setPointSizeF(9.5)
