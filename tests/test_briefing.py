@@ -279,3 +279,11 @@ def test_gathering_a_sheet_never_scans_a_whole_table(db: Database, ids: dict[str
                 if detail.startswith("SCAN") and "USING" not in detail and "CONSTANT" not in detail:
                     scans.append(f"{detail}  <-  {' '.join(statement.split())[:160]}")
     assert scans == []
+
+
+def test_default_paper_follows_the_locale() -> None:
+    from PySide6.QtCore import QLocale
+
+    assert default_paper(QLocale(QLocale.Language.English, QLocale.Country.UnitedStates)) == "Letter"
+    assert default_paper(QLocale(QLocale.Language.German, QLocale.Country.Germany)) == "A4"
+    assert default_paper(QLocale(QLocale.Language.Japanese, QLocale.Country.Japan)) == "A4"

@@ -28,6 +28,10 @@ log = logging.getLogger(__name__)
 
 Loaded = tuple[list[BriefingSheet], list[str]]
 
+# Jobs started without a parent widget would otherwise be garbage-collected (closing their
+# dialog) as soon as the caller drops the returned object: hold them until they finish.
+_running: set[QObject] = set()
+
 
 def load_sheets(
     db: Database,
@@ -79,7 +83,7 @@ class BriefingPreview(QObject):
         dialog.setWindowTitle(_describe(self._sheets))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.paintRequested.connect(self._on_paint_requested)
-        dialog.destroyed.connect(self.deleteLater)
+        dialog.finished.connect(self._on_closed)
         self.dialog = dialog
         dialog.open()
         self.opened.emit(dialog)
@@ -88,8 +92,13 @@ class BriefingPreview(QObject):
     def _on_paint_requested(self, printer: QPrinter) -> None:
         render_sheets(self._sheets, printer, html=self._html)
 
+    def _on_closed(self, _result: int) -> None:
+        _running.discard(self)
+        self.deleteLater()
+
     def on_error(self, exc: BaseException) -> None:
         _report(self._parent_widget, exc, self.failed.emit)
+        _running.discard(self)
         self.deleteLater()
 
 
@@ -123,6 +132,7 @@ def show_briefing_preview(
     Returns at once; the preview opens when the sheets are loaded (``opened`` fires).
     """
     preview = BriefingPreview(parent, paper)
+    _running.add(preview)
 
     def load() -> Loaded:
         sheets = load_sheets(db, contact_id=contact_id, visit_id=visit_id, day=day)
@@ -163,15 +173,18 @@ class BriefingExport(QObject):
         self.progress.setLabelText(f"Sheet {done} of {total}…")
 
     def on_done(self, result: tuple[str, int]) -> None:
-        self.progress.reset()
-        self.progress.close()
+        self._finish()
         self.saved.emit(*result)
-        self.deleteLater()
 
     def on_error(self, exc: BaseException) -> None:
+        self._finish()
+        _report(self._parent_widget, exc, self.failed.emit)
+
+    def _finish(self) -> None:
         self.progress.reset()
         self.progress.close()
-        _report(self._parent_widget, exc, self.failed.emit)
+        self.progress.deleteLater()
+        _running.discard(self)
         self.deleteLater()
 
 
@@ -200,6 +213,7 @@ def save_briefing_pdf(
         path = chosen if chosen.lower().endswith(".pdf") else chosen + ".pdf"
     target = Path(path)
     export = BriefingExport(parent)
+    _running.add(export)
 
     def work() -> tuple[str, int]:
         sheets = load_sheets(db, contact_id=contact_id, visit_id=visit_id, day=day)
