@@ -287,3 +287,19 @@ def test_default_paper_follows_the_locale() -> None:
     assert default_paper(QLocale(QLocale.Language.English, QLocale.Country.UnitedStates)) == "Letter"
     assert default_paper(QLocale(QLocale.Language.German, QLocale.Country.Germany)) == "A4"
     assert default_paper(QLocale(QLocale.Language.Japanese, QLocale.Country.Japan)) == "A4"
+
+
+def test_a_visit_with_only_an_account_still_prints(qapp: object, db: Database, tmp_path: Path) -> None:
+    from models.services.accounts import AccountInput, create_account
+    from models.services.visits import VisitInput, create_visit
+    from tests.briefing_data import at
+
+    with db.write() as s:
+        acc = create_account(s, AccountInput("Lonely Logistics", address="Ringweg 1, Brno"))
+        vid = create_visit(s, VisitInput(at(TODAY, 8), account_id=acc, agenda="Find the new buyer"))
+    with db.read() as s:
+        sheet = briefing.visit_sheet(s, vid)
+    write_pdf([sheet], tmp_path / "v.pdf")
+    (page,) = pdf_pages(tmp_path / "v.pdf")
+    assert flat("Lonely Logistics") in page and flat("Ringweg 1, Brno") in page
+    assert flat("Find the new buyer") in page and flat("LAST CONTACT") not in page

@@ -68,9 +68,15 @@ def _lines(text: str) -> Markup:
     return Markup("<br>").join(escape(line) for line in str(text).splitlines())
 
 
-def _clip(text: str, limit: int) -> str:
-    text = " ".join(str(text).split()) if "\n" not in str(text)[:limit] else str(text)
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+def _clip(text: str, limit: int, max_lines: int = 3) -> str:
+    """At most ``limit`` characters and ``max_lines`` lines, ending in an ellipsis when cut:
+    the sheet recalls an interaction, the full note stays in the app."""
+    lines = [line.strip() for line in str(text).splitlines() if line.strip()]
+    clipped = "\n".join(lines[:max_lines])
+    cut = len(lines) > max_lines or len(clipped) > limit
+    if len(clipped) > limit:
+        clipped = clipped[: limit - 1].rstrip()
+    return clipped + "…" if cut else clipped
 
 
 def _day(value: date | datetime) -> str:
