@@ -407,7 +407,7 @@ def fill_demo(
     for ci, aid in enumerate(contact_account):
         if aid is not None:
             by_account.setdefault(aid, []).append(ci)
-    visited = list(by_account) or [None]
+    visited: list[uuid.UUID | None] = [*by_account] or [None]
 
     def visit(i: int) -> dict[str, Any]:
         # A route for today and the coming days, in local time: 08:30, then every ~1h45.

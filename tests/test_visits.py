@@ -233,3 +233,23 @@ def test_complete_visit_through_the_dialog(
     with db.read() as s:
         assert s.scalar(select(Note.channel)) == "visit"
         assert s.scalar(select(Commitment.what)) == "Send samples"
+
+
+def test_print_days_briefings_opens_the_preview(
+    qtbot: QtBot, view: DayView, db: Database, people: dict[str, uuid.UUID]
+) -> None:
+    from PySide6.QtPrintSupport import QPrintPreviewDialog
+
+    with db.write() as s:
+        visits.create_visit(s, VisitInput(at(TODAY, 9), contact_ids=[people["anna"]], agenda="Prices"))
+    with qtbot.waitSignal(view.refreshed):
+        view.refresh()
+    assert view.print_btn.isEnabled()
+    view.paper.setCurrentText("Letter")
+    view.print_btn.click()
+    qtbot.waitUntil(lambda: view.findChild(QPrintPreviewDialog) is not None, timeout=10_000)
+    dialog = view.findChild(QPrintPreviewDialog)
+    assert dialog is not None
+    qtbot.waitUntil(dialog.isVisible)
+    assert dialog.printer().pageLayout().pageSize().id().name == "Letter"
+    dialog.close()

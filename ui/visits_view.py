@@ -10,6 +10,7 @@ from PySide6.QtCore import QAbstractTableModel, QDate, QModelIndex, QPersistentM
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QDateEdit,
     QHBoxLayout,
     QHeaderView,
@@ -27,6 +28,7 @@ from models.entities import VisitStatus
 from models.rows import VisitRow
 from models.services.visits import cancel_visit, visits_on
 from ui.printing.preview import save_briefing_pdf, show_briefing_preview
+from ui.printing.render import PAPERS, default_paper
 from ui.tasks import TaskRunner
 from ui.visit_dialog import CompleteVisitDialog, VisitDialog
 
@@ -126,6 +128,10 @@ class DayView(QWidget):
         self.brief_btn = QPushButton("Print briefing…")
         self.print_btn = QPushButton("Print day's briefings…")
         self.pdf_btn = QPushButton("Save day as PDF…")
+        self.paper = QComboBox()
+        self.paper.addItems(list(PAPERS))
+        self.paper.setCurrentText(default_paper())
+        self.paper.setToolTip("Paper size for the briefing sheets")
         self.new_btn.clicked.connect(self.new_visit)
         self.edit_btn.clicked.connect(self.edit_visit)
         self.cancel_btn.clicked.connect(self.cancel_selected)
@@ -152,6 +158,8 @@ class DayView(QWidget):
         for w in (prev_btn, self.date_edit, next_btn, today_btn):
             top.addWidget(w)
         top.addStretch(1)
+        top.addWidget(QLabel("Paper"))
+        top.addWidget(self.paper)
         top.addWidget(self.print_btn)
         top.addWidget(self.pdf_btn)
         actions = QHBoxLayout()
@@ -273,10 +281,10 @@ class DayView(QWidget):
     def print_selected(self) -> None:
         v = self.selected()
         if v is not None:
-            show_briefing_preview(self, self._db, self._tasks, visit_id=v.id)
+            show_briefing_preview(self, self._db, self._tasks, visit_id=v.id, paper=self.paper.currentText())
 
     def print_day(self) -> None:
-        show_briefing_preview(self, self._db, self._tasks, day=self.day)
+        show_briefing_preview(self, self._db, self._tasks, day=self.day, paper=self.paper.currentText())
 
     def save_day_pdf(self) -> None:
-        save_briefing_pdf(self, self._db, self._tasks, day=self.day)
+        save_briefing_pdf(self, self._db, self._tasks, day=self.day, paper=self.paper.currentText())

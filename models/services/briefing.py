@@ -92,7 +92,7 @@ class BriefingSheet:
 
 # --- reference codes -------------------------------------------------------------------------
 
-_PREFIX = {"C": Contact, "V": Visit}
+_PREFIX: dict[str, type[Contact] | type[Visit]] = {"C": Contact, "V": Visit}
 _CODE = re.compile(r"^([CV])-?([0-9A-F]{4})-?([0-9A-F]{4,28})$")
 
 
