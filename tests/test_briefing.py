@@ -303,3 +303,21 @@ def test_a_visit_with_only_an_account_still_prints(qapp: object, db: Database, t
     (page,) = pdf_pages(tmp_path / "v.pdf")
     assert flat("Lonely Logistics") in page and flat("Ringweg 1, Brno") in page
     assert flat("Find the new buyer") in page and flat("LAST CONTACT") not in page
+
+
+def test_a_typical_sheet_is_one_page_with_a_qr_code(
+    qapp: object, db: Database, ids: dict[str, uuid.UUID], tmp_path: Path
+) -> None:
+    from PySide6.QtCore import QUrl
+    from PySide6.QtGui import QTextDocument
+
+    from ui.printing.render import build_document, qr_url
+
+    with db.read() as s:
+        sheet = briefing.contact_sheet(s, ids["ben"])
+    write_pdf([sheet], tmp_path / "ben.pdf")
+    assert len(pdf_pages(tmp_path / "ben.pdf")) == 1
+    doc = build_document(sheet, width_px=700)
+    image = doc.resource(QTextDocument.ResourceType.ImageResource, QUrl(qr_url(sheet)))
+    assert image is not None and not image.isNull()
+    assert f'src="{qr_url(sheet)}"' in sheet_html(sheet)

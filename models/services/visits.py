@@ -150,7 +150,12 @@ def complete_visit(session: Session, visit_id: uuid.UUID, outcome: VisitOutcome 
         raise ValidationError({"status": "This visit was cancelled; plan it again to complete it"})
     visit.status = VisitStatus.DONE.value
     outcome = outcome or VisitOutcome()
-    contact_ids = [uuid.UUID(c) for c in visit.contact_ids]
+    # People deleted since the visit was planned get no note; the others still do.
+    contact_ids = [
+        cid
+        for cid in (uuid.UUID(c) for c in visit.contact_ids)
+        if (c := session.get(Contact, cid)) is not None and c.deleted_at is None
+    ]
     summary = outcome.note_summary.strip()
     if summary or outcome.note_body.strip():
         summary = summary or (visit.purpose or "Visit")

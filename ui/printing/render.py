@@ -20,7 +20,7 @@ from pathlib import Path
 import jinja2
 import segno
 from markupsafe import Markup, escape
-from PySide6.QtCore import QLocale, QMarginsF, QPointF, QRectF, QSizeF, QUrl
+from PySide6.QtCore import QLocale, QMarginsF, QPointF, QRectF, QSizeF, Qt, QUrl
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -325,10 +325,13 @@ def _footer(
     title = sheet.title
     if sheet.visit is not None:
         title = f"{_clock(sheet.visit.starts_at)} {title}"
-    left = f"Rapport briefing · {title}" + (" (continued)" if page else "")
-    painter.drawText(QPointF(body.left(), y), left)
     right = f"{sheet.reference} · page {page + 1} of {count}"
-    width = painter.fontMetrics().horizontalAdvance(right)
+    metrics = painter.fontMetrics()
+    width = metrics.horizontalAdvance(right)
+    left = f"Rapport briefing · {title}" + (" (continued)" if page else "")
+    # A very long name is cut with an ellipsis rather than running into the page number.
+    left = metrics.elidedText(left, Qt.TextElideMode.ElideMiddle, int(body.width() - width - 24))
+    painter.drawText(QPointF(body.left(), y), left)
     painter.drawText(QPointF(body.right() - width, y), right)
     painter.restore()
 
