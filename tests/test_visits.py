@@ -253,3 +253,23 @@ def test_print_days_briefings_opens_the_preview(
     qtbot.waitUntil(dialog.isVisible)
     assert dialog.printer().pageLayout().pageSize().id().name == "Letter"
     dialog.close()
+
+
+def test_editing_a_visit_with_people_outside_any_account_keeps_them(
+    qtbot: QtBot, view: DayView, db: Database
+) -> None:
+    with db.write() as s:
+        solo = create_contact(s, ContactInput("Freelance Fred"))
+        visits.create_visit(s, VisitInput(at(TODAY, 10), contact_ids=[solo], purpose="Coffee"))
+    with qtbot.waitSignal(view.refreshed):
+        view.refresh()
+    view.table.selectRow(0)
+    dialog = view.edit_visit()
+    assert dialog is not None
+    qtbot.waitUntil(lambda: dialog.contacts.count() == 1 and "Fred" in dialog.contacts.item(0).text())
+    assert dialog.contacts.item(0).checkState() == Qt.CheckState.Checked
+    dialog.purpose.setText("Coffee and cake")
+    with qtbot.waitSignal(view.refreshed, timeout=5_000):
+        dialog.buttons.button(QDialogButtonBox.StandardButton.Save).click()
+    (row,) = view.model.rows()
+    assert row.purpose == "Coffee and cake" and row.contact_names == ("Freelance Fred",)

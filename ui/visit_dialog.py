@@ -37,7 +37,7 @@ from models.db import Database
 from models.rows import ContactRow, VisitRow
 from models.services.accounts import account_choices, get_account
 from models.services.commitments import CommitmentInput
-from models.services.contacts import list_contacts
+from models.services.contacts import contact_rows, list_contacts
 from models.services.visits import VisitInput, VisitOutcome, complete_visit, create_visit, update_visit
 from ui.tasks import TaskRunner
 
@@ -178,13 +178,15 @@ class VisitDialog(QDialog):
 
     def _on_account_changed(self, _index: int = 0) -> None:
         account_id = self.selected_account()
+        chosen = set(self._checked)
         self._contacts_seq += 1
         seq = self._contacts_seq
 
         def load() -> tuple[str, list[ContactRow]]:
             with self._db.read() as s:
                 if account_id is None:
-                    return "", []
+                    # People without a company: list those already chosen so they can stay.
+                    return "", contact_rows(s, list(chosen))
                 return get_account(s, account_id).address, list_contacts(s, account_id=account_id, limit=500)
 
         def done(result: tuple[str, list[ContactRow]]) -> None:
