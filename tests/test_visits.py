@@ -273,3 +273,27 @@ def test_editing_a_visit_with_people_outside_any_account_keeps_them(
         dialog.buttons.button(QDialogButtonBox.StandardButton.Save).click()
     (row,) = view.model.rows()
     assert row.purpose == "Coffee and cake" and row.contact_names == ("Freelance Fred",)
+
+
+@pytest.fixture
+def new_york(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    import time as time_module
+
+    monkeypatch.setenv("TZ", "America/New_York")
+    time_module.tzset()
+    yield
+    monkeypatch.undo()
+    time_module.tzset()
+
+
+def test_the_day_is_the_reps_local_day(new_york: None, db: Database, people: dict[str, uuid.UUID]) -> None:
+    # 23:30 in New York is already tomorrow in UTC; it still belongs to today's route.
+    with db.write() as s:
+        visits.create_visit(s, VisitInput(at(TODAY, 23, 30), account_id=people["account"], purpose="late"))
+        visits.create_visit(s, VisitInput(at(TODAY, 0, 15), account_id=people["account"], purpose="early"))
+        visits.create_visit(
+            s, VisitInput(at(TODAY + timedelta(days=1), 0, 5), account_id=people["account"], purpose="next")
+        )
+    with db.read() as s:
+        assert [v.purpose for v in visits.visits_on(s, TODAY)] == ["early", "late"]
+        assert [v.purpose for v in visits.visits_on(s, TODAY + timedelta(days=1))] == ["next"]
