@@ -198,6 +198,9 @@ class VisitDialog(QDialog):
         self._tasks.read(load, done, self._on_error)
 
     def _on_contacts_loaded(self, address: str, rows: list[ContactRow]) -> None:
+        if self._account_address and self.location.text().strip() == self._account_address.strip():
+            # The location was the old account's address by default: follow the new account.
+            self.location.clear()
         self._account_address = address
         self.location.setPlaceholderText(
             f"Defaults to the account address: {address}" if address else "Where you meet"

@@ -96,6 +96,8 @@ def clean_visit(session: Session, inp: VisitInput) -> dict[str, Any]:
     if account is None and contacts and "account_id" not in errs and contacts[0].account_id is not None:
         # Visiting someone means visiting their company: file the visit under it.
         account = session.get(Account, contacts[0].account_id)
+        if account is not None and account.deleted_at is not None:
+            account = None
     purpose = (inp.purpose or "").strip()
     if len(purpose) > 500:
         errs["purpose"] = "Keep the purpose under 500 characters; put details in the agenda"
