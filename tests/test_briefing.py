@@ -321,3 +321,20 @@ def test_a_typical_sheet_is_one_page_with_a_qr_code(
     image = doc.resource(QTextDocument.ResourceType.ImageResource, QUrl(qr_url(sheet)))
     assert image is not None and not image.isNull()
     assert f'src="{qr_url(sheet)}"' in sheet_html(sheet)
+
+
+def test_never_contacted_with_a_cadence_is_due_not_late(db: Database, ids: dict[str, uuid.UUID]) -> None:
+    with db.write() as s:
+        cid = create_contact(s, ContactInput("New Lead", cadence_days="30"))
+    with db.read() as s:
+        assert briefing.person_brief(s, cid, TODAY).overdue_days == 0
+        assert briefing.person_brief(s, ids["ben"], TODAY).overdue_days is None  # no cadence
+    assert flat("CHECK-IN DUE") in flat(sheet_html_for(db, cid))
+
+
+def sheet_html_for(db: Database, contact_id: uuid.UUID) -> str:
+    import re
+
+    with db.read() as s:
+        html = sheet_html(briefing.contact_sheet(s, contact_id))
+    return re.sub(r"<[^>]+>", " ", html)

@@ -53,7 +53,7 @@ class PersonBrief:
     contact: ContactDetail
     reference: str
     days_since_contact: int | None
-    overdue_days: int | None  # days past the check-in cadence; None when not overdue
+    overdue_days: int | None  # days past the cadence; 0 = due now (never contacted); None = not due
     last_visit: date | None
     open_commitments: tuple[CommitmentRow, ...]
     latest_feedback: FeedbackRow | None
@@ -170,8 +170,10 @@ def person_brief(session: Session, contact_id: uuid.UUID, today: date) -> Person
     if detail.last_contact_at is not None:
         days_since = (today - _local_date(detail.last_contact_at)).days
     if detail.cadence_days is not None:
-        late = (days_since if days_since is not None else detail.cadence_days + 1) - detail.cadence_days
-        overdue = late if late > 0 else None
+        if days_since is None:
+            overdue = 0  # never contacted: a check-in is due now, but it is not "n days late"
+        elif days_since > detail.cadence_days:
+            overdue = days_since - detail.cadence_days
     last_visit_at = session.scalar(
         select(func.max(Note.occurred_at)).where(
             Note.contact_id == contact_id, Note.channel == Channel.VISIT.value, Note.deleted_at.is_(None)
