@@ -97,6 +97,10 @@ def run_brief(args: argparse.Namespace) -> int:
 
     if not Path(args.db).exists():
         raise errors.DatabaseError(f"There is no database at {args.db}.")
+    if not Path(args.out).resolve().parent.is_dir():
+        raise errors.RapportError(
+            f"Cannot write {args.out}: the folder {Path(args.out).parent} does not exist."
+        )
     day = parse_day(args.day) if args.day else None
     db = open_database(args.db)
     try:
