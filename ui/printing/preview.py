@@ -17,6 +17,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog, QWidget
+from shiboken6 import isValid
 
 from models import errors
 from models.db import Database
@@ -74,6 +75,9 @@ class BriefingPreview(QObject):
         self.printer: QPrinter | None = None
 
     def on_loaded(self, loaded: Loaded) -> None:
+        if self._parent_widget is not None and not isValid(self._parent_widget):
+            _running.discard(self)  # the window asking for it closed meanwhile
+            return
         self._sheets, self._html = loaded
         self.printer = QPrinter(QPrinter.PrinterMode.HighResolution)
         self.printer.setFullPage(True)  # the renderer places its own margins from the paper's edge
