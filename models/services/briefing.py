@@ -12,13 +12,25 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import String, func, select, type_coerce
+from sqlalchemy import String, func, select, type_coerce, union
 from sqlalchemy.orm import Session
 
-from models.entities import Channel, Contact, Feedback, Note, Purchase, Visit, VisitStatus
+from models.entities import (
+    Channel,
+    Commitment,
+    CommitmentStatus,
+    Contact,
+    Feedback,
+    Note,
+    Purchase,
+    Visit,
+    VisitStatus,
+)
 from models.errors import AmbiguousError, NotFoundError
 from models.rows import AccountRow, CommitmentRow, ContactDetail, FeedbackRow, NoteRow, PurchaseRow, VisitRow
 from models.services.accounts import get_account
+from models.services.commitments import _by_due as order_by_due
+from models.services.commitments import _select as commitment_select
 from models.services.commitments import list_commitments
 from models.services.contacts import get_contact
 from models.services.notes import timeline
@@ -222,6 +234,27 @@ def person_brief(session: Session, contact_id: uuid.UUID, today: date) -> Person
     )
 
 
+def account_commitments(session: Session, account_id: uuid.UUID, limit: int = 200) -> list[CommitmentRow]:
+    """Open commitments filed under the account or made with its people.
+
+    ``list_commitments(account_id=...)`` puts both in one OR, which SQLite answers by walking
+    every open commitment (the status index): 27 ms on a 100,000-contact database. A union of
+    the two indexed lookups finds the same rows in well under a millisecond.
+    """
+    people = select(Contact.id).where(Contact.account_id == account_id)
+    ids = union(
+        select(Commitment.id).where(Commitment.account_id == account_id),
+        select(Commitment.id).where(Commitment.contact_id.in_(people)),
+    )
+    # ``status || ''`` keeps SQLite from choosing the status index (every open commitment) over
+    # the handful of ids the union found.
+    stmt = commitment_select().where(
+        Commitment.id.in_(select(ids.subquery().c.id)),
+        Commitment.status.op("||")("") == CommitmentStatus.OPEN.value,
+    )
+    return [CommitmentRow(*r) for r in session.execute(order_by_due(stmt).limit(limit))]
+
+
 def account_brief(session: Session, account_id: uuid.UUID, exclude: set[uuid.UUID]) -> AccountBrief | None:
     """The account's other people and its open commitments not already shown with a person."""
     try:
@@ -244,11 +277,7 @@ def account_brief(session: Session, account_id: uuid.UUID, exclude: set[uuid.UUI
         )
     )
     others = max(0, int(total or 0) - len(people))
-    commitments = [
-        c
-        for c in list_commitments(session, account_id=account_id, limit=ACCOUNT_COMMITMENTS * 4)
-        if c.contact_id not in exclude
-    ]
+    commitments = [c for c in account_commitments(session, account_id) if c.contact_id not in exclude]
     return AccountBrief(
         account=account,
         stakeholders=tuple(people),
