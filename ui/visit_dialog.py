@@ -329,7 +329,7 @@ class CompleteVisitDialog(QDialog):
     data_changed = Signal()
 
     def __init__(
-        self, db: Database, tasks: TaskRunner, visit: VisitRow, parent: QWidget | None = None
+        self, db: Database, tasks: TaskRunner, parent: QWidget | None = None, *, visit: VisitRow
     ) -> None:
         super().__init__(parent)
         self._db, self._tasks, self._visit = db, tasks, visit

@@ -271,7 +271,7 @@ class DayView(QWidget):
         v = self.selected()
         if v is None:
             return None
-        dialog = CompleteVisitDialog(self._db, self._tasks, v, self)
+        dialog = CompleteVisitDialog(self._db, self._tasks, self, visit=v)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.data_changed.connect(self._changed)
         self.dialog = dialog
