@@ -78,7 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
     """Subcommands owned by other packages (briefing sheets, sync), registered here."""
-    return []
+    from ui.printing.cli import register as register_brief
+
+    return [register_brief]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -9,13 +9,13 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import insert
 
 from models.db import Database
-from models.entities import Account, Commitment, Contact, Note
+from models.entities import Account, Commitment, Contact, Feedback, Note, Purchase, Visit
 
 FIRST = [
     "Anna",
@@ -274,6 +274,33 @@ PROMISES_THEY = [
     "Return the feedback form",
 ]
 CHANNELS = ["visit", "call", "call", "email", "email", "message", "other"]
+PURPOSES = [
+    "Quarterly review",
+    "Present the spring catalogue",
+    "Contract renewal",
+    "Sort out the delivery complaint",
+    "Introduce our new technician",
+    "Stock check before the holidays",
+    "Meet the new buyer",
+]
+AGENDAS = [
+    "1. Review last quarter's orders\n2. Delivery times\n3. Next season's volumes",
+    "1. Walk through the catalogue\n2. Leave samples\n3. Agree a trial order",
+    "1. Renewal terms\n2. Volume discount\n3. Payment terms",
+    "Apologise for the damaged pallet; agree the credit note and the new packaging.",
+    "",
+]
+PRODUCTS = [
+    ("Rye flour 25 kg", 3900),
+    ("Display fridge", 149000),
+    ("Recycled packaging, 1,000 pcs", 12500),
+    ("Espresso machine service", 18000),
+    ("Spring range starter kit", 56000),
+    ("Shelf labels", 2400),
+]
+FEEDBACK = ["Quick answers, thank you.", "Deliveries were late twice.", "Great samples.", "", "Price is too high."]
+VISITS_PER_DAY = 5
+VISIT_DAYS = 7
 
 
 def _batches(make: Callable[[int], dict[str, Any]], total: int, size: int = 20_000):
@@ -376,11 +403,72 @@ def fill_demo(
             "account_id": contact_account[ci],
         }
 
+    by_account: dict[uuid.UUID, list[int]] = {}
+    for ci, aid in enumerate(contact_account):
+        if aid is not None:
+            by_account.setdefault(aid, []).append(ci)
+    visited: list[uuid.UUID | None] = [*by_account] or [None]
+
+    def visit(i: int) -> dict[str, Any]:
+        # A route for today and the coming days, in local time: 08:30, then every ~1h45.
+        day = today + timedelta(days=i // VISITS_PER_DAY)
+        slot = i % VISITS_PER_DAY
+        starts = datetime.combine(day, time(8, 30)).astimezone() + timedelta(minutes=105 * slot)
+        aid = rng.choice(visited)
+        people = by_account.get(aid, []) if aid else []
+        met = rng.sample(people, min(len(people), rng.choice([1, 1, 2]))) if people else []
+        return {
+            **base,
+            "id": uuid.UUID(int=rng.getrandbits(128), version=4),
+            "starts_at": starts,
+            "duration_minutes": rng.choice([30, 45, 60, 90]),
+            "location": "",
+            "account_id": aid,
+            "contact_ids": [str(contact_ids[ci]) for ci in met],
+            "purpose": rng.choice(PURPOSES),
+            "agenda": rng.choice(AGENDAS),
+            "status": "planned",
+        }
+
+    def feedback(i: int) -> dict[str, Any]:
+        ci = rng.randrange(contacts)
+        return {
+            **base,
+            "id": uuid.UUID(int=rng.getrandbits(128), version=4),
+            "received_at": now - timedelta(days=rng.randint(0, 700)),
+            "score": rng.choice([3, 6, 7, 8, 8, 9, 9, 10]),
+            "comment": rng.choice(FEEDBACK),
+            "contact_id": contact_ids[ci],
+            "account_id": contact_account[ci],
+        }
+
+    def purchase(i: int) -> dict[str, Any]:
+        ci = rng.randrange(contacts)
+        product, cents = rng.choice(PRODUCTS)
+        quantity = rng.choice([1, 1, 2, 5, 10])
+        return {
+            **base,
+            "id": uuid.UUID(int=rng.getrandbits(128), version=4),
+            "purchased_on": today - timedelta(days=rng.randint(1, 500)),
+            "product": product,
+            "quantity": quantity,
+            "amount_cents": cents * quantity,
+            "currency": "EUR",
+            "contact_id": contact_ids[ci],
+            "account_id": contact_account[ci],
+        }
+
+    n_visits = VISITS_PER_DAY * VISIT_DAYS
+    n_feedback = max(1, contacts // 5)
+    n_purchases = max(1, contacts // 2)
     plan = [
         (Account, account, n_accounts),
         (Contact, contact, contacts),
         (Note, note, n_notes),
         (Commitment, commitment, n_commitments),
+        (Visit, visit, n_visits),
+        (Feedback, feedback, n_feedback),
+        (Purchase, purchase, n_purchases),
     ]
     done_rows, total_rows = 0, sum(n for *_, n in plan)
     with db.write_engine.begin() as conn:
@@ -390,4 +478,18 @@ def fill_demo(
                 done_rows += len(batch)
                 if progress:
                     progress(f"Adding {cls.__tablename__}…", done_rows / total_rows)
-    return {"accounts": n_accounts, "contacts": contacts, "notes": n_notes, "commitments": n_commitments}
+    # Visits planned "at the account" meet there: fill the location as the service would.
+    with db.write_engine.begin() as conn:
+        conn.exec_driver_sql(
+            "UPDATE visits SET location = (SELECT address FROM accounts WHERE accounts.id = visits.account_id)"
+            " WHERE location = '' AND account_id IS NOT NULL"
+        )
+    return {
+        "accounts": n_accounts,
+        "contacts": contacts,
+        "notes": n_notes,
+        "commitments": n_commitments,
+        "visits": n_visits,
+        "feedback": n_feedback,
+        "purchases": n_purchases,
+    }

@@ -129,3 +129,42 @@ class TodaySummary:
     overdue_commitments: list[CommitmentRow] = field(default_factory=list)
     due_this_week: list[CommitmentRow] = field(default_factory=list)
     kept: KeptRate = KeptRate(0, 0, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class VisitRow:
+    """A planned (or done, or cancelled) visit; ``starts_at`` is aware UTC."""
+
+    id: uuid.UUID
+    starts_at: datetime
+    duration_minutes: int
+    location: str
+    account_id: uuid.UUID | None
+    account_name: str
+    contact_ids: tuple[uuid.UUID, ...]
+    contact_names: tuple[str, ...]
+    purpose: str
+    agenda: str
+    status: str
+
+    @property
+    def ends_at(self) -> datetime:
+        return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackRow:
+    id: uuid.UUID
+    received_at: datetime
+    score: int | None
+    comment: str
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseRow:
+    id: uuid.UUID
+    purchased_on: date
+    product: str
+    quantity: int
+    amount_cents: int | None
+    currency: str

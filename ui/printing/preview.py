@@ -1,0 +1,231 @@
+"""Print preview and "Save as PDF…" for briefing sheets, for the main window to call.
+
+The database is read (and the HTML made) in a worker; the preview paints on the GUI thread,
+because QPrintPreviewDialog asks for pages there. Saving a PDF renders in the worker too, with
+a progress dialog that can cancel between sheets.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog, QWidget
+from shiboken6 import isValid
+
+from models import errors
+from models.db import Database
+from models.services.briefing import BriefingSheet, contact_sheet, day_sheets, visit_sheet
+from ui.printing.render import prepare_device, render_sheets, sheet_html, write_pdf
+from ui.tasks import TaskRunner
+
+log = logging.getLogger(__name__)
+
+Loaded = tuple[list[BriefingSheet], list[str]]
+
+# Jobs started without a parent widget would otherwise be garbage-collected (closing their
+# dialog) as soon as the caller drops the returned object: hold them until they finish.
+_running: set[QObject] = set()
+
+
+def load_sheets(
+    db: Database,
+    *,
+    contact_id: uuid.UUID | None = None,
+    visit_id: uuid.UUID | None = None,
+    day: date | None = None,
+) -> list[BriefingSheet]:
+    """The sheets asked for (worker thread). A day without visits is an error the rep can read."""
+    with db.read() as s:
+        if contact_id is not None:
+            return [contact_sheet(s, contact_id)]
+        if visit_id is not None:
+            return [visit_sheet(s, visit_id)]
+        if day is not None:
+            sheets = day_sheets(s, day)
+            if not sheets:
+                raise errors.NotFoundError(f"There are no visits planned on {day:%A %d %B %Y}.")
+            return sheets
+    raise ValueError("say which contact, visit or day to print")
+
+
+def _describe(sheets: list[BriefingSheet]) -> str:
+    return f"Briefing – {sheets[0].title}" if len(sheets) == 1 else f"Briefings – {len(sheets)} visits"
+
+
+class BriefingPreview(QObject):
+    """Loads the sheets in a worker, then opens a print preview (paper print goes from there)."""
+
+    opened = Signal(object)  # the QPrintPreviewDialog, once it is shown
+    failed = Signal(str)
+
+    def __init__(self, parent: QWidget | None, paper: str | None) -> None:
+        super().__init__(parent)
+        self._parent_widget = parent
+        self._paper = paper
+        self._sheets: list[BriefingSheet] = []
+        self._html: list[str] = []
+        self.dialog: QPrintPreviewDialog | None = None
+        self.printer: QPrinter | None = None
+
+    def on_loaded(self, loaded: Loaded) -> None:
+        if self._parent_widget is not None and not isValid(self._parent_widget):
+            _running.discard(self)  # the window asking for it closed meanwhile
+            return
+        self._sheets, self._html = loaded
+        self.printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        self.printer.setFullPage(True)  # the renderer places its own margins from the paper's edge
+        self.printer.setDocName(_describe(self._sheets))
+        prepare_device(self.printer, self._paper)
+        dialog = QPrintPreviewDialog(self.printer, self._parent_widget)
+        dialog.setWindowTitle(_describe(self._sheets))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.paintRequested.connect(self._on_paint_requested)
+        dialog.finished.connect(self._on_closed)
+        self.dialog = dialog
+        dialog.open()
+        self.opened.emit(dialog)
+
+    @Slot(QPrinter)
+    def _on_paint_requested(self, printer: QPrinter) -> None:
+        render_sheets(self._sheets, printer, html=self._html)
+
+    def _on_closed(self, _result: int) -> None:
+        _running.discard(self)
+        self.deleteLater()
+
+    def on_error(self, exc: BaseException) -> None:
+        _report(self._parent_widget, exc, self.failed.emit)
+        _running.discard(self)
+        self.deleteLater()
+
+
+def _report(parent: QWidget | None, exc: BaseException, emit: Callable[[str], None]) -> None:
+    if isinstance(exc, errors.Cancelled):
+        emit("")
+        return
+    if isinstance(exc, errors.RapportError):
+        message = str(exc)
+    else:
+        log.error("briefing failed", exc_info=(type(exc), exc, exc.__traceback__))
+        message = f"The briefing could not be made: {exc}"
+    emit(message)
+    box = QMessageBox(QMessageBox.Icon.Warning, "Briefing", message, QMessageBox.StandardButton.Ok, parent)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.open()
+
+
+def show_briefing_preview(
+    parent: QWidget | None,
+    db: Database,
+    tasks: TaskRunner,
+    *,
+    contact_id: uuid.UUID | None = None,
+    visit_id: uuid.UUID | None = None,
+    day: date | None = None,
+    paper: str | None = None,
+) -> BriefingPreview:
+    """Open a print preview of a contact's, a visit's or a day's briefing sheets.
+
+    Returns at once; the preview opens when the sheets are loaded (``opened`` fires).
+    """
+    preview = BriefingPreview(parent, paper)
+    _running.add(preview)
+
+    def load() -> Loaded:
+        sheets = load_sheets(db, contact_id=contact_id, visit_id=visit_id, day=day)
+        return sheets, [sheet_html(s) for s in sheets]
+
+    tasks.read(load, preview.on_loaded, preview.on_error)
+    return preview
+
+
+class _ProgressRelay(QObject):
+    """Lives on the GUI thread; the worker emits, Qt queues the call to the progress dialog."""
+
+    advanced = Signal(int, int)
+
+
+class BriefingExport(QObject):
+    """A PDF being written in a worker, with a cancellable progress dialog."""
+
+    saved = Signal(str, int)  # path, pages
+    failed = Signal(str)  # the message shown; empty when the rep cancelled
+
+    def __init__(self, parent: QWidget | None) -> None:
+        super().__init__(parent)
+        self._parent_widget = parent
+        self.cancel_event = threading.Event()
+        self.relay = _ProgressRelay(self)
+        self.progress = QProgressDialog("Preparing the briefing sheets…", "Cancel", 0, 0, parent)
+        self.progress.setWindowTitle("Save as PDF")
+        self.progress.setMinimumDuration(400)  # a single sheet is done before the dialog would show
+        self.progress.setWindowModality(Qt.WindowModality.WindowModal)
+        self.progress.canceled.connect(self.cancel_event.set)
+        self.relay.advanced.connect(self._on_advanced)
+
+    @Slot(int, int)
+    def _on_advanced(self, done: int, total: int) -> None:
+        self.progress.setMaximum(total)
+        self.progress.setValue(done)
+        self.progress.setLabelText(f"Sheet {done} of {total}…")
+
+    def on_done(self, result: tuple[str, int]) -> None:
+        self._finish()
+        self.saved.emit(*result)
+
+    def on_error(self, exc: BaseException) -> None:
+        self._finish()
+        _report(self._parent_widget, exc, self.failed.emit)
+
+    def _finish(self) -> None:
+        self.progress.reset()
+        self.progress.close()
+        self.progress.deleteLater()
+        _running.discard(self)
+        self.deleteLater()
+
+
+def save_briefing_pdf(
+    parent: QWidget | None,
+    db: Database,
+    tasks: TaskRunner,
+    *,
+    contact_id: uuid.UUID | None = None,
+    visit_id: uuid.UUID | None = None,
+    day: date | None = None,
+    paper: str | None = None,
+    path: Path | str | None = None,
+) -> BriefingExport | None:
+    """Ask where to save (unless ``path`` is given), then write the PDF in a worker.
+
+    Returns ``None`` if the rep closed the file dialog.
+    """
+    if path is None:
+        suggested = f"briefing-{day.isoformat()}.pdf" if day else "briefing.pdf"
+        chosen, _ = QFileDialog.getSaveFileName(
+            parent, "Save briefing as PDF", suggested, "PDF files (*.pdf)"
+        )
+        if not chosen:
+            return None
+        path = chosen if chosen.lower().endswith(".pdf") else chosen + ".pdf"
+    target = Path(path)
+    export = BriefingExport(parent)
+    _running.add(export)
+
+    def work() -> tuple[str, int]:
+        sheets = load_sheets(db, contact_id=contact_id, visit_id=visit_id, day=day)
+        export.relay.advanced.emit(0, len(sheets))
+        pages = write_pdf(
+            sheets, target, paper=paper, progress=export.relay.advanced.emit, cancel=export.cancel_event
+        )
+        return str(target), pages
+
+    tasks.read(work, export.on_done, export.on_error)
+    return export
