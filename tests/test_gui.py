@@ -307,8 +307,10 @@ def test_keyboard_shortcuts_open_the_dialogs(qtbot: QtBot, window: MainWindow) -
     visible(NoteDialog).reject()
     qtbot.keyClick(window, Qt.Key.Key_C, ctrl | shift)
     visible(CommitmentDialog).reject()
-    qtbot.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(window, Qt.Key.Key_4, ctrl)
     assert window.stack.currentWidget() is window.accounts
+    qtbot.keyClick(window, Qt.Key.Key_2, ctrl)
+    assert window.stack.currentWidget() is window.visits
     qtbot.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
     assert window.stack.currentWidget() is window.contacts
     assert window.contacts.filter.hasFocus()
@@ -381,3 +383,20 @@ def test_accounts_page_create_add_people_and_delete_with_undo(
     with db.read() as s:
         assert len(commitments.list_commitments(s)) == 1
         assert contacts.list_contacts(s)[0].account_name == "Nordwind GmbH"
+
+
+def test_print_briefing_from_the_contact_page_opens_the_preview(
+    qtbot: QtBot, db: Database, presenter: ErrorPresenter
+) -> None:
+    cid = seed_contact(db, "Hana Kobayashi", account="Sakura Foods")
+    window = open_window(qtbot, db, presenter)
+    window.open_contact(cid)
+    qtbot.waitUntil(lambda: window.contacts.detail.page is not None, timeout=WAIT)
+    window.contacts.detail.print_button.click()
+    with qtbot.waitSignal(window.preview.opened, timeout=10_000) as opened:
+        pass
+    dialog = opened.args[0]
+    assert "Hana Kobayashi" in dialog.windowTitle()
+    dialog.reject()
+    window.close()
+    window.ctx.tasks.wait_idle()

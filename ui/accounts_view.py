@@ -49,6 +49,7 @@ def load_account_page(s: Session, account_id: uuid.UUID) -> AccountPage:
 class AccountsView(QWidget):
     open_contact = Signal(object)  # contact id
     delete_requested = Signal(object, str)
+    print_requested = Signal(object)  # contact id: the briefing of one of the account's people
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -141,7 +142,13 @@ class AccountsView(QWidget):
         rl.setContentsMargins(6, 0, 0, 0)
         rl.addWidget(self.profile)
         rl.addWidget(actions)
-        rl.addWidget(QLabel("<b>People</b> (double-click to open)"))
+        people_bar = QHBoxLayout()
+        people_bar.addWidget(QLabel("<b>People</b> (double-click to open)"))
+        people_bar.addStretch(1)
+        self.print_person_button = QPushButton("Print briefing…")
+        self.print_person_button.clicked.connect(self._print_person)
+        people_bar.addWidget(self.print_person_button)
+        rl.addLayout(people_bar)
         rl.addWidget(self.people_view, 2)
         rl.addWidget(QLabel("<b>Open commitments</b>"))
         rl.addWidget(self.owed_view, 1)
@@ -231,6 +238,12 @@ class AccountsView(QWidget):
                 self.ctx.presenter.present(exc)
 
         self.ctx.query(lambda s: load_account_page(s, account_id), done, failed)
+
+    def _print_person(self) -> None:
+        index = self.people_view.currentIndex()
+        row = self.people.row_at(index.row()) if index.isValid() else None
+        if row:
+            self.print_requested.emit(row.id)
 
     def _open_person(self) -> None:
         index = self.people_view.currentIndex()

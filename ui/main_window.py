@@ -29,10 +29,12 @@ from ui.commitments_view import CommitmentsView
 from ui.contacts_view import ContactsView
 from ui.context import AppContext
 from ui.dialogs import CommitmentDialog, ContactDialog, NoteDialog
+from ui.printing.preview import BriefingPreview, save_briefing_pdf, show_briefing_preview
 from ui.today_view import TodayView
 from ui.trash_view import TrashView
+from ui.visits_view import DayView
 
-PAGES = ("Today", "Contacts", "Accounts", "Commitments", "Trash")
+PAGES = ("Today", "Visits", "Contacts", "Accounts", "Commitments", "Trash")
 DEMO_CONTACTS = 200
 
 
@@ -56,12 +58,13 @@ class MainWindow(QMainWindow):
         self.sidebar.addItems(list(PAGES))
         self.sidebar.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.today = TodayView(ctx)
+        self.visits = DayView(ctx.db, ctx.tasks)
         self.contacts = ContactsView(ctx)
         self.accounts = AccountsView(ctx)
         self.commitments = CommitmentsView(ctx)
         self.trash = TrashView(ctx)
         self.stack = QStackedWidget()
-        for view in (self.today, self.contacts, self.accounts, self.commitments, self.trash):
+        for view in (self.today, self.visits, self.contacts, self.accounts, self.commitments, self.trash):
             self.stack.addWidget(view)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("main_splitter")
@@ -91,6 +94,12 @@ class MainWindow(QMainWindow):
         self.contacts.detail.delete_requested.connect(lambda cid, name: self.delete("contact", cid, name))
         self.contacts.detail.print_requested.connect(self.print_briefing)
         self.accounts.delete_requested.connect(lambda aid, name: self.delete("account", aid, name))
+        self.accounts.print_requested.connect(self.print_briefing)
+        # The day view writes through the same runner; tell every view what its actions touch.
+        self.visits.data_changed.connect(lambda: ctx.bus.notify({"visit", "note", "commitment"}))
+        ctx.bus.changed.connect(
+            lambda entities: entities & {"visit", "contact", "account"} and self.visits.refresh()
+        )
         for view in (self.today, self.accounts, self.commitments):
             view.open_contact.connect(self.open_contact)
         self.today.summary_loaded.connect(
@@ -131,6 +140,11 @@ class MainWindow(QMainWindow):
             "&File", "New co&mmitment…", self.new_commitment, "Ctrl+Shift+C", "new_commitment"
         )
         self._menus["&File"].addSeparator()
+        self._action("&File", "&Print briefing…", self.print_current, key.Print, "print_briefing")
+        self._action(
+            "&File", "Save briefing as P&DF…", self.save_current_pdf, "Ctrl+Shift+P", "save_briefing"
+        )
+        self._menus["&File"].addSeparator()
         self._action("&File", "Load &sample data", self.load_demo, None, "load_demo")
         self._action("&File", "&Quit", self.close, key.Quit, "quit")
         self.undo_action = self._action("&Edit", "&Undo delete", self.undo_delete, key.Undo, "undo")
@@ -145,6 +159,7 @@ class MainWindow(QMainWindow):
     def start(self) -> None:
         """Load the first screens (off the GUI thread) once the window is up."""
         self.contacts.start()
+        self.visits.refresh()
         self.today.reload()
         self.accounts.reload()
         self.commitments.reload()
@@ -245,8 +260,26 @@ class MainWindow(QMainWindow):
             ),
         )
 
-    def print_briefing(self, contact_id: uuid.UUID) -> None:
-        self.statusBar().showMessage("Briefing sheets are not available in this build yet.", 5_000)
+    def print_briefing(self, contact_id: uuid.UUID) -> BriefingPreview:
+        self.preview = show_briefing_preview(self, self.ctx.db, self.ctx.tasks, contact_id=contact_id)
+        return self.preview
+
+    def print_current(self) -> None:
+        """Ctrl+P: the selected visit on the Visits page, else the contact on screen."""
+        if self.stack.currentWidget() is self.visits:
+            self.visits.print_selected()
+        elif (current := self._current_contact()) is not None:
+            self.print_briefing(current[0])
+        else:
+            self.statusBar().showMessage("Open a contact or select a visit to print its briefing.", 5_000)
+
+    def save_current_pdf(self) -> None:
+        if self.stack.currentWidget() is self.visits:
+            self.visits.save_day_pdf()
+        elif (current := self._current_contact()) is not None:
+            save_briefing_pdf(self, self.ctx.db, self.ctx.tasks, contact_id=current[0])
+        else:
+            self.statusBar().showMessage("Open a contact or a day of visits to save its briefing.", 5_000)
 
     # -- state ---------------------------------------------------------------------------------
     def restore_state(self) -> None:

@@ -11,7 +11,7 @@ from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QPushButton, QTableView, QToolBar, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QToolBar, QWidget
 
 from models.rows import CommitmentRow
 
@@ -133,7 +133,7 @@ def commitment_columns(today: Callable[[], date], with_contact: bool = True) -> 
     return cols
 
 
-def button_bar(*buttons: QPushButton) -> QToolBar:
+def button_bar(*buttons: QWidget) -> QToolBar:
     """A row of buttons that folds into a » menu when the window is narrow, instead of making
     the whole window wider."""
     bar = QToolBar()

@@ -29,6 +29,7 @@ from models.rows import VisitRow
 from models.services.visits import cancel_visit, visits_on
 from ui.printing.preview import save_briefing_pdf, show_briefing_preview
 from ui.printing.render import PAPERS, default_paper
+from ui.table import button_bar
 from ui.tasks import TaskRunner
 from ui.visit_dialog import CompleteVisitDialog, VisitDialog
 
@@ -158,14 +159,12 @@ class DayView(QWidget):
         for w in (prev_btn, self.date_edit, next_btn, today_btn):
             top.addWidget(w)
         top.addStretch(1)
-        top.addWidget(QLabel("Paper"))
-        top.addWidget(self.paper)
-        top.addWidget(self.print_btn)
-        top.addWidget(self.pdf_btn)
+        # Toolbars fold into a » menu on a narrow window instead of widening it.
+        top.addWidget(button_bar(QLabel("Paper "), self.paper, self.print_btn, self.pdf_btn))
         actions = QHBoxLayout()
-        for w in (self.new_btn, self.edit_btn, self.cancel_btn, self.complete_btn, self.brief_btn):
-            actions.addWidget(w)
-        actions.addStretch(1)
+        actions.addWidget(
+            button_bar(self.new_btn, self.edit_btn, self.cancel_btn, self.complete_btn, self.brief_btn), 1
+        )
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.table, 1)
