@@ -62,7 +62,9 @@ class SyncedMixin:
     __entity__: ClassVar[str]
     # Columns that belong to the bookkeeping, not to what the rep edits.
     bookkeeping: ClassVar[frozenset[str]] = frozenset(
-        {"id", "created_at", "updated_at", "deleted_at", "server_version"}
+        # last_contact_at: a contact's cache of its latest note, kept by SQLite triggers
+        # (migration 0004); derived locally, never edited or synced.
+        {"id", "created_at", "updated_at", "deleted_at", "server_version", "last_contact_at"}
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
@@ -108,6 +110,8 @@ class Contact(SyncedMixin, Base):
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     about: Mapped[str] = mapped_column(Text, default="")
     cadence_days: Mapped[int | None] = mapped_column(Integer, default=None)
+    # Kept by triggers on notes; the ORM only reads it.
+    last_contact_at: Mapped[datetime | None] = mapped_column(default=None)
 
     account: Mapped[Account | None] = relationship(back_populates="contacts", lazy="raise")
 

@@ -207,3 +207,34 @@ def test_overdue_checkins_respect_each_contacts_cadence(db: Database) -> None:
 def test_stale_ids_give_a_clear_not_found(db: Database) -> None:
     with pytest.raises(errors.NotFoundError, match="no longer exists"), db.read() as s:
         contacts.get_contact(s, uuid.uuid4())
+
+
+def test_last_contact_follows_every_note_change_and_never_syncs(db: Database) -> None:
+    ana, ben = add_contact(db, "Ana"), add_contact(db, "Ben")
+    t1 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    t2 = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
+
+    def last(cid: uuid.UUID) -> datetime | None:
+        with db.read() as s:
+            return contacts.get_contact(s, cid).last_contact_at
+
+    with db.write() as s:
+        old = notes.add_note(s, notes.NoteInput("Old", contact_id=ana, occurred_at=t1))
+        new = notes.add_note(s, notes.NoteInput("New", contact_id=ana, occurred_at=t2))
+    assert last(ana) == t2
+    with db.write() as s:
+        notes.delete_note(s, new)
+    assert last(ana) == t1  # a deleted note no longer counts
+    with db.write() as s:
+        trash.restore(s, "note", new)
+    assert last(ana) == t2
+    with db.write() as s:  # moved to another contact: both are recomputed
+        notes.update_note(s, new, notes.NoteInput("New", contact_id=ben, occurred_at=t2))
+    assert (last(ana), last(ben)) == (t1, t2)
+    with db.write() as s:
+        notes.delete_note(s, old)
+    assert last(ana) is None
+    with db.read() as s:  # the list shows the same value
+        assert {r.name: r.last_contact_at for r in contacts.list_contacts(s)} == {"Ana": None, "Ben": t2}
+    # Derived locally: never part of what is queued for the server.
+    assert all("last_contact_at" not in e.patch for e in outbox(db))

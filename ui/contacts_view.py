@@ -116,15 +116,15 @@ class ContactsView(QWidget):
             self.list_stack.setCurrentWidget(self.table)
         else:
             self.list_stack.setCurrentWidget(self.no_match if self._filtered() else self.empty)
-        target = self._select_after_load or self.detail.contact_id
-        self._select_after_load = None
+        wanted, self._select_after_load = self._select_after_load, None
+        target = wanted or self.detail.contact_id
         row = self.model.row_of(target) if target else -1
         if row >= 0:
             self.table.selectRow(row)
         elif self.model.rowCount() > 0 and self.detail.contact_id is None:
             self.table.selectRow(0)
-        elif row < 0 and target is not None:
-            self.detail.show_contact(target)  # still exists? the pane checks, and clears if not
+        # A shown contact that the filter leaves out stays on screen: reloading it on every
+        # keystroke would compete with the list query for the rep's two cores.
 
     def _on_count(self, n: int) -> None:
         self.count.setText(f"{n:,} contact{'s' if n != 1 else ''}")

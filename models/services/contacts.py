@@ -124,15 +124,6 @@ def delete_contact(session: Session, contact_id: uuid.UUID) -> None:
             row.deleted_at = now
 
 
-def _last_contact() -> Any:
-    return (
-        select(func.max(Note.occurred_at))
-        .where(Note.contact_id == Contact.id, Note.deleted_at.is_(None))
-        .correlate(Contact)
-        .scalar_subquery()
-    )
-
-
 def _filters(search: str, kind: str | None, account_id: uuid.UUID | None) -> list[ColumnElement[bool]]:
     conds: list[ColumnElement[bool]] = [Contact.deleted_at.is_(None)]
     if kind:
@@ -173,7 +164,7 @@ def _row_select() -> Select:
         Contact.phones,
         Contact.tags,
         Contact.cadence_days,
-        _last_contact(),
+        Contact.last_contact_at,
     ).outerjoin(Account, (Account.id == Contact.account_id) & Account.deleted_at.is_(None))
 
 
@@ -245,9 +236,7 @@ def get_contact(session: Session, contact_id: uuid.UUID) -> ContactDetail:
     if c.account_id is not None:
         acc = session.get(Account, c.account_id)
         account_name = acc.name if acc is not None and acc.deleted_at is None else ""
-    last = session.scalar(
-        select(func.max(Note.occurred_at)).where(Note.contact_id == c.id, Note.deleted_at.is_(None))
-    )
+    last = c.last_contact_at
     return ContactDetail(
         id=c.id,
         name=c.name,
