@@ -191,6 +191,7 @@ def test_delete_then_undo_brings_the_contact_and_its_notes_back(
     qtbot.waitUntil(lambda: window.contacts.model.rowCount() == 0, timeout=WAIT)
     with db.read() as s, pytest.raises(NotFoundError):
         contacts.get_contact(s, cid)
+    window.show_page(PAGES.index("Trash"))  # hidden pages load when shown
     qtbot.waitUntil(lambda: window.trash.model.rowCount() == 1, timeout=WAIT)
 
     window.undo_action.trigger()

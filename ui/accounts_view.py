@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from models.errors import NotFoundError
 from models.rows import AccountRow, CommitmentRow, ContactRow, NoteRow
 from models.services import accounts, commitments, contacts, notes
-from ui.context import AppContext
+from ui.context import AppContext, RefreshWhenShown
 from ui.dialogs import CHANNEL_LABELS, AccountDialog, CommitmentDialog, ContactDialog, NoteDialog
 from ui.table import Column, RowsModel, button_bar, commitment_columns, day_text, make_table
 
@@ -167,6 +167,7 @@ class AccountsView(QWidget):
         self._filter_timer.setInterval(80)
         self._filter_timer.timeout.connect(self.reload)
         self.filter.textChanged.connect(lambda _t: self._filter_timer.start())
+        self.refresher = RefreshWhenShown(self, self.reload)
         ctx.bus.changed.connect(self._on_data_changed)
 
     def reload(self) -> None:
@@ -191,7 +192,7 @@ class AccountsView(QWidget):
 
     def _on_data_changed(self, entities: set[str]) -> None:
         if entities & {"account", "contact"}:
-            self.reload()
+            self.refresher.request()
         elif self.account_id is not None and entities & {"note", "commitment"}:
             self.show_account(self.account_id)
 

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushBu
 
 from models.rows import CommitmentRow
 from models.services import commitments
-from ui.context import AppContext
+from ui.context import AppContext, RefreshWhenShown
 from ui.dialogs import CommitmentDialog
 from ui.table import RowsModel, commitment_columns, make_table
 
@@ -74,8 +74,9 @@ class CommitmentsView(QWidget):
         self._timer.timeout.connect(self.reload)
         self.filter.textChanged.connect(lambda _t: self._timer.start())
         self.status.currentIndexChanged.connect(lambda _i: self.reload())
+        self.refresher = RefreshWhenShown(self, self.reload)
         ctx.bus.changed.connect(
-            lambda entities: entities & {"commitment", "contact", "account"} and self.reload()
+            lambda entities: entities & {"commitment", "contact", "account"} and self.refresher.request()
         )
 
     def reload(self) -> None:

@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal
+from PySide6.QtWidgets import QWidget
 from sqlalchemy.orm import Session
 
 from models.changes import changed_entities
@@ -96,3 +97,28 @@ class AppContext(QObject):
                 on_done(result)
 
         self.tasks.write(fn, done)
+
+
+class RefreshWhenShown(QObject):
+    """Reload a view now if it is on screen, else the next time it is shown.
+
+    Hidden pages (the trash, 5,000 commitments) then cost nothing while the rep types notes.
+    """
+
+    def __init__(self, view: QWidget, reload: Callable[[], None]) -> None:
+        super().__init__(view)
+        self._view, self._reload, self._stale = view, reload, True
+        view.installEventFilter(self)
+
+    def request(self) -> None:
+        if self._view.isVisible():
+            self._stale = False
+            self._reload()
+        else:
+            self._stale = True
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self._view and event.type() == QEvent.Type.Show and self._stale:
+            self._stale = False
+            self._reload()
+        return False

@@ -161,9 +161,9 @@ class MainWindow(QMainWindow):
         self.contacts.start()
         self.visits.refresh()
         self.today.reload()
-        self.accounts.reload()
-        self.commitments.reload()
-        self.trash.reload()
+        # The other pages load when first shown (their refreshers start out stale).
+        for view in (self.accounts, self.commitments, self.trash):
+            view.refresher.request()
 
     # -- navigation ----------------------------------------------------------------------------
     def show_page(self, index: int) -> None:

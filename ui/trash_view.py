@@ -6,7 +6,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWi
 
 from models.rows import TrashRow
 from models.services import trash
-from ui.context import AppContext
+from ui.context import AppContext, RefreshWhenShown
 from ui.table import Column, RowsModel, day_text, make_table
 
 
@@ -33,7 +33,8 @@ class TrashView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
         layout.addWidget(self.table, 1)
-        ctx.bus.changed.connect(lambda _e: self.reload())
+        self.refresher = RefreshWhenShown(self, self.reload)
+        ctx.bus.changed.connect(lambda _e: self.refresher.request())
 
     def reload(self) -> None:
         self.ctx.query(trash.list_trash, self.model.set_rows)
