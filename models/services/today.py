@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import func, literal, or_
+from sqlalchemy import func, or_
 from sqlalchemy.orm import Session
 
 from models.entities import Commitment, Contact
@@ -20,16 +20,17 @@ def overdue_checkins(session: Session, today: date, limit: int = 200) -> list[Co
     """
     start_of_today = datetime.combine(today, datetime.min.time())
     # last_contact_at is kept by triggers (migration 0004): one pass over contacts, where a
-    # max() over a million notes per call took seconds.
-    due = func.datetime(Contact.last_contact_at, func.printf("+%d days", Contact.cadence_days))
+    # max() over a million notes per call took seconds. julianday() arithmetic is several times
+    # cheaper per row than building date strings.
+    due = func.julianday(Contact.last_contact_at) + Contact.cadence_days
     stmt = (
         _row_select()
         .where(
             Contact.deleted_at.is_(None),
             Contact.cadence_days.is_not(None),
-            or_(Contact.last_contact_at.is_(None), due < literal(start_of_today.isoformat(sep=" "))),
+            or_(Contact.last_contact_at.is_(None), due < func.julianday(start_of_today.isoformat(sep=" "))),
         )
-        .order_by(func.coalesce(due, "0000").asc(), Contact.name)
+        .order_by(func.coalesce(due, 0).asc(), Contact.name)
         .limit(limit)
     )
     return [_to_row(r) for r in session.execute(stmt)]
