@@ -298,7 +298,13 @@ PRODUCTS = [
     ("Spring range starter kit", 56000),
     ("Shelf labels", 2400),
 ]
-FEEDBACK = ["Quick answers, thank you.", "Deliveries were late twice.", "Great samples.", "", "Price is too high."]
+FEEDBACK = [
+    "Quick answers, thank you.",
+    "Deliveries were late twice.",
+    "Great samples.",
+    "",
+    "Price is too high.",
+]
 VISITS_PER_DAY = 5
 VISIT_DAYS = 7
 
@@ -474,7 +480,7 @@ def fill_demo(
     with db.write_engine.begin() as conn:
         for cls, make, count in plan:
             for batch in _batches(make, count):
-                conn.execute(insert(cls.__table__), batch)  # type: ignore[attr-defined]
+                conn.execute(insert(cls.__table__), batch)  # type: ignore[attr-defined,arg-type]
                 done_rows += len(batch)
                 if progress:
                     progress(f"Adding {cls.__tablename__}…", done_rows / total_rows)

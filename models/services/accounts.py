@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import func, literal_column, select, text
 from sqlalchemy.orm import Session
 
-from models.entities import Account, Commitment, Contact, Note
+from models.entities import Account, Contact
 from models.rows import AccountRow
-from models.services.common import fts_query, get_live
+from models.services.common import children_of, fts_query, get_live
 from models.types import utcnow
 from models.validation import raise_if, require
 
@@ -53,9 +53,8 @@ def delete_account(session: Session, account_id: uuid.UUID) -> None:
     account = get_live(session, Account, account_id, "account")
     now = utcnow()
     account.deleted_at = now
-    for cls in (Note, Commitment):
-        for row in session.scalars(select(cls).where(cls.account_id == account_id, cls.deleted_at.is_(None))):
-            row.deleted_at = now
+    for row in children_of(session, "account_id", account_id):
+        row.deleted_at = now
 
 
 def _count_contacts() -> Any:

@@ -4,15 +4,29 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from models.entities import SyncedMixin
+from models.entities import Commitment, Note, SyncedMixin
 from models.errors import NotFoundError
 
 T = TypeVar("T", bound=SyncedMixin)
+
+
+def children_of(
+    session: Session, column: str, parent_id: uuid.UUID, deleted_at: datetime | None = None
+) -> list[Note | Commitment]:
+    """The notes and commitments of a contact or account (``column`` is ``contact_id`` or
+    ``account_id``): live ones, or those deleted at the moment ``deleted_at`` (deleted with it)."""
+    rows: list[Note | Commitment] = []
+    for cls in (Note, Commitment):
+        when = cls.deleted_at.is_(None) if deleted_at is None else cls.deleted_at == deleted_at
+        rows.extend(session.scalars(select(cls).where(getattr(cls, column) == parent_id, when)))
+    return rows
+
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 
@@ -44,4 +58,4 @@ def ids_of(session: Session, stmt: Select) -> list[uuid.UUID]:
     return list(session.scalars(stmt))
 
 
-__all__ = ["fts_query", "get_live", "ids_of", "live", "select"]
+__all__ = ["children_of", "fts_query", "get_live", "ids_of", "live", "select"]

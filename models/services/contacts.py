@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, literal_column, or_, select, text
 from sqlalchemy.orm import Session
 
-from models.entities import Account, Commitment, Contact, ContactKind, Note
+from models.entities import Account, Contact, ContactKind
 from models.rows import ContactDetail, ContactRow
-from models.services.common import fts_query, get_live
+from models.services.common import children_of, fts_query, get_live
 from models.types import utcnow
 from models.validation import check_email, normalize_phone, parse_date, raise_if, require
 
@@ -119,9 +119,8 @@ def delete_contact(session: Session, contact_id: uuid.UUID) -> None:
     contact = get_live(session, Contact, contact_id, "contact")
     now = utcnow()
     contact.deleted_at = now
-    for cls in (Note, Commitment):
-        for row in session.scalars(select(cls).where(cls.contact_id == contact_id, cls.deleted_at.is_(None))):
-            row.deleted_at = now
+    for row in children_of(session, "contact_id", contact_id):
+        row.deleted_at = now
 
 
 def _filters(search: str, kind: str | None, account_id: uuid.UUID | None) -> list[ColumnElement[bool]]:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from models.entities import Account, Commitment, Contact, Note, SyncedMixin, synced_class
 from models.errors import NotFoundError
 from models.rows import TrashRow
+from models.services.common import children_of
 
 _TITLE = {Contact: Contact.name, Account: Account.name, Note: Note.summary, Commitment: Commitment.what}
 
@@ -22,25 +23,28 @@ def list_trash(session: Session, limit: int = 500) -> list[TrashRow]:
     """
     rows: list[TrashRow] = []
     parents: set[tuple[uuid.UUID, datetime]] = set()
-    for cls in (Contact, Account):
+    parent: type[Contact] | type[Account]
+    for parent in (Contact, Account):
+        cls = parent
         for rid, title, when in session.execute(
             select(cls.id, _TITLE[cls], cls.deleted_at)
             .where(cls.deleted_at.is_not(None))
             .order_by(cls.deleted_at.desc())
             .limit(limit)
         ):
-            rows.append(TrashRow(cls.__entity__, rid, title, when))
-            parents.add((rid, when))
-    for cls in (Note, Commitment):
+            rows.append(TrashRow(cls.__entity__, rid, title, when))  # type: ignore[arg-type]  # not null
+            parents.add((rid, when))  # type: ignore[arg-type]
+    child: type[Note] | type[Commitment]
+    for child in (Note, Commitment):
         for rid, title, when, cid, aid in session.execute(
-            select(cls.id, _TITLE[cls], cls.deleted_at, cls.contact_id, cls.account_id)
-            .where(cls.deleted_at.is_not(None))
-            .order_by(cls.deleted_at.desc())
+            select(child.id, _TITLE[child], child.deleted_at, child.contact_id, child.account_id)
+            .where(child.deleted_at.is_not(None))
+            .order_by(child.deleted_at.desc())
             .limit(limit)
         ):
             if (cid, when) in parents or (aid, when) in parents:
                 continue
-            rows.append(TrashRow(cls.__entity__, rid, title, when))
+            rows.append(TrashRow(child.__entity__, rid, title, when))  # type: ignore[arg-type]  # not null
     rows.sort(key=lambda r: r.deleted_at, reverse=True)
     return rows[:limit]
 
@@ -55,8 +59,5 @@ def restore(session: Session, entity: str, row_id: uuid.UUID) -> None:
     obj.deleted_at = None
     if cls in (Contact, Account):
         parent_col = "contact_id" if cls is Contact else "account_id"
-        for child in (Note, Commitment):
-            for row in session.scalars(
-                select(child).where(getattr(child, parent_col) == row_id, child.deleted_at == when)
-            ):
-                row.deleted_at = None
+        for row in children_of(session, parent_col, row_id, deleted_at=when):
+            row.deleted_at = None

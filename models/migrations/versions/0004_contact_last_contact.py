@@ -22,10 +22,7 @@ down_revision: str | None = "0002"
 branch_labels: Sequence[str] | None = None
 depends_on: Sequence[str] | None = None
 
-_LATEST = (
-    "(SELECT max(occurred_at) FROM notes "
-    "WHERE notes.contact_id = {who} AND notes.deleted_at IS NULL)"
-)
+_LATEST = "(SELECT max(occurred_at) FROM notes WHERE notes.contact_id = {who} AND notes.deleted_at IS NULL)"
 
 TRIGGERS = [
     # Insert: a newer note can only move the date forward, so skip the lookup.
