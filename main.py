@@ -78,7 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
     """Subcommands owned by other packages (briefing sheets, sync), registered here."""
-    return []
+    from sync.cli import register as register_sync
+
+    return [register_sync]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
