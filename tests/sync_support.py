@@ -48,6 +48,7 @@ class ServerProcess:
         self.log_path = log_path
         self.max_body = max_body
         self.proc: subprocess.Popen[bytes] | None = None
+        self._admin: ServerDB | None = None
 
     def start(self) -> None:
         cmd = [

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import threading
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -29,9 +30,9 @@ from tests.sync_support import (
 )
 
 
-def _raw(server: ServerProcess, lap: Laptop, path: str, payload: dict[str, Any]) -> httpx.Response:
+def _raw(lap: Laptop, path: str, payload: dict[str, Any]) -> httpx.Response:
     headers = {PROTOCOL_HEADER: str(PROTOCOL), "Authorization": f"Bearer {lap.token}"}
-    return httpx.post(f"{server.base}{API}{path}", json=payload, headers=headers, timeout=30)
+    return httpx.post(f"{lap.server.base}{API}{path}", json=payload, headers=headers, timeout=30)
 
 
 def _state(lap: Laptop, key: str) -> Any:
@@ -60,12 +61,10 @@ def test_response_lost_after_commit_is_applied_once(laptops: Callable[..., Lapto
     assert a.snapshot() == b.snapshot()
 
 
-def test_retry_of_the_same_bytes_returns_the_stored_results(
-    laptops: Callable[..., Laptop], server: ServerProcess
-) -> None:
+def test_retry_of_the_same_bytes_returns_the_stored_results(laptops: Callable[..., Laptop]) -> None:
     a = laptops("ann")
     a.sync()  # registers
-    row = "7f1e3c3a-0000-4000-8000-000000000001"
+    row = str(uuid.uuid4())
     body = {
         "client_id": _state(a, K_CLIENT),
         "epoch": _state(a, K_EPOCH),
@@ -88,17 +87,17 @@ def test_retry_of_the_same_bytes_returns_the_stored_results(
             },
         ],
     }
-    first = _raw(server, a, "/push", body)
-    again = _raw(server, a, "/push", body)
+    first = _raw(a, "/push", body)
+    again = _raw(a, "/push", body)
     assert first.status_code == again.status_code == 200
     assert first.json() == again.json()
     assert [r["status"] for r in first.json()["results"]] == ["applied", "applied"]
     b = laptops("bob")
     b.sync()
-    assert b.count() == 1 and b.get("contact", __import__("uuid").UUID(row)).role == "r"
+    assert b.count() == 1 and b.get("contact", uuid.UUID(row)).role == "r"
 
 
-def test_same_batch_twice_at_once(laptops: Callable[..., Laptop], server: ServerProcess) -> None:
+def test_same_batch_twice_at_once(laptops: Callable[..., Laptop]) -> None:
     a = laptops("ann")
     a.sync()
     body = {
@@ -108,7 +107,7 @@ def test_same_batch_twice_at_once(laptops: Callable[..., Laptop], server: Server
             {
                 "mid": i + 1,
                 "entity": "contact",
-                "row_id": f"7f1e3c3a-0000-4000-8000-{i:012d}",
+                "row_id": str(uuid.uuid4()),
                 "op": "create",
                 "patch": {"name": f"P{i}", "tags": ["a"]},
                 "base": {},
@@ -117,7 +116,7 @@ def test_same_batch_twice_at_once(laptops: Callable[..., Laptop], server: Server
         ],
     }
     with ThreadPoolExecutor(max_workers=2) as pool:
-        responses = list(pool.map(lambda _: _raw(server, a, "/push", body), range(2)))
+        responses = list(pool.map(lambda _: _raw(a, "/push", body), range(2)))
     assert [r.status_code for r in responses] == [200, 200]
     assert responses[0].json() == responses[1].json()
     b = laptops("bob")
@@ -127,9 +126,7 @@ def test_same_batch_twice_at_once(laptops: Callable[..., Laptop], server: Server
     assert len(versions) == 40  # each applied exactly once, one version each
 
 
-def test_mutation_id_gap_is_refused_then_resent(
-    laptops: Callable[..., Laptop], server: ServerProcess
-) -> None:
+def test_mutation_id_gap_is_refused_then_resent(laptops: Callable[..., Laptop]) -> None:
     a = laptops("ann")
     a.sync()
     body = {
@@ -139,14 +136,14 @@ def test_mutation_id_gap_is_refused_then_resent(
             {
                 "mid": 5,
                 "entity": "contact",
-                "row_id": "7f1e3c3a-0000-4000-8000-000000000009",
+                "row_id": str(uuid.uuid4()),
                 "op": "create",
                 "patch": {"name": "Gap"},
                 "base": {},
             }
         ],
     }
-    resp = _raw(server, a, "/push", body)
+    resp = _raw(a, "/push", body)
     assert resp.status_code == 409 and resp.json()["expected_mid"] == 1
     # Through the client: the first mutation of the batch is lost on the way; the server sees a
     # gap, answers 409, and the client resends from the expected id.
@@ -224,12 +221,12 @@ def test_server_killed_during_pull(laptops: Callable[..., Laptop], server: Serve
     assert a.snapshot() == b.snapshot()
 
 
-def test_stale_pull_response_never_moves_back(laptops: Callable[..., Laptop], server: ServerProcess) -> None:
+def test_stale_pull_response_never_moves_back(laptops: Callable[..., Laptop]) -> None:
     a, b = laptops("ann"), laptops("bob")
     cid = a.add(contact("Old name"))
     a.sync()
     b.sync()
-    stale = _raw(server, b, "/pull", {"cursor": None, "limit": 100})
+    stale = _raw(b, "/pull", {"cursor": None, "limit": 100})
     a.edit("contact", cid, name="New name")
     a.sync()
     b.sync()
