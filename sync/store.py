@@ -358,3 +358,25 @@ class SyncStore:
         for chunk in range(0, len(doomed), 500):
             session.execute(delete(table).where(table.c.id.in_(doomed[chunk : chunk + 500])))
         return len(doomed)
+
+
+def list_conflicts(session: Session, *, include_dismissed: bool = False) -> list[Any]:
+    """Conflict records for the Conflicts view, newest first (value kept, value set aside, who)."""
+    stmt = select(sync_conflicts).order_by(sync_conflicts.c.server_version.desc())
+    if not include_dismissed:
+        stmt = stmt.where(sync_conflicts.c.dismissed_at.is_(None))
+    return list(session.execute(stmt))
+
+
+def list_rejections(session: Session, *, include_dismissed: bool = False) -> list[Any]:
+    """Changes the server refused (out of territory, invalid), kept so the rep can redo them."""
+    stmt = select(sync_rejections).order_by(sync_rejections.c.id.desc())
+    if not include_dismissed:
+        stmt = stmt.where(sync_rejections.c.dismissed_at.is_(None))
+    return list(session.execute(stmt))
+
+
+def dismiss_conflict(session: Session, conflict_id: uuid.UUID) -> None:
+    session.execute(
+        update(sync_conflicts).where(sync_conflicts.c.id == conflict_id).values(dismissed_at=utcnow())
+    )

@@ -98,19 +98,21 @@ class ServerProcess:
             self.proc = None
 
     def admin(self) -> ServerDB:
-        db = ServerDB(self.url_db)
-        db.migrate()
-        return db
+        """A connection to the server's database for set-up and checks (closed by the fixture)."""
+        if self._admin is None:
+            self._admin = ServerDB(self.url_db)
+        return self._admin
+
+    def close_admin(self) -> None:
+        if self._admin is not None:
+            self._admin.close()
+            self._admin = None
 
     def add_user(
         self, name: str, password: str = "pw", team: str | None = "north", manager: bool = False
     ) -> None:
-        db = self.admin()
-        try:
-            with db.write() as conn:
-                auth.add_user(conn, name, password, team=team, manager=manager)
-        finally:
-            db.close()
+        with self.admin().write() as conn:
+            auth.add_user(conn, name, password, team=team, manager=manager)
 
 
 @dataclass
@@ -336,22 +338,49 @@ def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
 
 @pytest.fixture
 def server(backend: Backend, tmp_path: Path) -> Iterator[ServerProcess]:
+    """A server of the test's own (for tests that kill, restore or reconfigure it)."""
     srv = ServerProcess(backend.new_url(), tmp_path / "server.log")
     srv.start()
     yield srv
     srv.stop()
+    srv.close_admin()
+
+
+@pytest.fixture(scope="module")
+def shared_server(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """One server per module and backend; tests stay apart by using their own users and teams."""
+    srv = ServerProcess(backend.new_url(), tmp_path_factory.mktemp("shared") / "server.log")
+    srv.start()
+    yield srv
+    srv.stop()
+    srv.close_admin()
+
+
+_unique = iter(range(1, 1_000_000))
 
 
 @pytest.fixture
-def laptops(server: ServerProcess, tmp_path: Path) -> Iterator[Callable[..., Laptop]]:
+def tag() -> str:
+    """A suffix that keeps this test's users and teams apart from other tests' on a shared server."""
+    return f"t{next(_unique)}"
+
+
+@pytest.fixture
+def laptops(
+    request: pytest.FixtureRequest, backend: Backend, tmp_path: Path, tag: str
+) -> Iterator[Callable[..., Laptop]]:
+    """Make laptops for users ``NAME-tag`` in team ``TEAM-tag`` (``team=None``: no team)."""
+    srv_name = "server" if "server" in request.fixturenames else "shared_server"
+    srv: ServerProcess = request.getfixturevalue(srv_name)
     made: list[Laptop] = []
 
     def make(
-        username: str, team: str | None = "north", *, create_user: bool = True, manager: bool = False
+        name: str, team: str | None = "north", *, create_user: bool = True, manager: bool = False
     ) -> Laptop:
+        username = f"{name}-{tag}"
         if create_user:
-            server.add_user(username, team=team, manager=manager)
-        lap = Laptop(tmp_path / f"{username}-{len(made)}.sqlite", server, username)
+            srv.add_user(username, team=f"{team}-{tag}" if team else None, manager=manager)
+        lap = Laptop(tmp_path / f"{username}-{len(made)}.sqlite", srv, username)
         lap.login()
         made.append(lap)
         return lap

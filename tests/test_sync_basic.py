@@ -13,6 +13,8 @@ from tests.sync_support import (
     contact,
     laptops,
     server,
+    shared_server,
+    tag,
 )
 
 

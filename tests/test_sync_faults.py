@@ -19,7 +19,7 @@ from models.types import utcnow
 from sync.errors import ServerUnreachable
 from sync.protocol import API, PROTOCOL, PROTOCOL_HEADER, PullResponse
 from sync.store import K_CLIENT, K_CURSOR, K_EPOCH, SyncStore
-from tests.sync_support import (
+from tests.sync_support import (  # fixtures are imported by name
     FaultyTransport,
     Laptop,
     ServerProcess,
@@ -27,6 +27,8 @@ from tests.sync_support import (
     contact,
     laptops,
     server,
+    shared_server,
+    tag,
 )
 
 

@@ -46,12 +46,13 @@ def _key(value: Any) -> str:
 
 
 def merge_set(current: list[Any], base: list[Any], new: list[Any]) -> list[Any]:
-    """Removals and additions from both sides survive; the current order is kept."""
-    removed = {_key(v) for v in base} - {_key(v) for v in new}
+    """Removals and additions made on this side apply to the current set; the order is kept."""
+    base_keys = {_key(v) for v in base}
+    removed = base_keys - {_key(v) for v in new}
     out = [v for v in current if _key(v) not in removed]
     seen = {_key(v) for v in out}
     for v in new:
-        if _key(v) not in seen:
+        if _key(v) not in base_keys and _key(v) not in seen:  # added here, not just kept
             out.append(v)
             seen.add(_key(v))
     return out
