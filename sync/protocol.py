@@ -24,6 +24,8 @@ API = "/api/v1"
 MAX_BATCH = 500
 MAX_PAGE = 5000
 MAX_FIELD_COUNT = 64
+# Ids and versions fit a signed 64-bit column on every database (and a JSON number exactly).
+MAX_INT = 2**53
 
 Op = Literal["create", "update", "delete", "restore"]
 Status = Literal["applied", "conflict", "rejected"]
@@ -34,7 +36,8 @@ class _Strict(BaseModel):
 
 
 class LoginRequest(_Strict):
-    username: str = Field(min_length=1, max_length=200)
+    # No control characters (PostgreSQL refuses NUL in text; no user name needs them).
+    username: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$")
     password: str = Field(min_length=1, max_length=1000)
 
 
@@ -48,7 +51,7 @@ class LoginResponse(_Strict):
 
 class RegisterRequest(_Strict):
     # The first mutation id this client will send: a re-registering laptop keeps its numbering.
-    first_mid: int = Field(default=1, ge=1)
+    first_mid: int = Field(default=1, ge=1, le=MAX_INT)
 
 
 class RegisterResponse(_Strict):
@@ -57,7 +60,7 @@ class RegisterResponse(_Strict):
 
 
 class Mutation(_Strict):
-    mid: int = Field(ge=1)
+    mid: int = Field(ge=1, le=MAX_INT)
     entity: str = Field(min_length=1, max_length=30)
     row_id: uuid.UUID
     op: Op
@@ -93,13 +96,13 @@ class GapError(_Strict):
 
 class Cursor(_Strict):
     epoch: str = Field(max_length=64)
-    version: int = Field(ge=0)
+    version: int = Field(ge=0, le=MAX_INT)
 
 
 class PullRequest(_Strict):
     cursor: Cursor | None = None
     # Fixed by the first page of a catch-up (keyset pagination up to a stable bound).
-    upper: int | None = Field(default=None, ge=0)
+    upper: int | None = Field(default=None, ge=0, le=MAX_INT)
     limit: int = Field(default=2000, ge=1, le=MAX_PAGE)
 
 

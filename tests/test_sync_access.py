@@ -221,14 +221,15 @@ def test_bad_bodies_get_4xx_and_write_nothing(laptops: Callable[..., Laptop]) ->
             "mutations": [
                 {**good, "patch": {"name": 42}},
                 {**good, "mid": 2, "patch": {"name": "x", "shoe_size": 9}},
+                {**good, "mid": 3, "entity": "con\x00tact"},
             ],
         },
     )
-    assert [r["status"] for r in resp.json()["results"]] == ["rejected", "rejected"]
+    assert [r["status"] for r in resp.json()["results"]] == ["rejected", "rejected", "rejected"]
     big = {
         "client_id": client_id,
         "epoch": epoch,
-        "mutations": [{**good, "mid": 3, "patch": {"name": "y" * 9_000_000}}],
+        "mutations": [{**good, "mid": 4, "patch": {"name": "y" * 9_000_000}}],
     }
     assert _raw(ann, "/push", big).status_code == 413
     bob.sync()

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.middleware.gzip import GZipMiddleware
 
 from sync.fields import entity_fields
@@ -81,6 +81,12 @@ def create_app(url: str, *, max_body: int = DEFAULT_MAX_BODY, migrate: bool = Tr
         return JSONResponse(
             {"detail": exc.detail, "reason": exc.reason, **exc.extra}, exc.status, headers=headers
         )
+
+    @app.exception_handler(DataError)
+    def _bad_value(_request: Request, exc: DataError) -> JSONResponse:
+        # A value the database cannot store (e.g. NUL in text on PostgreSQL): the client's fault.
+        log.info("refused a value the database cannot store: %s", exc.orig)
+        return JSONResponse({"detail": "a value cannot be stored", "reason": "bad_value"}, 422)
 
     @app.exception_handler(OperationalError)
     def _db_busy(_request: Request, exc: OperationalError) -> JSONResponse:

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from sync.fields import COPY_FIELDS, PARENT_FIELDS, SET_FIELDS, FieldError, check_patch
+from sync.fields import COPY_FIELDS, PARENT_FIELDS, SET_FIELDS, FieldError, check_patch, entity_fields
 from sync.protocol import ConflictRecord, Mutation, MutationResult
 from sync.server import tables
 from sync.server.db import VersionCounter
@@ -99,6 +99,8 @@ class Applier:
 
     def apply(self, m: Mutation) -> MutationResult:
         row_id = str(m.row_id)
+        if m.entity not in entity_fields():
+            return MutationResult(mid=m.mid, status="rejected", reason=f"unknown entity {m.entity[:30]!r}")
         try:
             row = self.load(m.entity, row_id)
             if row is not None and row.scope not in self.actor.scopes:
