@@ -250,7 +250,7 @@ LONG = os.environ.get("RAPPORT_SYNC_LONG") == "1"
 @pytest.mark.slow
 def test_long_offline_laptop_over_a_flaky_connection(laptops: Callable[..., Laptop]) -> None:
     """Scenario 8, scaled: RAPPORT_SYNC_LONG=1 runs the full 2,000 pending vs 50,000 server changes."""
-    pending, remote = (2000, 50000) if LONG else (300, 3000)
+    pending, remote = (2000, 50000) if LONG else (200, 2000)
     a, b = laptops("ann"), laptops("bob")
     seed = a.add(contact("Shared"))
     a.sync()
