@@ -38,7 +38,7 @@ from models.db import Database, make_engine
 from models.entities import Meta, synced_class
 from models.types import UTCDateTime, utcnow
 from sync.fields import entity_fields
-from sync.protocol import Cursor, MutationResult, PullResponse
+from sync.protocol import Cursor, Eviction, MutationResult, PullResponse, RowChange
 
 _meta = MetaData()
 # The outbox as the sync module sees it: the ORM class in models/ does not know ``mid``.
@@ -257,53 +257,91 @@ class SyncStore:
         return out
 
     def apply_page(self, session: Session, page: PullResponse) -> PageCounts:
+        """Apply one pulled page in bulk (a page holds each row at most once)."""
         counts = PageCounts()
         if page.cursor.epoch != self.get(session, K_EPOCH):
             return counts  # a page from before the server's restore: its rows may not exist any more
-        specs = entity_fields()
+        self._apply_conflicts(session, page, counts)
         pending = self._pending_fields(session, [c.id for c in page.changes])
-        items: list[tuple[int, str, Any]] = [(c.version, "row", c) for c in page.changes]
-        items += [(c.version, "conflict", c) for c in page.conflicts]
-        items += [(e.version, "evict", e) for e in page.evictions]
-        items.sort(key=lambda item: item[0])
-        for _version, kind, item in items:
-            if kind == "conflict":
-                exists = session.scalar(select(sync_conflicts.c.id).where(sync_conflicts.c.id == item.id))
-                if exists is None:
-                    session.execute(
-                        insert(sync_conflicts).values(
-                            id=item.id,
-                            entity=item.entity,
-                            row_id=item.row_id,
-                            field=item.field,
-                            kind=item.kind,
-                            kept=item.kept,
-                            lost=item.lost,
-                            user_name=item.user,
-                            at=item.at,
-                            server_version=item.version,
-                        )
-                    )
-                    counts.conflicts += 1
-                continue
+        changes: dict[str, list[RowChange]] = {}
+        evictions: dict[str, list[Eviction]] = {}
+        for c in page.changes:
+            changes.setdefault(c.entity, []).append(c)
+        for e in page.evictions:
+            evictions.setdefault(e.entity, []).append(e)
+        for entity in {*changes, *evictions}:
             try:
-                table = synced_class(item.entity).__table__  # type: ignore[attr-defined]
+                table = synced_class(entity).__table__  # type: ignore[attr-defined]
             except KeyError:
                 continue  # an entity this version does not know yet: a newer app will pull it again
-            local = session.execute(select(table.c.server_version).where(table.c.id == item.id)).first()
-            if kind == "evict":
-                if local is not None and (local.server_version or 0) < item.version:
-                    session.execute(delete(table).where(table.c.id == item.id))
-                    counts.evicted += 1
+            self._apply_rows(
+                session, table, entity, changes.get(entity, []), evictions.get(entity, []), pending, counts
+            )
+        self._advance(session, page.cursor)
+        return counts
+
+    def _apply_conflicts(self, session: Session, page: PullResponse, counts: PageCounts) -> None:
+        if not page.conflicts:
+            return
+        known = set(
+            session.scalars(
+                select(sync_conflicts.c.id).where(sync_conflicts.c.id.in_([c.id for c in page.conflicts]))
+            )
+        )
+        for item in page.conflicts:
+            if item.id in known:
                 continue
-            if (
-                local is not None
-                and local.server_version is not None
-                and local.server_version >= item.version
-            ):
+            session.execute(
+                insert(sync_conflicts).values(
+                    id=item.id,
+                    entity=item.entity,
+                    row_id=item.row_id,
+                    field=item.field,
+                    kind=item.kind,
+                    kept=item.kept,
+                    lost=item.lost,
+                    user_name=item.user,
+                    at=item.at,
+                    server_version=item.version,
+                )
+            )
+            counts.conflicts += 1
+
+    def _apply_rows(
+        self,
+        session: Session,
+        table: Any,
+        entity: str,
+        changes: list[RowChange],
+        evictions: list[Eviction],
+        pending: dict[uuid.UUID, set[str]],
+        counts: PageCounts,
+    ) -> None:
+        ids = [c.id for c in changes] + [e.id for e in evictions]
+        local: dict[uuid.UUID, int | None] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            local.update(
+                session.execute(select(table.c.id, table.c.server_version).where(table.c.id.in_(chunk))).all()
+            )
+        newest = {c.id: c.version for c in changes}
+        for e in evictions:
+            if newest.get(e.id, 0) > e.version:
+                continue  # it left and came back within this page
+            if e.id in local and (local[e.id] or 0) < e.version:
+                session.execute(delete(table).where(table.c.id == e.id))
+                del local[e.id]
+                counts.evicted += 1
+        fields = entity_fields()[entity]
+        defaults = {
+            n: (f.default if f.kind == "json" else from_wire(f.kind, f.default)) for n, f in fields.items()
+        }
+        inserts: list[dict[str, Any]] = []
+        for item in changes:
+            seen = local.get(item.id)  # None: not here, or never synced (a local create)
+            if seen is not None and seen >= item.version:
                 counts.stale += 1  # an old response arriving late: never go back
                 continue
-            fields = specs[item.entity]
             skip = pending.get(item.id, set())
             when = datetime.fromisoformat(item.updated_at).astimezone(UTC)
             values: dict[str, Any] = {
@@ -315,19 +353,13 @@ class SyncStore:
                 values["deleted_at"] = when if item.deleted else None
             values["server_version"] = item.version
             values["updated_at"] = when
-            if local is None:
-                full = {
-                    n: from_wire(s.kind, s.default) if s.kind != "json" else s.default
-                    for n, s in fields.items()
-                }
-                full.update(values)
-                full.update(id=item.id, created_at=when)
-                session.execute(insert(table).values(**full))
-            else:
+            if item.id in local:
                 session.execute(update(table).where(table.c.id == item.id).values(**values))
+            else:
+                inserts.append({**defaults, "deleted_at": None, **values, "id": item.id, "created_at": when})
             counts.applied += 1
-        self._advance(session, page.cursor)
-        return counts
+        if inserts:
+            session.execute(insert(table), inserts)
 
     def _advance(self, session: Session, cursor: Cursor) -> None:
         """The cursor only moves forward within an epoch (a stale page never moves it back)."""
