@@ -43,7 +43,9 @@ def ensure_team(conn: Connection, name: str) -> int:
     found = conn.scalar(select(tables.teams.c.id).where(tables.teams.c.name == name))
     if found is not None:
         return int(found)
-    return int(conn.execute(insert(tables.teams).values(name=name)).inserted_primary_key[0])
+    key = conn.execute(insert(tables.teams).values(name=name)).inserted_primary_key
+    assert key is not None
+    return int(key[0])
 
 
 def add_user(conn: Connection, name: str, password: str, *, team: str | None, manager: bool) -> int:
@@ -61,7 +63,9 @@ def add_user(conn: Connection, name: str, password: str, *, team: str | None, ma
             created_at=now_iso(),
         )
     )
-    return int(result.inserted_primary_key[0])
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
 
 
 def set_team(conn: Connection, name: str, team: str | None) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import zlib
-from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -103,7 +102,6 @@ class BodyLimitMiddleware:
             if not sent:
                 sent = True
                 return {"type": "http.request", "body": body, "more_body": False}
-            message: dict[str, Any] = await receive()
-            return message
+            return await receive()
 
         await self.app(scope, replay, send)
