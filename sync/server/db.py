@@ -111,7 +111,9 @@ class VersionCounter:
         self.conn = conn
         self.current: int | None = None
 
-    def next(self) -> int:
+    def lock(self) -> None:
+        """Take the counter row now. Writers call this before reading the rows they will merge
+        into, so two transactions never merge against the same stale row (a lost update)."""
         if self.current is None:
             self.current = int(
                 self.conn.scalar(
@@ -119,6 +121,10 @@ class VersionCounter:
                 )
                 or 0
             )
+
+    def next(self) -> int:
+        self.lock()
+        assert self.current is not None
         self.current += 1
         return self.current
 

@@ -23,6 +23,8 @@ from sync.server import tables
 from sync.server.db import VersionCounter, committed_version, get_meta, set_meta
 from sync.server.merge import Actor, Applier, conflict_record, now_iso
 
+KEEP_RESULTS = 2000
+
 
 class OpError(Exception):
     """Refused request: ``status`` is the HTTP status, ``reason`` a machine-readable word."""
@@ -77,6 +79,7 @@ def push(conn: Connection, actor: Actor, req: PushRequest) -> PushResponse:
         )
     }
     counter = VersionCounter(conn)
+    counter.lock()
     applier = Applier(conn, counter, actor)
     out: list[MutationResult] = []
     for m in req.mutations:
@@ -180,6 +183,8 @@ def move_account(conn: Connection, account_id: str, new_scope: str) -> int:
     The old scope gets an eviction per row (its laptops drop the rows); the rows get new versions
     (the new scope's laptops pull them). Nothing is deleted on the server.
     """
+    counter = VersionCounter(conn)
+    counter.lock()
     account = conn.execute(
         select(tables.rows).where(tables.rows.c.entity == "account", tables.rows.c.id == account_id)
     ).first()
@@ -200,7 +205,6 @@ def move_account(conn: Connection, account_id: str, new_scope: str) -> int:
             or row.id in contacts
         ):
             moved.append(row)
-    counter = VersionCounter(conn)
     for row in moved:  # parents first: the account, then what hangs under it
         conn.execute(
             insert(tables.evictions).values(
@@ -231,16 +235,6 @@ def purge_tombstones(conn: Connection, older_than: timedelta) -> int:
     old = int(get_meta(conn, "purged_through"))
     set_meta(conn, "purged_through", str(max(old, int(through))))
     return int(result.rowcount or 0)
-
-
-def prune_results(conn: Connection) -> None:
-    """Keep stored results only for the mutations a client might still retry."""
-    for client_id, last_mid in conn.execute(select(tables.clients.c.id, tables.clients.c.last_mid)):
-        conn.execute(
-            delete(tables.results).where(
-                tables.results.c.client_id == client_id, tables.results.c.mid <= last_mid - 2000
-            )
-        )
 
 
 def counts(conn: Connection) -> dict[str, int]:
