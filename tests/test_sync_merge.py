@@ -184,3 +184,21 @@ def test_clocks_decide_nothing(skew: bool, laptops: Callable[..., Laptop]) -> No
         # The later arrival wins, whatever the clocks said.
         assert lap.get("contact", cid).role == "from the slow laptop"
         assert _conflicts(lap) == [("field", "role", "from the slow laptop", "from the fast laptop")]
+
+
+def test_reapply_a_set_aside_value(laptops: Callable[..., Laptop]) -> None:
+    from sync.conflicts import reapply
+
+    a, b, cid = _pair(laptops)
+    a.edit("contact", cid, role="Mine")
+    b.edit("contact", cid, role="Theirs")
+    a.sync()
+    _converge(b, a)
+    with a.db.read() as s:
+        [record] = list_conflicts(s)
+    with a.db.write() as s:
+        reapply(s, record.id)
+    _converge(a, b)
+    assert a.get("contact", cid).role == b.get("contact", cid).role == "Mine"
+    with a.db.read() as s:
+        assert list_conflicts(s) == []  # dismissed here once re-applied
