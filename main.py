@@ -78,9 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
     """Subcommands owned by other packages (briefing sheets, sync), registered here."""
+    from sync.cli import register as register_sync
     from ui.printing.cli import register as register_brief
 
-    return [register_brief]
+    return [register_brief, register_sync]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,7 +1,7 @@
 """contacts.last_contact_at kept by triggers on notes; partial indexes for the trash
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 
 "When did we last speak?" drives the contact list, the check-in cadence and Today. Computing it
 as max(notes.occurred_at) per contact cost 4 s on a million notes for the overdue list; a column
@@ -18,7 +18,7 @@ from alembic import op
 import models.types
 
 revision: str = "0004"
-down_revision: str | None = "0002"
+down_revision: str | None = "0003"
 branch_labels: Sequence[str] | None = None
 depends_on: Sequence[str] | None = None
 

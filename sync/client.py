@@ -1,0 +1,334 @@
+"""The sync client: push the outbox, then pull pages, over an injected HTTP transport.
+
+One ``sync()`` is safe to interrupt anywhere: pushes are exactly-once on the server, every
+pulled page commits with its cursor, so the next run resumes where this one stopped. No Qt
+here: progress is a callback and cancellation a ``threading.Event``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from models.db import Database
+from models.errors import Cancelled
+from models.migrate import head_revision
+from sync.errors import AuthRejected, ServerUnreachable, SyncFailed, VersionMismatch
+from sync.protocol import (
+    API,
+    PROTOCOL,
+    PROTOCOL_HEADER,
+    SCHEMA_HEADER,
+    LoginResponse,
+    Mutation,
+    PullRequest,
+    PullResponse,
+    PushResponse,
+    RegisterResponse,
+)
+from sync.store import K_CLIENT, K_EPOCH, K_NEXT_MID, K_RECONCILE, Pending, SyncStore
+
+log = logging.getLogger(__name__)
+Progress = Callable[[str, int, int | None], None]
+SYNCED_ENTITIES = ("account", "contact", "note", "commitment", "visit", "feedback", "purchase")
+GZIP_OVER = 1024
+
+
+@dataclass
+class SyncSummary:
+    pushed: int = 0
+    pulled: int = 0
+    conflicts: int = 0
+    rejected: int = 0
+    evicted: int = 0
+    reconciled: int = 0
+
+    def __str__(self) -> str:
+        return (
+            f"pushed {self.pushed}, pulled {self.pulled}, conflicts {self.conflicts}, "
+            f"rejected {self.rejected}"
+        )
+
+
+class _Restart(Exception):
+    """The server's epoch changed (or it forgot us): re-register and start over."""
+
+
+def _headers(token: str | None) -> dict[str, str]:
+    headers = {PROTOCOL_HEADER: str(PROTOCOL), SCHEMA_HEADER: head_revision()}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    return headers
+
+
+def _error_detail(resp: httpx.Response) -> tuple[str, str]:
+    try:
+        body = resp.json()
+        return str(body.get("detail", resp.text)), str(body.get("reason", ""))
+    except (ValueError, AttributeError):
+        return resp.text[:200], ""
+
+
+class Http:
+    """JSON over an httpx client with retries for transient failures (safe: see module doc)."""
+
+    def __init__(
+        self,
+        server: str,
+        token: str | None,
+        transport: httpx.BaseTransport | None = None,
+        *,
+        timeout: float = 30.0,
+        retries: int = 6,
+        backoff: float = 0.2,
+        cancel: threading.Event | None = None,
+    ) -> None:
+        self.client = httpx.Client(
+            base_url=server.rstrip("/"), transport=transport, timeout=timeout, headers=_headers(token)
+        )
+        self.server = server
+        self.retries = retries
+        self.backoff = backoff
+        self.cancel = cancel
+
+    def close(self) -> None:
+        self.client.close()
+
+    def post(self, path: str, payload: dict[str, Any], ok: tuple[int, ...] = (200,)) -> httpx.Response:
+        raw = json.dumps(payload).encode()
+        headers = {"Content-Type": "application/json"}
+        if len(raw) > GZIP_OVER:
+            raw = gzip.compress(raw, compresslevel=5)
+            headers["Content-Encoding"] = "gzip"
+        return self._send("POST", path, raw, headers, ok)
+
+    def get(self, path: str) -> httpx.Response:
+        return self._send("GET", path, None, {}, (200,))
+
+    def _send(
+        self, method: str, path: str, body: bytes | None, headers: dict[str, str], ok: tuple[int, ...]
+    ) -> httpx.Response:
+        last: str = ""
+        for attempt in range(self.retries + 1):
+            if self.cancel is not None and self.cancel.is_set():
+                raise Cancelled()
+            if attempt:
+                time.sleep(min(self.backoff * attempt, 2.0))
+            try:
+                resp = self.client.request(method, API + path, content=body, headers=headers)
+            except httpx.TransportError as exc:
+                last = f"{type(exc).__name__}: {exc}"
+                continue
+            if resp.status_code in (502, 503, 504):
+                last = f"HTTP {resp.status_code}"
+                continue
+            if resp.status_code == 401:
+                raise AuthRejected(
+                    "The server did not accept your login (wrong password, or the token was revoked "
+                    "or expired). Log in again with `rapport login`."
+                )
+            if resp.status_code == 426:
+                raise VersionMismatch(
+                    "This version of Rapport is too old for the server. Please update Rapport; "
+                    "your unsynced changes are kept."
+                )
+            if resp.status_code == 400 and _error_detail(resp)[1] == "server_too_old":
+                raise VersionMismatch(
+                    "The sync server is older than this version of Rapport: ask for it to be updated."
+                )
+            return resp
+        raise ServerUnreachable(
+            f"Cannot reach the sync server at {self.server} ({last}). Your changes are kept and "
+            "will sync next time."
+        )
+
+
+def login(
+    server: str, username: str, password: str, transport: httpx.BaseTransport | None = None
+) -> LoginResponse:
+    http = Http(server, None, transport, retries=2)
+    try:
+        resp = http.post("/login", {"username": username, "password": password})
+        if resp.status_code != 200:
+            raise SyncFailed(f"Login failed: {_error_detail(resp)[0]}")
+        return LoginResponse.model_validate(resp.json())
+    finally:
+        http.close()
+
+
+class SyncClient:
+    def __init__(
+        self,
+        db: Database,
+        server: str,
+        token: str,
+        transport: httpx.BaseTransport | None = None,
+        *,
+        batch_size: int = 200,
+        page_size: int = 2000,
+        progress: Progress | None = None,
+        cancel: threading.Event | None = None,
+        retries: int = 6,
+        backoff: float = 0.2,
+    ) -> None:
+        self.store = SyncStore(db)
+        self.http = Http(server, token, transport, retries=retries, backoff=backoff, cancel=cancel)
+        self.batch_size = batch_size
+        self.page_size = page_size
+        self.progress = progress or (lambda _phase, _done, _total: None)
+        self.cancel = cancel
+
+    def close(self) -> None:
+        self.http.close()
+        self.store.close()
+
+    def __enter__(self) -> SyncClient:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def _check_cancel(self) -> None:
+        if self.cancel is not None and self.cancel.is_set():
+            raise Cancelled()
+
+    # -- registration --------------------------------------------------------------------
+    def _register(self, *, new_epoch: bool) -> None:
+        with self.store.tx() as s:
+            self.store.assign_mids(s)
+            pending = self.store.pending(s, 1)
+            first_mid = pending[0].mid if pending else int(self.store.get(s, K_NEXT_MID, 1))
+        resp = self.http.post("/register", {"first_mid": first_mid})
+        if resp.status_code != 200:
+            raise SyncFailed(f"The server refused to register this laptop: {_error_detail(resp)[0]}")
+        reg = RegisterResponse.model_validate(resp.json())
+        with self.store.tx() as s:
+            known_epoch = self.store.get(s, K_EPOCH)
+            if new_epoch or (known_epoch is not None and known_epoch != reg.epoch):
+                self.store.reset_for_epoch(s, reg.client_id, reg.epoch, first_mid)
+            else:
+                self.store.put(s, K_CLIENT, str(reg.client_id))
+                self.store.put(s, K_EPOCH, reg.epoch)
+
+    # -- the whole sync ------------------------------------------------------------------
+    def sync(self) -> SyncSummary:
+        summary = SyncSummary()
+        if self.store.state(K_CLIENT) is None:
+            self._register(new_epoch=False)
+        for _attempt in range(3):
+            try:
+                self._push(summary)
+                self._pull(summary)
+                if self.store.state(K_RECONCILE):
+                    self._reconcile(summary)
+                return summary
+            except _Restart:
+                self._register(new_epoch=True)
+        raise SyncFailed("The sync server keeps changing its state; try again later.")
+
+    # -- push ----------------------------------------------------------------------------
+    def _mutation(self, s: Any, p: Pending) -> Mutation:
+        base = p.before
+        if p.op == "delete":
+            # What the rep last saw: a delete of a row edited since is reported by the server.
+            base = {"_version": self.store.seen_version(s, p.entity, p.row_id)}
+        return Mutation(
+            mid=p.mid,
+            entity=p.entity,
+            row_id=p.row_id,
+            op=p.op,  # type: ignore[arg-type]
+            patch=p.patch if p.op in ("create", "update") else {},
+            base=base,
+        )
+
+    def _push(self, summary: SyncSummary) -> None:
+        batch_size = self.batch_size
+        gap_retries = 0
+        while True:
+            self._check_cancel()
+            with self.store.tx() as s:
+                self.store.assign_mids(s)
+                batch = self.store.pending(s, batch_size)
+                total = self.store.pending_count(s)
+                mutations = [self._mutation(s, p).model_dump(mode="json") for p in batch]
+                client_id, epoch = self.store.get(s, K_CLIENT), self.store.get(s, K_EPOCH)
+            if not batch:
+                return
+            self.progress("push", summary.pushed, summary.pushed + total)
+            resp = self.http.post("/push", {"client_id": client_id, "epoch": epoch, "mutations": mutations})
+            if resp.status_code == 413:
+                if batch_size > 1:
+                    batch_size = max(1, batch_size // 2)
+                    continue
+                with self.store.tx() as s:
+                    self.store.drop_unsendable(s, batch[0], "too large for the server")
+                summary.rejected += 1
+                continue
+            detail, reason = _error_detail(resp)
+            if resp.status_code == 409 and reason == "mid_gap":
+                expected = int(resp.json().get("expected_mid", 0))
+                if expected == batch[0].mid and gap_retries < 3:
+                    gap_retries += 1  # a mutation was lost on the way: send again from there
+                    continue
+                raise _Restart()  # the server forgot mutations it had acknowledged
+            if resp.status_code in (404, 410) and reason in ("unknown_client", "epoch_changed"):
+                raise _Restart()
+            if resp.status_code != 200:
+                raise SyncFailed(f"The server refused the changes (HTTP {resp.status_code}): {detail}")
+            result = PushResponse.model_validate(resp.json())
+            with self.store.tx() as s:
+                summary.rejected += self.store.acknowledge(s, batch, result.results)
+            summary.pushed += len(batch)
+            batch_size = min(self.batch_size, batch_size * 2)
+
+    # -- pull ----------------------------------------------------------------------------
+    def _pull(self, summary: SyncSummary) -> None:
+        upper: int | None = None
+        while True:
+            self._check_cancel()
+            with self.store.tx() as s:
+                cursor = self.store.cursor(s)
+            req = PullRequest(cursor=cursor, upper=upper, limit=self.page_size)
+            resp = self.http.post("/pull", req.model_dump(mode="json"))
+            detail, reason = _error_detail(resp)
+            if resp.status_code == 410 and reason == "epoch_changed":
+                raise _Restart()
+            if resp.status_code == 410 and reason == "cursor_expired":
+                with self.store.tx() as s:
+                    self.store.put(s, "sync.cursor", None)
+                    self.store.put(s, K_RECONCILE, True)
+                upper = None
+                continue
+            if resp.status_code != 200:
+                raise SyncFailed(f"The server refused to send changes (HTTP {resp.status_code}): {detail}")
+            page = PullResponse.model_validate(resp.json())
+            with self.store.tx() as s:
+                counts = self.store.apply_page(s, page)
+            summary.pulled += counts.applied
+            summary.conflicts += counts.conflicts
+            summary.evicted += counts.evicted
+            upper = page.upper
+            self.progress("pull", page.cursor.version, page.upper)
+            if not page.has_more:
+                return
+
+    def _reconcile(self, summary: SyncSummary) -> None:
+        for entity in SYNCED_ENTITIES:
+            self._check_cancel()
+            resp = self.http.get(f"/ids/{entity}")
+            if resp.status_code != 200:
+                raise SyncFailed(f"The server refused the id list (HTTP {resp.status_code})")
+            live = {uuid.UUID(i) for i in resp.json()["ids"]}
+            with self.store.tx() as s:
+                summary.reconciled += self.store.reconcile(s, entity, live)
+        with self.store.tx() as s:
+            self.store.put(s, K_RECONCILE, False)

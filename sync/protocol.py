@@ -1,0 +1,162 @@
+"""The sync wire format: pydantic v2 schemas shared by the client and the server.
+
+Values inside ``patch``/``base``/``data`` are in wire form (``models.types.to_wire``): UUIDs and
+dates as ISO strings, lists and dicts as JSON. Mutations are field patches, so a client never
+blanks a column it does not know (invariant 9).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# Bumped when a request or response changes shape. The server answers 426 to anything older
+# than MIN_PROTOCOL, so an old laptop keeps its outbox and tells the rep to update.
+PROTOCOL = 1
+MIN_PROTOCOL = 1
+PROTOCOL_HEADER = "X-Rapport-Protocol"
+SCHEMA_HEADER = "X-Rapport-Schema"
+API = "/api/v1"
+
+# Upper bounds that keep one request bounded in memory on the server.
+MAX_BATCH = 500
+MAX_PAGE = 5000
+MAX_FIELD_COUNT = 64
+# Ids and versions fit a signed 64-bit column on every database (and a JSON number exactly).
+MAX_INT = 2**53
+
+Op = Literal["create", "update", "delete", "restore"]
+Status = Literal["applied", "conflict", "rejected"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LoginRequest(_Strict):
+    # No control characters (PostgreSQL refuses NUL in text; no user name needs them).
+    username: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$")
+    password: str = Field(min_length=1, max_length=1000)
+
+
+class LoginResponse(_Strict):
+    token: str
+    username: str
+    team: str | None
+    manager: bool
+    expires_at: str
+
+
+class RegisterRequest(_Strict):
+    # The first mutation id this client will send: a re-registering laptop keeps its numbering.
+    first_mid: int = Field(default=1, ge=1, le=MAX_INT)
+
+
+class RegisterResponse(_Strict):
+    client_id: uuid.UUID
+    epoch: str
+
+
+class Mutation(_Strict):
+    mid: int = Field(ge=1, le=MAX_INT)
+    entity: str = Field(min_length=1, max_length=30)
+    row_id: uuid.UUID
+    op: Op
+    patch: dict[str, Any] = Field(default_factory=dict, max_length=MAX_FIELD_COUNT)
+    # The value of each patched field the client started from (the three-way merge's base).
+    base: dict[str, Any] = Field(default_factory=dict, max_length=MAX_FIELD_COUNT)
+
+
+class PushRequest(_Strict):
+    client_id: uuid.UUID
+    epoch: str = Field(max_length=64)
+    mutations: list[Mutation] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class MutationResult(_Strict):
+    mid: int
+    status: Status
+    version: int | None = None
+    reason: str | None = None
+
+
+class PushResponse(_Strict):
+    results: list[MutationResult]
+    last_mid: int
+
+
+class GapError(_Strict):
+    """409 body: the client skipped a mutation id and must resend from ``expected_mid``."""
+
+    detail: str
+    expected_mid: int
+
+
+class Cursor(_Strict):
+    epoch: str = Field(max_length=64)
+    version: int = Field(ge=0, le=MAX_INT)
+
+
+class PullRequest(_Strict):
+    cursor: Cursor | None = None
+    # Fixed by the first page of a catch-up (keyset pagination up to a stable bound).
+    upper: int | None = Field(default=None, ge=0, le=MAX_INT)
+    limit: int = Field(default=2000, ge=1, le=MAX_PAGE)
+
+
+class RowChange(_Strict):
+    entity: str
+    id: uuid.UUID
+    version: int
+    deleted: bool
+    data: dict[str, Any]
+    updated_at: str
+
+
+class ConflictRecord(_Strict):
+    id: uuid.UUID
+    entity: str
+    row_id: uuid.UUID
+    field: str | None
+    kind: Literal["field", "delete_edit", "note_copy", "orphan"]
+    kept: Any = None
+    lost: Any = None
+    user: str
+    at: str
+    version: int
+
+
+class Eviction(_Strict):
+    """A row that left this user's scope: the laptop drops it (it stays on the server)."""
+
+    entity: str
+    id: uuid.UUID
+    version: int
+
+
+class PullResponse(_Strict):
+    changes: list[RowChange]
+    conflicts: list[ConflictRecord]
+    evictions: list[Eviction]
+    cursor: Cursor
+    upper: int
+    has_more: bool
+
+
+class IdsResponse(_Strict):
+    entity: str
+    ids: list[uuid.UUID]
+    cursor: Cursor
+
+
+class ErrorBody(_Strict):
+    detail: str
+    reason: str | None = None
+
+
+class Health(_Strict):
+    status: Literal["ok"]
+    protocol: int
+    epoch: str

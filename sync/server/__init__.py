@@ -1,0 +1,1 @@
+"""The central sync server: ``python -m sync.server --help``."""

@@ -1,0 +1,146 @@
+"""The HTTP API (FastAPI). Routes are thin: they authenticate, then call ``sync.server.ops``."""
+# No "from __future__ import annotations" here: FastAPI reads the route annotations at runtime,
+# and the dependency aliases are local to create_app.
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.exc import DataError, OperationalError
+from starlette.middleware.gzip import GZipMiddleware
+
+from sync.fields import entity_fields
+from sync.protocol import (
+    API,
+    PROTOCOL,
+    ErrorBody,
+    GapError,
+    Health,
+    IdsResponse,
+    LoginRequest,
+    LoginResponse,
+    PullRequest,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+    RegisterRequest,
+    RegisterResponse,
+)
+from sync.server import auth, ops
+from sync.server.db import ServerDB, get_meta
+from sync.server.merge import Actor
+from sync.server.middleware import BodyLimitMiddleware
+
+log = logging.getLogger(__name__)
+DEFAULT_MAX_BODY = 8 * 1024 * 1024
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody},
+    410: {"model": ErrorBody},
+    413: {"model": ErrorBody},
+    426: {"model": ErrorBody},
+}
+
+
+def create_app(url: str, *, max_body: int = DEFAULT_MAX_BODY, migrate: bool = True) -> FastAPI:
+    db = ServerDB(url)
+    if migrate:
+        db.migrate()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        db.close()
+
+    app = FastAPI(title="Rapport sync", version=str(PROTOCOL), lifespan=lifespan)
+    app.state.db = db
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(BodyLimitMiddleware, max_body=max_body)
+    bearer = HTTPBearer(auto_error=False)
+
+    def current_actor(
+        creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    ) -> Actor:
+        if creds is None:
+            raise ops.OpError(401, "log in first", "no_token")
+        with db.read() as conn:
+            try:
+                return auth.authenticate(conn, creds.credentials)
+            except auth.AuthError as exc:
+                raise ops.OpError(401, str(exc), "bad_token") from exc
+
+    ActorDep = Annotated[Actor, Depends(current_actor)]
+
+    @app.exception_handler(ops.OpError)
+    def _op_error(_request: Request, exc: ops.OpError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return JSONResponse(
+            {"detail": exc.detail, "reason": exc.reason, **exc.extra}, exc.status, headers=headers
+        )
+
+    @app.exception_handler(DataError)
+    def _bad_value(_request: Request, exc: DataError) -> JSONResponse:
+        # A value the database cannot store (e.g. NUL in text on PostgreSQL): the client's fault.
+        log.info("refused a value the database cannot store: %s", exc.orig)
+        return JSONResponse({"detail": "a value cannot be stored", "reason": "bad_value"}, 422)
+
+    @app.exception_handler(OperationalError)
+    def _db_busy(_request: Request, exc: OperationalError) -> JSONResponse:
+        # Transient (lock timeout, lost connection): the transaction rolled back, retry the same bytes.
+        log.warning("database error, asking the client to retry: %s", exc)
+        return JSONResponse({"detail": "the server is busy, try again", "reason": "busy"}, 503)
+
+    @app.get("/healthz")
+    def healthz() -> Health:
+        with db.read() as conn:
+            return Health(status="ok", protocol=PROTOCOL, epoch=get_meta(conn, "epoch"))
+
+    @app.post(f"{API}/login", responses=_ERRORS)
+    def login(req: LoginRequest) -> LoginResponse:
+        with db.write() as conn:
+            try:
+                token, expires, user_id = auth.login(conn, req.username, req.password)
+            except auth.AuthError as exc:
+                raise ops.OpError(401, str(exc), "bad_password") from exc
+            name, team, manager = auth.user_info(conn, user_id)
+        return LoginResponse(
+            token=token, username=name, team=team, manager=manager, expires_at=expires.isoformat()
+        )
+
+    @app.post(f"{API}/logout", responses=_ERRORS, status_code=204)
+    def logout(
+        _actor: ActorDep, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+    ) -> None:
+        assert creds is not None
+        with db.write() as conn:
+            auth.revoke_token(conn, creds.credentials)
+
+    @app.post(f"{API}/register", responses=_ERRORS)
+    def register(req: RegisterRequest, actor: ActorDep) -> RegisterResponse:
+        with db.write() as conn:
+            client_id, epoch = ops.register(conn, actor, req.first_mid)
+        return RegisterResponse(client_id=client_id, epoch=epoch)
+
+    @app.post(f"{API}/push", responses={**_ERRORS, 404: {"model": ErrorBody}, 409: {"model": GapError}})
+    def push(req: PushRequest, actor: ActorDep) -> PushResponse:
+        with db.write() as conn:
+            return ops.push(conn, actor, req)
+
+    @app.post(f"{API}/pull", responses=_ERRORS)
+    def pull(req: PullRequest, actor: ActorDep) -> PullResponse:
+        with db.read() as conn:
+            return ops.pull(conn, actor, req)
+
+    @app.get(f"{API}/ids/{{entity}}", responses={**_ERRORS, 404: {"model": ErrorBody}})
+    def ids(entity: str, actor: ActorDep) -> IdsResponse:
+        if entity not in entity_fields():
+            raise ops.OpError(404, "unknown entity", "not_found")
+        with db.read() as conn:
+            found, cursor = ops.live_ids(conn, actor, entity)
+        return IdsResponse(entity=entity, ids=found, cursor=cursor)
+
+    return app

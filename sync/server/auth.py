@@ -1,0 +1,154 @@
+"""Users, teams and tokens.
+
+Tokens are opaque random strings (revocable at once, no signing key to manage); only their
+sha256 is stored, so a copy of the server database holds no usable token. Passwords are argon2.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Connection, insert, select, update
+
+from sync.server import tables
+from sync.server.merge import Actor, now_iso
+
+TOKEN_DAYS = 90
+_hasher = PasswordHasher()
+# Verified against when the user does not exist, so a wrong name costs as long as a wrong password.
+_DUMMY_HASH = _hasher.hash("not a real password")
+
+
+class AuthError(Exception):
+    pass
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def team_scope(team: str) -> str:
+    return f"team:{team}"
+
+
+def user_scope(name: str) -> str:
+    return f"user:{name}"
+
+
+def ensure_team(conn: Connection, name: str) -> int:
+    found = conn.scalar(select(tables.teams.c.id).where(tables.teams.c.name == name))
+    if found is not None:
+        return int(found)
+    key = conn.execute(insert(tables.teams).values(name=name)).inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def add_user(conn: Connection, name: str, password: str, *, team: str | None, manager: bool) -> int:
+    if conn.scalar(select(tables.users.c.id).where(tables.users.c.name == name)) is not None:
+        raise AuthError(f"user {name!r} already exists")
+    if manager and not team:
+        raise AuthError("a manager needs a team (--team)")
+    team_id = ensure_team(conn, team) if team else None
+    result = conn.execute(
+        insert(tables.users).values(
+            name=name,
+            password_hash=_hasher.hash(password),
+            team_id=team_id,
+            manager=manager,
+            created_at=now_iso(),
+        )
+    )
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def set_team(conn: Connection, name: str, team: str | None) -> None:
+    team_id = ensure_team(conn, team) if team else None
+    conn.execute(update(tables.users).where(tables.users.c.name == name).values(team_id=team_id))
+
+
+def login(conn: Connection, name: str, password: str) -> tuple[str, datetime, int]:
+    row = conn.execute(select(tables.users).where(tables.users.c.name == name)).first()
+    try:
+        _hasher.verify(row.password_hash if row else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        raise AuthError("wrong user name or password") from None
+    if row is None:
+        raise AuthError("wrong user name or password")
+    token = secrets.token_urlsafe(32)
+    expires = datetime.now(UTC) + timedelta(days=TOKEN_DAYS)
+    conn.execute(
+        insert(tables.tokens).values(
+            token_hash=token_hash(token),
+            user_id=row.id,
+            created_at=now_iso(),
+            expires_at=expires.isoformat(),
+            revoked_at=None,
+        )
+    )
+    return token, expires, int(row.id)
+
+
+def revoke_user(conn: Connection, name: str) -> int:
+    """Revoke every token of a user (a lost laptop); returns how many were live."""
+    user_id = conn.scalar(select(tables.users.c.id).where(tables.users.c.name == name))
+    if user_id is None:
+        raise AuthError(f"no user {name!r}")
+    result = conn.execute(
+        update(tables.tokens)
+        .where(tables.tokens.c.user_id == user_id, tables.tokens.c.revoked_at.is_(None))
+        .values(revoked_at=now_iso())
+    )
+    return int(result.rowcount or 0)
+
+
+def revoke_token(conn: Connection, token: str) -> None:
+    conn.execute(
+        update(tables.tokens)
+        .where(tables.tokens.c.token_hash == token_hash(token))
+        .values(revoked_at=now_iso())
+    )
+
+
+def actor_for_user(conn: Connection, user_id: int) -> Actor:
+    """Scopes come from the user record, never from the request (invariant 8)."""
+    row = conn.execute(
+        select(
+            tables.users.c.id, tables.users.c.name, tables.users.c.manager, tables.teams.c.name.label("team")
+        )
+        .select_from(tables.users.outerjoin(tables.teams))
+        .where(tables.users.c.id == user_id)
+    ).one()
+    if row.team:
+        scopes = {team_scope(row.team)}
+        if not row.manager:
+            scopes.add(user_scope(row.name))
+        home = team_scope(row.team)
+    else:
+        scopes = {user_scope(row.name)}
+        home = user_scope(row.name)
+    return Actor(user_id=row.id, name=row.name, scopes=frozenset(scopes), home_scope=home)
+
+
+def authenticate(conn: Connection, token: str) -> Actor:
+    row = conn.execute(select(tables.tokens).where(tables.tokens.c.token_hash == token_hash(token))).first()
+    if row is None or row.revoked_at is not None:
+        raise AuthError("the token is not valid (revoked or unknown): log in again")
+    if datetime.fromisoformat(row.expires_at) <= datetime.now(UTC):
+        raise AuthError("the token has expired: log in again")
+    return actor_for_user(conn, row.user_id)
+
+
+def user_info(conn: Connection, user_id: int) -> tuple[str, str | None, bool]:
+    row = conn.execute(
+        select(tables.users.c.name, tables.users.c.manager, tables.teams.c.name.label("team"))
+        .select_from(tables.users.outerjoin(tables.teams))
+        .where(tables.users.c.id == user_id)
+    ).one()
+    return row.name, row.team, bool(row.manager)

@@ -1,0 +1,139 @@
+"""The server's database: engines for SQLite or PostgreSQL, migrations, and the version counter."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, create_engine, event, select, update
+
+from sync.server import tables
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+DEFAULT_SQLITE = "rapport-server.sqlite"
+
+
+def default_url() -> str:
+    return os.environ.get("DATABASE_URL") or f"sqlite:///{Path(DEFAULT_SQLITE).resolve()}"
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.isolation_level = None  # transactions begun explicitly below
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA busy_timeout = 30000")
+    cur.execute("PRAGMA foreign_keys = ON")
+    cur.execute("PRAGMA synchronous = NORMAL")
+    cur.execute("PRAGMA journal_mode = WAL")
+    cur.close()
+
+
+def _make_engine(url: str, *, immediate: bool) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: Any) -> None:
+            # A writer takes SQLite's single write lock up front: writers are serialised in commit
+            # order, which is what makes the version counter commit-ordered on SQLite.
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+        return engine
+    return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+class ServerDB:
+    """Engines plus the few operations every request needs."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        self.write_engine = _make_engine(url, immediate=True)
+        self.read_engine = _make_engine(url, immediate=False) if self.is_sqlite else self.write_engine
+
+    def migrate(self) -> None:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        with self.write_engine.connect() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+            conn.commit()
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        with self.write_engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.read_engine.begin() as conn:
+            yield conn
+
+    def close(self) -> None:
+        self.write_engine.dispose()
+        if self.read_engine is not self.write_engine:
+            self.read_engine.dispose()
+
+
+def get_meta(conn: Connection, key: str) -> str:
+    value = conn.scalar(select(tables.meta.c.value).where(tables.meta.c.key == key))
+    if value is None:
+        raise KeyError(key)
+    return str(value)
+
+
+def set_meta(conn: Connection, key: str, value: str) -> None:
+    conn.execute(update(tables.meta).where(tables.meta.c.key == key).values(value=value))
+
+
+def new_epoch(conn: Connection) -> str:
+    """Run after restoring a backup: every laptop then re-bootstraps and re-pushes its outbox."""
+    epoch = uuid.uuid4().hex
+    set_meta(conn, "epoch", epoch)
+    return epoch
+
+
+class VersionCounter:
+    """Hands out versions inside one write transaction; the row stays locked until commit.
+
+    On PostgreSQL ``SELECT ... FOR UPDATE`` holds the counter row, so a transaction that took a
+    lower version commits before any later one can take a version: readers that see version V
+    committed see every row below it. On SQLite the writer already holds the database lock.
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.current: int | None = None
+
+    def lock(self) -> None:
+        """Take the counter row now. Writers call this before reading the rows they will merge
+        into, so two transactions never merge against the same stale row (a lost update)."""
+        if self.current is None:
+            self.current = int(
+                self.conn.scalar(
+                    select(tables.counter.c.version).where(tables.counter.c.id == 1).with_for_update()
+                )
+                or 0
+            )
+
+    def next(self) -> int:
+        self.lock()
+        assert self.current is not None
+        self.current += 1
+        return self.current
+
+    def flush(self) -> None:
+        if self.current is not None:
+            self.conn.execute(
+                update(tables.counter).where(tables.counter.c.id == 1).values(version=self.current)
+            )
+
+
+def committed_version(conn: Connection) -> int:
+    return int(conn.scalar(select(tables.counter.c.version).where(tables.counter.c.id == 1)) or 0)

@@ -1,0 +1,293 @@
+"""Applying one mutation on the server: scope checks, the per-field three-way merge, conflicts.
+
+Everything here runs inside the push transaction (``sync.server.push``), with the version counter
+locked, so the outcome is decided by arrival order on the server and never by a client's clock.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from sync.fields import COPY_FIELDS, PARENT_FIELDS, SET_FIELDS, FieldError, check_patch, entity_fields
+from sync.protocol import ConflictRecord, Mutation, MutationResult
+from sync.server import tables
+from sync.server.db import VersionCounter
+
+# The same words whether the row does not exist or belongs to another team: nothing leaks.
+NOT_YOURS = "no such row in your territory"
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: int
+    name: str
+    scopes: frozenset[str]  # what this user may read and write
+    home_scope: str  # where the rows this user creates belong
+
+
+@dataclass
+class Outcome:
+    changed: bool = False
+    conflict: bool = False
+
+
+def _key(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
+def merge_set(current: list[Any], base: list[Any], new: list[Any]) -> list[Any]:
+    """Removals and additions made on this side apply to the current set; the order is kept."""
+    base_keys = {_key(v) for v in base}
+    removed = base_keys - {_key(v) for v in new}
+    out = [v for v in current if _key(v) not in removed]
+    seen = {_key(v) for v in out}
+    for v in new:
+        if _key(v) not in base_keys and _key(v) not in seen:  # added here, not just kept
+            out.append(v)
+            seen.add(_key(v))
+    return out
+
+
+class Applier:
+    def __init__(self, conn: Connection, counter: VersionCounter, actor: Actor) -> None:
+        self.conn = conn
+        self.counter = counter
+        self.actor = actor
+
+    def load(self, entity: str, row_id: str) -> Any:
+        return self.conn.execute(
+            select(tables.rows).where(tables.rows.c.entity == entity, tables.rows.c.id == row_id)
+        ).first()
+
+    def conflict(
+        self, *, entity: str, row_id: str, field: str | None, kind: str, kept: Any, lost: Any, scope: str
+    ) -> None:
+        self.conn.execute(
+            insert(tables.conflicts).values(
+                id=str(uuid.uuid4()),
+                entity=entity,
+                row_id=row_id,
+                field=field,
+                kind=kind,
+                kept=kept,
+                lost=lost,
+                user_name=self.actor.name,
+                at=now_iso(),
+                scope=scope,
+                version=self.counter.next(),
+            )
+        )
+
+    def _write(self, entity: str, row_id: str, **values: Any) -> int:
+        version = self.counter.next()
+        self.conn.execute(
+            update(tables.rows)
+            .where(tables.rows.c.entity == entity, tables.rows.c.id == row_id)
+            .values(version=version, updated_at=now_iso(), writer=self.actor.name, **values)
+        )
+        return version
+
+    def apply(self, m: Mutation) -> MutationResult:
+        row_id = str(m.row_id)
+        if m.entity not in entity_fields():
+            return MutationResult(mid=m.mid, status="rejected", reason=f"unknown entity {m.entity[:30]!r}")
+        try:
+            row = self.load(m.entity, row_id)
+            if row is not None and row.scope not in self.actor.scopes:
+                return MutationResult(mid=m.mid, status="rejected", reason=NOT_YOURS)
+            if m.op == "create":
+                # The same id again (e.g. a copied database) merges as an edit with no base.
+                outcome = self._create(m, row_id) if row is None else self._update(m, row, strict_base=True)
+            elif row is None:
+                return MutationResult(mid=m.mid, status="rejected", reason=NOT_YOURS)
+            elif m.op == "update":
+                outcome = self._update(m, row, strict_base=False)
+            elif m.op == "delete":
+                outcome = self._delete(m, row)
+            else:
+                outcome = self._restore(row)
+        except FieldError as exc:
+            return MutationResult(mid=m.mid, status="rejected", reason=str(exc))
+        current = self.load(m.entity, row_id)
+        return MutationResult(
+            mid=m.mid,
+            status="conflict" if outcome.conflict else "applied",
+            version=current.version if current is not None else None,
+        )
+
+    def _create(self, m: Mutation, row_id: str) -> Outcome:
+        data = check_patch(m.entity, m.patch, complete=True)
+        out = Outcome(changed=True)
+        self.conn.execute(
+            insert(tables.rows).values(
+                entity=m.entity,
+                id=row_id,
+                scope=self.actor.home_scope,
+                data=data,
+                version=self.counter.next(),
+                deleted_at=None,
+                deleted_version=None,
+                updated_at=now_iso(),
+                writer=self.actor.name,
+            )
+        )
+        # A child made offline under a parent deleted elsewhere is kept, and the rep is told.
+        for field, parent_entity in PARENT_FIELDS.items():
+            parent_id = data.get(field)
+            if not parent_id:
+                continue
+            parent = self.load(parent_entity, parent_id)
+            if parent is not None and parent.deleted_at is not None:
+                self.conflict(
+                    entity=m.entity,
+                    row_id=row_id,
+                    field=field,
+                    kind="orphan",
+                    kept=parent_id,
+                    lost=None,
+                    scope=self.actor.home_scope,
+                )
+                out.conflict = True
+        return out
+
+    def _update(self, m: Mutation, row: Any, *, strict_base: bool) -> Outcome:
+        patch = check_patch(m.entity, m.patch, complete=False)
+        out = Outcome()
+        if row.deleted_at is not None:
+            # Delete wins; the edit is kept in a conflict record so nothing is lost, and a stale
+            # edit never brings the row back (only an explicit restore does).
+            if patch:
+                self.conflict(
+                    entity=m.entity,
+                    row_id=row.id,
+                    field=None,
+                    kind="delete_edit",
+                    kept=None,
+                    lost=patch,
+                    scope=row.scope,
+                )
+                out.conflict = True
+            return out
+        data = dict(row.data)
+        merged = dict(data)
+        pending_copies: list[tuple[str, Any]] = []
+        for field, new in patch.items():
+            current = data.get(field)
+            # No base sent (an older client): assume it started from the current value.
+            base = m.base.get(field, None if strict_base else current)
+            if (m.entity, field) in SET_FIELDS and isinstance(new, list):
+                merged[field] = merge_set(
+                    current if isinstance(current, list) else [],
+                    base if isinstance(base, list) else [],
+                    new,
+                )
+            elif _key(new) == _key(current):
+                continue
+            elif _key(current) == _key(base):
+                merged[field] = new
+            else:
+                # Both sides changed it: the later arrival is written, the value it overwrites is
+                # kept in a conflict record (and, for note bodies, as a copy of the note).
+                merged[field] = new
+                kind = "note_copy" if (m.entity, field) in COPY_FIELDS else "field"
+                self.conflict(
+                    entity=m.entity,
+                    row_id=row.id,
+                    field=field,
+                    kind=kind,
+                    kept=new,
+                    lost=current,
+                    scope=row.scope,
+                )
+                out.conflict = True
+                if kind == "note_copy":
+                    pending_copies.append((field, current))
+        if merged != data:
+            self._write(m.entity, row.id, data=merged)
+            out.changed = True
+        for field, lost in pending_copies:
+            self._copy_note(row, merged, field, lost)
+        return out
+
+    def _copy_note(self, row: Any, merged: dict[str, Any], field: str, lost: Any) -> None:
+        copy = dict(merged)
+        copy[field] = lost
+        copy["summary"] = f"{merged.get('summary', '')} (conflicted copy)"[:500]
+        version = self.counter.next()
+        self.conn.execute(
+            insert(tables.rows).values(
+                entity=row.entity,
+                # Deterministic, so every replica agrees on the copy's id.
+                id=str(uuid.uuid5(uuid.UUID(row.id), f"copy-{version}")),
+                scope=row.scope,
+                data=copy,
+                version=version,
+                deleted_at=None,
+                deleted_version=None,
+                updated_at=now_iso(),
+                writer=self.actor.name,
+            )
+        )
+
+    def _delete(self, m: Mutation, row: Any) -> Outcome:
+        if row.deleted_at is not None:
+            return Outcome()
+        out = Outcome(changed=True)
+        seen = m.base.get("_version")
+        if isinstance(seen, int) and row.version > seen and row.writer != self.actor.name:
+            # Someone edited the row after this rep last saw it: the delete wins, their edit is
+            # kept in a record (the tombstone also keeps it, for a restore).
+            self.conflict(
+                entity=m.entity,
+                row_id=row.id,
+                field=None,
+                kind="delete_edit",
+                kept=None,
+                lost=dict(row.data),
+                scope=row.scope,
+            )
+            out.conflict = True
+        version = self.counter.next()
+        self.conn.execute(
+            update(tables.rows)
+            .where(tables.rows.c.entity == row.entity, tables.rows.c.id == row.id)
+            .values(
+                version=version,
+                deleted_at=now_iso(),
+                deleted_version=version,
+                updated_at=now_iso(),
+                writer=self.actor.name,
+            )
+        )
+        return out
+
+    def _restore(self, row: Any) -> Outcome:
+        if row.deleted_at is None:
+            return Outcome()
+        self._write(row.entity, row.id, deleted_at=None, deleted_version=None)
+        return Outcome(changed=True)
+
+
+def conflict_record(row: Any) -> ConflictRecord:
+    return ConflictRecord(
+        id=uuid.UUID(row.id),
+        entity=row.entity,
+        row_id=uuid.UUID(row.row_id),
+        field=row.field,
+        kind=row.kind,
+        kept=row.kept,
+        lost=row.lost,
+        user=row.user_name,
+        at=row.at,
+        version=row.version,
+    )

@@ -1,0 +1,244 @@
+"""The server's operations, each one transaction: register, push, pull, id lists, admin moves."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, insert, select, update
+
+from sync.protocol import (
+    ConflictRecord,
+    Cursor,
+    Eviction,
+    MutationResult,
+    PullRequest,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+    RowChange,
+)
+from sync.server import tables
+from sync.server.db import VersionCounter, committed_version, get_meta, set_meta
+from sync.server.merge import Actor, Applier, conflict_record, now_iso
+
+KEEP_RESULTS = 2000
+
+
+class OpError(Exception):
+    """Refused request: ``status`` is the HTTP status, ``reason`` a machine-readable word."""
+
+    def __init__(self, status: int, detail: str, reason: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.reason = reason
+        self.extra = extra
+
+
+def register(conn: Connection, actor: Actor, first_mid: int) -> tuple[uuid.UUID, str]:
+    client_id = uuid.uuid4()
+    conn.execute(
+        insert(tables.clients).values(
+            id=str(client_id), user_id=actor.user_id, last_mid=first_mid - 1, created_at=now_iso()
+        )
+    )
+    return client_id, get_meta(conn, "epoch")
+
+
+def _check_epoch(conn: Connection, epoch: str) -> None:
+    if epoch != get_meta(conn, "epoch"):
+        raise OpError(410, "the server was restored from a backup: re-bootstrap", "epoch_changed")
+
+
+def push(conn: Connection, actor: Actor, req: PushRequest) -> PushResponse:
+    """Exactly-once: results and ``last_mid`` commit with the mutations' effects."""
+    _check_epoch(conn, req.epoch)
+    # Locking the client row serialises two copies of the same batch arriving at once: the
+    # second waits, then finds the stored results.
+    client = conn.execute(
+        select(tables.clients).where(tables.clients.c.id == str(req.client_id)).with_for_update()
+    ).first()
+    if client is None or client.user_id != actor.user_id:
+        raise OpError(404, "unknown client id: register again", "unknown_client")
+    mids = [m.mid for m in req.mutations]
+    if mids != list(range(mids[0], mids[0] + len(mids))):
+        raise OpError(422, "mutation ids in a batch must be consecutive", "bad_batch")
+    last_mid = int(client.last_mid)
+    if mids[0] > last_mid + 1:
+        raise OpError(409, f"mutation id gap: expected {last_mid + 1}", "mid_gap", expected_mid=last_mid + 1)
+    stored = {
+        r.mid: MutationResult(mid=r.mid, status=r.status, version=r.version, reason=r.reason)
+        for r in conn.execute(
+            select(tables.results).where(
+                tables.results.c.client_id == str(req.client_id),
+                tables.results.c.mid >= mids[0],
+                tables.results.c.mid <= last_mid,
+            )
+        )
+    }
+    counter = VersionCounter(conn)
+    counter.lock()
+    applier = Applier(conn, counter, actor)
+    out: list[MutationResult] = []
+    for m in req.mutations:
+        if m.mid <= last_mid:
+            # A retry: the stored result, nothing applied again. Results older than the batch
+            # window were pruned; the client has long seen them, so "applied" is the honest answer.
+            out.append(stored.get(m.mid) or MutationResult(mid=m.mid, status="applied"))
+            continue
+        result = applier.apply(m)
+        conn.execute(
+            insert(tables.results).values(
+                client_id=str(req.client_id),
+                mid=m.mid,
+                status=result.status,
+                version=result.version,
+                reason=result.reason,
+            )
+        )
+        last_mid = m.mid
+        out.append(result)
+    counter.flush()
+    conn.execute(
+        update(tables.clients).where(tables.clients.c.id == str(req.client_id)).values(last_mid=last_mid)
+    )
+    return PushResponse(results=out, last_mid=last_mid)
+
+
+def pull(conn: Connection, actor: Actor, req: PullRequest) -> PullResponse:
+    epoch = get_meta(conn, "epoch")
+    after = 0
+    if req.cursor is not None:
+        _check_epoch(conn, req.cursor.epoch)
+        after = req.cursor.version
+        purged = int(get_meta(conn, "purged_through"))
+        if 0 < after < purged:
+            raise OpError(410, "cursor older than tombstone retention: reconcile", "cursor_expired")
+    upper = committed_version(conn) if req.upper is None else min(req.upper, committed_version(conn))
+    scopes = sorted(actor.scopes)
+    limit = req.limit
+    items: list[tuple[int, str, Any]] = []
+    r, c, e = tables.rows, tables.conflicts, tables.evictions
+    for table, kind in ((r, "row"), (c, "conflict"), (e, "eviction")):
+        stmt = (
+            select(table)
+            .where(table.c.scope.in_(scopes), table.c.version > after, table.c.version <= upper)
+            .order_by(table.c.version)
+            .limit(limit + 1)
+        )
+        items.extend((row.version, kind, row) for row in conn.execute(stmt))
+    items.sort(key=lambda item: item[0])
+    has_more = len(items) > limit
+    items = items[:limit]
+    cursor_version = items[-1][0] if has_more else max(upper, after)
+    changes: list[RowChange] = []
+    conflicts: list[ConflictRecord] = []
+    evictions: list[Eviction] = []
+    for version, kind, row in items:
+        if kind == "row":
+            changes.append(
+                RowChange(
+                    entity=row.entity,
+                    id=uuid.UUID(row.id),
+                    version=version,
+                    deleted=row.deleted_at is not None,
+                    data=row.data,
+                    updated_at=row.updated_at,
+                )
+            )
+        elif kind == "conflict":
+            conflicts.append(conflict_record(row))
+        else:
+            evictions.append(Eviction(entity=row.entity, id=uuid.UUID(row.row_id), version=version))
+    return PullResponse(
+        changes=changes,
+        conflicts=conflicts,
+        evictions=evictions,
+        cursor=Cursor(epoch=epoch, version=cursor_version),
+        upper=upper,
+        has_more=has_more,
+    )
+
+
+def live_ids(conn: Connection, actor: Actor, entity: str) -> tuple[list[uuid.UUID], Cursor]:
+    """Every live row of an entity this user may see (reconciliation after tombstone collection)."""
+    ids = [
+        uuid.UUID(i)
+        for i in conn.scalars(
+            select(tables.rows.c.id).where(
+                tables.rows.c.entity == entity,
+                tables.rows.c.scope.in_(sorted(actor.scopes)),
+                tables.rows.c.deleted_at.is_(None),
+            )
+        )
+    ]
+    return ids, Cursor(epoch=get_meta(conn, "epoch"), version=committed_version(conn))
+
+
+def move_account(conn: Connection, account_id: str, new_scope: str) -> int:
+    """Move an account and everything under it to another scope; returns rows moved.
+
+    The old scope gets an eviction per row (its laptops drop the rows); the rows get new versions
+    (the new scope's laptops pull them). Nothing is deleted on the server.
+    """
+    counter = VersionCounter(conn)
+    counter.lock()
+    account = conn.execute(
+        select(tables.rows).where(tables.rows.c.entity == "account", tables.rows.c.id == account_id)
+    ).first()
+    if account is None:
+        raise OpError(404, "no such account", "not_found")
+    old_scope = account.scope
+    candidates = list(conn.execute(select(tables.rows).where(tables.rows.c.scope == old_scope)))
+    moved = [account]
+    contacts = {
+        row.id for row in candidates if row.entity == "contact" and row.data.get("account_id") == account_id
+    }
+    for row in candidates:
+        if row.entity == "account":
+            continue
+        if (
+            row.data.get("account_id") == account_id
+            or row.data.get("contact_id") in contacts
+            or row.id in contacts
+        ):
+            moved.append(row)
+    for row in moved:  # parents first: the account, then what hangs under it
+        conn.execute(
+            insert(tables.evictions).values(
+                entity=row.entity, row_id=row.id, scope=old_scope, version=counter.next()
+            )
+        )
+        conn.execute(
+            update(tables.rows)
+            .where(tables.rows.c.entity == row.entity, tables.rows.c.id == row.id)
+            .values(scope=new_scope, version=counter.next(), updated_at=now_iso())
+        )
+    counter.flush()
+    return len(moved)
+
+
+def purge_tombstones(conn: Connection, older_than: timedelta) -> int:
+    """Hard-delete tombstones deleted more than ``older_than`` ago; returns how many.
+
+    Laptops whose cursor is older than the newest purged delete can no longer learn of those
+    deletes by pulling: they get 410 ``cursor_expired`` and reconcile by id lists instead.
+    """
+    cutoff = (datetime.now(UTC) - older_than).isoformat()
+    doomed = tables.rows.c.deleted_at.is_not(None) & (tables.rows.c.deleted_at <= cutoff)
+    through = conn.scalar(select(func.max(tables.rows.c.deleted_version)).where(doomed))
+    if through is None:
+        return 0
+    result = conn.execute(delete(tables.rows).where(doomed))
+    old = int(get_meta(conn, "purged_through"))
+    set_meta(conn, "purged_through", str(max(old, int(through))))
+    return int(result.rowcount or 0)
+
+
+def counts(conn: Connection) -> dict[str, int]:
+    return {
+        "rows": int(conn.scalar(select(func.count()).select_from(tables.rows)) or 0),
+        "conflicts": int(conn.scalar(select(func.count()).select_from(tables.conflicts)) or 0),
+    }

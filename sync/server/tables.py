@@ -1,0 +1,135 @@
+"""The server's tables (SQLAlchemy Core), the same on SQLite and PostgreSQL.
+
+Synced rows live in one table as JSON documents keyed by (entity, id): the server validates the
+fields against the client's ORM classes (``sync.server.fields``) instead of keeping a second copy
+of every column, so a new column needs no server migration.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String(50), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+# One row (id=1). Every write takes its versions from here while holding the row lock until
+# commit, so versions are handed out in commit order and a reader never skips a row.
+counter = Table(
+    "counter",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("version", BigInteger, nullable=False),
+)
+
+teams = Table(
+    "teams",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("password_hash", String(200), nullable=False),
+    Column("team_id", Integer, ForeignKey("teams.id"), nullable=True),
+    Column("manager", Boolean, nullable=False, default=False),
+    Column("created_at", String(40), nullable=False),
+)
+
+tokens = Table(
+    "tokens",
+    metadata,
+    # sha256 of the bearer token: a stolen database does not give working tokens.
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("expires_at", String(40), nullable=False),
+    Column("revoked_at", String(40), nullable=True),
+    Index("ix_tokens_user", "user_id"),
+)
+
+clients = Table(
+    "clients",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("last_mid", BigInteger, nullable=False),
+    Column("created_at", String(40), nullable=False),
+)
+
+results = Table(
+    "results",
+    metadata,
+    Column("client_id", String(36), ForeignKey("clients.id"), primary_key=True),
+    Column("mid", BigInteger, primary_key=True, autoincrement=False),
+    Column("status", String(10), nullable=False),
+    Column("version", BigInteger, nullable=True),
+    Column("reason", Text, nullable=True),
+)
+
+rows = Table(
+    "rows",
+    metadata,
+    Column("entity", String(30), primary_key=True),
+    Column("id", String(36), primary_key=True),
+    Column("scope", String(120), nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("version", BigInteger, nullable=False),
+    Column("deleted_at", String(40), nullable=True),
+    # Version at which the row was deleted: tombstone collection works on versions, not clocks.
+    Column("deleted_version", BigInteger, nullable=True),
+    Column("updated_at", String(40), nullable=False),
+    # Who wrote the current version: a delete of a row someone else edited since is reported.
+    Column("writer", String(200), nullable=False),
+    Index("ix_rows_scope_version", "scope", "version"),
+    Index("ix_rows_version", "version"),
+)
+
+conflicts = Table(
+    "conflicts",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("entity", String(30), nullable=False),
+    Column("row_id", String(36), nullable=False),
+    Column("field", String(100), nullable=True),
+    Column("kind", String(20), nullable=False),
+    Column("kept", JSON, nullable=True),
+    Column("lost", JSON, nullable=True),
+    Column("user_name", String(200), nullable=False),
+    Column("at", String(40), nullable=False),
+    Column("scope", String(120), nullable=False),
+    Column("version", BigInteger, nullable=False),
+    Index("ix_conflicts_scope_version", "scope", "version"),
+)
+
+evictions = Table(
+    "evictions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("entity", String(30), nullable=False),
+    Column("row_id", String(36), nullable=False),
+    Column("scope", String(120), nullable=False),
+    Column("version", BigInteger, nullable=False),
+    Index("ix_evictions_scope_version", "scope", "version"),
+)

@@ -1,0 +1,414 @@
+"""The laptop's sync bookkeeping: state, mutation ids, acknowledgements, applying pulled pages.
+
+Pulled rows are written with Core statements in a session marked remote, so nothing is queued
+in the outbox; a page and its cursor commit in one transaction (invariant 1). The writes use
+their own engine with foreign keys off: the server is the judge of references, and a replica
+may hold a child before its parent arrives (or without it, when the parent is out of scope).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    Uuid,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.orm import Session, sessionmaker
+
+from models.changes import mark_remote
+from models.db import Database, make_engine
+from models.entities import Meta, synced_class
+from models.types import UTCDateTime, utcnow
+from sync.fields import entity_fields
+from sync.protocol import Cursor, Eviction, MutationResult, PullResponse, RowChange
+
+_meta = MetaData()
+# The outbox as the sync module sees it: the ORM class in models/ does not know ``mid``.
+outbox = Table(
+    "outbox",
+    _meta,
+    Column("seq", Integer, primary_key=True),
+    Column("entity", String(30)),
+    Column("row_id", Uuid),
+    Column("op", String(10)),
+    Column("patch", JSON),
+    Column("before", JSON),
+    Column("mid", Integer, nullable=True),
+)
+sync_conflicts = Table(
+    "sync_conflicts",
+    _meta,
+    Column("id", Uuid, primary_key=True),
+    Column("entity", String(30)),
+    Column("row_id", Uuid),
+    Column("field", String(100)),
+    Column("kind", String(20)),
+    Column("kept", JSON),
+    Column("lost", JSON),
+    Column("user_name", String(200)),
+    Column("at", String(40)),
+    Column("server_version", Integer),
+    Column("dismissed_at", UTCDateTime, nullable=True),
+)
+sync_rejections = Table(
+    "sync_rejections",
+    _meta,
+    Column("id", Integer, primary_key=True),
+    Column("mid", Integer),
+    Column("entity", String(30)),
+    Column("row_id", Uuid),
+    Column("op", String(10)),
+    Column("patch", JSON),
+    Column("reason", Text),
+    Column("at", UTCDateTime),
+    Column("dismissed_at", UTCDateTime, nullable=True),
+)
+
+K_CLIENT, K_EPOCH, K_CURSOR, K_NEXT_MID = "sync.client_id", "sync.epoch", "sync.cursor", "sync.next_mid"
+K_RECONCILE, K_SERVER, K_USER = "sync.reconcile", "sync.server", "sync.username"
+
+
+@dataclass(frozen=True)
+class Pending:
+    seq: int
+    mid: int
+    entity: str
+    row_id: uuid.UUID
+    op: str
+    patch: dict[str, Any]
+    before: dict[str, Any]
+
+
+@dataclass
+class PageCounts:
+    applied: int = 0
+    stale: int = 0
+    conflicts: int = 0
+    evicted: int = 0
+
+
+def from_wire(kind: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if kind == "uuid":
+        return uuid.UUID(value)
+    if kind == "datetime":
+        return datetime.fromisoformat(value).astimezone(UTC)
+    if kind == "date":
+        return date.fromisoformat(value)
+    return value
+
+
+def _fk_off(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.execute("PRAGMA foreign_keys = OFF")
+
+
+class SyncStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.engine = make_engine(db.path, immediate=True)
+        event.listen(self.engine, "connect", _fk_off)  # runs after make_engine's pragmas
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def tx(self) -> Iterator[Session]:
+        with self._sessions() as session, session.begin():
+            mark_remote(session)
+            yield session
+
+    # -- state -----------------------------------------------------------------------------
+    @staticmethod
+    def get(session: Session, key: str, default: Any = None) -> Any:
+        row = session.get(Meta, key)
+        return default if row is None else row.value
+
+    @staticmethod
+    def put(session: Session, key: str, value: Any) -> None:
+        row = session.get(Meta, key)
+        if row is None:
+            session.add(Meta(key=key, value=value))
+        else:
+            row.value = value
+        session.flush()
+
+    def state(self, key: str, default: Any = None) -> Any:
+        with self.tx() as s:
+            return self.get(s, key, default)
+
+    def cursor(self, session: Session) -> Cursor | None:
+        raw = self.get(session, K_CURSOR)
+        return Cursor(**raw) if raw else None
+
+    # -- push ------------------------------------------------------------------------------
+    def assign_mids(self, session: Session) -> None:
+        """Number new outbox entries in order; a number is never reused once given."""
+        next_mid = int(self.get(session, K_NEXT_MID, 1))
+        seqs = list(
+            session.scalars(select(outbox.c.seq).where(outbox.c.mid.is_(None)).order_by(outbox.c.seq))
+        )
+        for seq in seqs:
+            session.execute(update(outbox).where(outbox.c.seq == seq).values(mid=next_mid))
+            next_mid += 1
+        if seqs:
+            self.put(session, K_NEXT_MID, next_mid)
+
+    def renumber(self, session: Session, first_mid: int) -> None:
+        """Give pending entries consecutive ids from ``first_mid`` (after re-registering)."""
+        mids = list(
+            session.scalars(select(outbox.c.seq).where(outbox.c.mid.is_not(None)).order_by(outbox.c.mid))
+        )
+        session.execute(update(outbox).values(mid=None))
+        for i, seq in enumerate(mids):
+            session.execute(update(outbox).where(outbox.c.seq == seq).values(mid=first_mid + i))
+        self.put(session, K_NEXT_MID, first_mid + len(mids))
+
+    def pending(self, session: Session, limit: int) -> list[Pending]:
+        rows = session.execute(
+            select(outbox).where(outbox.c.mid.is_not(None)).order_by(outbox.c.mid).limit(limit)
+        )
+        return [Pending(r.seq, r.mid, r.entity, r.row_id, r.op, r.patch or {}, r.before or {}) for r in rows]
+
+    @staticmethod
+    def pending_count(session: Session) -> int:
+        return int(session.scalar(select(func.count()).select_from(outbox)) or 0)
+
+    @staticmethod
+    def seen_version(session: Session, entity: str, row_id: uuid.UUID) -> int:
+        table = synced_class(entity).__table__  # type: ignore[attr-defined]
+        return int(session.scalar(select(table.c.server_version).where(table.c.id == row_id)) or 0)
+
+    def acknowledge(self, session: Session, batch: list[Pending], results: list[MutationResult]) -> int:
+        """Drop acknowledged entries; keep rejected ones as records the rep sees. Returns rejects."""
+        by_mid = {p.mid: p for p in batch}
+        rejected = 0
+        for result in results:
+            entry = by_mid.get(result.mid)
+            if entry is None:
+                continue
+            if result.status == "rejected":
+                rejected += 1
+                session.execute(
+                    insert(sync_rejections).values(
+                        mid=entry.mid,
+                        entity=entry.entity,
+                        row_id=entry.row_id,
+                        op=entry.op,
+                        patch=entry.patch,
+                        reason=result.reason or "rejected",
+                        at=utcnow(),
+                    )
+                )
+            session.execute(delete(outbox).where(outbox.c.seq == entry.seq))
+        return rejected
+
+    def drop_unsendable(self, session: Session, entry: Pending, reason: str) -> None:
+        """A mutation the server can never take (too large): report it, close the id gap."""
+        session.execute(
+            insert(sync_rejections).values(
+                mid=entry.mid,
+                entity=entry.entity,
+                row_id=entry.row_id,
+                op=entry.op,
+                patch=entry.patch,
+                reason=reason,
+                at=utcnow(),
+            )
+        )
+        session.execute(delete(outbox).where(outbox.c.seq == entry.seq))
+        # The server never saw this id, so the later ones move down by one to stay consecutive.
+        session.execute(update(outbox).where(outbox.c.mid > entry.mid).values(mid=outbox.c.mid - 1))
+        self.put(session, K_NEXT_MID, int(self.get(session, K_NEXT_MID, 1)) - 1)
+
+    # -- pull ------------------------------------------------------------------------------
+    def _pending_fields(self, session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, set[str]]:
+        """Fields with local edits not yet pushed: a pulled value must not overwrite them."""
+        out: dict[uuid.UUID, set[str]] = {}
+        for chunk in range(0, len(ids), 500):
+            for r in session.execute(
+                select(outbox.c.row_id, outbox.c.op, outbox.c.patch).where(
+                    outbox.c.row_id.in_(ids[chunk : chunk + 500])
+                )
+            ):
+                fields = out.setdefault(r.row_id, set())
+                fields.update((r.patch or {}).keys())
+                if r.op in ("delete", "restore"):
+                    fields.add("deleted_at")
+        return out
+
+    def apply_page(self, session: Session, page: PullResponse) -> PageCounts:
+        """Apply one pulled page in bulk (a page holds each row at most once)."""
+        counts = PageCounts()
+        if page.cursor.epoch != self.get(session, K_EPOCH):
+            return counts  # a page from before the server's restore: its rows may not exist any more
+        self._apply_conflicts(session, page, counts)
+        pending = self._pending_fields(session, [c.id for c in page.changes])
+        changes: dict[str, list[RowChange]] = {}
+        evictions: dict[str, list[Eviction]] = {}
+        for c in page.changes:
+            changes.setdefault(c.entity, []).append(c)
+        for e in page.evictions:
+            evictions.setdefault(e.entity, []).append(e)
+        for entity in {*changes, *evictions}:
+            try:
+                table = synced_class(entity).__table__  # type: ignore[attr-defined]
+            except KeyError:
+                continue  # an entity this version does not know yet: a newer app will pull it again
+            self._apply_rows(
+                session, table, entity, changes.get(entity, []), evictions.get(entity, []), pending, counts
+            )
+        self._advance(session, page.cursor)
+        return counts
+
+    def _apply_conflicts(self, session: Session, page: PullResponse, counts: PageCounts) -> None:
+        if not page.conflicts:
+            return
+        known = set(
+            session.scalars(
+                select(sync_conflicts.c.id).where(sync_conflicts.c.id.in_([c.id for c in page.conflicts]))
+            )
+        )
+        for item in page.conflicts:
+            if item.id in known:
+                continue
+            session.execute(
+                insert(sync_conflicts).values(
+                    id=item.id,
+                    entity=item.entity,
+                    row_id=item.row_id,
+                    field=item.field,
+                    kind=item.kind,
+                    kept=item.kept,
+                    lost=item.lost,
+                    user_name=item.user,
+                    at=item.at,
+                    server_version=item.version,
+                )
+            )
+            counts.conflicts += 1
+
+    def _apply_rows(
+        self,
+        session: Session,
+        table: Any,
+        entity: str,
+        changes: list[RowChange],
+        evictions: list[Eviction],
+        pending: dict[uuid.UUID, set[str]],
+        counts: PageCounts,
+    ) -> None:
+        ids = [c.id for c in changes] + [e.id for e in evictions]
+        local: dict[uuid.UUID, int | None] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            local.update(
+                session.execute(select(table.c.id, table.c.server_version).where(table.c.id.in_(chunk))).all()
+            )
+        newest = {c.id: c.version for c in changes}
+        for e in evictions:
+            if newest.get(e.id, 0) > e.version:
+                continue  # it left and came back within this page
+            if e.id in local and (local[e.id] or 0) < e.version:
+                session.execute(delete(table).where(table.c.id == e.id))
+                del local[e.id]
+                counts.evicted += 1
+        fields = entity_fields()[entity]
+        defaults = {
+            n: (f.default if f.kind == "json" else from_wire(f.kind, f.default)) for n, f in fields.items()
+        }
+        inserts: list[dict[str, Any]] = []
+        for item in changes:
+            seen = local.get(item.id)  # None: not here, or never synced (a local create)
+            if seen is not None and seen >= item.version:
+                counts.stale += 1  # an old response arriving late: never go back
+                continue
+            skip = pending.get(item.id, set())
+            when = datetime.fromisoformat(item.updated_at).astimezone(UTC)
+            values: dict[str, Any] = {
+                name: from_wire(fields[name].kind, value)
+                for name, value in item.data.items()
+                if name in fields and name not in skip
+            }
+            if "deleted_at" not in skip:
+                values["deleted_at"] = when if item.deleted else None
+            values["server_version"] = item.version
+            values["updated_at"] = when
+            if item.id in local:
+                session.execute(update(table).where(table.c.id == item.id).values(**values))
+            else:
+                inserts.append({**defaults, "deleted_at": None, **values, "id": item.id, "created_at": when})
+            counts.applied += 1
+        if inserts:
+            session.execute(insert(table), inserts)
+
+    def _advance(self, session: Session, cursor: Cursor) -> None:
+        """The cursor only moves forward within an epoch (a stale page never moves it back)."""
+        current = self.cursor(session)
+        if current is None or current.epoch != cursor.epoch or cursor.version > current.version:
+            self.put(session, K_CURSOR, cursor.model_dump())
+
+    def reset_for_epoch(self, session: Session, client_id: uuid.UUID, epoch: str, first_mid: int) -> None:
+        """After the server's epoch changed: new registration, full re-pull, outbox kept."""
+        self.put(session, K_CLIENT, str(client_id))
+        self.put(session, K_EPOCH, epoch)
+        self.put(session, K_CURSOR, None)
+        self.put(session, K_RECONCILE, True)
+        self.renumber(session, first_mid)
+
+    def reconcile(self, session: Session, entity: str, live: set[uuid.UUID]) -> int:
+        """Drop synced rows the server no longer has (collected tombstones, a restored server).
+
+        Rows with pending changes are kept: their outbox entries still go to the server.
+        """
+        table = synced_class(entity).__table__  # type: ignore[attr-defined]
+        pending_ids = set(session.scalars(select(outbox.c.row_id).where(outbox.c.entity == entity)))
+        doomed = [
+            rid
+            for rid in session.scalars(select(table.c.id).where(table.c.server_version.is_not(None)))
+            if rid not in live and rid not in pending_ids
+        ]
+        for chunk in range(0, len(doomed), 500):
+            session.execute(delete(table).where(table.c.id.in_(doomed[chunk : chunk + 500])))
+        return len(doomed)
+
+
+def list_conflicts(session: Session, *, include_dismissed: bool = False) -> list[Any]:
+    """Conflict records for the Conflicts view, newest first (value kept, value set aside, who)."""
+    stmt = select(sync_conflicts).order_by(sync_conflicts.c.server_version.desc())
+    if not include_dismissed:
+        stmt = stmt.where(sync_conflicts.c.dismissed_at.is_(None))
+    return list(session.execute(stmt))
+
+
+def list_rejections(session: Session, *, include_dismissed: bool = False) -> list[Any]:
+    """Changes the server refused (out of territory, invalid), kept so the rep can redo them."""
+    stmt = select(sync_rejections).order_by(sync_rejections.c.id.desc())
+    if not include_dismissed:
+        stmt = stmt.where(sync_rejections.c.dismissed_at.is_(None))
+    return list(session.execute(stmt))
+
+
+def dismiss_conflict(session: Session, conflict_id: uuid.UUID) -> None:
+    session.execute(
+        update(sync_conflicts).where(sync_conflicts.c.id == conflict_id).values(dismissed_at=utcnow())
+    )

@@ -1,0 +1,330 @@
+"""Scenarios 1-4 and 8: lost responses, a killed server, duplicate and gapped pushes, stale pulls,
+and a long-offline laptop over a connection that keeps dropping. Real server process throughout.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+import pytest
+
+from models.entities import Note
+from models.types import utcnow
+from sync.errors import ServerUnreachable
+from sync.protocol import API, PROTOCOL, PROTOCOL_HEADER, PullResponse
+from sync.store import K_CLIENT, K_CURSOR, K_EPOCH, SyncStore
+from tests.sync_support import (  # fixtures are imported by name
+    FaultyTransport,
+    Laptop,
+    ServerProcess,
+    backend,
+    contact,
+    laptops,
+    server,
+    shared_server,
+    tag,
+)
+
+
+def _raw(lap: Laptop, path: str, payload: dict[str, Any]) -> httpx.Response:
+    headers = {PROTOCOL_HEADER: str(PROTOCOL), "Authorization": f"Bearer {lap.token}"}
+    return httpx.post(f"{lap.server.base}{API}{path}", json=payload, headers=headers, timeout=30)
+
+
+def _state(lap: Laptop, key: str) -> Any:
+    store = SyncStore(lap.db)
+    try:
+        return store.state(key)
+    finally:
+        store.close()
+
+
+def test_response_lost_after_commit_is_applied_once(laptops: Callable[..., Laptop]) -> None:
+    a, b = laptops("ann"), laptops("bob")
+    ids = [a.add(contact(f"C{i}")) for i in range(3)]
+    a.edit("contact", ids[0], role="Buyer")
+    t = FaultyTransport()
+    t.add("/push", "drop_response")
+    summary = a.sync(t)
+    t.close()
+    assert summary.pushed == 4 and summary.rejected == 0
+    assert t.seen.count(f"{API}/push") == 2  # the lost one, then the retry
+    assert a.outbox() == 0
+    b.sync()
+    assert b.count() == 3
+    assert b.get("contact", ids[0]).role == "Buyer"
+    assert b.table("sync_conflicts") == []
+    assert a.snapshot() == b.snapshot()
+
+
+def test_retry_of_the_same_bytes_returns_the_stored_results(laptops: Callable[..., Laptop]) -> None:
+    a = laptops("ann")
+    a.sync()  # registers
+    row = str(uuid.uuid4())
+    body = {
+        "client_id": _state(a, K_CLIENT),
+        "epoch": _state(a, K_EPOCH),
+        "mutations": [
+            {
+                "mid": 1,
+                "entity": "contact",
+                "row_id": row,
+                "op": "create",
+                "patch": {"name": "X"},
+                "base": {},
+            },
+            {
+                "mid": 2,
+                "entity": "contact",
+                "row_id": row,
+                "op": "update",
+                "patch": {"role": "r"},
+                "base": {"role": ""},
+            },
+        ],
+    }
+    first = _raw(a, "/push", body)
+    again = _raw(a, "/push", body)
+    assert first.status_code == again.status_code == 200
+    assert first.json() == again.json()
+    assert [r["status"] for r in first.json()["results"]] == ["applied", "applied"]
+    b = laptops("bob")
+    b.sync()
+    assert b.count() == 1 and b.get("contact", uuid.UUID(row)).role == "r"
+
+
+def test_same_batch_twice_at_once(laptops: Callable[..., Laptop]) -> None:
+    a = laptops("ann")
+    a.sync()
+    body = {
+        "client_id": _state(a, K_CLIENT),
+        "epoch": _state(a, K_EPOCH),
+        "mutations": [
+            {
+                "mid": i + 1,
+                "entity": "contact",
+                "row_id": str(uuid.uuid4()),
+                "op": "create",
+                "patch": {"name": f"P{i}", "tags": ["a"]},
+                "base": {},
+            }
+            for i in range(40)
+        ],
+    }
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        responses = list(pool.map(lambda _: _raw(a, "/push", body), range(2)))
+    assert [r.status_code for r in responses] == [200, 200]
+    assert responses[0].json() == responses[1].json()
+    b = laptops("bob")
+    b.sync()
+    assert b.count() == 40
+    versions = {r.server_version for r in b.table("contacts")}
+    assert len(versions) == 40  # each applied exactly once, one version each
+
+
+def test_mutation_id_gap_is_refused_then_resent(laptops: Callable[..., Laptop]) -> None:
+    a = laptops("ann")
+    a.sync()
+    body = {
+        "client_id": _state(a, K_CLIENT),
+        "epoch": _state(a, K_EPOCH),
+        "mutations": [
+            {
+                "mid": 5,
+                "entity": "contact",
+                "row_id": str(uuid.uuid4()),
+                "op": "create",
+                "patch": {"name": "Gap"},
+                "base": {},
+            }
+        ],
+    }
+    resp = _raw(a, "/push", body)
+    assert resp.status_code == 409 and resp.json()["expected_mid"] == 1
+    # Through the client: the first mutation of the batch is lost on the way; the server sees a
+    # gap, answers 409, and the client resends from the expected id.
+    ids = [a.add(contact(f"G{i}")) for i in range(3)]
+    t = FaultyTransport()
+    t.add("/push", "drop_first_mutation")
+    summary = a.sync(t)
+    t.close()
+    assert summary.pushed == 3 and a.outbox() == 0
+    b = laptops("bob")
+    b.sync()
+    assert {b.get("contact", i).name for i in ids} == {"G0", "G1", "G2"}
+    assert b.count() == 3
+
+
+@pytest.mark.parametrize("when", ["before", "after", "in_flight"])
+def test_server_killed_during_push(when: str, laptops: Callable[..., Laptop], server: ServerProcess) -> None:
+    a, b = laptops("ann"), laptops("bob")
+    ids = [a.add(contact(f"K{i}")) for i in range(30)]
+    t = FaultyTransport()
+    timers: list[threading.Timer] = []
+    if when == "before":
+        t.add("/push", "hook_before", server.kill)
+    elif when == "after":
+        t.add("/push", "hook_after", server.kill)
+    else:
+
+        def kill_soon() -> None:
+            timer = threading.Timer(0.005, server.kill)
+            timers.append(timer)
+            timer.start()
+
+        t.add("/push", "hook_before", kill_soon)
+    with pytest.raises(ServerUnreachable):
+        a.sync(t, batch_size=10, retries=2)
+    for timer in timers:
+        timer.join()
+    t.close()
+    assert a.count() == 30  # local data as it was
+    server.start()
+    a.sync()
+    b.sync()
+    assert a.outbox() == 0
+    assert sorted(b.get("contact", i).name for i in ids) == sorted(f"K{i}" for i in range(30))
+    assert b.count() == 30
+    assert a.snapshot() == b.snapshot()
+
+
+def test_server_killed_during_pull(laptops: Callable[..., Laptop], server: ServerProcess) -> None:
+    a, b = laptops("ann"), laptops("bob")
+    for i in range(25):
+        a.add(contact(f"P{i}"))
+    a.sync()
+    t = FaultyTransport()
+    t.add("/pull", "drop_response", times=0)
+    pulls = {"n": 0}
+
+    def on_request(request: httpx.Request) -> None:
+        if request.url.path.endswith("/pull"):
+            pulls["n"] += 1
+            if pulls["n"] == 3:
+                server.kill()
+
+    t.every = on_request
+    with pytest.raises(ServerUnreachable):
+        b.sync(t, page_size=5, retries=1)
+    t.close()
+    partial = b.count()
+    assert 0 < partial < 25  # pages before the kill are committed with their cursor
+    cursor = _state(b, K_CURSOR)["version"]
+    server.start()
+    b.sync(page_size=5)
+    assert b.count() == 25
+    assert _state(b, K_CURSOR)["version"] > cursor
+    assert a.snapshot() == b.snapshot()
+
+
+def test_stale_pull_response_never_moves_back(laptops: Callable[..., Laptop]) -> None:
+    a, b = laptops("ann"), laptops("bob")
+    cid = a.add(contact("Old name"))
+    a.sync()
+    b.sync()
+    stale = _raw(b, "/pull", {"cursor": None, "limit": 100})
+    a.edit("contact", cid, name="New name")
+    a.sync()
+    b.sync()
+    before = _state(b, K_CURSOR)
+    store = SyncStore(b.db)
+    try:
+        with store.tx() as s:
+            counts = store.apply_page(s, PullResponse.model_validate(stale.json()))
+    finally:
+        store.close()
+    assert counts.applied == 0 and counts.stale == 1
+    assert _state(b, K_CURSOR) == before
+    assert b.get("contact", cid).name == "New name"
+
+
+LONG = os.environ.get("RAPPORT_SYNC_LONG") == "1"
+
+
+@pytest.mark.slow
+def test_long_offline_laptop_over_a_flaky_connection(laptops: Callable[..., Laptop]) -> None:
+    """Scenario 8, scaled: RAPPORT_SYNC_LONG=1 runs the full 2,000 pending vs 50,000 server changes."""
+    pending, remote = (2000, 50000) if LONG else (200, 2000)
+    a, b = laptops("ann"), laptops("bob")
+    seed = a.add(contact("Shared"))
+    a.sync()
+    b.sync()
+    # Bob, online, makes the server changes; Ann, offline, queues hers.
+    with b.db.write() as s:
+        for i in range(remote):
+            s.add(contact(f"R{i}"))
+    b.sync(batch_size=500)
+    with a.db.write() as s:
+        for i in range(pending - 1):
+            s.add(Note(summary=f"n{i}", contact_id=seed, occurred_at=utcnow()))
+    a.edit("contact", seed, role="offline edit")
+    t = FaultyTransport()
+    count = {"n": 0}
+
+    def flaky(request: httpx.Request) -> None:
+        count["n"] += 1
+        if count["n"] % 4 == 0:
+            t.add(request.url.path, "drop_response")  # server commits, the answer is lost
+        elif count["n"] % 4 == 2:
+            t.add(request.url.path, "cut_before")
+
+    t.every = flaky
+    done = False
+    for _ in range(50):
+        try:
+            a.sync(t, batch_size=200, page_size=1000, retries=1)
+            done = True
+            break
+        except ServerUnreachable:
+            continue
+    t.close()
+    assert done
+    b.sync()
+    assert a.outbox() == 0
+    assert a.count() == remote + 1 and a.count("note") == pending - 1
+    assert a.snapshot() == b.snapshot()
+
+
+def test_concurrent_pushes_to_one_field_never_lose_an_update(laptops: Callable[..., Laptop]) -> None:
+    """Two laptops push edits of the same field at the same moment, many times: each round ends
+    with one value written and the other in a conflict record (no lost update on PostgreSQL)."""
+    a, b = laptops("ann"), laptops("bob")
+    cid = a.add(contact("Contested", role="start"))
+    a.sync()
+    b.sync()
+    rounds = 8
+    bodies = {lap.username: [] for lap in (a, b)}  # type: dict[str, list[dict[str, Any]]]
+    for lap in (a, b):
+        client_id, epoch = _state(lap, K_CLIENT), _state(lap, K_EPOCH)
+        first = 1 if lap is b else 2
+        for r in range(rounds):
+            bodies[lap.username].append(
+                {
+                    "client_id": client_id,
+                    "epoch": epoch,
+                    "mutations": [
+                        {
+                            "mid": first + r,
+                            "entity": "contact",
+                            "row_id": str(cid),
+                            "op": "update",
+                            "patch": {"role": f"{lap.username}-{r}"},
+                            "base": {"role": "start" if r == 0 else f"{lap.username}-{r - 1}"},
+                        }
+                    ],
+                }
+            )
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for r in range(rounds):
+            results = list(pool.map(lambda lap, r=r: _raw(lap, "/push", bodies[lap.username][r]), (a, b)))
+            assert [x.status_code for x in results] == [200, 200]
+    b.sync()
+    conflicts = b.table("sync_conflicts")
+    # Every round, the second arrival overwrote a value its sender had not seen.
+    assert len(conflicts) >= rounds
