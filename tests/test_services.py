@@ -238,3 +238,46 @@ def test_last_contact_follows_every_note_change_and_never_syncs(db: Database) ->
         assert {r.name: r.last_contact_at for r in contacts.list_contacts(s)} == {"Ana": None, "Ben": t2}
     # Derived locally: never part of what is queued for the server.
     assert all("last_contact_at" not in e.patch for e in outbox(db))
+
+
+def test_a_contact_arriving_after_its_notes_starts_from_them(db: Database) -> None:
+    """Sync applies pages with foreign keys off, in server order: notes can come first."""
+    from sqlalchemy import text
+
+    cid = uuid.uuid4()
+    when = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+    with db.write() as s:
+        s.execute(text("PRAGMA defer_foreign_keys = ON"))  # checked at commit, as a whole page is
+        notes_table = notes.Note.__table__
+        s.execute(
+            notes_table.insert().values(
+                id=uuid.uuid4(),
+                occurred_at=when,
+                channel="call",
+                summary="Early",
+                body="",
+                contact_id=cid,
+                created_at=when,
+                updated_at=when,
+            )
+        )
+        s.execute(
+            contacts.Contact.__table__.insert().values(
+                id=cid,
+                name="Late",
+                kind="customer",
+                emails=[],
+                phones=[],
+                personal_dates=[],
+                tags=[],
+                address="",
+                preferences="",
+                needs="",
+                about="",
+                role="",
+                created_at=when,
+                updated_at=when,
+            )
+        )
+    with db.read() as s:
+        assert contacts.get_contact(s, cid).last_contact_at == when

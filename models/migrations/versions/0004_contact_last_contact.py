@@ -38,6 +38,11 @@ TRIGGERS = [
     "CREATE TRIGGER notes_last_contact_ad AFTER DELETE ON notes BEGIN "
     f"UPDATE contacts SET last_contact_at = {_LATEST.format(who='old.contact_id')} WHERE id = old.contact_id; "
     "END",
+    # Sync applies pulled pages in server order with foreign keys off, so a contact can arrive
+    # after its notes: it then starts from the notes already here.
+    "CREATE TRIGGER contacts_last_contact_ai AFTER INSERT ON contacts BEGIN "
+    f"UPDATE contacts SET last_contact_at = {_LATEST.format(who='new.id')} WHERE id = new.id; "
+    "END",
 ]
 
 
@@ -59,6 +64,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table in TRASH_TABLES:
         op.execute(f"DROP INDEX IF EXISTS ix_{table}_trash")
-    for name in ("notes_last_contact_ai", "notes_last_contact_au", "notes_last_contact_ad"):
+    for name in ("notes_last_contact_ai", "notes_last_contact_au", "notes_last_contact_ad", "contacts_last_contact_ai"):
         op.execute(f"DROP TRIGGER IF EXISTS {name}")
     op.drop_column("contacts", "last_contact_at")
