@@ -30,11 +30,13 @@ from ui.contacts_view import ContactsView
 from ui.context import AppContext
 from ui.dialogs import CommitmentDialog, ContactDialog, NoteDialog
 from ui.printing.preview import BriefingPreview, save_briefing_pdf, show_briefing_preview
+from ui.sync_controller import SyncController
+from ui.sync_views import ReviewView, SignInDialog
 from ui.today_view import TodayView
 from ui.trash_view import TrashView
 from ui.visits_view import DayView
 
-PAGES = ("Today", "Visits", "Contacts", "Accounts", "Commitments", "Trash")
+PAGES = ("Today", "Visits", "Contacts", "Accounts", "Commitments", "Conflicts", "Trash")
 DEMO_CONTACTS = 200
 
 
@@ -63,8 +65,18 @@ class MainWindow(QMainWindow):
         self.accounts = AccountsView(ctx)
         self.commitments = CommitmentsView(ctx)
         self.trash = TrashView(ctx)
+        self.review = ReviewView(ctx)
+        self.sync = SyncController(ctx, self)
         self.stack = QStackedWidget()
-        for view in (self.today, self.visits, self.contacts, self.accounts, self.commitments, self.trash):
+        for view in (
+            self.today,
+            self.visits,
+            self.contacts,
+            self.accounts,
+            self.commitments,
+            self.review,
+            self.trash,
+        ):
             self.stack.addWidget(view)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("main_splitter")
@@ -84,8 +96,23 @@ class MainWindow(QMainWindow):
         self.undo_button.clicked.connect(self.undo_delete)
         self.statusBar().addPermanentWidget(self.undo_button)
         self.statusBar().addPermanentWidget(self.busy)
-        self.db_label = QLabel(str(ctx.db.path))
+        self.sync_label = QLabel()
+        self.sync_label.setObjectName("sync_status")
+        self.statusBar().addPermanentWidget(self.sync_label)
+        self.sync_button = QPushButton("Sync")
+        self.sync_button.setToolTip("Sync with the team's server now (F5)")
+        self.sync_button.clicked.connect(lambda: self.sync.sync_now())
+        self.statusBar().addPermanentWidget(self.sync_button)
+        self.db_label = QLabel(ctx.db.path.name)
+        self.db_label.setToolTip(str(ctx.db.path))
         self.statusBar().addPermanentWidget(self.db_label)
+        self.sync.status_changed.connect(self.sync_label.setText)
+        self.sync.status_changed.connect(lambda _t: self._on_sync_status())
+        self.sync.progressed.connect(lambda text: self.statusBar().showMessage(text, 5_000))
+        self.sync.sync_started.connect(lambda: self.sync_button.setEnabled(False))
+        self.sync.sync_finished.connect(self._on_synced)
+        self.sync.sync_failed.connect(self._on_sync_failed)
+        self.sync.login_needed.connect(self.sign_in)
         ctx.tasks.busy_changed.connect(self.busy.setVisible)
 
         self._build_menus()
@@ -151,6 +178,11 @@ class MainWindow(QMainWindow):
         self.undo_action.setEnabled(False)
         self.delete_action = self._action("&Edit", "&Delete", self.delete_current, key.Delete, "delete")
         self.find_action = self._action("&Edit", "&Find…", self.find, key.Find, "find")
+        self.sync_action = self._action("&Sync", "Sync &now", lambda: self.sync.sync_now(), "F5", "sync_now")
+        self._action("&Sync", "&Sign in…", self.sign_in, None, "sign_in")
+        self._action(
+            "&Sync", "&Review conflicts", lambda: self.show_page(PAGES.index("Conflicts")), None, "review"
+        )
         for i, title in enumerate(PAGES):
             self._action(
                 "&View", title, lambda i=i: self.show_page(i), f"Ctrl+{i + 1}", f"page_{title.lower()}"
@@ -159,10 +191,11 @@ class MainWindow(QMainWindow):
     def start(self) -> None:
         """Load the first screens (off the GUI thread) once the window is up."""
         self.contacts.start()
+        self.sync.start()
         self.visits.refresh()
         self.today.reload()
         # The other pages load when first shown (their refreshers start out stale).
-        for view in (self.accounts, self.commitments, self.trash):
+        for view in (self.accounts, self.commitments, self.trash, self.review):
             view.refresher.request()
 
     # -- navigation ----------------------------------------------------------------------------
@@ -281,6 +314,41 @@ class MainWindow(QMainWindow):
         else:
             self.statusBar().showMessage("Open a contact or a day of visits to save its briefing.", 5_000)
 
+    # -- sync ----------------------------------------------------------------------------------
+    def sign_in(self) -> SignInDialog:
+        dialog = SignInDialog(self.ctx, self.sync, self)
+        dialog.saved.connect(self._on_signed_in)
+        dialog.open()
+        return dialog
+
+    def _on_signed_in(self, saved_in_keychain: bool) -> None:
+        if saved_in_keychain:
+            self.statusBar().showMessage("Signed in; syncing…", 5_000)
+        else:
+            QMessageBox.information(
+                self,
+                "Signed in for this session only",
+                "This computer has no keychain Rapport can use, so your sign-in is kept only until "
+                "Rapport closes. You will be asked again next time.",
+            )
+        self.sync.refresh_status(lambda: self.sync.sync_now(quiet=True))
+
+    def _on_sync_status(self) -> None:
+        status = self.sync.status
+        item = self.sidebar.item(PAGES.index("Conflicts"))
+        review = (status.conflicts + status.rejections) if status else 0
+        item.setText(f"Conflicts ({review})" if review else "Conflicts")
+        self.sync_button.setEnabled(not self.sync.running)  # unlinked: a click offers to sign in
+
+    def _on_synced(self, summary: object) -> None:
+        self.sync_button.setEnabled(True)
+        self.statusBar().showMessage(f"Synced: {summary}", 8_000)
+
+    def _on_sync_failed(self, message: str) -> None:
+        self.sync_button.setEnabled(True)
+        if message:
+            self.statusBar().showMessage(message, 15_000)
+
     # -- state ---------------------------------------------------------------------------------
     def restore_state(self) -> None:
         settings = app_settings()
@@ -305,6 +373,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_state()
+        self.sync.stop()  # a running sync stops at its next step; what it committed stays
         # Let a write in flight finish: it is one transaction, and the rep expects it kept.
         self.ctx.tasks.wait_idle(10_000)
         event.accept()

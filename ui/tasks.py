@@ -63,6 +63,10 @@ class TaskRunner(QObject):
         self._writes.setMaxThreadCount(1)
         self._reads = QThreadPool(self)
         self._reads.setMaxThreadCount(2)
+        # Long jobs (a sync, a bulk export) get a lane of their own, so the rep's edits and
+        # lists never queue behind them.
+        self._long = QThreadPool(self)
+        self._long.setMaxThreadCount(1)
         self._pending = 0
         self._lock = threading.Lock()
 
@@ -83,6 +87,15 @@ class TaskRunner(QObject):
     ) -> None:
         """Run a write (one user action, one transaction) on the single writer thread."""
         self._submit(self._writes, fn, on_done, on_error)
+
+    def long(
+        self,
+        fn: Callable[[], Any],
+        on_done: Callable[[Any], None] | None = None,
+        on_error: ErrorHandler | None = None,
+    ) -> None:
+        """Run a long job (it manages its own transactions) beside reads and writes."""
+        self._submit(self._long, fn, on_done, on_error)
 
     def _submit(
         self,
@@ -121,4 +134,4 @@ class TaskRunner(QObject):
 
     def wait_idle(self, msecs: int = 30_000) -> bool:
         """Block until both pools are idle (for shutdown and tests, never from a slot)."""
-        return self._writes.waitForDone(msecs) and self._reads.waitForDone(msecs)
+        return all(pool.waitForDone(msecs) for pool in (self._long, self._writes, self._reads))
