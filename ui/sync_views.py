@@ -100,7 +100,7 @@ class ReviewView(QWidget):
                 Column("Kept", lambda r: value_text(r.kept), width=170),
                 Column("Set aside", lambda r: value_text(r.lost), width=170),
                 Column("Why", lambda r: KIND_TEXT.get(r.kind, r.kind), width=200),
-                Column("By", lambda r: r.user_name, width=90),
+                Column("Kept value by", lambda r: r.user_name, width=100),
                 Column("When", lambda r: r.at[:16].replace("T", " ")),
             ],
             self,
