@@ -123,9 +123,13 @@ def test_sign_in_sync_and_see_the_other_laptops_rows(
     assert keychain.saved == {}
 
     dialog.password.setText("secret")
+    progress: list[str] = []
+    window.sync.progressed.connect(progress.append)
     with qtbot.waitSignal(window.sync.sync_finished, timeout=WAIT) as done:
         dialog.submit()
     assert "pushed 1" in str(done.args[0])
+    assert progress[0] == "Sync: sending changes, 0 of 1"
+    assert progress[-1] == "Sync: receiving changes, 100%"
     assert list(keychain.saved) == [("rapport-sync", f"{srv.base} rita")]
     qtbot.waitUntil(lambda: window.sync_label.text().startswith("Synced just now"), timeout=WAIT)
     with db.read() as s:
@@ -205,3 +209,17 @@ def test_conflict_is_listed_and_the_value_set_aside_can_be_reapplied(
     with db.read() as s:
         assert contacts.get_contact(s, cid).role == "Head of purchasing"
         assert sync_status(s).pending == 1  # the re-applied value is a new edit, queued to sync
+
+
+def test_it_syncs_by_itself_every_few_minutes(
+    qtbot: QtBot, window: MainWindow, db: Database, srv: ServerProcess, keychain: MemoryKeyring
+) -> None:
+    dialog = sign_in(qtbot, window, srv)
+    with qtbot.waitSignal(window.sync.sync_finished, timeout=WAIT):
+        dialog.submit()
+    seed_contact(db, "Emil Nowak")
+    window.sync.set_interval(200)  # five minutes in the app; the same timer, shortened
+    with qtbot.waitSignal(window.sync.sync_finished, timeout=WAIT) as done:
+        pass  # nobody asks: the timer does
+    assert done.args[0].pushed == 1
+    window.sync.set_interval(3_600_000)

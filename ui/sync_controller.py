@@ -104,6 +104,10 @@ class SyncController(QObject):
         ctx.bus.changed.connect(lambda _e: self.refresh_status())
         self._watch_network()
 
+    def set_interval(self, msecs: int) -> None:
+        """How often to sync by itself (a setting; tests shorten it)."""
+        self._timer.setInterval(msecs)
+
     def start(self) -> None:
         self.refresh_status()
         self._timer.start()
@@ -132,8 +136,12 @@ class SyncController(QObject):
         )
 
     def _on_progress(self, phase: str, done: int, total: object) -> None:
-        of = f" of {total:,}" if isinstance(total, int) else ""
-        self.progressed.emit(f"{phase.capitalize()} {done:,}{of}")
+        # Pull progress counts server versions: say how far along, not a row count.
+        if phase == "pull" and isinstance(total, int) and total:
+            self.progressed.emit(f"Sync: receiving changes, {min(100, done * 100 // total)}%")
+        else:
+            of = f" of {total:,}" if isinstance(total, int) else ""
+            self.progressed.emit(f"Sync: sending changes, {done:,}{of}")
 
     # -- network -------------------------------------------------------------------------------
     def _watch_network(self) -> None:
