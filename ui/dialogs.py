@@ -148,16 +148,13 @@ class ContactDialog(FormDialog):
         )
 
     def save_action(self) -> Callable[[Session], Any]:
-        inp, cid = self.collect(), self._id
+        inp = self.collect()
         contacts.clean_contact(inp)  # instant feedback on the GUI thread: pure checks, no I/O
-        if cid is None:
-            return lambda s: contacts.create_contact(s, inp)
-
-        def update(s: Session) -> uuid.UUID:
-            contacts.update_contact(s, cid, inp)
-            return cid
-
-        return update
+        return saving(
+            self._id,
+            lambda s: contacts.create_contact(s, inp),
+            lambda s, i: contacts.update_contact(s, i, inp),
+        )
 
 
 class AccountDialog(FormDialog):
@@ -181,15 +178,35 @@ class AccountDialog(FormDialog):
             about=self.about.toPlainText(),
         )
         accounts.clean_account(inp)
-        aid = self._id
-        if aid is None:
-            return lambda s: accounts.create_account(s, inp)
+        return saving(
+            self._id,
+            lambda s: accounts.create_account(s, inp),
+            lambda s, i: accounts.update_account(s, i, inp),
+        )
 
-        def update(s: Session) -> uuid.UUID:
-            accounts.update_account(s, aid, inp)
-            return aid
 
-        return update
+def saving(
+    row_id: uuid.UUID | None,
+    create: Callable[[Session], uuid.UUID],
+    update: Callable[[Session, uuid.UUID], None],
+) -> Callable[[Session], uuid.UUID]:
+    """The service call of a form: create a row, or update ``row_id``; either returns its id."""
+    if row_id is None:
+        return create
+
+    def run(s: Session) -> uuid.UUID:
+        update(s, row_id)
+        return row_id
+
+    return run
+
+
+def chosen_contact(picker: ContactPicker, account_id: uuid.UUID | None) -> uuid.UUID | None:
+    """The contact picked, or None for an account's own note; explained when neither is there."""
+    contact_id = picker.contact_id()
+    if contact_id is None and account_id is None:
+        raise ValidationError({"contact_id": "Choose a contact from the list"})
+    return contact_id
 
 
 def _picker(ctx: AppContext, contact: tuple[uuid.UUID, str] | None) -> ContactPicker:
@@ -233,9 +250,7 @@ class NoteDialog(FormDialog):
         self.body.setPlainText(row.body if row else "")
 
     def save_action(self) -> Callable[[Session], Any]:
-        contact_id = self.contact.contact_id()
-        if contact_id is None and self._account_id is None:
-            raise ValidationError({"contact_id": "Choose a contact from the list"})
+        contact_id = chosen_contact(self.contact, self._account_id)
         occurred = self.when.dateTime().toPython()
         inp = NoteInput(
             summary=self.summary_edit.text(),
@@ -245,15 +260,7 @@ class NoteDialog(FormDialog):
             contact_id=contact_id,
             account_id=None if contact_id else self._account_id,
         )
-        nid = self._id
-        if nid is None:
-            return lambda s: notes.add_note(s, inp)
-
-        def update(s: Session) -> uuid.UUID:
-            notes.update_note(s, nid, inp)
-            return nid
-
-        return update
+        return saving(self._id, lambda s: notes.add_note(s, inp), lambda s, i: notes.update_note(s, i, inp))
 
 
 class CommitmentDialog(FormDialog):
@@ -297,9 +304,7 @@ class CommitmentDialog(FormDialog):
         self.add_field("due_date", "Due", due_box)
 
     def save_action(self) -> Callable[[Session], Any]:
-        contact_id = self.contact.contact_id()
-        if contact_id is None and self._account_id is None:
-            raise ValidationError({"contact_id": "Choose a contact from the list"})
+        contact_id = chosen_contact(self.contact, self._account_id)
         inp = CommitmentInput(
             what=self.what.text(),
             direction=self.direction.currentData(),
@@ -307,15 +312,11 @@ class CommitmentDialog(FormDialog):
             contact_id=contact_id,
             account_id=None if contact_id else self._account_id,
         )
-        cid = self._id
-        if cid is None:
-            return lambda s: commitments.add_commitment(s, inp)
-
-        def update(s: Session) -> uuid.UUID:
-            commitments.update_commitment(s, cid, inp)
-            return cid
-
-        return update
+        return saving(
+            self._id,
+            lambda s: commitments.add_commitment(s, inp),
+            lambda s, i: commitments.update_commitment(s, i, inp),
+        )
 
 
 def when_text(value: datetime) -> str:
