@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import models.changes  # noqa: F401  (registers the change-tracking hook)
 from models import errors
+from models.bulk import finish_suspended
 from models.migrate import head_revision, known_revisions, upgrade
 
 log = logging.getLogger(__name__)
@@ -217,6 +218,8 @@ def open_database(path: Path | str, *, backup: bool = True) -> Database:
                 conn.exec_driver_sql(f"PRAGMA application_id = {APPLICATION_ID}")
             if info.revision != head_revision():
                 upgrade(conn)
+            if finish_suspended(conn):
+                log.warning("finished a bulk load that was cut off: search index rebuilt")
             conn.commit()
     except OperationalError as exc:
         db.close()

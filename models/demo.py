@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import insert
 
+from models.bulk import bulk_load
 from models.db import Database
 from models.entities import Account, Commitment, Contact, Feedback, Note, Purchase, Visit
 
@@ -477,7 +478,7 @@ def fill_demo(
         (Purchase, purchase, n_purchases),
     ]
     done_rows, total_rows = 0, sum(n for *_, n in plan)
-    with db.write_engine.begin() as conn:
+    with db.write_engine.begin() as conn, bulk_load(conn):
         for cls, make, count in plan:
             for batch in _batches(make, count):
                 conn.execute(insert(cls.__table__), batch)  # type: ignore[attr-defined,arg-type]
