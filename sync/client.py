@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 
+from models.bulk import restore_derived, suspend_derived
 from models.db import Database
 from models.errors import Cancelled
 from models.migrate import head_revision
@@ -292,6 +293,22 @@ class SyncClient:
 
     # -- pull ----------------------------------------------------------------------------
     def _pull(self, summary: SyncSummary) -> None:
+        # A first pull (a new laptop, or after an epoch change) brings every row: keep the search
+        # index and last-contact dates by rebuilding them once at the end, not row by row
+        # (models/bulk.py). If the pull fails the rebuild still runs; if the process dies, the
+        # next open_database finishes it.
+        with self.store.tx() as s:
+            fresh = self.store.cursor(s) is None
+            if fresh:
+                suspend_derived(s.connection())
+        try:
+            self._pull_pages(summary)
+        finally:
+            if fresh:
+                with self.store.tx() as s:
+                    restore_derived(s.connection())
+
+    def _pull_pages(self, summary: SyncSummary) -> None:
         upper: int | None = None
         while True:
             self._check_cancel()
