@@ -24,6 +24,7 @@ from sqlalchemy import insert, update
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from models.bulk import bulk_load  # noqa: E402
 from models.db import open_database  # noqa: E402
 from models.entities import Commitment, Contact, Note  # noqa: E402
 from sync.fields import entity_fields  # noqa: E402
@@ -124,7 +125,8 @@ def bare_copy(url: str, target: Path) -> float:
     local = open_database(target, backup=False)
     specs = entity_fields()
     start = time.perf_counter()
-    with db.read() as conn, local.write_engine.begin() as out:
+    # The floor loads the way a first sync does: derived data rebuilt once (models/bulk.py).
+    with db.read() as conn, local.write_engine.begin() as out, bulk_load(out):
         for cls in (Contact, Note, Commitment):
             entity = cls.__entity__
             table = cls.__table__  # type: ignore[attr-defined]
