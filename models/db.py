@@ -134,6 +134,16 @@ def _inspect_file(path: Path) -> _Inspection:
     return _Inspection(empty=False, revision=revision)
 
 
+def needs_migration(path: Path | str) -> bool:
+    """True when opening ``path`` will back it up and update its schema (which can take a while
+    on a big file). Looks read-only; raises the same typed errors as :func:`open_database`."""
+    path = Path(path).expanduser().resolve()
+    if not path.exists() or path.is_dir():
+        return False
+    info = _inspect_file(path)
+    return not info.empty and info.revision != head_revision()
+
+
 def backup_file(path: Path, label: str) -> Path:
     """Copy the database with SQLite's online backup API (safe while WAL holds changes)."""
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from main import setup_logging
@@ -70,3 +70,38 @@ def test_uncaught_exceptions_are_logged_and_shown(qtbot: QtBot, restore_hooks: N
     text = log_file.read_text()
     assert "ValueError: a bug in a slot" in text
     assert "KeyError: 'a bug in a thread'" in text
+
+
+def test_an_older_database_is_updated_behind_a_notice(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import create_engine
+
+    import ui.app
+    from models.db import APPLICATION_ID
+    from models.migrate import head_revision, upgrade
+
+    path = tmp_path / "old.sqlite"
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f"PRAGMA application_id = {APPLICATION_ID}")
+        upgrade(conn, "0002")
+        conn.commit()
+    engine.dispose()
+    shown: list[str] = []
+
+    class SpyLabel(QLabel):
+        def show(self) -> None:
+            shown.append(self.text())
+            super().show()
+
+    monkeypatch.setattr(ui.app, "QLabel", SpyLabel)
+    db = ui.app.open_with_notice(path)
+    try:
+        with db.read_engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == head_revision()
+    finally:
+        db.close()
+    assert shown and shown[0].startswith("Updating your Rapport database")
+    assert len(list(tmp_path.glob("old.backup-0002-*"))) == 1
+    assert ui.app.needs_migration(path) is False
