@@ -101,12 +101,14 @@ def create_app(url: str, *, max_body: int = DEFAULT_MAX_BODY, migrate: bool = Tr
 
     @app.post(f"{API}/login", responses=_ERRORS)
     def login(req: LoginRequest) -> LoginResponse:
-        with db.write() as conn:
+        with db.read() as conn:
             try:
-                token, expires, user_id = auth.login(conn, req.username, req.password)
+                user_id = auth.check_password(conn, req.username, req.password)
             except auth.AuthError as exc:
                 raise ops.OpError(401, str(exc), "bad_password") from exc
             name, team, manager = auth.user_info(conn, user_id)
+        with db.write() as conn:
+            token, expires = auth.issue_token(conn, user_id)
         return LoginResponse(
             token=token, username=name, team=team, manager=manager, expires_at=expires.isoformat()
         )
