@@ -134,6 +134,17 @@ def create_app(url: str, *, max_body: int = DEFAULT_MAX_BODY, migrate: bool = Tr
 
     @app.post(f"{API}/pull", responses=_ERRORS)
     def pull(req: PullRequest, actor: ActorDep) -> PullResponse:
+        if req.client_id is not None:
+            # The user may have changed team since this laptop last pulled: then it must re-pull
+            # and reconcile, dropping what it may no longer see (read first: no write lock per pull).
+            with db.read() as conn:
+                mine, stored = ops.client_scopes(conn, actor, req.client_id)
+            current = ops.scope_key(actor)
+            if mine and stored != current:
+                with db.write() as conn:
+                    ops.set_client_scopes(conn, req.client_id, current)
+                if stored is not None and req.cursor is not None:
+                    raise ops.OpError(410, "your territory changed: re-pull and reconcile", "scope_changed")
         with db.read() as conn:
             return ops.pull(conn, actor, req)
 
