@@ -314,12 +314,13 @@ class SyncClient:
             self._check_cancel()
             with self.store.tx() as s:
                 cursor = self.store.cursor(s)
-            req = PullRequest(cursor=cursor, upper=upper, limit=self.page_size)
+                client_id = self.store.get(s, K_CLIENT)
+            req = PullRequest(client_id=client_id, cursor=cursor, upper=upper, limit=self.page_size)
             resp = self.http.post("/pull", req.model_dump(mode="json"))
             detail, reason = _error_detail(resp)
             if resp.status_code == 410 and reason == "epoch_changed":
                 raise _Restart()
-            if resp.status_code == 410 and reason == "cursor_expired":
+            if resp.status_code == 410 and reason in ("cursor_expired", "scope_changed"):
                 with self.store.tx() as s:
                     self.store.put(s, "sync.cursor", None)
                     self.store.put(s, K_RECONCILE, True)

@@ -100,6 +100,8 @@ class Cursor(_Strict):
 
 
 class PullRequest(_Strict):
+    # Lets the server notice that the user's territory changed since this laptop last pulled.
+    client_id: uuid.UUID | None = None
     cursor: Cursor | None = None
     # Fixed by the first page of a catch-up (keyset pagination up to a stable bound).
     upper: int | None = Field(default=None, ge=0, le=MAX_INT)

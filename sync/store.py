@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models.changes import mark_remote
 from models.db import Database, make_engine
-from models.entities import Meta, synced_class
+from models.entities import SYNCED_CLASSES, Meta, synced_class
 from models.types import UTCDateTime, utcnow
 from sync.fields import entity_fields
 from sync.protocol import Cursor, Eviction, MutationResult, PullResponse, RowChange
@@ -368,24 +368,29 @@ class SyncStore:
             self.put(session, K_CURSOR, cursor.model_dump())
 
     def reset_for_epoch(self, session: Session, client_id: uuid.UUID, epoch: str, first_mid: int) -> None:
-        """After the server's epoch changed: new registration, full re-pull, outbox kept."""
+        """After the server's epoch changed: new registration, full re-pull, outbox kept.
+
+        Versions from the old epoch mean nothing now (a restored server hands out lower ones
+        again), so every row's ``server_version`` is cleared and the re-pull rewrites them.
+        """
         self.put(session, K_CLIENT, str(client_id))
         self.put(session, K_EPOCH, epoch)
         self.put(session, K_CURSOR, None)
         self.put(session, K_RECONCILE, True)
         self.renumber(session, first_mid)
+        for cls in SYNCED_CLASSES:
+            table = cls.__table__  # type: ignore[attr-defined]
+            session.execute(update(table).values(server_version=None))
 
     def reconcile(self, session: Session, entity: str, live: set[uuid.UUID]) -> int:
-        """Drop synced rows the server no longer has (collected tombstones, a restored server).
+        """Drop rows the server no longer has (collected tombstones, a restored server).
 
         Rows with pending changes are kept: their outbox entries still go to the server.
         """
         table = synced_class(entity).__table__  # type: ignore[attr-defined]
         pending_ids = set(session.scalars(select(outbox.c.row_id).where(outbox.c.entity == entity)))
         doomed = [
-            rid
-            for rid in session.scalars(select(table.c.id).where(table.c.server_version.is_not(None)))
-            if rid not in live and rid not in pending_ids
+            rid for rid in session.scalars(select(table.c.id)) if rid not in live and rid not in pending_ids
         ]
         for chunk in range(0, len(doomed), 500):
             session.execute(delete(table).where(table.c.id.in_(doomed[chunk : chunk + 500])))

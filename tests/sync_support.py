@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from models.db import Database, open_database
@@ -30,6 +31,11 @@ from sync.server.db import ServerDB
 ROOT = Path(__file__).resolve().parents[1]
 PG_URL = os.environ.get("RAPPORT_TEST_PG_URL", "postgresql+psycopg://rapport:rapport@127.0.0.1:5432/postgres")
 REQUIRE_PG = os.environ.get("RAPPORT_REQUIRE_PG") == "1"
+
+
+# Cheap argon2 parameters for test users (the parameters travel in the hash): a default hash
+# and its check cost ~0.3 s per laptop on this machine, which adds up over the suite.
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
 def free_port() -> int:
@@ -112,7 +118,7 @@ class ServerProcess:
         self, name: str, password: str = "pw", team: str | None = "north", manager: bool = False
     ) -> None:
         with self.admin().write() as conn:
-            auth.add_user(conn, name, password, team=team, manager=manager)
+            auth.add_user(conn, name, password, team=team, manager=manager, hasher=FAST_HASHER)
 
 
 @dataclass

@@ -259,3 +259,20 @@ def test_413_halves_the_batch(backend: Any, tmp_path: Any, tag: str) -> None:
     finally:
         srv.stop()
         srv.close_admin()
+
+
+def test_user_moved_to_another_team(laptops: Callable[..., Laptop], tag: str) -> None:
+    ann, carl = laptops("ann", "north"), laptops("carl", "south")
+    north = ann.add(contact("North customer"))
+    south = carl.add(contact("South customer"))
+    ann.sync()
+    carl.sync()
+    ann.edit("contact", north, role="pending when Ann moves")
+    assert "is now in team" in _admin_cli(ann.server, "set-team", ann.username, f"south-{tag}").stdout
+    summary = ann.sync()
+    assert summary.rejected == 1 and summary.reconciled == 1
+    assert ann.get("contact", north) is None  # no longer her territory: dropped from the laptop
+    assert ann.get("contact", south).name == "South customer"
+    with ann.db.read() as s:
+        [rej] = list_rejections(s)
+    assert rej.patch == {"role": "pending when Ann moves"}

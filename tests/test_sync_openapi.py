@@ -25,7 +25,7 @@ def test_no_server_error_from_generated_requests(shared_server: ServerProcess, t
         checked.append(operation.label)
 
         @settings(
-            max_examples=25,
+            max_examples=15,
             deadline=None,
             database=None,
             suppress_health_check=list(HealthCheck),

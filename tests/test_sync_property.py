@@ -1,10 +1,12 @@
-"""Scenario 13 (hypothesis): random edits on three replicas with random sync interleavings
+"""Scenario 13 (hypothesis; RAPPORT_SYNC_EXAMPLES sets the number of examples, default 6):
+random edits on three replicas with random sync interleavings
 converge to one state, and no value is lost silently: every value a laptop pushed is the final
 value, or sits in a conflict record, or was seen by a laptop that later wrote over it.
 """
 
 from __future__ import annotations
 
+import os
 import uuid
 from pathlib import Path
 from typing import Any
@@ -39,7 +41,7 @@ def _values(obj: Any) -> set[str]:
 
 
 @settings(
-    max_examples=8,
+    max_examples=int(os.environ.get("RAPPORT_SYNC_EXAMPLES", "6")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -101,12 +101,14 @@ def create_app(url: str, *, max_body: int = DEFAULT_MAX_BODY, migrate: bool = Tr
 
     @app.post(f"{API}/login", responses=_ERRORS)
     def login(req: LoginRequest) -> LoginResponse:
-        with db.write() as conn:
+        with db.read() as conn:
             try:
-                token, expires, user_id = auth.login(conn, req.username, req.password)
+                user_id = auth.check_password(conn, req.username, req.password)
             except auth.AuthError as exc:
                 raise ops.OpError(401, str(exc), "bad_password") from exc
             name, team, manager = auth.user_info(conn, user_id)
+        with db.write() as conn:
+            token, expires = auth.issue_token(conn, user_id)
         return LoginResponse(
             token=token, username=name, team=team, manager=manager, expires_at=expires.isoformat()
         )
@@ -132,6 +134,17 @@ def create_app(url: str, *, max_body: int = DEFAULT_MAX_BODY, migrate: bool = Tr
 
     @app.post(f"{API}/pull", responses=_ERRORS)
     def pull(req: PullRequest, actor: ActorDep) -> PullResponse:
+        if req.client_id is not None:
+            # The user may have changed team since this laptop last pulled: then it must re-pull
+            # and reconcile, dropping what it may no longer see (read first: no write lock per pull).
+            with db.read() as conn:
+                mine, stored = ops.client_scopes(conn, actor, req.client_id)
+            current = ops.scope_key(actor)
+            if mine and stored != current:
+                with db.write() as conn:
+                    ops.set_client_scopes(conn, req.client_id, current)
+                if stored is not None and req.cursor is not None:
+                    raise ops.OpError(410, "your territory changed: re-pull and reconcile", "scope_changed")
         with db.read() as conn:
             return ops.pull(conn, actor, req)
 

@@ -48,7 +48,17 @@ def ensure_team(conn: Connection, name: str) -> int:
     return int(key[0])
 
 
-def add_user(conn: Connection, name: str, password: str, *, team: str | None, manager: bool) -> int:
+def add_user(
+    conn: Connection,
+    name: str,
+    password: str,
+    *,
+    team: str | None,
+    manager: bool,
+    hasher: PasswordHasher | None = None,
+) -> int:
+    """Add a user. ``hasher`` lets tests use cheap argon2 parameters (stored in the hash, so the
+    server verifies with them); the server and the CLI always use the defaults."""
     if conn.scalar(select(tables.users.c.id).where(tables.users.c.name == name)) is not None:
         raise AuthError(f"user {name!r} already exists")
     if manager and not team:
@@ -57,7 +67,7 @@ def add_user(conn: Connection, name: str, password: str, *, team: str | None, ma
     result = conn.execute(
         insert(tables.users).values(
             name=name,
-            password_hash=_hasher.hash(password),
+            password_hash=(hasher or _hasher).hash(password),
             team_id=team_id,
             manager=manager,
             created_at=now_iso(),
@@ -73,26 +83,34 @@ def set_team(conn: Connection, name: str, team: str | None) -> None:
     conn.execute(update(tables.users).where(tables.users.c.name == name).values(team_id=team_id))
 
 
-def login(conn: Connection, name: str, password: str) -> tuple[str, datetime, int]:
-    row = conn.execute(select(tables.users).where(tables.users.c.name == name)).first()
+def check_password(conn: Connection, name: str, password: str) -> int:
+    """The user's id if the password is right. Run in a read transaction: argon2 takes tens of
+    milliseconds, and on SQLite a write transaction would hold every push back meanwhile."""
+    row = conn.execute(
+        select(tables.users.c.id, tables.users.c.password_hash).where(tables.users.c.name == name)
+    ).first()
     try:
         _hasher.verify(row.password_hash if row else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
         raise AuthError("wrong user name or password") from None
     if row is None:
         raise AuthError("wrong user name or password")
+    return int(row.id)
+
+
+def issue_token(conn: Connection, user_id: int) -> tuple[str, datetime]:
     token = secrets.token_urlsafe(32)
     expires = datetime.now(UTC) + timedelta(days=TOKEN_DAYS)
     conn.execute(
         insert(tables.tokens).values(
             token_hash=token_hash(token),
-            user_id=row.id,
+            user_id=user_id,
             created_at=now_iso(),
             expires_at=expires.isoformat(),
             revoked_at=None,
         )
     )
-    return token, expires, int(row.id)
+    return token, expires
 
 
 def revoke_user(conn: Connection, name: str) -> int:

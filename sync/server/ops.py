@@ -107,6 +107,24 @@ def push(conn: Connection, actor: Actor, req: PushRequest) -> PushResponse:
     return PushResponse(results=out, last_mid=last_mid)
 
 
+def scope_key(actor: Actor) -> str:
+    return ",".join(sorted(actor.scopes))
+
+
+def client_scopes(conn: Connection, actor: Actor, client_id: uuid.UUID) -> tuple[bool, str | None]:
+    """(is this the caller's client, the scopes it last pulled with)."""
+    row = conn.execute(
+        select(tables.clients.c.user_id, tables.clients.c.scopes).where(tables.clients.c.id == str(client_id))
+    ).first()
+    if row is None or row.user_id != actor.user_id:
+        return False, None
+    return True, row.scopes
+
+
+def set_client_scopes(conn: Connection, client_id: uuid.UUID, scopes: str) -> None:
+    conn.execute(update(tables.clients).where(tables.clients.c.id == str(client_id)).values(scopes=scopes))
+
+
 def pull(conn: Connection, actor: Actor, req: PullRequest) -> PullResponse:
     epoch = get_meta(conn, "epoch")
     after = 0

@@ -76,6 +76,8 @@ clients = Table(
     Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
     Column("last_mid", BigInteger, nullable=False),
     Column("created_at", String(40), nullable=False),
+    # The scopes this laptop last pulled with: when the user changes team, it must reconcile.
+    Column("scopes", Text, nullable=True),
 )
 
 results = Table(

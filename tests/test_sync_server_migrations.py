@@ -1,0 +1,31 @@
+"""The server's own migrations: a fresh database reaches head; an s0001 database is upgraded."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from sync.server.db import ServerDB
+from tests.sync_support import Backend, backend  # fixtures by name
+
+
+def _columns(db: ServerDB) -> set[str]:
+    return {c["name"] for c in sa.inspect(db.write_engine).get_columns("clients")}
+
+
+def test_fresh_and_upgraded_server_schema(backend: Backend) -> None:
+    db = ServerDB(backend.new_url())
+    try:
+        db.migrate()
+        assert "scopes" in _columns(db)
+        with db.write() as conn:
+            # What a database made by the first release looks like.
+            conn.exec_driver_sql("ALTER TABLE clients DROP COLUMN scopes")
+            conn.exec_driver_sql("UPDATE server_schema_version SET version_num = 's0001'")
+        assert "scopes" not in _columns(db)
+        db.migrate()
+        assert "scopes" in _columns(db)
+        with db.read() as conn:
+            assert conn.exec_driver_sql("SELECT version_num FROM server_schema_version").scalar() == "s0002"
+            assert conn.exec_driver_sql("SELECT version FROM counter").scalar() == 0
+    finally:
+        db.close()
