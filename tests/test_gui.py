@@ -401,3 +401,35 @@ def test_print_briefing_from_the_contact_page_opens_the_preview(
     dialog.reject()
     window.close()
     window.ctx.tasks.wait_idle()
+
+
+def test_an_edit_does_not_send_a_rep_scrolled_far_down_back_to_the_top(
+    qtbot: QtBot, db: Database, presenter: ErrorPresenter
+) -> None:
+    from models.demo import fill_demo
+    from models.services.notes import NoteInput
+
+    fill_demo(db, contacts=450, notes_per_contact=0)
+    window = open_window(qtbot, db, presenter)
+    view, model = window.contacts, window.contacts.model
+    while model.canFetchMore() or model.busy:
+        if model.canFetchMore():
+            model.fetchMore()
+        idle(qtbot, window)
+    view.table.selectRow(420)
+    target = model.row_at(420)
+    assert target is not None
+    qtbot.waitUntil(lambda: view.detail.contact_id == target.id, timeout=WAIT)
+    view.table.scrollToBottom()
+    scrolled = view.table.verticalScrollBar().value()
+    assert scrolled > 0
+
+    window.ctx.act(lambda s: notes.add_note(s, NoteInput(summary="Quick call", contact_id=target.id)))
+    qtbot.waitUntil(lambda: view.detail.timeline.rowCount() == 1, timeout=WAIT)
+    idle(qtbot, window)
+    assert model.rowCount() == 450
+    assert view.table.currentIndex().row() == 420
+    # Still down there: at most nudged to keep the selected contact (row 420) in view.
+    assert 400 <= view.table.verticalScrollBar().value() <= scrolled
+    window.close()
+    window.ctx.tasks.wait_idle()

@@ -20,6 +20,7 @@ from models.services import contacts
 from ui.context import AppContext
 
 PAGE = 200
+MAX_REFRESH = 5_000  # rows re-read after an edit; past that the list starts again at the top
 COUNT_DELAY_MS = 250
 Index = QModelIndex | QPersistentModelIndex
 
@@ -58,14 +59,16 @@ class ContactTableModel(QAbstractTableModel):
         self._search, self._kind = search, kind
         self.reload()
 
-    def reload(self) -> None:
-        """Start over with the current filter (after an edit, or a new filter)."""
+    def reload(self, keep_loaded: bool = False) -> None:
+        """Start over with the current filter. ``keep_loaded`` (after an edit): fetch as many
+        rows as are loaded now, so a rep scrolled far down is not sent back to the top."""
         self._generation += 1
         self._count_timer.stop()
         self._today = date.today()
         self._fetching = False
         self._exhausted = False
-        self._fetch(after=None, replace=True)
+        size = min(max(PAGE, len(self._rows)), MAX_REFRESH) if keep_loaded else PAGE
+        self._fetch(after=None, replace=True, size=size)
 
     def _count(self) -> None:
         # Counted once the rep pauses, never beside a page: on two cores the count of a broad
@@ -78,7 +81,7 @@ class ContactTableModel(QAbstractTableModel):
 
         self._ctx.query(lambda s: contacts.count_contacts(s, search, kind=kind), done)
 
-    def _fetch(self, after: contacts.SortKey | None, replace: bool) -> None:
+    def _fetch(self, after: contacts.SortKey | None, replace: bool, size: int = PAGE) -> None:
         self._fetching = True
         gen, search, kind = self._generation, self._search, self._kind
 
@@ -87,7 +90,7 @@ class ContactTableModel(QAbstractTableModel):
                 return  # an older filter's page: the rep has typed on since
             # Flags change only after the rows are in: views call fetchMore from inside
             # beginInsertRows, and must not ask again for the page being inserted.
-            exhausted = len(rows) < PAGE
+            exhausted = len(rows) < size
             if replace:
                 self.beginResetModel()
                 self._rows = rows
@@ -110,7 +113,7 @@ class ContactTableModel(QAbstractTableModel):
             self._ctx.presenter.present(exc)
 
         self._ctx.query(
-            lambda s: contacts.list_contacts(s, search, kind=kind, after=after, limit=PAGE), done, failed
+            lambda s: contacts.list_contacts(s, search, kind=kind, after=after, limit=size), done, failed
         )
 
     def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008

@@ -100,6 +100,7 @@ class ContactsView(QWidget):
         self.model.loaded.connect(self._on_loaded)
         self.model.count_known.connect(self._on_count)
         self._select_after_load: uuid.UUID | None = None
+        self._scroll_after_load: int | None = None
         ctx.bus.changed.connect(self._on_data_changed)
 
     def start(self) -> None:
@@ -116,6 +117,9 @@ class ContactsView(QWidget):
             self.list_stack.setCurrentWidget(self.table)
         else:
             self.list_stack.setCurrentWidget(self.no_match if self._filtered() else self.empty)
+        if self._scroll_after_load is not None:  # an edit refreshed the list: stay where the rep was
+            self.table.verticalScrollBar().setValue(self._scroll_after_load)
+            self._scroll_after_load = None
         wanted, self._select_after_load = self._select_after_load, None
         target = wanted or self.detail.contact_id
         row = self.model.row_of(target) if target else -1
@@ -137,7 +141,8 @@ class ContactsView(QWidget):
 
     def _on_data_changed(self, entities: set[str]) -> None:
         if entities & {"contact", "account", "note"}:
-            self.model.reload()
+            self._scroll_after_load = self.table.verticalScrollBar().value()
+            self.model.reload(keep_loaded=True)
 
     def select_contact(self, contact_id: uuid.UUID) -> None:
         """Show this contact (after creating it, or from another view)."""
