@@ -9,10 +9,12 @@ from datetime import date
 
 from PySide6.QtCore import QItemSelection, Qt, Signal
 from PySide6.QtWidgets import (
+    QFrame,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -175,7 +177,12 @@ class ContactDetailPane(QWidget):
         top = QWidget()
         tl = QVBoxLayout(top)
         tl.setContentsMargins(0, 0, 0, 0)
-        tl.addWidget(self.profile)
+        # A long profile scrolls rather than being cut off under the buttons.
+        self.profile_scroll = QScrollArea()
+        self.profile_scroll.setWidgetResizable(True)
+        self.profile_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.profile_scroll.setWidget(self.profile)
+        tl.addWidget(self.profile_scroll, 1)
         tl.addWidget(buttons)
         mid = QWidget()
         ml = QVBoxLayout(mid)
@@ -192,7 +199,11 @@ class ContactDetailPane(QWidget):
         self.splitter.setObjectName("contact_detail_splitter")
         for w in (top, mid, low):
             self.splitter.addWidget(w)
-        self.splitter.setStretchFactor(2, 1)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setStretchFactor(2, 2)
+        self.splitter.setSizes([340, 130, 300])  # the profile first; the rep can drag the rest
+        self.profile_scroll.setMinimumHeight(120)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 0, 0, 0)
         self.empty = QLabel("Select a contact to see their page.")
