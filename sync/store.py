@@ -121,6 +121,24 @@ def _fk_off(dbapi_conn: Any, _record: Any) -> None:
     dbapi_conn.execute("PRAGMA foreign_keys = OFF")
 
 
+def _insert_many(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    """executemany straight to the driver, with each column's own bind processor.
+
+    A first sync inserts hundreds of thousands of rows; SQLAlchemy's per-row statement handling
+    in ``session.execute(insert(table), rows)`` was a quarter of a first sync's time. Every row
+    of a page has the same keys (defaults are filled in), so one statement serves them all.
+    """
+    conn = session.connection()
+    names = list(rows[0])
+    processors = [table.c[name].type.bind_processor(conn.dialect) for name in names]
+    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})"
+    params = [
+        tuple(proc(row[name]) if proc else row[name] for name, proc in zip(names, processors, strict=True))
+        for row in rows
+    ]
+    conn.exec_driver_sql(sql, params)
+
+
 class SyncStore:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -359,7 +377,7 @@ class SyncStore:
                 inserts.append({**defaults, "deleted_at": None, **values, "id": item.id, "created_at": when})
             counts.applied += 1
         if inserts:
-            session.execute(insert(table), inserts)
+            _insert_many(session, table, inserts)
 
     def _advance(self, session: Session, cursor: Cursor) -> None:
         """The cursor only moves forward within an epoch (a stale page never moves it back)."""
