@@ -433,3 +433,25 @@ def test_an_edit_does_not_send_a_rep_scrolled_far_down_back_to_the_top(
     assert 400 <= view.table.verticalScrollBar().value() <= scrolled
     window.close()
     window.ctx.tasks.wait_idle()
+
+
+def test_marking_a_commitment_done_keeps_it_selected_in_the_commitments_view(
+    qtbot: QtBot, db: Database, presenter: ErrorPresenter
+) -> None:
+    cid = seed_contact(db, "Ines Alves")
+    for i in range(3):
+        seed_commitment(db, cid, f"Promise {i}", f"2030-01-0{i + 1}")
+    window = open_window(qtbot, db, presenter)
+    window.show_page(PAGES.index("Commitments"))
+    view = window.commitments
+    qtbot.waitUntil(lambda: view.model.rowCount() == 3, timeout=WAIT)
+    view.status.setCurrentIndex(view.status.findData(None))  # All: the row stays listed once done
+    qtbot.waitUntil(lambda: view.status.currentData() is None and view.model.rowCount() == 3, timeout=WAIT)
+    view.table.selectRow(1)
+    chosen = view.selected()
+    assert chosen is not None
+    view.done_button.click()
+    qtbot.waitUntil(lambda: getattr(view.selected(), "status", "") == "done", timeout=WAIT)
+    assert view.selected().id == chosen.id  # type: ignore[union-attr]
+    window.close()
+    window.ctx.tasks.wait_idle()

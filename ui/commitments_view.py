@@ -11,7 +11,7 @@ from models.rows import CommitmentRow
 from models.services import commitments
 from ui.context import AppContext, RefreshWhenShown
 from ui.dialogs import CommitmentDialog
-from ui.table import RowsModel, commitment_columns, make_table
+from ui.table import RowsModel, commitment_columns, make_table, refill
 
 LIMIT = 5000
 
@@ -87,7 +87,7 @@ class CommitmentsView(QWidget):
             if gen != self._gen:
                 return
             self._today = date.today()
-            self.model.set_rows(rows)
+            refill(self.table, self.model, rows)
             # Sorted by due date, so every overdue one is within the first LIMIT rows.
             overdue = sum(r.is_overdue(self._today) for r in rows)
             text = f"{len(rows):,} shown"

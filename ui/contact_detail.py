@@ -26,7 +26,7 @@ from models.rows import CommitmentRow, ContactDetail, KeptRate, NoteRow
 from models.services import commitments, contacts, notes
 from ui.context import AppContext
 from ui.dialogs import CHANNEL_LABELS, KIND_LABELS, CommitmentDialog, ContactDialog, NoteDialog
-from ui.table import Column, RowsModel, button_bar, commitment_columns, day_text, make_table
+from ui.table import Column, RowsModel, button_bar, commitment_columns, day_text, make_table, refill
 
 TIMELINE_LIMIT = 1000
 
@@ -239,11 +239,16 @@ class ContactDetailPane(QWidget):
         self.ctx.query(lambda s: load_page(s, contact_id), done, failed)
 
     def _fill(self, page: ContactPage) -> None:
+        same_contact = self.page is not None and self.page.detail.id == page.detail.id
         self.page = page
         self._today = date.today()
         self.profile.setText(profile_html(page.detail, page.kept, self._today))
-        self.commitments.set_rows(page.commitments)
-        self.timeline.set_rows(page.notes)
+        if same_contact:  # refreshed after an edit: keep the rep's place in the lists
+            refill(self.commitment_view, self.commitments, page.commitments)
+            refill(self.timeline_view, self.timeline, page.notes)
+        else:
+            self.commitments.set_rows(page.commitments)
+            self.timeline.set_rows(page.notes)
         more = " (latest shown)" if len(page.notes) >= TIMELINE_LIMIT else ""
         self.timeline_title.setText(f"<b>Timeline</b> — {len(page.notes)} notes{more}")
         self.note_body.clear()

@@ -16,7 +16,7 @@ from sync.status import ConflictItem, RejectionItem, dismiss_rejection, review_i
 from ui.context import AppContext, RefreshWhenShown
 from ui.forms import FormDialog
 from ui.sync_controller import SyncController
-from ui.table import Column, RowsModel, day_text, make_table
+from ui.table import Column, RowsModel, day_text, make_table, refill
 
 KIND_TEXT = {
     "field": "Both changed it",
@@ -149,8 +149,8 @@ class ReviewView(QWidget):
 
     def _fill(self, items: tuple[list[ConflictItem], list[RejectionItem]]) -> None:
         conflicts, rejections = items
-        self.conflicts.set_rows(conflicts)
-        self.rejections.set_rows(rejections)
+        refill(self.conflict_view, self.conflicts, conflicts)
+        refill(self.rejection_view, self.rejections, rejections)
         self.empty.setVisible(not conflicts and not rejections)
 
     def _selected_conflict(self) -> ConflictItem | None:

@@ -142,3 +142,20 @@ def button_bar(*buttons: QWidget) -> QToolBar:
     for button in buttons:
         bar.addWidget(button)
     return bar
+
+
+def refill(view: QTableView, model: RowsModel[Any], rows: Sequence[Any]) -> None:
+    """Replace a list's rows after an edit without losing the rep's place: the scroll position
+    and the selected row (matched by its ``id``) stay."""
+    index = view.currentIndex()
+    current = model.row_at(index.row()) if index.isValid() else None
+    wanted = getattr(current, "id", None)
+    scroll = view.verticalScrollBar().value()
+    model.set_rows(rows)
+    view.verticalScrollBar().setValue(scroll)
+    if wanted is not None:
+        for i, row in enumerate(rows):
+            if getattr(row, "id", None) == wanted:
+                view.setCurrentIndex(model.index(i, 0))
+                view.selectRow(i)
+                break
