@@ -19,7 +19,6 @@ from contextlib import contextmanager
 from sqlalchemy import Connection
 
 SUSPENDED_KEY = "bulk.suspended_triggers"
-FTS_TABLES = ("accounts_fts", "contacts_fts", "notes_fts", "commitments_fts")
 _RECOMPUTE_LAST_CONTACT = (
     "UPDATE contacts SET last_contact_at = (SELECT max(occurred_at) FROM notes "
     "WHERE notes.contact_id = contacts.id AND notes.deleted_at IS NULL)"
@@ -52,7 +51,15 @@ def restore_derived(conn: Connection) -> bool:
     triggers = _meta_get(conn)
     if triggers is None:
         return False
-    for fts in FTS_TABLES:
+    # Every full-text index the schema has (read from it, so a new one is never missed).
+    fts_tables = [
+        name
+        for (name,) in conn.exec_driver_sql(
+            "SELECT name FROM sqlite_master "
+            "WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE % USING fts5%'"
+        )
+    ]
+    for fts in fts_tables:
         conn.exec_driver_sql(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")
     conn.exec_driver_sql(_RECOMPUTE_LAST_CONTACT)
     for _name, sql in triggers:

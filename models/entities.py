@@ -258,8 +258,13 @@ class OutboxEntry(Base):
     patch: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     before: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The mutation id, given when the entry is first pushed (sync; migration 0003).
+    mid: Mapped[int | None] = mapped_column(Integer, default=None)
 
-    __table_args__ = (Index("ix_outbox_row", "entity", "row_id"),)
+    __table_args__ = (
+        Index("ix_outbox_row", "entity", "row_id"),
+        Index("ix_outbox_mid", "mid", unique=True),
+    )
 
 
 class Meta(Base):

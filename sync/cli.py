@@ -19,6 +19,7 @@ from models.db import open_database
 from models.paths import default_db_path
 from sync.client import SyncClient, login
 from sync.errors import NotLoggedIn
+from sync.status import link_server
 from sync.store import K_SERVER, K_USER, SyncStore
 
 SERVICE = "rapport-sync"
@@ -70,8 +71,7 @@ def _cmd_login(args: argparse.Namespace) -> int:
     store = SyncStore(db)
     try:
         with store.tx() as s:
-            store.put(s, K_SERVER, args.server.rstrip("/"))
-            store.put(s, K_USER, info.username)
+            link_server(s, args.server, info.username)
     finally:
         store.close()
         db.close()

@@ -10,9 +10,17 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from models.entities import Meta, OutboxEntry, synced_class
+from models.entities import synced_class
 from models.types import utcnow
-from sync.store import K_SERVER, K_USER, list_conflicts, list_rejections, sync_conflicts, sync_rejections
+from sync.store import (
+    K_SERVER,
+    K_USER,
+    SyncStore,
+    list_conflicts,
+    list_rejections,
+    sync_conflicts,
+    sync_rejections,
+)
 
 K_LAST_SYNC = "sync.last_synced_at"
 
@@ -31,17 +39,12 @@ class SyncStatus:
         return bool(self.server and self.username)
 
 
-def _meta(session: Session, key: str) -> object:
-    row = session.get(Meta, key)
-    return None if row is None else row.value
-
-
 def sync_status(session: Session) -> SyncStatus:
-    last = _meta(session, K_LAST_SYNC)
+    last = SyncStore.get(session, K_LAST_SYNC)
     return SyncStatus(
-        server=str(_meta(session, K_SERVER) or "") or None,
-        username=str(_meta(session, K_USER) or "") or None,
-        pending=int(session.scalar(select(func.count()).select_from(OutboxEntry)) or 0),
+        server=SyncStore.get(session, K_SERVER) or None,
+        username=SyncStore.get(session, K_USER) or None,
+        pending=SyncStore.pending_count(session),
         last_synced_at=datetime.fromisoformat(last) if isinstance(last, str) else None,
         conflicts=int(
             session.scalar(
@@ -62,22 +65,14 @@ def sync_status(session: Session) -> SyncStatus:
     )
 
 
-def _put(session: Session, key: str, value: object) -> None:
-    row = session.get(Meta, key)
-    if row is None:
-        session.add(Meta(key=key, value=value))
-    else:
-        row.value = value
-
-
 def link_server(session: Session, server: str, username: str) -> None:
     """Remember which server and user this database syncs with (not secrets; the token is not)."""
-    _put(session, K_SERVER, server.rstrip("/"))
-    _put(session, K_USER, username)
+    SyncStore.put(session, K_SERVER, server.rstrip("/"))
+    SyncStore.put(session, K_USER, username)
 
 
 def record_success(session: Session) -> None:
-    _put(session, K_LAST_SYNC, utcnow().isoformat())
+    SyncStore.put(session, K_LAST_SYNC, utcnow().isoformat())
 
 
 def dismiss_rejection(session: Session, rejection_id: int) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -35,24 +35,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models.changes import mark_remote
 from models.db import Database, make_engine
-from models.entities import SYNCED_CLASSES, Meta, synced_class
+from models.entities import SYNCED_CLASSES, Meta, OutboxEntry, synced_class
 from models.types import UTCDateTime, utcnow
 from sync.fields import entity_fields
 from sync.protocol import Cursor, Eviction, MutationResult, PullResponse, RowChange
 
 _meta = MetaData()
-# The outbox as the sync module sees it: the ORM class in models/ does not know ``mid``.
-outbox = Table(
-    "outbox",
-    _meta,
-    Column("seq", Integer, primary_key=True),
-    Column("entity", String(30)),
-    Column("row_id", Uuid),
-    Column("op", String(10)),
-    Column("patch", JSON),
-    Column("before", JSON),
-    Column("mid", Integer, nullable=True),
-)
+outbox = cast(Table, OutboxEntry.__table__)
 sync_conflicts = Table(
     "sync_conflicts",
     _meta,
@@ -429,9 +418,3 @@ def list_rejections(session: Session, *, include_dismissed: bool = False) -> lis
     if not include_dismissed:
         stmt = stmt.where(sync_rejections.c.dismissed_at.is_(None))
     return list(session.execute(stmt))
-
-
-def dismiss_conflict(session: Session, conflict_id: uuid.UUID) -> None:
-    session.execute(
-        update(sync_conflicts).where(sync_conflicts.c.id == conflict_id).values(dismissed_at=utcnow())
-    )

@@ -13,11 +13,12 @@ from datetime import date
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush
 
 from models.rows import ContactRow
 from models.services import contacts
 from ui.context import AppContext
+from ui.table import OVERDUE
 
 PAGE = 200
 MAX_REFRESH = 5_000  # rows re-read after an edit; past that the list starts again at the top
@@ -25,7 +26,6 @@ COUNT_DELAY_MS = 250
 Index = QModelIndex | QPersistentModelIndex
 
 COLUMNS = ("Name", "Account", "Role", "Kind", "Email", "Phone", "Last contact")
-OVERDUE = QColor("#b3261e")
 
 
 def last_contact_text(row: ContactRow, today: date) -> str:

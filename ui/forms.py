@@ -166,7 +166,6 @@ class ContactPicker(QLineEdit):
         self._timer.setInterval(120)
         self._timer.timeout.connect(self._lookup)
         self.textEdited.connect(lambda _text: self._timer.start())
-        self._fixed: uuid.UUID | None = None
 
     def set_contact(self, contact_id: uuid.UUID, label: str) -> None:
         self._by_label[label] = contact_id

@@ -4,7 +4,6 @@ with Re-apply and Dismiss (nothing the server set aside is ever silently dropped
 from __future__ import annotations
 
 import json
-from datetime import date
 from typing import Any
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
@@ -142,7 +141,6 @@ class ReviewView(QWidget):
         layout.addWidget(self.rejection_view, 1)
         self.refresher = RefreshWhenShown(self, self.reload)
         ctx.bus.changed.connect(lambda _e: self.refresher.request())
-        self._today = date.today()
 
     def reload(self) -> None:
         self.ctx.query(review_items, self._fill)

@@ -40,7 +40,6 @@ class TodayView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.headline)
-        self.tables = {}
         for title, model, name in (
             ("Overdue commitments", self.overdue, "today_overdue"),
             ("Due in the next 7 days", self.week, "today_week"),
@@ -51,7 +50,6 @@ class TodayView(QWidget):
             view.doubleClicked.connect(lambda index, m=model: self._open(m, index))
             layout.addWidget(label)
             layout.addWidget(view, 1)
-            self.tables[name] = view
         ctx.bus.changed.connect(lambda _e: self.reload())
 
     def reload(self) -> None:
