@@ -451,6 +451,7 @@ class SyncClient:
                     if header is None or progress is None:
                         raise SyncFailed("The server sent a snapshot without a header.")
                     self._finish_snapshot(loader, batch, conflicts, header, summary)
+                    self.progress("download", int(progress["done"]) + len(batch), header.total)
                     yield len(batch)
                     return
         raise _Interrupted("the snapshot stopped before its end")
@@ -462,10 +463,10 @@ class SyncClient:
             if progress is None:
                 progress = {"epoch": header.epoch, "upper": header.upper, "scopes": header.scopes}
                 progress |= {"scope": "", "version": 0, "done": 0}
-                self.store.put(s, K_SNAPSHOT, progress)
             elif progress["scopes"] != header.scopes:
                 # The territory changed half-way: rows loaded from a scope we lost must go.
                 self.store.put(s, K_RECONCILE, True)
+            progress = {**progress, "total": header.total}
         self.progress("download", int(progress["done"]), header.total)
         return progress
 
@@ -491,7 +492,7 @@ class SyncClient:
                 self.store.put(s, K_SNAPSHOT, progress)
         except (KeyError, TypeError, ValueError) as exc:
             raise SyncFailed(f"The server sent a malformed row ({type(exc).__name__}: {exc}).") from exc
-        self.progress("download", int(progress["done"]), None)
+        self.progress("download", int(progress["done"]), progress.get("total"))
         return progress
 
     def _finish_snapshot(

@@ -121,7 +121,10 @@ def _insert_many(session: Session, table: Any, rows: list[dict[str, Any]]) -> No
     """
     conn = session.connection()
     names = list(rows[0])
-    processors = [table.c[name].type.bind_processor(conn.dialect) for name in names]
+    # dialect_impl: the SQLite type's own processor (a TypeDecorator's generic impl has none, and
+    # sqlite3's fallback adapter writes datetimes in another format than the ORM does).
+    dialect = conn.dialect
+    processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
     sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})"
     params = [
         tuple(proc(row[name]) if proc else row[name] for name, proc in zip(names, processors, strict=True))
