@@ -25,8 +25,10 @@ from sqlalchemy import select
 from models.db import Database, open_database
 from models.entities import Contact, SyncedMixin, synced_class
 from sync.client import SyncClient, SyncSummary, login
+from sync.protocol import API, PROTOCOL, PROTOCOL_HEADER
 from sync.server import auth
 from sync.server.db import ServerDB
+from sync.store import SyncStore
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_URL = os.environ.get("RAPPORT_TEST_PG_URL", "postgresql+psycopg://rapport:rapport@127.0.0.1:5432/postgres")
@@ -440,3 +442,20 @@ class CutBodyTransport(httpx.BaseTransport):
 
     def close(self) -> None:
         self.inner.close()
+
+
+def sync_state(lap: Laptop, key: str) -> Any:
+    """One of the laptop's sync bookkeeping values (cursor, snapshot progress...)."""
+    store = SyncStore(lap.db)
+    try:
+        return store.state(key)
+    finally:
+        store.close()
+
+
+def raw_snapshot(lap: Laptop) -> bytes:
+    """The laptop's snapshot body as the server sends it (gzip), to know how long it is."""
+    headers = {PROTOCOL_HEADER: str(PROTOCOL), "Authorization": f"Bearer {lap.token}"}
+    with httpx.stream("POST", f"{lap.server.base}{API}/snapshot", json={}, headers=headers, timeout=30) as r:
+        assert r.status_code == 200
+        return b"".join(r.iter_raw())

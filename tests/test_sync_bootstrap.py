@@ -14,26 +14,18 @@ import pytest
 from models.entities import Note
 from models.services import contacts
 from sync.errors import ServerUnreachable
-from sync.protocol import API, PROTOCOL, PROTOCOL_HEADER
 from tests.sync_support import (
     CutBodyTransport,
     Laptop,
     backend,
     contact,
     laptops,
+    raw_snapshot,
     shared_server,
     tag,
 )
 
 WHEN = datetime(2026, 10, 5, 14, 0, tzinfo=UTC)
-
-
-def _raw_snapshot(lap: Laptop) -> bytes:
-    """The snapshot's body as sent (gzip), to know how long it is."""
-    headers = {PROTOCOL_HEADER: str(PROTOCOL), "Authorization": f"Bearer {lap.token}"}
-    with httpx.stream("POST", f"{lap.server.base}{API}/snapshot", json={}, headers=headers, timeout=30) as r:
-        assert r.status_code == 200
-        return b"".join(r.iter_raw())
 
 
 def _triggers(lap: Laptop) -> set[str]:
@@ -64,7 +56,7 @@ def test_a_first_pull_that_fails_still_restores_the_triggers(laptops: Callable[.
         ann.add(contact(f"Person {i}", about=os.urandom(600).hex()))  # incompressible: a long body
     ann.sync()
     before = _triggers(bob)
-    full = len(_raw_snapshot(bob))
+    full = len(raw_snapshot(bob))
     cut = CutBodyTransport("/snapshot", limit=full // 2, times=10)
     with pytest.raises(ServerUnreachable):
         bob.sync(transport=cut, snapshot_batch=5, retries=0)

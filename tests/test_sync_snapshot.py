@@ -35,8 +35,10 @@ from tests.sync_support import (
     backend,
     contact,
     laptops,
+    raw_snapshot,
     server,
     shared_server,
+    sync_state,
     tag,
 )
 
@@ -133,22 +135,6 @@ def _post_snapshot(lap: Laptop, body: dict[str, Any], token: str | None = "") ->
     return httpx.post(f"{lap.server.base}{API}/snapshot", json=body, headers=headers, timeout=30)
 
 
-def _raw_body(lap: Laptop) -> bytes:
-    """The snapshot's body as sent (gzip)."""
-    headers = {PROTOCOL_HEADER: str(PROTOCOL), "Authorization": f"Bearer {lap.token}"}
-    with httpx.stream("POST", f"{lap.server.base}{API}/snapshot", json={}, headers=headers, timeout=30) as r:
-        assert r.status_code == 200
-        return b"".join(r.iter_raw())
-
-
-def _state(lap: Laptop, key: str) -> Any:
-    store = SyncStore(lap.db)
-    try:
-        return store.state(key)
-    finally:
-        store.close()
-
-
 def test_stream_is_gzipped_ndjson_of_my_territory_only(laptops: Callable[..., Laptop]) -> None:
     ann, bob, eve = laptops("ann"), laptops("bob"), laptops("eve", team="south")
     mine = {ann.add(contact(f"North {i}")) for i in range(3)}
@@ -177,7 +163,7 @@ def test_a_cut_download_resumes_after_the_last_batch_kept(laptops: Callable[...,
     for i in range(60):
         ann.add(contact(f"Person {i}", about=os.urandom(400).hex()))  # incompressible: a long body
     ann.sync()
-    full = len(_raw_body(bob))
+    full = len(raw_snapshot(bob))
     cut = CutBodyTransport("/snapshot", limit=full // 2, times=1)
     summary = bob.sync(transport=cut, snapshot_batch=10)
     assert summary.pulled == 60 and bob.count() == 60
@@ -186,7 +172,7 @@ def test_a_cut_download_resumes_after_the_last_batch_kept(laptops: Callable[...,
     # The second request starts after the last row of the last batch committed before the cut.
     assert first["after"] is None and first["upper"] is None
     assert second["after"]["version"] > 0 and second["upper"] is not None
-    assert _state(bob, K_SNAPSHOT) is None and _state(bob, K_CURSOR)["version"] == second["upper"]
+    assert sync_state(bob, K_SNAPSHOT) is None and sync_state(bob, K_CURSOR)["version"] == second["upper"]
 
 
 def test_rows_changed_during_the_download_come_with_the_pull_after_it(
