@@ -116,6 +116,11 @@ def _plan(entity: str) -> _Plan:
     )
 
 
+def insert_sql(entity: str) -> str:
+    """The INSERT that takes ``storage_row``'s parameters."""
+    return _plan(entity).sql
+
+
 def storage_row(entity: str, line: dict[str, Any]) -> tuple[Any, ...]:
     """One snapshot row line as the parameters of ``_plan(entity).sql``."""
     plan = _plan(entity)
