@@ -286,7 +286,8 @@ def main() -> int:
         lap.close()
         transfer = statistics.median(loopback_transfer(wire) for _ in range(args.runs))
         print(
-            f"bare bulk copy SQLite to SQLite: median {floor:.2f} s "
+            f"bare bulk copy {'SQLite' if url.startswith('sqlite') else 'PostgreSQL'} to SQLite: "
+            f"median {floor:.2f} s "
             f"(of which rebuilding search and indexes {rebuilt:.2f} s)"
         )
         print(
