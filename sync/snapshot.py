@@ -12,7 +12,6 @@ restore) take the paged pull's path, which respects pending local edits.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from models.entities import synced_class
+from models.types import json_text
 from sync.fields import entity_fields
 from sync.protocol import RowChange
 from sync.store import PageCounts, SyncStore
@@ -60,8 +60,8 @@ def sqlite_date(value: str | None) -> str | None:
 
 
 def sqlite_json(value: Any) -> str:
-    # SQLAlchemy's JSON type serialises with json.dumps too; most lists (phones, dates) are empty.
-    return "[]" if value == [] else json.dumps(value)
+    # The engine's own serialiser (models.types.json_text); most lists (phones, dates) are empty.
+    return "[]" if value == [] else json_text(value)
 
 
 @dataclass(frozen=True)
