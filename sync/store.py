@@ -143,6 +143,17 @@ class SyncStore:
     def close(self) -> None:
         self.engine.dispose()
 
+    def checkpoint(self) -> None:
+        """Copy the WAL into the database now (after a bulk load that turned autocheckpoints off)
+        and let this store's connections checkpoint on their own again."""
+        with self.engine.connect() as conn:
+            # On the driver's connection: SQLAlchemy would wrap the statements in a transaction,
+            # and SQLite refuses to checkpoint inside one.
+            raw = conn.connection.driver_connection
+            assert raw is not None
+            raw.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            raw.execute("PRAGMA wal_autocheckpoint = 1000")
+
     @contextmanager
     def tx(self) -> Iterator[Session]:
         with self._sessions() as session, session.begin():
