@@ -25,8 +25,10 @@ from sqlalchemy import select
 from models.db import Database, open_database
 from models.entities import Contact, SyncedMixin, synced_class
 from sync.client import SyncClient, SyncSummary, login
+from sync.protocol import API, PROTOCOL, PROTOCOL_HEADER
 from sync.server import auth
 from sync.server.db import ServerDB
+from sync.store import SyncStore
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_URL = os.environ.get("RAPPORT_TEST_PG_URL", "postgresql+psycopg://rapport:rapport@127.0.0.1:5432/postgres")
@@ -126,7 +128,9 @@ class Rule:
     """What to do to the next request whose path ends with ``path``."""
 
     path: str
-    action: str  # drop_response | cut_before | duplicate | hook_before | hook_after | drop_first_mutation
+    # drop_response | cut_before | duplicate | hook_before | hook_after | drop_first_mutation
+    # | capture (keep a copy of the answer) | replay (the server answers, the kept copy is delivered)
+    action: str
     hook: Callable[[], None] | None = None
     times: int = 1
 
@@ -139,6 +143,7 @@ class FaultyTransport(httpx.BaseTransport):
         self.rules: list[Rule] = []
         self.seen: list[str] = []
         self.every: Callable[[httpx.Request], None] | None = None
+        self.captured: list[httpx.Response] = []
 
     def add(self, path: str, action: str, hook: Callable[[], None] | None = None, times: int = 1) -> None:
         self.rules.append(Rule(path, action, hook, times))
@@ -181,6 +186,13 @@ class FaultyTransport(httpx.BaseTransport):
             return self.inner.handle_request(forged)
         response = self.inner.handle_request(request)
         response.read()
+        if rule.action == "capture":
+            self.captured.append(_copy(response))
+        if rule.action == "replay":
+            # A stale answer arriving late (a buffering proxy, a delayed retry): the server has
+            # handled this request, but what the client gets is an older answer.
+            response.close()
+            return _copy(self.captured.pop(0))
         if rule.action == "duplicate":
             response.close()
             again = self.inner.handle_request(request)
@@ -195,6 +207,14 @@ class FaultyTransport(httpx.BaseTransport):
 
     def close(self) -> None:
         self.inner.close()
+
+
+def _copy(response: httpx.Response) -> httpx.Response:
+    """A detached copy of a read response (decoded body, so no content-encoding)."""
+    headers = {
+        k: v for k, v in response.headers.items() if k.lower() not in ("content-encoding", "content-length")
+    }
+    return httpx.Response(response.status_code, headers=headers, content=response.content)
 
 
 @dataclass
@@ -278,6 +298,21 @@ class Laptop:
 
 def contact(name: str, **kw: Any) -> Contact:
     return Contact(name=name, **kw)
+
+
+def raw_post(lap: Laptop, path: str, payload: dict[str, Any]) -> httpx.Response:
+    """A request as a laptop's token would send it, bypassing the client (forged or hand-made bodies)."""
+    headers = {PROTOCOL_HEADER: str(PROTOCOL), "Authorization": f"Bearer {lap.token}"}
+    return httpx.post(f"{lap.server.base}{API}{path}", json=payload, headers=headers, timeout=60)
+
+
+def sync_state(lap: Laptop, key: str) -> Any:
+    """One of the laptop's sync bookkeeping values (client id, epoch, cursor...)."""
+    store = SyncStore(lap.db)
+    try:
+        return store.state(key)
+    finally:
+        store.close()
 
 
 def make_pg_database() -> str | None:
