@@ -20,14 +20,16 @@ from typing import Any
 import httpx
 import pytest
 from argon2 import PasswordHasher
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 
 from models.db import Database, open_database
 from models.entities import Contact, SyncedMixin, synced_class
 from sync.client import SyncClient, SyncSummary, login
+from sync.fields import entity_fields
 from sync.protocol import API, PROTOCOL, PROTOCOL_HEADER
-from sync.server import auth
-from sync.server.db import ServerDB
+from sync.server import auth, tables
+from sync.server.db import ServerDB, VersionCounter
+from sync.server.merge import now_iso
 from sync.store import SyncStore
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -121,6 +123,64 @@ class ServerProcess:
     ) -> None:
         with self.admin().write() as conn:
             auth.add_user(conn, name, password, team=team, manager=manager, hasher=FAST_HASHER)
+
+    def rows(self, scope: str) -> dict[tuple[str, str], Any]:
+        """The server's rows of one scope, as stored."""
+        with self.admin().read() as conn:
+            found = conn.execute(select(tables.rows).where(tables.rows.c.scope == scope))
+            return {(r.entity, r.id): r for r in found}
+
+    def snapshot(self, scope: str) -> dict[tuple[str, str], dict[str, Any]]:
+        """The server's side of ``Laptop.snapshot`` for one scope: what its laptops must hold."""
+        specs = entity_fields()
+        return {
+            key: {**{k: r.data.get(k) for k in specs[r.entity]}, "deleted": r.deleted_at is not None}
+            for key, r in self.rows(scope).items()
+        }
+
+    def write_rows(self, scope: str, changes: list[ServerChange]) -> None:
+        """Rows written straight into the server's database, as if other laptops had pushed them.
+
+        For set-up at a size where pushing through a laptop would be most of a test's time. The
+        versions come from the server's own counter (locked, like a push), so pulls see them in
+        commit order like any other write.
+        """
+        existing = self.rows(scope)
+        with self.admin().write() as conn:
+            counter = VersionCounter(conn)
+            counter.lock()
+            new: list[dict[str, Any]] = []
+            for c in changes:
+                version = counter.next()
+                values: dict[str, Any] = {
+                    "data": c.data,
+                    "version": version,
+                    "deleted_at": now_iso() if c.deleted else None,
+                    "deleted_version": version if c.deleted else None,
+                    "updated_at": now_iso(),
+                    "writer": "seed",
+                }
+                if (c.entity, c.id) in existing:
+                    conn.execute(
+                        update(tables.rows)
+                        .where(tables.rows.c.entity == c.entity, tables.rows.c.id == c.id)
+                        .values(**values)
+                    )
+                else:
+                    new.append({"entity": c.entity, "id": c.id, "scope": scope, **values})
+            for start in range(0, len(new), 5000):
+                conn.execute(insert(tables.rows), new[start : start + 5000])
+            counter.flush()
+
+
+@dataclass(frozen=True)
+class ServerChange:
+    """One row as another laptop's push would leave it on the server (``data`` complete)."""
+
+    entity: str
+    id: str
+    data: dict[str, Any]
+    deleted: bool = False
 
 
 @dataclass
