@@ -447,6 +447,16 @@ def server(backend: Backend, tmp_path: Path) -> Iterator[ServerProcess]:
     srv.close_admin()
 
 
+@pytest.fixture
+def limited_server(backend: Backend, tmp_path: Path) -> Iterator[ServerProcess]:
+    """A server of the test's own that refuses bodies over 24 kB (413)."""
+    srv = ServerProcess(backend.new_url(), tmp_path / "server.log", max_body=24_000)
+    srv.start()
+    yield srv
+    srv.stop()
+    srv.close_admin()
+
+
 @pytest.fixture(scope="module")
 def shared_server(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """One server per module and backend; tests stay apart by using their own users and teams."""
@@ -471,7 +481,9 @@ def laptops(
     request: pytest.FixtureRequest, backend: Backend, tmp_path: Path, tag: str
 ) -> Iterator[Callable[..., Laptop]]:
     """Make laptops for users ``NAME-tag`` in team ``TEAM-tag`` (``team=None``: no team)."""
-    srv_name = "server" if "server" in request.fixturenames else "shared_server"
+    srv_name = next(
+        (n for n in ("server", "limited_server") if n in request.fixturenames), "shared_server"
+    )
     srv: ServerProcess = request.getfixturevalue(srv_name)
     made: list[Laptop] = []
 
