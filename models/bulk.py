@@ -3,7 +3,10 @@
 The full-text index and ``contacts.last_contact_at`` are kept by SQLite triggers, one small
 write per row. For a bulk load (sample data, a new laptop's first sync of 450,000 rows) that is
 most of the cost; rebuilding them once afterwards is several times cheaper (FTS5 'rebuild' of a
-million notes: 6 s; kept row by row while loading: most of a 4-minute load).
+million notes: 6 s; kept row by row while loading: most of a 4-minute load). The same goes for
+the record tables' secondary indexes: built once from the loaded rows they cost about a third of
+what keeping them row by row does (bench/sync_bench.py). Unique indexes stay: they are
+constraints, not derived data.
 
 A suspension is recorded in ``meta`` in the same transaction as the DROP TRIGGERs (DDL is
 transactional in SQLite), so a load that is killed half-way is finished when the database is
@@ -18,39 +21,58 @@ from contextlib import contextmanager
 
 from sqlalchemy import Connection
 
-SUSPENDED_KEY = "bulk.suspended_triggers"
+from models.entities import SYNCED_CLASSES
+
+SUSPENDED_KEY = "bulk.suspended_triggers"  # the name predates the indexes: kept for old files
 _RECOMPUTE_LAST_CONTACT = (
     "UPDATE contacts SET last_contact_at = (SELECT max(occurred_at) FROM notes "
     "WHERE notes.contact_id = contacts.id AND notes.deleted_at IS NULL)"
 )
 
 
-def _meta_get(conn: Connection) -> list[list[str]] | None:
+def _meta_get(conn: Connection) -> dict[str, list[list[str]]] | None:
     row = conn.exec_driver_sql("SELECT value FROM meta WHERE key = ?", (SUSPENDED_KEY,)).first()
-    return None if row is None else json.loads(row[0])
+    if row is None:
+        return None
+    saved = json.loads(row[0])
+    # Written by an older Rapport: a bare list of triggers.
+    return {"triggers": saved, "indexes": []} if isinstance(saved, list) else saved
+
+
+def _schema(conn: Connection, where: str) -> list[list[str]]:
+    sql = f"SELECT name, sql FROM sqlite_master WHERE {where} ORDER BY name"
+    return [[name, text] for name, text in conn.exec_driver_sql(sql)]
 
 
 def suspend_derived(conn: Connection) -> None:
-    """Drop the derived-data triggers, remembering them (call inside a write transaction)."""
+    """Drop the derived-data triggers and indexes, remembering them (inside a write transaction)."""
     if _meta_get(conn) is not None:
         return  # already suspended (a load that resumes)
-    triggers = [
-        [name, sql]
-        for name, sql in conn.exec_driver_sql(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name"
-        )
-    ]
-    conn.exec_driver_sql("INSERT INTO meta (key, value) VALUES (?, ?)", (SUSPENDED_KEY, json.dumps(triggers)))
-    for name, _sql in triggers:
+    tables = ", ".join(f"'{cls.__tablename__}'" for cls in SYNCED_CLASSES)  # type: ignore[attr-defined]
+    saved = {
+        "triggers": _schema(conn, "type = 'trigger'"),
+        # sql IS NULL: the indexes behind PRIMARY KEY / UNIQUE columns, which cannot be dropped.
+        "indexes": _schema(
+            conn,
+            "type = 'index' AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%' "
+            f"AND tbl_name IN ({tables})",
+        ),
+    }
+    conn.exec_driver_sql("INSERT INTO meta (key, value) VALUES (?, ?)", (SUSPENDED_KEY, json.dumps(saved)))
+    for name, _sql in saved["triggers"]:
         conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
+    for name, _sql in saved["indexes"]:
+        conn.exec_driver_sql(f'DROP INDEX "{name}"')
 
 
 def restore_derived(conn: Connection) -> bool:
-    """Rebuild what the triggers would have kept and put them back. False if nothing was
-    suspended."""
-    triggers = _meta_get(conn)
-    if triggers is None:
+    """Rebuild what the triggers would have kept, put them and the indexes back. False if
+    nothing was suspended."""
+    saved = _meta_get(conn)
+    if saved is None:
         return False
+    for _name, sql in saved["indexes"]:
+        conn.exec_driver_sql(sql)
     # Every full-text index the schema has (read from it, so a new one is never missed).
     fts_tables = [
         name
@@ -62,7 +84,7 @@ def restore_derived(conn: Connection) -> bool:
     for fts in fts_tables:
         conn.exec_driver_sql(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")
     conn.exec_driver_sql(_RECOMPUTE_LAST_CONTACT)
-    for _name, sql in triggers:
+    for _name, sql in saved["triggers"]:
         conn.exec_driver_sql(sql)
     conn.exec_driver_sql("DELETE FROM meta WHERE key = ?", (SUSPENDED_KEY,))
     return True

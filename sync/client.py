@@ -7,17 +7,20 @@ here: progress is a callback and cancellation a ``threading.Event``.
 
 from __future__ import annotations
 
+import gc
 import gzip
 import json
 import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import orjson
 
 from models.bulk import restore_derived, suspend_derived
 from models.db import Database
@@ -29,19 +32,27 @@ from sync.protocol import (
     PROTOCOL,
     PROTOCOL_HEADER,
     SCHEMA_HEADER,
+    ConflictRecord,
+    Cursor,
     LoginResponse,
     Mutation,
     PullRequest,
     PullResponse,
     PushResponse,
     RegisterResponse,
+    SnapshotEnd,
+    SnapshotHeader,
+    SnapshotPosition,
+    SnapshotRequest,
 )
-from sync.store import K_CLIENT, K_EPOCH, K_NEXT_MID, K_RECONCILE, Pending, SyncStore
+from sync.snapshot import SnapshotLoader
+from sync.store import K_CLIENT, K_EPOCH, K_NEXT_MID, K_RECONCILE, K_SNAPSHOT, PageCounts, Pending, SyncStore
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int | None], None]
 SYNCED_ENTITIES = ("account", "contact", "note", "commitment", "visit", "feedback", "purchase")
 GZIP_OVER = 1024
+SNAPSHOT_BATCH = 10_000  # rows per transaction while loading a snapshot
 
 
 @dataclass
@@ -64,6 +75,14 @@ class _Restart(Exception):
     """The server's epoch changed (or it forgot us): re-register and start over."""
 
 
+class _Interrupted(Exception):
+    """A snapshot stream ended early: resume from the last batch kept."""
+
+
+class _CursorLost(Exception):
+    """The server cannot continue from our cursor (tombstones collected, territory changed)."""
+
+
 def _headers(token: str | None) -> dict[str, str]:
     headers = {PROTOCOL_HEADER: str(PROTOCOL), SCHEMA_HEADER: head_revision()}
     if token:
@@ -77,6 +96,27 @@ def _error_detail(resp: httpx.Response) -> tuple[str, str]:
         return str(body.get("detail", resp.text)), str(body.get("reason", ""))
     except (ValueError, AttributeError):
         return resp.text[:200], ""
+
+
+TRANSIENT = (502, 503, 504)
+
+
+def _refuse(resp: httpx.Response) -> None:
+    """Raise the errors no retry can fix: login, protocol versions."""
+    if resp.status_code == 401:
+        raise AuthRejected(
+            "The server did not accept your login (wrong password, or the token was revoked "
+            "or expired). Log in again with `rapport login`."
+        )
+    if resp.status_code == 426:
+        raise VersionMismatch(
+            "This version of Rapport is too old for the server. Please update Rapport; "
+            "your unsynced changes are kept."
+        )
+    if resp.status_code == 400 and _error_detail(resp)[1] == "server_too_old":
+        raise VersionMismatch(
+            "The sync server is older than this version of Rapport: ask for it to be updated."
+        )
 
 
 class Http:
@@ -129,28 +169,37 @@ class Http:
             except httpx.TransportError as exc:
                 last = f"{type(exc).__name__}: {exc}"
                 continue
-            if resp.status_code in (502, 503, 504):
+            if resp.status_code in TRANSIENT:
                 last = f"HTTP {resp.status_code}"
                 continue
-            if resp.status_code == 401:
-                raise AuthRejected(
-                    "The server did not accept your login (wrong password, or the token was revoked "
-                    "or expired). Log in again with `rapport login`."
-                )
-            if resp.status_code == 426:
-                raise VersionMismatch(
-                    "This version of Rapport is too old for the server. Please update Rapport; "
-                    "your unsynced changes are kept."
-                )
-            if resp.status_code == 400 and _error_detail(resp)[1] == "server_too_old":
-                raise VersionMismatch(
-                    "The sync server is older than this version of Rapport: ask for it to be updated."
-                )
+            _refuse(resp)
             return resp
-        raise ServerUnreachable(
-            f"Cannot reach the sync server at {self.server} ({last}). Your changes are kept and "
+        raise self.unreachable(last)
+
+    def unreachable(self, why: str) -> ServerUnreachable:
+        return ServerUnreachable(
+            f"Cannot reach the sync server at {self.server} ({why}). Your changes are kept and "
             "will sync next time."
         )
+
+    @contextmanager
+    def stream(self, path: str, payload: dict[str, Any]) -> Iterator[httpx.Response]:
+        """POST and hand over the response unread (a snapshot is too big to hold in memory).
+
+        No retries here: a stream cut half-way is resumed by the caller from what it kept.
+        A transient refusal raises ``httpx.TransportError`` like a cut connection.
+        """
+        if self.cancel is not None and self.cancel.is_set():
+            raise Cancelled()
+        raw = json.dumps(payload).encode()
+        headers = {"Content-Type": "application/json"}
+        with self.client.stream("POST", API + path, content=raw, headers=headers) as resp:
+            if resp.status_code != 200:
+                resp.read()
+            if resp.status_code in TRANSIENT:
+                raise httpx.TransportError(f"HTTP {resp.status_code}")
+            _refuse(resp)
+            yield resp
 
 
 def login(
@@ -176,6 +225,7 @@ class SyncClient:
         *,
         batch_size: int = 200,
         page_size: int = 2000,
+        snapshot_batch: int = SNAPSHOT_BATCH,
         progress: Progress | None = None,
         cancel: threading.Event | None = None,
         retries: int = 6,
@@ -185,6 +235,7 @@ class SyncClient:
         self.http = Http(server, token, transport, retries=retries, backoff=backoff, cancel=cancel)
         self.batch_size = batch_size
         self.page_size = page_size
+        self.snapshot_batch = snapshot_batch
         self.progress = progress or (lambda _phase, _done, _total: None)
         self.cancel = cancel
 
@@ -293,21 +344,175 @@ class SyncClient:
 
     # -- pull ----------------------------------------------------------------------------
     def _pull(self, summary: SyncSummary) -> None:
-        # A first pull (a new laptop, or after an epoch change) brings every row: keep the search
-        # index and last-contact dates by rebuilding them once at the end, not row by row
-        # (models/bulk.py). If the pull fails the rebuild still runs; if the process dies, the
-        # next open_database finishes it.
-        with self.store.tx() as s:
-            fresh = self.store.cursor(s) is None
-            if fresh:
-                suspend_derived(s.connection())
-        try:
-            self._pull_pages(summary)
-        finally:
-            if fresh:
-                with self.store.tx() as s:
-                    restore_derived(s.connection())
+        while True:
+            # A first pull (a new laptop, after an epoch change, after the cursor was lost) brings
+            # every row: the search index and last-contact dates are rebuilt once at the end, not
+            # row by row (models/bulk.py). If the pull fails the rebuild still runs; if the
+            # process dies, the next open_database finishes it.
+            with self.store.tx() as s:
+                fresh = self.store.cursor(s) is None
+                if fresh:
+                    suspend_derived(s.connection())
+            try:
+                if fresh:
+                    self._bootstrap(summary)
+                self._pull_pages(summary)
+                return
+            except _CursorLost:
+                continue
+            finally:
+                if fresh:
+                    with self.store.tx() as s:
+                        restore_derived(s.connection())
 
+    # -- bootstrap -------------------------------------------------------------------------
+    def _bootstrap(self, summary: SyncSummary) -> None:
+        """Load the server's snapshot (invariant 10), resuming after a cut from the last batch kept.
+
+        Ends with the cursor at the snapshot's upper bound; the paged pull takes it from there.
+        """
+        # Hundreds of thousands of short-lived dicts would set off the cycle collector over and
+        # over (a second of a first sync); nothing here makes reference cycles.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self._bootstrap_attempts(summary)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _bootstrap_attempts(self, summary: SyncSummary) -> None:
+        failures = 0
+        while True:
+            self._check_cancel()
+            with self.store.tx() as s:
+                progress = self.store.get(s, K_SNAPSHOT)
+                req = SnapshotRequest(
+                    client_id=self.store.get(s, K_CLIENT),
+                    epoch=self.store.get(s, K_EPOCH),
+                    upper=progress["upper"] if progress else None,
+                    after=SnapshotPosition(scope=progress["scope"], version=progress["version"])
+                    if progress
+                    else None,
+                )
+            kept = 0
+            try:
+                with self.http.stream("/snapshot", req.model_dump(mode="json")) as resp:
+                    detail, reason = ("", "") if resp.status_code == 200 else _error_detail(resp)
+                    if resp.status_code == 410 and reason == "epoch_changed":
+                        raise _Restart()
+                    if resp.status_code != 200:
+                        raise SyncFailed(
+                            f"The server refused to send your data (HTTP {resp.status_code}): {detail}"
+                        )
+                    for rows in self._load_snapshot(resp, progress, summary):
+                        kept += rows
+                        failures = 0  # progress made: a flaky line gets as many tries as it needs
+                return
+            except (httpx.TransportError, httpx.DecodingError, _Interrupted) as exc:
+                failures += 1
+                if failures > self.http.retries:
+                    raise self.http.unreachable(f"{type(exc).__name__}: {exc}") from exc
+                log.info("snapshot cut after %d more rows (%s): resuming", kept, exc)
+                time.sleep(min(self.http.backoff * failures, 2.0))
+
+    def _load_snapshot(
+        self, resp: httpx.Response, progress: dict[str, Any] | None, summary: SyncSummary
+    ) -> Iterator[int]:
+        """Apply the stream in batches, each committed with the position reached; yields rows kept.
+
+        Returns normally only after the end line, with the cursor set; a stream that stops
+        before it raises ``_Interrupted`` (what was committed stays).
+        """
+        with self.store.tx() as s:
+            loader = SnapshotLoader(self.store, s)
+        header: SnapshotHeader | None = None
+        batch: list[dict[str, Any]] = []
+        conflicts: list[ConflictRecord] = []
+        rest = b""
+        for chunk in resp.iter_bytes():
+            *lines, rest = (rest + chunk).split(b"\n")
+            for line in lines:
+                if line.startswith(b'{"s":'):
+                    batch.append(orjson.loads(line))
+                    if len(batch) >= self.snapshot_batch:
+                        progress = self._keep_batch(loader, batch, progress, summary)
+                        yield len(batch)
+                        batch = []
+                    continue
+                item = orjson.loads(line)
+                if "header" in item:
+                    header = SnapshotHeader.model_validate(item["header"])
+                    progress = self._start_snapshot(header, progress)
+                elif "conflict" in item:
+                    conflicts.append(ConflictRecord.model_validate(item["conflict"]))
+                elif "end" in item:
+                    SnapshotEnd.model_validate(item["end"])
+                    if header is None or progress is None:
+                        raise SyncFailed("The server sent a snapshot without a header.")
+                    self._finish_snapshot(loader, batch, conflicts, header, summary)
+                    self.progress("download", int(progress["done"]) + len(batch), header.total)
+                    yield len(batch)
+                    return
+        raise _Interrupted("the snapshot stopped before its end")
+
+    def _start_snapshot(self, header: SnapshotHeader, progress: dict[str, Any] | None) -> dict[str, Any]:
+        with self.store.tx() as s:
+            if header.epoch != self.store.get(s, K_EPOCH):
+                raise _Restart()
+            if progress is None:
+                progress = {"epoch": header.epoch, "upper": header.upper, "scopes": header.scopes}
+                progress |= {"scope": "", "version": 0, "done": 0}
+            elif progress["scopes"] != header.scopes:
+                # The territory changed half-way: rows loaded from a scope we lost must go.
+                self.store.put(s, K_RECONCILE, True)
+            progress = {**progress, "total": header.total}
+        self.progress("download", int(progress["done"]), header.total)
+        return progress
+
+    def _keep_batch(
+        self,
+        loader: SnapshotLoader,
+        batch: list[dict[str, Any]],
+        progress: dict[str, Any] | None,
+        summary: SyncSummary,
+    ) -> dict[str, Any]:
+        if progress is None:
+            raise SyncFailed("The server sent snapshot rows before its header.")
+        self._check_cancel()
+        try:
+            with self.store.tx() as s:
+                summary.pulled += loader.load(s, batch)
+                progress = {
+                    **progress,
+                    "scope": batch[-1]["s"],
+                    "version": int(batch[-1]["v"]),
+                    "done": int(progress["done"]) + len(batch),
+                }
+                self.store.put(s, K_SNAPSHOT, progress)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SyncFailed(f"The server sent a malformed row ({type(exc).__name__}: {exc}).") from exc
+        self.progress("download", int(progress["done"]), progress.get("total"))
+        return progress
+
+    def _finish_snapshot(
+        self,
+        loader: SnapshotLoader,
+        batch: list[dict[str, Any]],
+        conflicts: list[ConflictRecord],
+        header: SnapshotHeader,
+        summary: SyncSummary,
+    ) -> None:
+        counts = PageCounts()
+        with self.store.tx() as s:
+            if batch:
+                summary.pulled += loader.load(s, batch)
+            self.store.apply_conflicts(s, conflicts, counts)
+            self.store.advance(s, Cursor(epoch=header.epoch, version=header.upper))
+            self.store.put(s, K_SNAPSHOT, None)
+        summary.conflicts += counts.conflicts
+
+    # -- paged pull ----------------------------------------------------------------------
     def _pull_pages(self, summary: SyncSummary) -> None:
         upper: int | None = None
         while True:
@@ -324,8 +529,7 @@ class SyncClient:
                 with self.store.tx() as s:
                     self.store.put(s, "sync.cursor", None)
                     self.store.put(s, K_RECONCILE, True)
-                upper = None
-                continue
+                raise _CursorLost()
             if resp.status_code != 200:
                 raise SyncFailed(f"The server refused to send changes (HTTP {resp.status_code}): {detail}")
             page = PullResponse.model_validate(resp.json())

@@ -147,6 +147,44 @@ class PullResponse(_Strict):
     has_more: bool
 
 
+class SnapshotPosition(_Strict):
+    """Where a cut snapshot resumes: the last row received (rows come ordered by scope, version)."""
+
+    scope: str = Field(max_length=120)
+    version: int = Field(ge=0, le=MAX_INT)
+
+
+class SnapshotRequest(_Strict):
+    client_id: uuid.UUID | None = None
+    # The epoch the laptop resumes in: a restored server answers 410 instead of mixing epochs.
+    epoch: str | None = Field(default=None, max_length=64)
+    # Fixed by the first response; a resumed snapshot keeps it so the rows form one cut.
+    upper: int | None = Field(default=None, ge=0, le=MAX_INT)
+    after: SnapshotPosition | None = None
+
+
+class SnapshotHeader(_Strict):
+    """First line of a snapshot stream. Rows follow, then conflict records, then ``SnapshotEnd``.
+
+    A row line is ``{"s": scope, "e": entity, "i": id, "v": version, "x": 0|1 (deleted),
+    "u": updated_at, "d": {field: wire value}}``: every row of the user's scopes with a version up
+    to ``upper``. Row lines are not validated one by one on the laptop (450,000 of them); their
+    values are the server's stored documents, checked on the way in (``sync.fields``).
+    """
+
+    epoch: str
+    upper: int
+    total: int
+    scopes: list[str]
+
+
+class SnapshotEnd(_Strict):
+    rows: int
+
+
+SNAPSHOT_MEDIA_TYPE = "application/x-ndjson"
+
+
 class IdsResponse(_Strict):
     entity: str
     ids: list[uuid.UUID]

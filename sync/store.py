@@ -38,7 +38,7 @@ from models.db import Database, make_engine
 from models.entities import SYNCED_CLASSES, Meta, OutboxEntry, synced_class
 from models.types import UTCDateTime, utcnow
 from sync.fields import entity_fields
-from sync.protocol import Cursor, Eviction, MutationResult, PullResponse, RowChange
+from sync.protocol import ConflictRecord, Cursor, Eviction, MutationResult, PullResponse, RowChange
 
 _meta = MetaData()
 outbox = cast(Table, OutboxEntry.__table__)
@@ -73,6 +73,8 @@ sync_rejections = Table(
 
 K_CLIENT, K_EPOCH, K_CURSOR, K_NEXT_MID = "sync.client_id", "sync.epoch", "sync.cursor", "sync.next_mid"
 K_RECONCILE, K_SERVER, K_USER = "sync.reconcile", "sync.server", "sync.username"
+# A bootstrap snapshot under way: {epoch, upper, scopes, scope, version, done} (where it resumes).
+K_SNAPSHOT = "sync.snapshot"
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,10 @@ def _insert_many(session: Session, table: Any, rows: list[dict[str, Any]]) -> No
     """
     conn = session.connection()
     names = list(rows[0])
-    processors = [table.c[name].type.bind_processor(conn.dialect) for name in names]
+    # dialect_impl: the SQLite type's own processor (a TypeDecorator's generic impl has none, and
+    # sqlite3's fallback adapter writes datetimes in another format than the ORM does).
+    dialect = conn.dialect
+    processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
     sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})"
     params = [
         tuple(proc(row[name]) if proc else row[name] for name, proc in zip(names, processors, strict=True))
@@ -253,7 +258,7 @@ class SyncStore:
         self.put(session, K_NEXT_MID, int(self.get(session, K_NEXT_MID, 1)) - 1)
 
     # -- pull ------------------------------------------------------------------------------
-    def _pending_fields(self, session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, set[str]]:
+    def pending_fields(self, session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, set[str]]:
         """Fields with local edits not yet pushed: a pulled value must not overwrite them."""
         out: dict[uuid.UUID, set[str]] = {}
         for chunk in range(0, len(ids), 500):
@@ -273,8 +278,8 @@ class SyncStore:
         counts = PageCounts()
         if page.cursor.epoch != self.get(session, K_EPOCH):
             return counts  # a page from before the server's restore: its rows may not exist any more
-        self._apply_conflicts(session, page, counts)
-        pending = self._pending_fields(session, [c.id for c in page.changes])
+        self.apply_conflicts(session, page.conflicts, counts)
+        pending = self.pending_fields(session, [c.id for c in page.changes])
         changes: dict[str, list[RowChange]] = {}
         evictions: dict[str, list[Eviction]] = {}
         for c in page.changes:
@@ -286,21 +291,21 @@ class SyncStore:
                 table = synced_class(entity).__table__  # type: ignore[attr-defined]
             except KeyError:
                 continue  # an entity this version does not know yet: a newer app will pull it again
-            self._apply_rows(
+            self.apply_rows(
                 session, table, entity, changes.get(entity, []), evictions.get(entity, []), pending, counts
             )
-        self._advance(session, page.cursor)
+        self.advance(session, page.cursor)
         return counts
 
-    def _apply_conflicts(self, session: Session, page: PullResponse, counts: PageCounts) -> None:
-        if not page.conflicts:
+    def apply_conflicts(self, session: Session, conflicts: list[ConflictRecord], counts: PageCounts) -> None:
+        if not conflicts:
             return
         known = set(
             session.scalars(
-                select(sync_conflicts.c.id).where(sync_conflicts.c.id.in_([c.id for c in page.conflicts]))
+                select(sync_conflicts.c.id).where(sync_conflicts.c.id.in_([c.id for c in conflicts]))
             )
         )
-        for item in page.conflicts:
+        for item in conflicts:
             if item.id in known:
                 continue
             session.execute(
@@ -319,7 +324,7 @@ class SyncStore:
             )
             counts.conflicts += 1
 
-    def _apply_rows(
+    def apply_rows(
         self,
         session: Session,
         table: Any,
@@ -373,7 +378,7 @@ class SyncStore:
         if inserts:
             _insert_many(session, table, inserts)
 
-    def _advance(self, session: Session, cursor: Cursor) -> None:
+    def advance(self, session: Session, cursor: Cursor) -> None:
         """The cursor only moves forward within an epoch (a stale page never moves it back)."""
         current = self.cursor(session)
         if current is None or current.epoch != cursor.epoch or cursor.version > current.version:
@@ -388,6 +393,7 @@ class SyncStore:
         self.put(session, K_CLIENT, str(client_id))
         self.put(session, K_EPOCH, epoch)
         self.put(session, K_CURSOR, None)
+        self.put(session, K_SNAPSHOT, None)
         self.put(session, K_RECONCILE, True)
         self.renumber(session, first_mid)
         for cls in SYNCED_CLASSES:

@@ -366,15 +366,6 @@ def raw_post(lap: Laptop, path: str, payload: dict[str, Any]) -> httpx.Response:
     return httpx.post(f"{lap.server.base}{API}{path}", json=payload, headers=headers, timeout=60)
 
 
-def sync_state(lap: Laptop, key: str) -> Any:
-    """One of the laptop's sync bookkeeping values (client id, epoch, cursor...)."""
-    store = SyncStore(lap.db)
-    try:
-        return store.state(key)
-    finally:
-        store.close()
-
-
 def make_pg_database() -> str | None:
     """A fresh PostgreSQL database for this test session, or None when no server answers."""
     try:
@@ -501,3 +492,66 @@ def laptops(
     yield make
     for lap in made:
         lap.close()
+
+
+class _CutStream(httpx.SyncByteStream):
+    def __init__(self, inner: httpx.SyncByteStream, limit: int, request: httpx.Request) -> None:
+        self.inner, self.limit, self.request = inner, limit, request
+
+    def __iter__(self) -> Iterator[bytes]:
+        sent = 0
+        for chunk in self.inner:
+            if sent + len(chunk) >= self.limit:
+                yield chunk[: self.limit - sent]
+                raise httpx.ReadError("connection cut mid-body (test)", request=self.request)
+            sent += len(chunk)
+            yield chunk
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class CutBodyTransport(httpx.BaseTransport):
+    """The real transport, but the first ``times`` responses to ``path`` lose their connection
+    after ``limit`` bytes of body (as sent: compressed), like Wi-Fi dropping mid-download."""
+
+    def __init__(self, path: str, limit: int, times: int = 1) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.path, self.limit, self.times = path, limit, times
+        self.bodies: list[bytes] = []  # the requests to ``path``, to see what was asked for
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        if not request.url.path.endswith(self.path):
+            return response
+        self.bodies.append(request.read())
+        if self.times <= 0:
+            return response
+        self.times -= 1
+        assert isinstance(response.stream, httpx.SyncByteStream)
+        return httpx.Response(
+            response.status_code,
+            headers=response.headers,
+            stream=_CutStream(response.stream, self.limit, request),
+            request=request,
+        )
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def sync_state(lap: Laptop, key: str) -> Any:
+    """One of the laptop's sync bookkeeping values (cursor, snapshot progress...)."""
+    store = SyncStore(lap.db)
+    try:
+        return store.state(key)
+    finally:
+        store.close()
+
+
+def raw_snapshot(lap: Laptop) -> bytes:
+    """The laptop's snapshot body as the server sends it (gzip), to know how long it is."""
+    headers = {PROTOCOL_HEADER: str(PROTOCOL), "Authorization": f"Bearer {lap.token}"}
+    with httpx.stream("POST", f"{lap.server.base}{API}/snapshot", json={}, headers=headers, timeout=30) as r:
+        assert r.status_code == 200
+        return b"".join(r.iter_raw())

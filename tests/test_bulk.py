@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import Connection, insert
 
 from models.bulk import bulk_load, suspend_derived
 from models.db import Database, open_database
@@ -21,6 +21,15 @@ NOW = datetime(2026, 11, 1, 9, 30, tzinfo=UTC)
 def triggers(db: Database) -> set[str]:
     with db.read_engine.connect() as conn:
         return {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type='trigger'")}
+
+
+def schema(db: Database, kind: str, conn: Connection | None = None) -> dict[str, str | None]:
+    """name -> SQL of the schema objects of one kind, seen from ``conn`` (inside a transaction)."""
+    sql = "SELECT name, sql FROM sqlite_master WHERE type = ?"
+    if conn is not None:
+        return {name: text for name, text in conn.exec_driver_sql(sql, (kind,))}
+    with db.read_engine.connect() as fresh:
+        return {name: text for name, text in fresh.exec_driver_sql(sql, (kind,))}
 
 
 def rows(cid: uuid.UUID, name: str) -> tuple[dict[str, object], dict[str, object]]:
@@ -57,10 +66,15 @@ def test_bulk_load_rebuilds_search_and_last_contact_and_puts_the_triggers_back(d
     assert len(before) >= 12
     cid = uuid.uuid4()
     contact, note = rows(cid, "Quentin Bulkload")
+    indexes = schema(db, "index")
     with db.write_engine.begin() as conn, bulk_load(conn):
         conn.execute(insert(Contact), [contact])
         conn.execute(insert(Note), [note])
+        # Loading without the secondary indexes is the point; unique ones stay (constraints).
+        assert "ix_notes_contact_when" not in schema(db, "index", conn)
+        assert {n for n, sql in indexes.items() if sql and "UNIQUE" in sql} <= set(schema(db, "index", conn))
     assert triggers(db) == before
+    assert schema(db, "index") == indexes
     with db.read() as s:
         (found,) = contacts.list_contacts(s, "bulkl")
         assert found.id == cid and found.last_contact_at == NOW
@@ -80,6 +94,7 @@ def test_a_failed_bulk_load_rolls_back_rows_and_trigger_changes(db: Database) ->
 def test_a_load_cut_off_half_way_is_finished_at_the_next_open(db_path: Path) -> None:
     db = open_database(db_path)
     before = triggers(db)
+    indexes = schema(db, "index")
     cid = uuid.uuid4()
     contact, note = rows(cid, "Halfway Hanna")
     with db.write_engine.begin() as conn:  # the suspension commits on its own (a long sync)
@@ -93,6 +108,7 @@ def test_a_load_cut_off_half_way_is_finished_at_the_next_open(db_path: Path) -> 
     again = open_database(db_path)
     try:
         assert triggers(again) == before
+        assert schema(again, "index") == indexes
         with again.read() as s:
             (found,) = contacts.list_contacts(s, "halfway")
             assert found.last_contact_at == NOW

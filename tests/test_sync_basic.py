@@ -37,8 +37,35 @@ def test_two_laptops_round_trip(laptops: Callable[..., Laptop]) -> None:
     assert a.snapshot() == b.snapshot()
 
 
-def test_progress_cancel_and_resume(laptops: Callable[..., Laptop]) -> None:
+def test_first_sync_progress_cancel_and_resume(laptops: Callable[..., Laptop]) -> None:
+    """A new laptop's snapshot: cancelled half-way, the batches before stay and it resumes there."""
     a, b = laptops("ann"), laptops("bob")
+    for i in range(30):
+        a.add(contact(f"R{i}"))
+    a.sync()
+    cancel = threading.Event()
+    seen: list[tuple[str, int, int | None]] = []
+
+    def progress(phase: str, done: int, total: int | None) -> None:
+        seen.append((phase, done, total))
+        if phase == "download" and done >= 20:
+            cancel.set()  # the rep pressed Cancel after the second batch
+
+    with pytest.raises(Cancelled), b.client(snapshot_batch=10, progress=progress, cancel=cancel) as client:
+        client.sync()
+    assert b.count() == 20  # two batches kept, with the position reached
+    assert seen[0] == ("download", 0, 30)  # the header says how much is coming
+    assert [d for p, d, _t in seen[1:]] == [10, 20]
+    resumed: list[tuple[str, int, int | None]] = []
+    b.sync(snapshot_batch=10, progress=lambda *args: resumed.append(args))
+    assert resumed[0] == ("download", 20, 30)  # resumed where it stopped, not from zero
+    assert b.count() == 30
+    assert a.snapshot() == b.snapshot()
+
+
+def test_pull_progress_cancel_and_resume(laptops: Callable[..., Laptop]) -> None:
+    a, b = laptops("ann"), laptops("bob")
+    b.sync()  # b is set up: what follows comes by paged pulls
     for i in range(30):
         a.add(contact(f"R{i}"))
     a.sync()

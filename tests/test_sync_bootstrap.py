@@ -4,6 +4,7 @@ had been written one by one."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -14,11 +15,12 @@ from models.entities import Note
 from models.services import contacts
 from sync.errors import ServerUnreachable
 from tests.sync_support import (
-    FaultyTransport,
+    CutBodyTransport,
     Laptop,
     backend,
     contact,
     laptops,
+    raw_snapshot,
     shared_server,
     tag,
 )
@@ -50,26 +52,19 @@ def test_first_pull_leaves_search_last_contact_and_triggers_right(laptops: Calla
 
 def test_a_first_pull_that_fails_still_restores_the_triggers(laptops: Callable[..., Laptop]) -> None:
     ann, bob = laptops("ann"), laptops("bob")
-    for i in range(5):
-        ann.add(contact(f"Person {i}"))
+    for i in range(40):
+        ann.add(contact(f"Person {i}", about=os.urandom(600).hex()))  # incompressible: a long body
     ann.sync()
     before = _triggers(bob)
-    cut = FaultyTransport()
-    pulls = [0]
-
-    def cut_after_two_pages(request: httpx.Request) -> None:
-        if request.url.path.endswith("/pull"):
-            pulls[0] += 1
-            if pulls[0] > 2:
-                raise httpx.ConnectError("connection cut (test)", request=request)
-
-    cut.every = cut_after_two_pages
+    full = len(raw_snapshot(bob))
+    cut = CutBodyTransport("/snapshot", limit=full // 2, times=10)
     with pytest.raises(ServerUnreachable):
-        bob.sync(transport=cut, page_size=1, retries=0)
+        bob.sync(transport=cut, snapshot_batch=5, retries=0)
     assert _triggers(bob) == before
-    assert bob.count() == 2  # two pages arrived before the cut, and they are searchable
+    kept = bob.count()
+    assert 0 < kept < 40  # the batches before the cut arrived, and they are searchable
     with bob.db.read() as s:
-        assert contacts.count_contacts(s, "person") == 2
+        assert contacts.count_contacts(s, "person") == kept
 
 
 __all__ = ["backend", "laptops", "shared_server", "tag"]

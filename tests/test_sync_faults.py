@@ -186,6 +186,7 @@ def test_server_killed_during_push(when: str, laptops: Callable[..., Laptop], se
 
 def test_server_killed_during_pull(laptops: Callable[..., Laptop], server: ServerProcess) -> None:
     a, b = laptops("ann"), laptops("bob")
+    b.sync()  # set up: what follows comes by paged pulls (a new laptop's snapshot: test_sync_snapshot)
     for i in range(25):
         a.add(contact(f"P{i}"))
     a.sync()

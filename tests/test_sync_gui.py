@@ -129,6 +129,9 @@ def test_sign_in_sync_and_see_the_other_laptops_rows(
         dialog.submit()
     assert "pushed 1" in str(done.args[0])
     assert progress[0] == "Sync: sending changes, 0 of 1"
+    # A first sync downloads the team's records, then pulls what changed meanwhile.
+    assert "Sync: downloading your records, 0 of 1" in progress
+    assert "Sync: downloading your records, 1 of 1" in progress
     assert progress[-1] == "Sync: receiving changes, 100%"
     assert list(keychain.saved) == [("rapport-sync", f"{srv.base} rita")]
     qtbot.waitUntil(lambda: window.sync_label.text().startswith("Synced just now"), timeout=WAIT)

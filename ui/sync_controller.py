@@ -136,8 +136,11 @@ class SyncController(QObject):
         )
 
     def _on_progress(self, phase: str, done: int, total: object) -> None:
+        if phase == "download":  # a new laptop's first sync: records, which a rep can picture
+            of = f" of {total:,}" if isinstance(total, int) else ""
+            self.progressed.emit(f"Sync: downloading your records, {done:,}{of}")
         # Pull progress counts server versions: say how far along, not a row count.
-        if phase == "pull" and isinstance(total, int) and total:
+        elif phase == "pull" and isinstance(total, int) and total:
             self.progressed.emit(f"Sync: receiving changes, {min(100, done * 100 // total)}%")
         else:
             of = f" of {total:,}" if isinstance(total, int) else ""

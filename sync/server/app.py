@@ -3,12 +3,14 @@
 # and the dependency aliases are local to create_app.
 
 import logging
-from collections.abc import AsyncIterator
+import uuid
+import zlib
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.exc import DataError, OperationalError
 from starlette.middleware.gzip import GZipMiddleware
@@ -17,6 +19,7 @@ from sync.fields import entity_fields
 from sync.protocol import (
     API,
     PROTOCOL,
+    SNAPSHOT_MEDIA_TYPE,
     ErrorBody,
     GapError,
     Health,
@@ -29,6 +32,7 @@ from sync.protocol import (
     PushResponse,
     RegisterRequest,
     RegisterResponse,
+    SnapshotRequest,
 )
 from sync.server import auth, ops
 from sync.server.db import ServerDB, get_meta
@@ -37,6 +41,18 @@ from sync.server.middleware import BodyLimitMiddleware
 
 log = logging.getLogger(__name__)
 DEFAULT_MAX_BODY = 8 * 1024 * 1024
+# Level 1: on loopback or a LAN the CPU, not the wire, bounds a snapshot; level 1 still shrinks
+# the JSON about sixfold, which is what a rep's hotel Wi-Fi needs.
+SNAPSHOT_GZIP_LEVEL = 1
+
+
+def _gzipped(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    packer = zlib.compressobj(SNAPSHOT_GZIP_LEVEL, zlib.DEFLATED, 31)  # 31: gzip framing
+    for chunk in chunks:
+        out = packer.compress(chunk)
+        if out:
+            yield out
+    yield packer.flush()
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody},
@@ -132,21 +148,53 @@ def create_app(url: str, *, max_body: int = DEFAULT_MAX_BODY, migrate: bool = Tr
         with db.write() as conn:
             return ops.push(conn, actor, req)
 
+    def note_scopes(actor: Actor, client_id: uuid.UUID) -> bool:
+        """Record the scopes this laptop pulls with. True if it pulled with other ones before."""
+        # Read first: no write lock per pull when nothing changed.
+        with db.read() as conn:
+            mine, stored = ops.client_scopes(conn, actor, client_id)
+        current = ops.scope_key(actor)
+        if not mine or stored == current:
+            return False
+        with db.write() as conn:
+            ops.set_client_scopes(conn, client_id, current)
+        return stored is not None
+
     @app.post(f"{API}/pull", responses=_ERRORS)
     def pull(req: PullRequest, actor: ActorDep) -> PullResponse:
-        if req.client_id is not None:
-            # The user may have changed team since this laptop last pulled: then it must re-pull
-            # and reconcile, dropping what it may no longer see (read first: no write lock per pull).
-            with db.read() as conn:
-                mine, stored = ops.client_scopes(conn, actor, req.client_id)
-            current = ops.scope_key(actor)
-            if mine and stored != current:
-                with db.write() as conn:
-                    ops.set_client_scopes(conn, req.client_id, current)
-                if stored is not None and req.cursor is not None:
-                    raise ops.OpError(410, "your territory changed: re-pull and reconcile", "scope_changed")
+        # The user may have changed team since this laptop last pulled: then it must re-pull and
+        # reconcile, dropping what it may no longer see.
+        if req.client_id is not None and note_scopes(actor, req.client_id) and req.cursor is not None:
+            raise ops.OpError(410, "your territory changed: re-pull and reconcile", "scope_changed")
         with db.read() as conn:
             return ops.pull(conn, actor, req)
+
+    @app.post(
+        f"{API}/snapshot",
+        response_class=StreamingResponse,
+        responses={
+            **_ERRORS,
+            200: {
+                "description": "NDJSON lines, gzip: a SnapshotHeader, rows, conflict records, a SnapshotEnd",
+                "content": {SNAPSHOT_MEDIA_TYPE: {}},
+            },
+        },
+    )
+    def snapshot(req: SnapshotRequest, actor: ActorDep) -> StreamingResponse:
+        if req.client_id is not None:
+            note_scopes(actor, req.client_id)  # the pulls that follow start from these scopes
+        with db.read() as conn:  # refuse before streaming: a 410 cannot follow a 200
+            ops.snapshot_bounds(conn, req)
+
+        def lines() -> Iterator[bytes]:
+            # One read transaction for the whole response: one consistent cut of the rows.
+            with db.read() as conn:
+                epoch, upper = ops.snapshot_bounds(conn, req)
+                yield from ops.snapshot(conn, actor, req, epoch, upper)
+
+        return StreamingResponse(
+            _gzipped(lines()), media_type=SNAPSHOT_MEDIA_TYPE, headers={"Content-Encoding": "gzip"}
+        )
 
     @app.get(f"{API}/ids/{{entity}}", responses={**_ERRORS, 404: {"model": ErrorBody}})
     def ids(entity: str, actor: ActorDep) -> IdsResponse:
