@@ -37,9 +37,9 @@ from models.types import utcnow
 from sync.store import Pending, SyncStore, list_conflicts
 from tests.sync_support import Laptop, ServerProcess, backend, contact, shared_server  # fixtures by name
 
-# About 2.5 s an example on a busy 2-core machine, on each of SQLite and PostgreSQL: some
+# About 1 s an example on a busy 2-core machine, on each of SQLite and PostgreSQL: some
 # 7 minutes of a CI run that must stay under 30 (docs/sync.md, "Tests").
-EXAMPLES = int(os.environ.get("RAPPORT_SYNC_EXAMPLES", "80"))
+EXAMPLES = int(os.environ.get("RAPPORT_SYNC_EXAMPLES", "200"))
 LAPTOPS = 3
 ROWS = 2
 laptop = st.integers(0, LAPTOPS - 1)
