@@ -26,6 +26,7 @@ import models.changes  # noqa: F401  (registers the change-tracking hook)
 from models import errors
 from models.bulk import finish_suspended
 from models.migrate import head_revision, known_revisions, upgrade
+from models.types import json_text
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,9 @@ def _set_pragmas(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
 
 
 def make_engine(path: Path, *, immediate: bool) -> Engine:
-    engine = create_engine(f"sqlite+pysqlite:///{path}", connect_args={"check_same_thread": False})
+    engine = create_engine(
+        f"sqlite+pysqlite:///{path}", connect_args={"check_same_thread": False}, json_serializer=json_text
+    )
     event.listen(engine, "connect", _set_pragmas)
 
     @event.listens_for(engine, "begin")

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import DateTime, TypeDecorator
+
+
+def json_text(value: Any) -> str:
+    """How JSON columns are written: UTF-8 as is. The search index reads the JSON text of tags
+    and e-mails, and json.dumps' default \\u-escapes made "café" or "北京" unfindable."""
+    return json.dumps(value, ensure_ascii=False)
 
 
 def utcnow() -> datetime:

@@ -14,7 +14,9 @@ import logging
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -45,14 +47,14 @@ from sync.protocol import (
     SnapshotPosition,
     SnapshotRequest,
 )
-from sync.snapshot import SnapshotLoader
+from sync.snapshot import Prepared, SnapshotLoader
 from sync.store import K_CLIENT, K_EPOCH, K_NEXT_MID, K_RECONCILE, K_SNAPSHOT, PageCounts, Pending, SyncStore
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int | None], None]
 SYNCED_ENTITIES = ("account", "contact", "note", "commitment", "visit", "feedback", "purchase")
 GZIP_OVER = 1024
-SNAPSHOT_BATCH = 10_000  # rows per transaction while loading a snapshot
+SNAPSHOT_BATCH = 25_000  # rows per transaction while loading a snapshot (fewer commits: less WAL)
 
 
 @dataclass
@@ -77,6 +79,33 @@ class _Restart(Exception):
 
 class _Interrupted(Exception):
     """A snapshot stream ended early: resume from the last batch kept."""
+
+
+class _Writer:
+    """One background thread that commits snapshot batches in order, at most two queued."""
+
+    def __init__(self, depth: int = 2) -> None:
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="rapport-snapshot-writer")
+        self.pending: deque[Future[None]] = deque()
+        self.depth = depth
+
+    def submit(self, fn: Callable[..., None], *args: Any) -> None:
+        while len(self.pending) >= self.depth:
+            self.pending.popleft().result()  # a failed write (disk full...) surfaces here
+        self.pending.append(self.pool.submit(fn, *args))
+
+    def drain(self) -> None:
+        while self.pending:
+            self.pending.popleft().result()
+
+    def close(self) -> None:
+        """Wait for what is queued. Called while another error is on its way out: a write error
+        here is logged, not raised over it (the next attempt meets it again if it persists)."""
+        self.pool.shutdown(wait=True)
+        for future in self.pending:
+            if future.exception() is not None:
+                log.warning("a snapshot batch was not written: %r", future.exception())
+        self.pending.clear()
 
 
 class _CursorLost(Exception):
@@ -422,7 +451,8 @@ class SyncClient:
         """Apply the stream in batches, each committed with the position reached; yields rows kept.
 
         Returns normally only after the end line, with the cursor set; a stream that stops
-        before it raises ``_Interrupted`` (what was committed stays).
+        before it raises ``_Interrupted`` (what was committed stays). Batches are written on a
+        second thread while the next one is parsed (SQLite's own work runs without the GIL).
         """
         with self.store.tx() as s:
             loader = SnapshotLoader(self.store, s)
@@ -430,31 +460,36 @@ class SyncClient:
         batch: list[dict[str, Any]] = []
         conflicts: list[ConflictRecord] = []
         rest = b""
-        for chunk in resp.iter_bytes():
-            *lines, rest = (rest + chunk).split(b"\n")
-            for line in lines:
-                if line.startswith(b'{"s":'):
-                    batch.append(orjson.loads(line))
-                    if len(batch) >= self.snapshot_batch:
-                        progress = self._keep_batch(loader, batch, progress, summary)
+        writer = _Writer()
+        try:
+            for chunk in resp.iter_bytes():
+                *lines, rest = (rest + chunk).split(b"\n")
+                for line in lines:
+                    if line.startswith(b'{"s":'):
+                        batch.append(orjson.loads(line))
+                        if len(batch) >= self.snapshot_batch:
+                            progress = self._queue_batch(writer, loader, batch, progress, summary)
+                            yield len(batch)
+                            batch = []
+                        continue
+                    item = orjson.loads(line)
+                    if "header" in item:
+                        header = SnapshotHeader.model_validate(item["header"])
+                        progress = self._start_snapshot(header, progress)
+                    elif "conflict" in item:
+                        conflicts.append(ConflictRecord.model_validate(item["conflict"]))
+                    elif "end" in item:
+                        SnapshotEnd.model_validate(item["end"])
+                        if header is None or progress is None:
+                            raise SyncFailed("The server sent a snapshot without a header.")
+                        writer.drain()
+                        self._finish_snapshot(loader, batch, conflicts, header, summary)
+                        self.progress("download", int(progress["done"]) + len(batch), header.total)
                         yield len(batch)
-                        batch = []
-                    continue
-                item = orjson.loads(line)
-                if "header" in item:
-                    header = SnapshotHeader.model_validate(item["header"])
-                    progress = self._start_snapshot(header, progress)
-                elif "conflict" in item:
-                    conflicts.append(ConflictRecord.model_validate(item["conflict"]))
-                elif "end" in item:
-                    SnapshotEnd.model_validate(item["end"])
-                    if header is None or progress is None:
-                        raise SyncFailed("The server sent a snapshot without a header.")
-                    self._finish_snapshot(loader, batch, conflicts, header, summary)
-                    self.progress("download", int(progress["done"]) + len(batch), header.total)
-                    yield len(batch)
-                    return
-        raise _Interrupted("the snapshot stopped before its end")
+                        return
+            raise _Interrupted("the snapshot stopped before its end")
+        finally:
+            writer.close()  # after a cut, the batches already converted are still written
 
     def _start_snapshot(self, header: SnapshotHeader, progress: dict[str, Any] | None) -> dict[str, Any]:
         with self.store.tx() as s:
@@ -470,8 +505,9 @@ class SyncClient:
         self.progress("download", int(progress["done"]), header.total)
         return progress
 
-    def _keep_batch(
+    def _queue_batch(
         self,
+        writer: _Writer,
         loader: SnapshotLoader,
         batch: list[dict[str, Any]],
         progress: dict[str, Any] | None,
@@ -481,19 +517,23 @@ class SyncClient:
             raise SyncFailed("The server sent snapshot rows before its header.")
         self._check_cancel()
         try:
-            with self.store.tx() as s:
-                summary.pulled += loader.load(s, batch)
-                progress = {
-                    **progress,
-                    "scope": batch[-1]["s"],
-                    "version": int(batch[-1]["v"]),
-                    "done": int(progress["done"]) + len(batch),
-                }
-                self.store.put(s, K_SNAPSHOT, progress)
-        except (KeyError, TypeError, ValueError) as exc:
+            prepared = loader.prepare(batch)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise SyncFailed(f"The server sent a malformed row ({type(exc).__name__}: {exc}).") from exc
-        self.progress("download", int(progress["done"]), progress.get("total"))
+        scope, version = prepared.last
+        done = int(progress["done"]) + len(batch)
+        progress = {**progress, "scope": scope, "version": version, "done": done}
+        writer.submit(self._write_batch, loader, prepared, progress, summary)
         return progress
+
+    def _write_batch(
+        self, loader: SnapshotLoader, prepared: Prepared, progress: dict[str, Any], summary: SyncSummary
+    ) -> None:
+        self._check_cancel()  # Cancel pressed while this batch waited: it is not kept
+        with self.store.tx() as s:
+            summary.pulled += loader.write(s, prepared)
+            self.store.put(s, K_SNAPSHOT, progress)
+        self.progress("download", int(progress["done"]), progress.get("total"))
 
     def _finish_snapshot(
         self,

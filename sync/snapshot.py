@@ -12,25 +12,26 @@ restore) take the paged pull's path, which respects pending local edits.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache
 from operator import itemgetter
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from models.entities import synced_class
+from models.types import json_text
 from sync.fields import entity_fields
 from sync.protocol import RowChange
 from sync.store import PageCounts, SyncStore
 
-Converter = Callable[[Any], Any]
+RowFunction = Callable[[dict[str, Any], dict[str, Any]], tuple[Any, ...]]  # (line, document) -> params
 BOOKKEEPING = ("id", "created_at", "updated_at", "deleted_at", "server_version")
+_ID = itemgetter(-len(BOOKKEEPING))  # a row's id among its INSERT parameters
 
 
 def sqlite_uuid(value: str | None) -> str | None:
@@ -59,16 +60,8 @@ def sqlite_date(value: str | None) -> str | None:
 
 
 def sqlite_json(value: Any) -> str:
-    # SQLAlchemy's JSON type serialises with json.dumps too; most lists (phones, dates) are empty.
-    return "[]" if value == [] else json.dumps(value)
-
-
-_CONVERTERS: dict[str, Converter] = {
-    "uuid": sqlite_uuid,
-    "datetime": sqlite_datetime,
-    "date": sqlite_date,
-    "json": sqlite_json,
-}
+    # The engine's own serialiser (models.types.json_text); most lists (phones, dates) are empty.
+    return "[]" if value == [] else json_text(value)
 
 
 @dataclass(frozen=True)
@@ -76,45 +69,80 @@ class _Plan:
     table: Table
     sql: str
     defaults: dict[str, Any]  # wire form: an old server document may lack a newer field
-    values: Callable[[dict[str, Any]], tuple[Any, ...]]
-    converters: tuple[tuple[int, Converter], ...]
+    row: RowFunction
+
+
+def _row_function(entity: str) -> RowFunction:
+    """A function written for this entity's columns: ``(line, doc) -> INSERT parameters``.
+
+    Generated (as dataclasses generates ``__init__``) because a loop over the columns with a
+    converter lookup per value was the largest single cost of a first sync; one flat tuple
+    expression per entity is about twice as fast. The names come from our own ORM classes.
+    """
+    fields = entity_fields()[entity]
+    names = {"uuid": "to_uuid", "datetime": "to_datetime", "date": "to_date", "json": "to_json"}
+    values = []
+    for name, spec in fields.items():
+        assert name.isidentifier()
+        get = f"doc[{name!r}]"
+        values.append(f"{names[spec.kind]}({get})" if spec.kind in names else get)
+    source = (
+        "def row(line, doc):\n"
+        "    when = to_datetime(line['u'])\n"
+        f"    return ({', '.join(values)}, to_uuid(line['i']), when, when, "
+        "when if line['x'] else None, int(line['v']))\n"
+    )
+    scope: dict[str, Any] = {
+        "to_uuid": sqlite_uuid,
+        "to_datetime": sqlite_datetime,
+        "to_date": sqlite_date,
+        "to_json": sqlite_json,
+    }
+    exec(compile(source, f"<snapshot row: {entity}>", "exec"), scope)
+    return cast(RowFunction, scope["row"])
 
 
 @cache
 def _plan(entity: str) -> _Plan:
     fields = entity_fields()[entity]
-    names = list(fields)
-    columns = [*names, *BOOKKEEPING]
+    columns = [*fields, *BOOKKEEPING]
     table = synced_class(entity).__table__  # type: ignore[attr-defined]
     sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
-    kinds = [fields[name].kind for name in names]
-    converters = tuple((i, _CONVERTERS[kind]) for i, kind in enumerate(kinds) if kind in _CONVERTERS)
-    getter = itemgetter(*names)
     return _Plan(
         table=table,
         sql=sql,
         defaults={name: spec.default for name, spec in fields.items()},
-        values=getter if len(names) > 1 else lambda doc: (getter(doc),),
-        converters=converters,
+        row=_row_function(entity),
     )
+
+
+def insert_sql(entity: str) -> str:
+    """The INSERT that takes ``storage_row``'s parameters."""
+    return _plan(entity).sql
 
 
 def storage_row(entity: str, line: dict[str, Any]) -> tuple[Any, ...]:
     """One snapshot row line as the parameters of ``_plan(entity).sql``."""
     plan = _plan(entity)
     try:
-        values = list(plan.values(line["d"]))
+        return plan.row(line, line["d"])
     except KeyError:  # a document written before a field existed
-        values = list(plan.values({**plan.defaults, **line["d"]}))
-    for i, convert in plan.converters:
-        values[i] = convert(values[i])
-    when = sqlite_datetime(line["u"])
-    values += [sqlite_uuid(line["i"]), when, when, when if line["x"] else None, int(line["v"])]
-    return tuple(values)
+        return plan.row(line, {**plan.defaults, **line["d"]})
+
+
+@dataclass
+class Prepared:
+    """One batch, converted: plain inserts per entity, and rows the laptop already has."""
+
+    fresh: dict[str, list[tuple[Any, ...]]]
+    existing: dict[str, list[RowChange]]
+    last: tuple[str, int]  # (scope, version) of the batch's last row: where a resume starts
+    size: int
 
 
 class SnapshotLoader:
-    """Applies batches of snapshot row lines within the caller's transaction."""
+    """Converts batches of snapshot row lines (``prepare``) and writes them (``write``, inside
+    the caller's transaction). The two halves may run on different threads, one batch apart."""
 
     def __init__(self, store: SyncStore, session: Session) -> None:
         self.store = store
@@ -126,8 +154,7 @@ class SnapshotLoader:
                 row_id for (row_id,) in session.connection().exec_driver_sql(f"SELECT id FROM {table.name}")
             }
 
-    def load(self, session: Session, lines: list[dict[str, Any]]) -> int:
-        """Insert or update the rows of one batch; returns how many were applied."""
+    def prepare(self, lines: list[dict[str, Any]]) -> Prepared:
         fresh: dict[str, list[tuple[Any, ...]]] = {}
         existing: dict[str, list[RowChange]] = {}
         for line in lines:
@@ -136,7 +163,8 @@ class SnapshotLoader:
             if known is None:
                 continue  # an entity this version does not know yet: a newer app will pull it
             row = storage_row(entity, line)
-            if row[-5] in known:
+            row_id = _ID(row)
+            if row_id in known:
                 existing.setdefault(entity, []).append(
                     RowChange.model_construct(
                         entity=entity,
@@ -148,13 +176,25 @@ class SnapshotLoader:
                     )
                 )
             else:
-                known.add(row[-5])
+                known.add(row_id)
                 fresh.setdefault(entity, []).append(row)
+        for rows in fresh.values():
+            # In id order the inserts walk the (random UUID) primary key index once, left to
+            # right, instead of touching a random page per row: a third less work for SQLite.
+            rows.sort(key=_ID)
+        last = (str(lines[-1]["s"]), int(lines[-1]["v"])) if lines else ("", 0)
+        return Prepared(fresh, existing, last, len(lines))
+
+    def write(self, session: Session, batch: Prepared) -> int:
+        """Insert or update the rows of one prepared batch; returns how many were applied."""
         conn = session.connection()
-        for entity, rows in fresh.items():
+        for entity, rows in batch.fresh.items():
             conn.exec_driver_sql(_plan(entity).sql, rows)
-        counts = PageCounts(applied=sum(len(rows) for rows in fresh.values()))
-        for entity, changes in existing.items():
+        counts = PageCounts(applied=sum(len(rows) for rows in batch.fresh.values()))
+        for entity, changes in batch.existing.items():
             pending = self.store.pending_fields(session, [c.id for c in changes])
             self.store.apply_rows(session, _plan(entity).table, entity, changes, [], pending, counts)
         return counts.applied
+
+    def load(self, session: Session, lines: list[dict[str, Any]]) -> int:
+        return self.write(session, self.prepare(lines))

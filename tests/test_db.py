@@ -8,16 +8,18 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import Connection, create_engine, func, select, text
 
 from models import errors
 from models.db import APPLICATION_ID, open_database
 from models.entities import Contact, OutboxEntry
 from models.migrate import head_revision, upgrade
-from models.services.contacts import ContactInput, create_contact
+from models.services.contacts import ContactInput, create_contact, list_contacts
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -59,20 +61,27 @@ def test_reopening_a_current_file_makes_no_backup(db_path: Path) -> None:
     assert not list(db_path.parent.glob("*.backup-*"))
 
 
-def test_upgrade_from_an_older_revision_backs_up_first_and_keeps_data(db_path: Path) -> None:
-    from sqlalchemy import create_engine
-
+@contextmanager
+def older_database(db_path: Path, revision: str) -> Iterator[Connection]:
+    """A file as an older Rapport left it: schema at ``revision``, rows added by the caller."""
     engine = create_engine(f"sqlite:///{db_path}")
-    with engine.connect() as conn:
-        conn.exec_driver_sql(f"PRAGMA application_id = {APPLICATION_ID}")
-        upgrade(conn, "0001")
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f"PRAGMA application_id = {APPLICATION_ID}")
+            upgrade(conn, revision)
+            yield conn
+            conn.commit()
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_from_an_older_revision_backs_up_first_and_keeps_data(db_path: Path) -> None:
+    with older_database(db_path, "0001") as conn:
         conn.exec_driver_sql(
             "INSERT INTO accounts (id, name, address, segment, tier, about, created_at, updated_at) "
             "VALUES ('0123456789abcdef0123456789abcdef', 'Old Co', '', '', '', '', "
             "'2025-01-01 00:00:00', '2025-01-01 00:00:00')"
         )
-        conn.commit()
-    engine.dispose()
 
     db = open_database(db_path)
     with db.read() as s:
@@ -84,6 +93,28 @@ def test_upgrade_from_an_older_revision_backs_up_first_and_keeps_data(db_path: P
     old = sqlite3.connect(backups[0])
     assert old.execute("SELECT version_num FROM alembic_version").fetchone()[0] == "0001"
     old.close()
+
+
+def test_upgrade_unescapes_json_so_search_finds_non_ascii_tags(db_path: Path) -> None:
+    with older_database(db_path, "0004") as conn:
+        # As 0004-era Rapport wrote it: json.dumps' default escapes.
+        conn.exec_driver_sql(
+            "INSERT INTO contacts (id, name, kind, role, emails, phones, address, personal_dates, "
+            "preferences, needs, tags, about, created_at, updated_at) VALUES "
+            "('0123456789abcdef0123456789abcdef', 'Anna Berg', 'customer', '', "
+            "'[\"j\\u00fcrgen@example.de\"]', '[]', '', '[]', '', '', '[\"caf\\u00e9\"]', '', "
+            "'2025-01-01 00:00:00', '2025-01-01 00:00:00')"
+        )
+        assert conn.exec_driver_sql("SELECT tags FROM contacts").scalar_one() == '["caf\\u00e9"]'
+
+    db = open_database(db_path)
+    with db.read() as s:
+        stored = s.execute(text("SELECT tags, emails FROM contacts")).one()
+        assert tuple(stored) == ('["café"]', '["jürgen@example.de"]')
+        assert [c.name for c in list_contacts(s, "café")] == ["Anna Berg"]
+        assert [c.name for c in list_contacts(s, "jürgen")] == ["Anna Berg"]
+        assert s.scalar(select(func.count()).select_from(OutboxEntry)) == 0  # same JSON: nothing to sync
+    db.close()
 
 
 def test_corrupt_file_is_refused_and_untouched(db_path: Path) -> None:
@@ -209,7 +240,7 @@ def test_killed_in_the_middle_of_an_edit_leaves_the_database_consistent(db_path:
         f"""
         import os
         from models.db import open_database
-        from models.services.contacts import ContactInput, create_contact
+        from models.services.contacts import ContactInput, create_contact, list_contacts
         db = open_database({str(db_path)!r})
         with db.write() as s:
             create_contact(s, ContactInput(name="Half written"))

@@ -115,6 +115,18 @@ def test_filter_matches_name_prefixes_account_and_ignores_accents(db: Database) 
         assert contacts.count_contacts(s, "s") == 1
 
 
+def test_tags_and_emails_outside_ascii_are_found(db: Database) -> None:
+    with db.write() as s:
+        anna = ContactInput(name="Anna Berg", tags=["café"], emails=["jürgen@bäckerei.de"])
+        contacts.create_contact(s, anna)
+        contacts.create_contact(s, ContactInput(name="Li Wei", tags=["北京"]))
+    with db.read() as s:
+        assert [r.name for r in contacts.list_contacts(s, "café")] == ["Anna Berg"]
+        assert [r.name for r in contacts.list_contacts(s, "cafe")] == ["Anna Berg"]  # accents ignored
+        assert [r.name for r in contacts.list_contacts(s, "jürgen")] == ["Anna Berg"]
+        assert [r.name for r in contacts.list_contacts(s, "北京")] == ["Li Wei"]
+
+
 def test_delete_takes_notes_and_commitments_along_and_restore_brings_them_back(db: Database) -> None:
     cid = add_contact(db, "Dana")
     with db.write() as s:
