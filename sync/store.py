@@ -260,7 +260,12 @@ class SyncStore:
         )
         session.execute(delete(outbox).where(outbox.c.seq == entry.seq))
         # The server never saw this id, so the later ones move down by one to stay consecutive.
-        session.execute(update(outbox).where(outbox.c.mid > entry.mid).values(mid=outbox.c.mid - 1))
+        # In two steps: one ``SET mid = mid - 1`` would hit the unique index whenever SQLite
+        # happens to visit a row before the one below it (a table scan in reverse order does);
+        # negative ids collide with nothing, whatever the order.
+        later = outbox.c.mid > entry.mid
+        session.execute(update(outbox).where(later).values(mid=-outbox.c.mid))
+        session.execute(update(outbox).where(outbox.c.mid < 0).values(mid=-outbox.c.mid - 1))
         self.put(session, K_NEXT_MID, int(self.get(session, K_NEXT_MID, 1)) - 1)
 
     # -- pull ------------------------------------------------------------------------------

@@ -20,14 +20,16 @@ from typing import Any
 import httpx
 import pytest
 from argon2 import PasswordHasher
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 
 from models.db import Database, open_database
 from models.entities import Contact, SyncedMixin, synced_class
 from sync.client import SyncClient, SyncSummary, login
+from sync.fields import entity_fields
 from sync.protocol import API, PROTOCOL, PROTOCOL_HEADER
-from sync.server import auth
-from sync.server.db import ServerDB
+from sync.server import auth, tables
+from sync.server.db import ServerDB, VersionCounter
+from sync.server.merge import now_iso
 from sync.store import SyncStore
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -122,13 +124,73 @@ class ServerProcess:
         with self.admin().write() as conn:
             auth.add_user(conn, name, password, team=team, manager=manager, hasher=FAST_HASHER)
 
+    def rows(self, scope: str) -> dict[tuple[str, str], Any]:
+        """The server's rows of one scope, as stored."""
+        with self.admin().read() as conn:
+            found = conn.execute(select(tables.rows).where(tables.rows.c.scope == scope))
+            return {(r.entity, r.id): r for r in found}
+
+    def snapshot(self, scope: str) -> dict[tuple[str, str], dict[str, Any]]:
+        """The server's side of ``Laptop.snapshot`` for one scope: what its laptops must hold."""
+        specs = entity_fields()
+        return {
+            key: {**{k: r.data.get(k) for k in specs[r.entity]}, "deleted": r.deleted_at is not None}
+            for key, r in self.rows(scope).items()
+        }
+
+    def write_rows(self, scope: str, changes: list[ServerChange]) -> None:
+        """Rows written straight into the server's database, as if other laptops had pushed them.
+
+        For set-up at a size where pushing through a laptop would be most of a test's time. The
+        versions come from the server's own counter (locked, like a push), so pulls see them in
+        commit order like any other write.
+        """
+        existing = self.rows(scope)
+        with self.admin().write() as conn:
+            counter = VersionCounter(conn)
+            counter.lock()
+            new: list[dict[str, Any]] = []
+            for c in changes:
+                version = counter.next()
+                values: dict[str, Any] = {
+                    "data": c.data,
+                    "version": version,
+                    "deleted_at": now_iso() if c.deleted else None,
+                    "deleted_version": version if c.deleted else None,
+                    "updated_at": now_iso(),
+                    "writer": "seed",
+                }
+                if (c.entity, c.id) in existing:
+                    conn.execute(
+                        update(tables.rows)
+                        .where(tables.rows.c.entity == c.entity, tables.rows.c.id == c.id)
+                        .values(**values)
+                    )
+                else:
+                    new.append({"entity": c.entity, "id": c.id, "scope": scope, **values})
+            for start in range(0, len(new), 5000):
+                conn.execute(insert(tables.rows), new[start : start + 5000])
+            counter.flush()
+
+
+@dataclass(frozen=True)
+class ServerChange:
+    """One row as another laptop's push would leave it on the server (``data`` complete)."""
+
+    entity: str
+    id: str
+    data: dict[str, Any]
+    deleted: bool = False
+
 
 @dataclass
 class Rule:
     """What to do to the next request whose path ends with ``path``."""
 
     path: str
-    action: str  # drop_response | cut_before | duplicate | hook_before | hook_after | drop_first_mutation
+    # drop_response | cut_before | duplicate | hook_before | hook_after | drop_first_mutation
+    # | capture (keep a copy of the answer) | replay (the server answers, the kept copy is delivered)
+    action: str
     hook: Callable[[], None] | None = None
     times: int = 1
 
@@ -137,10 +199,11 @@ class FaultyTransport(httpx.BaseTransport):
     """Wraps the real HTTP transport and injects faults where the tests say."""
 
     def __init__(self) -> None:
-        self.inner = httpx.HTTPTransport()
+        self.inner = loopback()
         self.rules: list[Rule] = []
         self.seen: list[str] = []
         self.every: Callable[[httpx.Request], None] | None = None
+        self.captured: list[httpx.Response] = []
 
     def add(self, path: str, action: str, hook: Callable[[], None] | None = None, times: int = 1) -> None:
         self.rules.append(Rule(path, action, hook, times))
@@ -183,6 +246,13 @@ class FaultyTransport(httpx.BaseTransport):
             return self.inner.handle_request(forged)
         response = self.inner.handle_request(request)
         response.read()
+        if rule.action == "capture":
+            self.captured.append(_copy(response))
+        if rule.action == "replay":
+            # A stale answer arriving late (a buffering proxy, a delayed retry): the server has
+            # handled this request, but what the client gets is an older answer.
+            response.close()
+            return _copy(self.captured.pop(0))
         if rule.action == "duplicate":
             response.close()
             again = self.inner.handle_request(request)
@@ -197,6 +267,21 @@ class FaultyTransport(httpx.BaseTransport):
 
     def close(self) -> None:
         self.inner.close()
+
+
+def _copy(response: httpx.Response) -> httpx.Response:
+    """A detached copy of a read response (decoded body, so no content-encoding)."""
+    headers = {
+        k: v for k, v in response.headers.items() if k.lower() not in ("content-encoding", "content-length")
+    }
+    return httpx.Response(response.status_code, headers=headers, content=response.content)
+
+
+def loopback() -> httpx.HTTPTransport:
+    """The real HTTP transport for plain http on 127.0.0.1. httpx's default one loads the
+    system's certificate store for every client (about 40 ms, a third of a small sync here),
+    which plain http never uses."""
+    return httpx.HTTPTransport(verify=False)
 
 
 @dataclass
@@ -214,12 +299,12 @@ class Laptop:
         self.db = open_database(self.path, backup=False)
 
     def login(self) -> None:
-        self.token = login(self.server.base, self.username, self.password).token
+        self.token = login(self.server.base, self.username, self.password, loopback()).token
 
     def client(self, transport: httpx.BaseTransport | None = None, **kw: Any) -> SyncClient:
         kw.setdefault("retries", 4)
         kw.setdefault("backoff", 0.05)
-        return SyncClient(self.db, self.server.base, self.token, transport, **kw)
+        return SyncClient(self.db, self.server.base, self.token, transport or loopback(), **kw)
 
     def sync(self, transport: httpx.BaseTransport | None = None, **kw: Any) -> SyncSummary:
         with self.client(transport, **kw) as c:
@@ -280,6 +365,12 @@ class Laptop:
 
 def contact(name: str, **kw: Any) -> Contact:
     return Contact(name=name, **kw)
+
+
+def raw_post(lap: Laptop, path: str, payload: dict[str, Any]) -> httpx.Response:
+    """A request as a laptop's token would send it, bypassing the client (forged or hand-made bodies)."""
+    headers = {PROTOCOL_HEADER: str(PROTOCOL), "Authorization": f"Bearer {lap.token}"}
+    return httpx.post(f"{lap.server.base}{API}{path}", json=payload, headers=headers, timeout=60)
 
 
 def make_pg_database() -> str | None:
@@ -354,6 +445,16 @@ def server(backend: Backend, tmp_path: Path) -> Iterator[ServerProcess]:
     srv.close_admin()
 
 
+@pytest.fixture
+def limited_server(backend: Backend, tmp_path: Path) -> Iterator[ServerProcess]:
+    """A server of the test's own that refuses bodies over 24 kB (413)."""
+    srv = ServerProcess(backend.new_url(), tmp_path / "server.log", max_body=24_000)
+    srv.start()
+    yield srv
+    srv.stop()
+    srv.close_admin()
+
+
 @pytest.fixture(scope="module")
 def shared_server(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """One server per module and backend; tests stay apart by using their own users and teams."""
@@ -378,7 +479,9 @@ def laptops(
     request: pytest.FixtureRequest, backend: Backend, tmp_path: Path, tag: str
 ) -> Iterator[Callable[..., Laptop]]:
     """Make laptops for users ``NAME-tag`` in team ``TEAM-tag`` (``team=None``: no team)."""
-    srv_name = "server" if "server" in request.fixturenames else "shared_server"
+    srv_name = next(
+        (n for n in ("server", "limited_server") if n in request.fixturenames), "shared_server"
+    )
     srv: ServerProcess = request.getfixturevalue(srv_name)
     made: list[Laptop] = []
 

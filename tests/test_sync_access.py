@@ -29,6 +29,7 @@ from tests.sync_support import (  # fixtures are imported by name
     backend,
     contact,
     laptops,
+    limited_server,
     server,
     shared_server,
     tag,
@@ -236,29 +237,54 @@ def test_bad_bodies_get_4xx_and_write_nothing(laptops: Callable[..., Laptop]) ->
     assert bob.count() == 0
 
 
-def test_413_halves_the_batch(backend: Any, tmp_path: Any, tag: str) -> None:
-    from tests.sync_support import ServerProcess as SP
+def test_413_halves_the_batch(laptops: Callable[..., Laptop], limited_server: ServerProcess) -> None:
+    ann, bob = laptops("ann"), laptops("bob")
+    for i in range(120):
+        ann.add(contact(f"Big {i}", about=os.urandom(150).hex()))  # incompressible, ~300 bytes
+    summary = ann.sync(batch_size=100)
+    assert summary.pushed == 120 and summary.rejected == 0
+    bob.sync()
+    assert bob.count() == 120
 
-    srv = SP(backend.new_url(), tmp_path / "server.log", max_body=24_000)
-    srv.start()
-    try:
-        srv.add_user(f"ann-{tag}")
-        srv.add_user(f"bob-{tag}")
-        ann = Laptop(tmp_path / "ann.sqlite", srv, f"ann-{tag}")
-        bob = Laptop(tmp_path / "bob.sqlite", srv, f"bob-{tag}")
-        ann.login()
-        bob.login()
-        for i in range(120):
-            ann.add(contact(f"Big {i}", about=os.urandom(150).hex()))  # incompressible, ~300 bytes
-        summary = ann.sync(batch_size=100)
-        assert summary.pushed == 120 and summary.rejected == 0
-        bob.sync()
-        assert bob.count() == 120
-        ann.close()
-        bob.close()
-    finally:
-        srv.stop()
-        srv.close_admin()
+
+def test_oversized_mutation_mid_outbox_is_dropped_and_the_rest_renumbered(
+    laptops: Callable[..., Laptop], limited_server: ServerProcess
+) -> None:
+    """One mutation in the middle of a long outbox can never pass the 413 limit: it is rejected
+    locally, the later ones move down one id (the server never saw it), and each of them reaches
+    the server exactly once with no id gap."""
+    ann, bob = laptops("ann"), laptops("bob")
+    ids = [
+        ann.add(contact(f"R{i}", about=os.urandom(20_000).hex() if i == 23 else ""))  # 40 kB
+        for i in range(60)
+    ]
+    summary = ann.sync(batch_size=50)
+    assert summary.rejected == 1 and summary.pushed == 59
+    assert ann.outbox() == 0
+    with ann.db.read() as s:
+        [rej] = list_rejections(s)
+    assert (rej.row_id, rej.mid, rej.reason) == (ids[23], 24, "too large for the server")
+    # On the server: ids 1..59, each applied once.
+    with limited_server.admin().read() as conn:
+        [(client_id, last_mid)] = conn.execute(
+            select(tables.clients.c.id, tables.clients.c.last_mid)
+            .join(tables.users, tables.users.c.id == tables.clients.c.user_id)
+            .where(tables.users.c.name == ann.username)
+        ).all()
+        mine = tables.results.c.client_id == client_id
+        results = conn.execute(select(tables.results.c.mid, tables.results.c.status).where(mine)).all()
+    assert last_mid == 59
+    assert sorted(results) == [(m, "applied") for m in range(1, 60)]
+    bob.sync()
+    assert bob.count() == 59 and bob.get("contact", ids[23]) is None
+    assert sorted(bob.get("contact", i).name for i in ids if i != ids[23]) == sorted(
+        f"R{i}" for i in range(60) if i != 23
+    )
+    # The numbering goes on from there: the next change is id 60, accepted without a gap.
+    ann.edit("contact", ids[0], role="after the drop")
+    assert ann.sync().pushed == 1
+    bob.sync()
+    assert bob.get("contact", ids[0]).role == "after the drop"
 
 
 def test_user_moved_to_another_team(laptops: Callable[..., Laptop], tag: str) -> None:

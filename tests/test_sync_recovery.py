@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from models.types import utcnow
-from sync.store import K_CURSOR, K_EPOCH, SyncStore
+from sync.store import K_CURSOR, K_EPOCH
 from tests.sync_support import (  # fixtures are imported by name
     PG_URL,
     ROOT,
@@ -23,6 +23,7 @@ from tests.sync_support import (  # fixtures are imported by name
     laptops,
     server,
     shared_server,
+    sync_state,
     tag,
 )
 
@@ -38,14 +39,6 @@ def _cli(server: ServerProcess, *args: str) -> str:
         check=True,
     )
     return done.stdout
-
-
-def _state(lap: Laptop, key: str) -> Any:
-    store = SyncStore(lap.db)
-    try:
-        return store.state(key)
-    finally:
-        store.close()
 
 
 def _live(lap: Laptop) -> dict[tuple[str, str], dict[str, Any]]:
@@ -129,11 +122,11 @@ def test_server_restored_from_backup(
     _restore(server, saved)
     assert "new epoch" in _cli(server, "new-epoch")
     server.start()
-    old_epoch = _state(bob, K_EPOCH)
+    old_epoch = sync_state(bob, K_EPOCH)
     pending = bob.add(contact("Made while the server was down"))
     bob.edit("contact", before, role="edited after the restore")
     bob.sync()
-    assert _state(bob, K_EPOCH) != old_epoch
+    assert sync_state(bob, K_EPOCH) != old_epoch
     assert bob.outbox() == 0
     # The row the restored server never heard of is not kept as a ghost.
     assert bob.get("contact", lost) is None
@@ -141,7 +134,7 @@ def test_server_restored_from_backup(
     assert ann.get("contact", lost) is None
     assert ann.get("contact", pending).name == "Made while the server was down"
     assert ann.get("contact", before).role == "edited after the restore"
-    assert _state(ann, K_CURSOR)["epoch"] == _state(bob, K_EPOCH)
+    assert sync_state(ann, K_CURSOR)["epoch"] == sync_state(bob, K_EPOCH)
     # Versions from before the restore do not make the restored row look stale.
     assert ann.get("contact", changed).role == bob.get("contact", changed).role == ""
     assert _live(ann) == _live(bob)
