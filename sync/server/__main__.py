@@ -1,6 +1,6 @@
 """``python -m sync.server``: run the server, or administer users, tokens and the database.
 
-python -m sync.server [--host H] [--port P] [--database-url URL]
+python -m sync.server [--host H] [--port P] [--database-url URL] [--workers N]
 python -m sync.server add-user NAME [--team T] [--manager]     (password on standard input)
 python -m sync.server revoke NAME                                (a lost laptop)
 python -m sync.server new-epoch                                  (after restoring a backup)
@@ -12,12 +12,17 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from sync.server import auth, ops
 from sync.server.db import ServerDB, default_url, new_epoch
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 
 def _read_password(prompt: str) -> str:
@@ -60,13 +65,35 @@ def _admin(args: argparse.Namespace) -> int:
     return 0
 
 
+MAX_BODY_ENV = "RAPPORT_MAX_BODY"
+
+
+def worker_app() -> FastAPI:
+    """The app of one worker process under ``--workers N`` (uvicorn imports this by name in each
+    process; the parent has run the migrations and put the settings in the environment)."""
+    from sync.server.app import create_app
+
+    return create_app(default_url(), max_body=int(os.environ[MAX_BODY_ENV]), migrate=False)
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from sync.server.app import DEFAULT_MAX_BODY, create_app
 
-    app = create_app(args.database_url, max_body=args.max_body or DEFAULT_MAX_BODY)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
+    max_body = args.max_body or DEFAULT_MAX_BODY
+    common: dict[str, Any] = dict(host=args.host, port=args.port, log_level=args.log_level, access_log=False)
+    if args.workers <= 1:
+        uvicorn.run(create_app(args.database_url, max_body=max_body), **common)
+        return 0
+    # Several processes: the server keeps no state outside the database, so they share the port
+    # and use both cores (one Python process is held to one core by the GIL).
+    db = ServerDB(args.database_url)
+    db.migrate()
+    db.close()
+    os.environ["DATABASE_URL"] = args.database_url
+    os.environ[MAX_BODY_ENV] = str(max_body)
+    uvicorn.run("sync.server.__main__:worker_app", factory=True, workers=args.workers, **common)
     return 0
 
 
@@ -78,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--max-body", type=int, default=0, help="largest request body in bytes")
     parser.add_argument("--log-level", default="info")
+    parser.add_argument("--workers", type=int, default=1, help="server processes sharing the port")
     parser.set_defaults(func=_serve, command="serve")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     p = sub.add_parser("add-user", parents=[common], help="add a user (password on standard input)")

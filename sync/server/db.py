@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,7 +12,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event, select, update
+from sqlalchemy import Connection, Engine, bindparam, create_engine, event, select, update
 
 from sync.server import tables
 
@@ -56,6 +57,12 @@ class ServerDB:
         self.is_sqlite = url.startswith("sqlite")
         self.write_engine = _make_engine(url, immediate=True)
         self.read_engine = _make_engine(url, immediate=False) if self.is_sqlite else self.write_engine
+        # SQLite has one writer. A writer that finds the lock taken waits in SQLite's busy
+        # handler, which polls with sleeps growing to 100 ms: under load the writers of this
+        # process then queue by luck, some for seconds. They queue on this lock instead, woken
+        # as soon as the writer before them commits. (Writers in other processes, e.g. the admin
+        # commands, still meet the busy timeout, as before.)
+        self._write_lock = threading.Lock() if self.is_sqlite else None
 
     def migrate(self) -> None:
         cfg = Config()
@@ -67,7 +74,11 @@ class ServerDB:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        with self.write_engine.begin() as conn:
+        if self._write_lock is None:
+            with self.write_engine.begin() as conn:
+                yield conn
+            return
+        with self._write_lock, self.write_engine.begin() as conn:
             yield conn
 
     @contextmanager
@@ -81,11 +92,21 @@ class ServerDB:
             self.read_engine.dispose()
 
 
+_META = select(tables.meta.c.value).where(tables.meta.c.key == bindparam("key"))
+_ALL_META = select(tables.meta.c.key, tables.meta.c.value)
+_COMMITTED = select(tables.counter.c.version).where(tables.counter.c.id == 1)
+
+
 def get_meta(conn: Connection, key: str) -> str:
-    value = conn.scalar(select(tables.meta.c.value).where(tables.meta.c.key == key))
+    value = conn.scalar(_META, {"key": key})
     if value is None:
         raise KeyError(key)
     return str(value)
+
+
+def all_meta(conn: Connection) -> dict[str, str]:
+    """Every meta value in one statement (a handful of rows), for requests that need several."""
+    return {key: str(value) for key, value in conn.execute(_ALL_META)}
 
 
 def set_meta(conn: Connection, key: str, value: str) -> None:
@@ -136,4 +157,4 @@ class VersionCounter:
 
 
 def committed_version(conn: Connection) -> int:
-    return int(conn.scalar(select(tables.counter.c.version).where(tables.counter.c.id == 1)) or 0)
+    return int(conn.scalar(_COMMITTED) or 0)
