@@ -100,6 +100,7 @@ def push(conn: Connection, actor: Actor, req: PushRequest) -> PushResponse:
             out.append(stored.get(m.mid) or MutationResult(mid=m.mid, status="applied"))
             continue
         out.append(applier.apply(m))
+    applier.flush()
     if fresh:
         # One statement for the batch's results (one round trip on PostgreSQL, not one each).
         conn.execute(
