@@ -12,17 +12,13 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import os
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sync.server import auth, ops
 from sync.server.db import ServerDB, default_url, new_epoch
-
-if TYPE_CHECKING:
-    from fastapi import FastAPI
 
 
 def _read_password(prompt: str) -> str:
@@ -65,17 +61,6 @@ def _admin(args: argparse.Namespace) -> int:
     return 0
 
 
-MAX_BODY_ENV = "RAPPORT_MAX_BODY"
-
-
-def worker_app() -> FastAPI:
-    """The app of one worker process under ``--workers N`` (uvicorn imports this by name in each
-    process; the parent has run the migrations and put the settings in the environment)."""
-    from sync.server.app import create_app
-
-    return create_app(default_url(), max_body=int(os.environ[MAX_BODY_ENV]), migrate=False)
-
-
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -86,14 +71,9 @@ def _serve(args: argparse.Namespace) -> int:
     if args.workers <= 1:
         uvicorn.run(create_app(args.database_url, max_body=max_body), **common)
         return 0
-    # Several processes: the server keeps no state outside the database, so they share the port
-    # and use both cores (one Python process is held to one core by the GIL).
-    db = ServerDB(args.database_url)
-    db.migrate()
-    db.close()
-    os.environ["DATABASE_URL"] = args.database_url
-    os.environ[MAX_BODY_ENV] = str(max_body)
-    uvicorn.run("sync.server.__main__:worker_app", factory=True, workers=args.workers, **common)
+    from sync.server.workers import serve_workers
+
+    serve_workers(args.database_url, max_body, args.workers, **common)
     return 0
 
 
