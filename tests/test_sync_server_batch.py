@@ -3,6 +3,8 @@ checked inside each request's transaction, several server processes on one port.
 
 from __future__ import annotations
 
+import asyncio
+import socket
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +15,7 @@ from sqlalchemy import select
 
 from sync.protocol import API, PROTOCOL, PROTOCOL_HEADER
 from sync.server import tables
+from sync.server.workers import TcpConfig
 from tests.sync_support import (
     Backend,
     Laptop,
@@ -141,3 +144,30 @@ def test_several_server_processes_share_one_database(backend: Backend, tmp_path:
             lap.close()
         srv.stop()
         srv.close_admin()
+
+
+def test_worker_connections_get_tcp_nodelay() -> None:
+    """Without TCP_NODELAY every response of a multi-process server waited 40 ms (Nagle)."""
+    config = TcpConfig("sync.server.workers:worker_app", host="127.0.0.1", port=0)
+    sock = config.bind_socket()
+    nodelay: list[int] = []
+
+    async def check() -> None:
+        def accepted() -> asyncio.Protocol:
+            class Probe(asyncio.Protocol):
+                def connection_made(self, transport: asyncio.BaseTransport) -> None:
+                    conn = transport.get_extra_info("socket")
+                    nodelay.append(conn.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+                    transport.close()
+
+            return Probe()
+
+        server = await asyncio.get_running_loop().create_server(accepted, sock=sock)
+        async with server:
+            _reader, writer = await asyncio.open_connection(*sock.getsockname())
+            while not nodelay:
+                await asyncio.sleep(0.01)
+            writer.close()
+
+    asyncio.run(asyncio.wait_for(check(), 10))
+    assert nodelay == [1]
