@@ -21,7 +21,6 @@ import tempfile
 import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -205,48 +204,6 @@ def snapshot_bytes(lap: Laptop) -> tuple[int, int, float]:
     return wire, plain, elapsed
 
 
-def crowd(server: ServerProcess, url: str, tmp: Path, clients: int, rounds: int) -> None:
-    """``clients`` laptops syncing at once (threads, loopback): latency of one sync each round."""
-    db = ServerDB(url)
-    with db.write() as conn:
-        for i in range(clients):
-            auth.add_user(conn, f"crowd{i}", "pw", team=f"crowd{i % 10}", manager=False)
-    db.close()
-    laps = []
-    for i in range(clients):
-        lap = Laptop(tmp / f"crowd{i}.sqlite", server, f"crowd{i}")
-        lap.login()
-        lap.add(Contact(name=f"Seed {i}"))
-        lap.sync()
-        laps.append(lap)
-
-    def one(lap: Laptop, r: int) -> float:
-        lap.add(Contact(name=f"{lap.username} round {r}"))
-        start = time.perf_counter()
-        lap.sync()
-        return time.perf_counter() - start
-
-    latencies: list[float] = []
-    errors = 0
-    with ThreadPoolExecutor(max_workers=clients) as pool:
-        for r in range(rounds):
-            futures = [pool.submit(one, lap, r) for lap in laps]
-            for f in futures:
-                try:
-                    latencies.append(f.result())
-                except Exception as exc:  # counted and shown: the figure is the error count
-                    errors += 1
-                    print(f"  error: {exc!r}")
-    for lap in laps:
-        lap.close()
-    latencies.sort()
-    p95 = latencies[int(len(latencies) * 0.95) - 1] if latencies else float("nan")
-    print(
-        f"{clients} clients at once, {rounds} rounds: median {statistics.median(latencies) * 1000:.0f} ms, "
-        f"p95 {p95 * 1000:.0f} ms, errors {errors}"
-    )
-
-
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--contacts", type=int, default=10_000)
@@ -254,8 +211,6 @@ def main() -> int:
     parser.add_argument("--commitments", type=int, default=5_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--database-url")
-    parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="sync-bench-"))
     url = args.database_url or f"sqlite:///{tmp / 'server.sqlite'}"
@@ -319,8 +274,6 @@ def main() -> int:
         print(f"incremental sync, 100 changes each way: median {statistics.median(incs) * 1000:.0f} ms")
         me.close()
         other.close()
-        if args.clients:
-            crowd(server, url, tmp, args.clients, args.rounds)
     finally:
         server.stop()
     return 0

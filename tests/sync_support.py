@@ -51,12 +51,13 @@ def free_port() -> int:
 class ServerProcess:
     """``python -m sync.server`` as a child process on a loopback port."""
 
-    def __init__(self, url: str, log_path: Path, max_body: int = 0) -> None:
+    def __init__(self, url: str, log_path: Path, max_body: int = 0, workers: int = 1) -> None:
         self.url_db = url
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         self.max_body = max_body
+        self.workers = workers
         self.proc: subprocess.Popen[bytes] | None = None
         self._admin: ServerDB | None = None
 
@@ -76,6 +77,8 @@ class ServerProcess:
         ]
         if self.max_body:
             cmd += ["--max-body", str(self.max_body)]
+        if self.workers > 1:
+            cmd += ["--workers", str(self.workers)]
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30

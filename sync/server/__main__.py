@@ -1,6 +1,6 @@
 """``python -m sync.server``: run the server, or administer users, tokens and the database.
 
-python -m sync.server [--host H] [--port P] [--database-url URL]
+python -m sync.server [--host H] [--port P] [--database-url URL] [--workers N]
 python -m sync.server add-user NAME [--team T] [--manager]     (password on standard input)
 python -m sync.server revoke NAME                                (a lost laptop)
 python -m sync.server new-epoch                                  (after restoring a backup)
@@ -15,6 +15,7 @@ import getpass
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
 from sync.server import auth, ops
 from sync.server.db import ServerDB, default_url, new_epoch
@@ -65,8 +66,14 @@ def _serve(args: argparse.Namespace) -> int:
 
     from sync.server.app import DEFAULT_MAX_BODY, create_app
 
-    app = create_app(args.database_url, max_body=args.max_body or DEFAULT_MAX_BODY)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
+    max_body = args.max_body or DEFAULT_MAX_BODY
+    common: dict[str, Any] = dict(host=args.host, port=args.port, log_level=args.log_level, access_log=False)
+    if args.workers <= 1:
+        uvicorn.run(create_app(args.database_url, max_body=max_body), **common)
+        return 0
+    from sync.server.workers import serve_workers
+
+    serve_workers(args.database_url, max_body, args.workers, **common)
     return 0
 
 
@@ -78,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--max-body", type=int, default=0, help="largest request body in bytes")
     parser.add_argument("--log-level", default="info")
+    parser.add_argument("--workers", type=int, default=1, help="server processes sharing the port")
     parser.set_defaults(func=_serve, command="serve")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     p = sub.add_parser("add-user", parents=[common], help="add a user (password on standard input)")

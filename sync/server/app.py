@@ -10,8 +10,10 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
+from sqlalchemy import Connection
 from sqlalchemy.exc import DataError, OperationalError
 from starlette.middleware.gzip import GZipMiddleware
 
@@ -62,6 +64,13 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+def _json(model: BaseModel) -> Response:
+    """The response of a busy route, serialised by pydantic in the route's own worker thread:
+    returning the model would make FastAPI validate it again in a second trip through the
+    thread pool, and under load each trip waits for the GIL."""
+    return Response(model.model_dump_json(), media_type="application/json")
+
+
 def create_app(url: str, *, max_body: int = DEFAULT_MAX_BODY, migrate: bool = True) -> FastAPI:
     db = ServerDB(url)
     if migrate:
@@ -78,16 +87,27 @@ def create_app(url: str, *, max_body: int = DEFAULT_MAX_BODY, migrate: bool = Tr
     app.add_middleware(BodyLimitMiddleware, max_body=max_body)
     bearer = HTTPBearer(auto_error=False)
 
-    def current_actor(
+    async def bearer_token(
         creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-    ) -> Actor:
+    ) -> str:
+        # Async: no worker thread for a check that needs no database.
         if creds is None:
             raise ops.OpError(401, "log in first", "no_token")
+        return creds.credentials
+
+    TokenDep = Annotated[str, Depends(bearer_token)]
+
+    def actor_in(conn: Connection, token: str) -> Actor:
+        """The token's user, checked in the request's own transaction (one statement, no cache:
+        a revoked token is refused from the next request on)."""
+        try:
+            return auth.authenticate(conn, token)
+        except auth.AuthError as exc:
+            raise ops.OpError(401, str(exc), "bad_token") from exc
+
+    def current_actor(token: TokenDep) -> Actor:
         with db.read() as conn:
-            try:
-                return auth.authenticate(conn, creds.credentials)
-            except auth.AuthError as exc:
-                raise ops.OpError(401, str(exc), "bad_token") from exc
+            return actor_in(conn, token)
 
     ActorDep = Annotated[Actor, Depends(current_actor)]
 
@@ -130,27 +150,56 @@ def create_app(url: str, *, max_body: int = DEFAULT_MAX_BODY, migrate: bool = Tr
         )
 
     @app.post(f"{API}/logout", responses=_ERRORS, status_code=204)
-    def logout(
-        _actor: ActorDep, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
-    ) -> None:
-        assert creds is not None
+    def logout(token: TokenDep) -> None:
         with db.write() as conn:
-            auth.revoke_token(conn, creds.credentials)
+            actor_in(conn, token)
+            auth.revoke_token(conn, token)
 
+    # The busy routes authenticate inside their own transaction rather than through
+    # ``current_actor``: one worker thread and one transaction per request instead of two or three.
     @app.post(f"{API}/register", responses=_ERRORS)
-    def register(req: RegisterRequest, actor: ActorDep) -> RegisterResponse:
+    def register(req: RegisterRequest, token: TokenDep) -> RegisterResponse:
         with db.write() as conn:
-            client_id, epoch = ops.register(conn, actor, req.first_mid)
+            client_id, epoch = ops.register(conn, actor_in(conn, token), req.first_mid)
         return RegisterResponse(client_id=client_id, epoch=epoch)
 
-    @app.post(f"{API}/push", responses={**_ERRORS, 404: {"model": ErrorBody}, 409: {"model": GapError}})
-    def push(req: PushRequest, actor: ActorDep) -> PushResponse:
+    @app.post(
+        f"{API}/push",
+        response_model=PushResponse,
+        responses={**_ERRORS, 404: {"model": ErrorBody}, 409: {"model": GapError}},
+    )
+    def push(req: PushRequest, token: TokenDep) -> Response:
         with db.write() as conn:
-            return ops.push(conn, actor, req)
+            return _json(ops.push(conn, actor_in(conn, token), req))
+
+    @app.post(f"{API}/pull", response_model=PullResponse, responses=_ERRORS)
+    def pull(req: PullRequest, token: TokenDep) -> Response:
+        return _json(pull_page(req, token))
+
+    def pull_page(req: PullRequest, token: str) -> PullResponse:
+        with db.read() as conn:
+            actor = actor_in(conn, token)
+            stored: str | None = None
+            changed = False
+            if req.client_id is not None:
+                # The user may have changed team since this laptop last pulled: then it must
+                # re-pull and reconcile, dropping what it may no longer see.
+                mine, stored = ops.client_scopes(conn, actor, req.client_id)
+                changed = mine and stored != ops.scope_key(actor)
+            if not changed:
+                return ops.pull(conn, actor, req)
+        # Rare: only then a write transaction (on SQLite, pulls must not queue behind pushes).
+        assert req.client_id is not None
+        with db.write() as conn:
+            ops.set_client_scopes(conn, req.client_id, ops.scope_key(actor))
+        if stored is not None and req.cursor is not None:
+            raise ops.OpError(410, "your territory changed: re-pull and reconcile", "scope_changed")
+        with db.read() as conn:
+            return ops.pull(conn, actor, req)
 
     def note_scopes(actor: Actor, client_id: uuid.UUID) -> bool:
-        """Record the scopes this laptop pulls with. True if it pulled with other ones before."""
-        # Read first: no write lock per pull when nothing changed.
+        """Record the scopes a laptop downloads with (the pulls after a snapshot compare
+        against them). True if it had pulled with other ones before."""
         with db.read() as conn:
             mine, stored = ops.client_scopes(conn, actor, client_id)
         current = ops.scope_key(actor)
@@ -159,15 +208,6 @@ def create_app(url: str, *, max_body: int = DEFAULT_MAX_BODY, migrate: bool = Tr
         with db.write() as conn:
             ops.set_client_scopes(conn, client_id, current)
         return stored is not None
-
-    @app.post(f"{API}/pull", responses=_ERRORS)
-    def pull(req: PullRequest, actor: ActorDep) -> PullResponse:
-        # The user may have changed team since this laptop last pulled: then it must re-pull and
-        # reconcile, dropping what it may no longer see.
-        if req.client_id is not None and note_scopes(actor, req.client_id) and req.cursor is not None:
-            raise ops.OpError(410, "your territory changed: re-pull and reconcile", "scope_changed")
-        with db.read() as conn:
-            return ops.pull(conn, actor, req)
 
     @app.post(
         f"{API}/snapshot",

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from sync.server import tables
 from sync.server.merge import Actor, now_iso
@@ -134,33 +134,42 @@ def revoke_token(conn: Connection, token: str) -> None:
     )
 
 
-def actor_for_user(conn: Connection, user_id: int) -> Actor:
+def _actor(user_id: int, name: str, manager: bool, team: str | None) -> Actor:
     """Scopes come from the user record, never from the request (invariant 8)."""
-    row = conn.execute(
-        select(
-            tables.users.c.id, tables.users.c.name, tables.users.c.manager, tables.teams.c.name.label("team")
-        )
-        .select_from(tables.users.outerjoin(tables.teams))
-        .where(tables.users.c.id == user_id)
-    ).one()
-    if row.team:
-        scopes = {team_scope(row.team)}
-        if not row.manager:
-            scopes.add(user_scope(row.name))
-        home = team_scope(row.team)
+    if team:
+        scopes = {team_scope(team)}
+        if not manager:
+            scopes.add(user_scope(name))
+        home = team_scope(team)
     else:
-        scopes = {user_scope(row.name)}
-        home = user_scope(row.name)
-    return Actor(user_id=row.id, name=row.name, scopes=frozenset(scopes), home_scope=home)
+        scopes = {user_scope(name)}
+        home = user_scope(name)
+    return Actor(user_id=user_id, name=name, scopes=frozenset(scopes), home_scope=home)
+
+
+# The token and its user in one statement: it runs on every request, inside the request's own
+# transaction, so a revoked or expired token is refused from the next request on (no cache).
+_TOKEN_USER = (
+    select(
+        tables.tokens.c.expires_at,
+        tables.tokens.c.revoked_at,
+        tables.users.c.id,
+        tables.users.c.name,
+        tables.users.c.manager,
+        tables.teams.c.name.label("team"),
+    )
+    .select_from(tables.tokens.join(tables.users).outerjoin(tables.teams))
+    .where(tables.tokens.c.token_hash == bindparam("token_hash"))
+)
 
 
 def authenticate(conn: Connection, token: str) -> Actor:
-    row = conn.execute(select(tables.tokens).where(tables.tokens.c.token_hash == token_hash(token))).first()
+    row = conn.execute(_TOKEN_USER, {"token_hash": token_hash(token)}).first()
     if row is None or row.revoked_at is not None:
         raise AuthError("the token is not valid (revoked or unknown): log in again")
     if datetime.fromisoformat(row.expires_at) <= datetime.now(UTC):
         raise AuthError("the token has expired: log in again")
-    return actor_for_user(conn, row.user_id)
+    return _actor(row.id, row.name, bool(row.manager), row.team)
 
 
 def user_info(conn: Connection, user_id: int) -> tuple[str, str | None, bool]:

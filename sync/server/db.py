@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,9 +12,14 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event, select, update
+from sqlalchemy import Connection, Engine, bindparam, create_engine, event, make_url, select, update
 
 from sync.server import tables
+
+try:
+    import fcntl
+except ImportError:  # Windows: the thread lock alone (one server process there)
+    fcntl = None  # type: ignore[assignment]
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 DEFAULT_SQLITE = "rapport-server.sqlite"
@@ -48,6 +54,41 @@ def _make_engine(url: str, *, immediate: bool) -> Engine:
     return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
 
 
+class _SQLiteWriters:
+    """Queues the server's writers for SQLite's one write lock.
+
+    A writer that finds the lock taken otherwise waits in SQLite's busy handler, which polls
+    with sleeps growing to 100 ms: under load writers then queue by luck, some for seconds.
+    Here they wait on a thread lock (writers of this process) and on ``flock`` of a file beside
+    the database (the other server processes under ``--workers``), and wake as soon as the writer
+    before them commits. The admin commands do not take it and still meet the busy timeout.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.thread_lock = threading.Lock()
+        self.fd: int | None = None
+        database = make_url(url).database
+        if fcntl is not None and database and database != ":memory:":
+            self.fd = os.open(f"{database}.writers", os.O_RDWR | os.O_CREAT, 0o600)
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        with self.thread_lock:
+            if self.fd is None:
+                yield
+                return
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self.fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
 class ServerDB:
     """Engines plus the few operations every request needs."""
 
@@ -56,6 +97,7 @@ class ServerDB:
         self.is_sqlite = url.startswith("sqlite")
         self.write_engine = _make_engine(url, immediate=True)
         self.read_engine = _make_engine(url, immediate=False) if self.is_sqlite else self.write_engine
+        self._writers = _SQLiteWriters(url) if self.is_sqlite else None
 
     def migrate(self) -> None:
         cfg = Config()
@@ -67,7 +109,11 @@ class ServerDB:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        with self.write_engine.begin() as conn:
+        if self._writers is None:
+            with self.write_engine.begin() as conn:
+                yield conn
+            return
+        with self._writers.hold(), self.write_engine.begin() as conn:
             yield conn
 
     @contextmanager
@@ -76,16 +122,28 @@ class ServerDB:
             yield conn
 
     def close(self) -> None:
+        if self._writers is not None:
+            self._writers.close()
         self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             self.read_engine.dispose()
 
 
+_META = select(tables.meta.c.value).where(tables.meta.c.key == bindparam("key"))
+_ALL_META = select(tables.meta.c.key, tables.meta.c.value)
+_COMMITTED = select(tables.counter.c.version).where(tables.counter.c.id == 1)
+
+
 def get_meta(conn: Connection, key: str) -> str:
-    value = conn.scalar(select(tables.meta.c.value).where(tables.meta.c.key == key))
+    value = conn.scalar(_META, {"key": key})
     if value is None:
         raise KeyError(key)
     return str(value)
+
+
+def all_meta(conn: Connection) -> dict[str, str]:
+    """Every meta value in one statement (a handful of rows), for requests that need several."""
+    return {key: str(value) for key, value in conn.execute(_ALL_META)}
 
 
 def set_meta(conn: Connection, key: str, value: str) -> None:
@@ -136,4 +194,4 @@ class VersionCounter:
 
 
 def committed_version(conn: Connection) -> int:
-    return int(conn.scalar(select(tables.counter.c.version).where(tables.counter.c.id == 1)) or 0)
+    return int(conn.scalar(_COMMITTED) or 0)

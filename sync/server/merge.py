@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from sync.fields import COPY_FIELDS, PARENT_FIELDS, SET_FIELDS, FieldError, check_patch, entity_fields
 from sync.protocol import ConflictRecord, Mutation, MutationResult
@@ -35,6 +36,30 @@ class Actor:
     home_scope: str  # where the rows this user creates belong
 
 
+@dataclass(frozen=True)
+class RowState:
+    """A row of ``tables.rows`` as this transaction last wrote or read it."""
+
+    entity: str
+    id: str
+    scope: str
+    data: dict[str, Any]
+    version: int
+    deleted_at: str | None
+    deleted_version: int | None
+    updated_at: str
+    writer: str
+
+
+_ROW = select(tables.rows).where(
+    tables.rows.c.entity == bindparam("entity"), tables.rows.c.id == bindparam("id")
+)
+_ROWS = select(tables.rows).where(
+    tables.rows.c.entity.in_(bindparam("entities", expanding=True)),
+    tables.rows.c.id.in_(bindparam("ids", expanding=True)),
+)
+
+
 @dataclass
 class Outcome:
     changed: bool = False
@@ -43,6 +68,14 @@ class Outcome:
 
 def _key(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
 
 
 def merge_set(current: list[Any], base: list[Any], new: list[Any]) -> list[Any]:
@@ -59,15 +92,53 @@ def merge_set(current: list[Any], base: list[Any], new: list[Any]) -> list[Any]:
 
 
 class Applier:
+    """Applies a batch's mutations in one transaction (the counter is locked: no other writer).
+
+    The rows the batch touches are read once (``preload``) and kept as this transaction writes
+    them, and the rows it creates are inserted together by ``flush`` (call it before the
+    transaction ends), so a batch of creates costs a few statements rather than three per row:
+    on PostgreSQL each statement is a round trip.
+    """
+
     def __init__(self, conn: Connection, counter: VersionCounter, actor: Actor) -> None:
         self.conn = conn
         self.counter = counter
         self.actor = actor
+        self.rows: dict[tuple[str, str], RowState | None] = {}
+        self.new_rows: dict[tuple[str, str], RowState] = {}  # created by this batch, not inserted yet
 
-    def load(self, entity: str, row_id: str) -> Any:
-        return self.conn.execute(
-            select(tables.rows).where(tables.rows.c.entity == entity, tables.rows.c.id == row_id)
-        ).first()
+    def preload(self, mutations: Iterable[Mutation]) -> None:
+        """Read, in one statement, every row the mutations name and every parent their creates
+        refer to."""
+        keys: set[tuple[str, str]] = set()
+        for m in mutations:
+            # Only what ``apply`` would read: unchecked text can be refused by the database
+            # (PostgreSQL and NUL), and that must reject one mutation, not fail the batch.
+            if m.entity not in entity_fields():
+                continue
+            keys.add((m.entity, str(m.row_id)))
+            if m.op == "create":
+                for field, parent_entity in PARENT_FIELDS.items():
+                    parent_id = m.patch.get(field)
+                    if isinstance(parent_id, str) and _is_uuid(parent_id):
+                        keys.add((parent_entity, parent_id))
+        keys -= self.rows.keys()
+        if not keys:
+            return
+        found = self.conn.execute(
+            _ROWS, {"entities": sorted({e for e, _ in keys}), "ids": sorted({i for _, i in keys})}
+        )
+        self.rows.update(dict.fromkeys(keys))
+        for row in found:
+            if (row.entity, row.id) in keys:
+                self.rows[(row.entity, row.id)] = RowState(**row._mapping)
+
+    def load(self, entity: str, row_id: str) -> RowState | None:
+        key = (entity, row_id)
+        if key not in self.rows:
+            row = self.conn.execute(_ROW, {"entity": entity, "id": row_id}).first()
+            self.rows[key] = RowState(**row._mapping) if row is not None else None
+        return self.rows[key]
 
     def conflict(
         self, *, entity: str, row_id: str, field: str | None, kind: str, kept: Any, lost: Any, scope: str
@@ -88,14 +159,28 @@ class Applier:
             )
         )
 
-    def _write(self, entity: str, row_id: str, **values: Any) -> int:
-        version = self.counter.next()
+    def flush(self) -> None:
+        """Insert the rows this batch created (their last state: one row each)."""
+        if self.new_rows:
+            self.conn.execute(insert(tables.rows), [dict(vars(state)) for state in self.new_rows.values()])
+            self.new_rows.clear()
+
+    def _insert(self, state: RowState) -> None:
+        key = (state.entity, state.id)
+        self.new_rows[key] = self.rows[key] = state
+
+    def _write(self, row: RowState, version: int | None = None, **values: Any) -> None:
+        key = (row.entity, row.id)
+        values.update(version=version or self.counter.next(), updated_at=now_iso(), writer=self.actor.name)
+        self.rows[key] = written = replace(row, **values)
+        if key in self.new_rows:
+            self.new_rows[key] = written  # still to be inserted: no UPDATE needed
+            return
         self.conn.execute(
             update(tables.rows)
-            .where(tables.rows.c.entity == entity, tables.rows.c.id == row_id)
-            .values(version=version, updated_at=now_iso(), writer=self.actor.name, **values)
+            .where(tables.rows.c.entity == row.entity, tables.rows.c.id == row.id)
+            .values(**values)
         )
-        return version
 
     def apply(self, m: Mutation) -> MutationResult:
         row_id = str(m.row_id)
@@ -128,8 +213,8 @@ class Applier:
     def _create(self, m: Mutation, row_id: str) -> Outcome:
         data = check_patch(m.entity, m.patch, complete=True)
         out = Outcome(changed=True)
-        self.conn.execute(
-            insert(tables.rows).values(
+        self._insert(
+            RowState(
                 entity=m.entity,
                 id=row_id,
                 scope=self.actor.home_scope,
@@ -160,7 +245,7 @@ class Applier:
                 out.conflict = True
         return out
 
-    def _update(self, m: Mutation, row: Any, *, strict_base: bool) -> Outcome:
+    def _update(self, m: Mutation, row: RowState, *, strict_base: bool) -> Outcome:
         patch = check_patch(m.entity, m.patch, complete=False)
         out = Outcome()
         if row.deleted_at is not None:
@@ -213,19 +298,19 @@ class Applier:
                 if kind == "note_copy":
                     pending_copies.append((field, current))
         if merged != data:
-            self._write(m.entity, row.id, data=merged)
+            self._write(row, data=merged)
             out.changed = True
         for field, lost in pending_copies:
             self._copy_note(row, merged, field, lost)
         return out
 
-    def _copy_note(self, row: Any, merged: dict[str, Any], field: str, lost: Any) -> None:
+    def _copy_note(self, row: RowState, merged: dict[str, Any], field: str, lost: Any) -> None:
         copy = dict(merged)
         copy[field] = lost
         copy["summary"] = f"{merged.get('summary', '')} (conflicted copy)"[:500]
         version = self.counter.next()
-        self.conn.execute(
-            insert(tables.rows).values(
+        self._insert(
+            RowState(
                 entity=row.entity,
                 # Deterministic, so every replica agrees on the copy's id.
                 id=str(uuid.uuid5(uuid.UUID(row.id), f"copy-{version}")),
@@ -239,7 +324,7 @@ class Applier:
             )
         )
 
-    def _delete(self, m: Mutation, row: Any) -> Outcome:
+    def _delete(self, m: Mutation, row: RowState) -> Outcome:
         if row.deleted_at is not None:
             return Outcome()
         out = Outcome(changed=True)
@@ -258,23 +343,13 @@ class Applier:
             )
             out.conflict = True
         version = self.counter.next()
-        self.conn.execute(
-            update(tables.rows)
-            .where(tables.rows.c.entity == row.entity, tables.rows.c.id == row.id)
-            .values(
-                version=version,
-                deleted_at=now_iso(),
-                deleted_version=version,
-                updated_at=now_iso(),
-                writer=self.actor.name,
-            )
-        )
+        self._write(row, version, deleted_at=now_iso(), deleted_version=version)
         return out
 
-    def _restore(self, row: Any) -> Outcome:
+    def _restore(self, row: RowState) -> Outcome:
         if row.deleted_at is None:
             return Outcome()
-        self._write(row.entity, row.id, deleted_at=None, deleted_version=None)
+        self._write(row, deleted_at=None, deleted_version=None)
         return Outcome(changed=True)
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Text, cast, delete, func, insert, select, update
+from sqlalchemy import Connection, Select, Table, Text, bindparam, cast, delete, func, insert, select, update
 
 from sync.protocol import (
     ConflictRecord,
@@ -25,7 +25,7 @@ from sync.protocol import (
     SnapshotRequest,
 )
 from sync.server import tables
-from sync.server.db import VersionCounter, committed_version, get_meta, set_meta
+from sync.server.db import VersionCounter, all_meta, committed_version, get_meta, set_meta
 from sync.server.merge import Actor, Applier, conflict_record, now_iso
 
 KEEP_RESULTS = 2000
@@ -52,19 +52,30 @@ def register(conn: Connection, actor: Actor, first_mid: int) -> tuple[uuid.UUID,
     return client_id, get_meta(conn, "epoch")
 
 
-def _check_epoch(conn: Connection, epoch: str) -> None:
-    if epoch != get_meta(conn, "epoch"):
+def _check_epoch(current: str, sent: str) -> None:
+    if sent != current:
         raise OpError(410, "the server was restored from a backup: re-bootstrap", "epoch_changed")
+
+
+_CLIENT_FOR_UPDATE = (
+    select(tables.clients.c.user_id, tables.clients.c.last_mid)
+    .where(tables.clients.c.id == bindparam("client_id"))
+    .with_for_update()
+)
+_STORED_RESULTS = select(tables.results).where(
+    tables.results.c.client_id == bindparam("client_id"),
+    tables.results.c.mid >= bindparam("first"),
+    tables.results.c.mid <= bindparam("last"),
+)
 
 
 def push(conn: Connection, actor: Actor, req: PushRequest) -> PushResponse:
     """Exactly-once: results and ``last_mid`` commit with the mutations' effects."""
-    _check_epoch(conn, req.epoch)
+    _check_epoch(get_meta(conn, "epoch"), req.epoch)
+    client_id = str(req.client_id)
     # Locking the client row serialises two copies of the same batch arriving at once: the
     # second waits, then finds the stored results.
-    client = conn.execute(
-        select(tables.clients).where(tables.clients.c.id == str(req.client_id)).with_for_update()
-    ).first()
+    client = conn.execute(_CLIENT_FOR_UPDATE, {"client_id": client_id}).first()
     if client is None or client.user_id != actor.user_id:
         raise OpError(404, "unknown client id: register again", "unknown_client")
     mids = [m.mid for m in req.mutations]
@@ -73,19 +84,19 @@ def push(conn: Connection, actor: Actor, req: PushRequest) -> PushResponse:
     last_mid = int(client.last_mid)
     if mids[0] > last_mid + 1:
         raise OpError(409, f"mutation id gap: expected {last_mid + 1}", "mid_gap", expected_mid=last_mid + 1)
-    stored = {
-        r.mid: MutationResult(mid=r.mid, status=r.status, version=r.version, reason=r.reason)
-        for r in conn.execute(
-            select(tables.results).where(
-                tables.results.c.client_id == str(req.client_id),
-                tables.results.c.mid >= mids[0],
-                tables.results.c.mid <= last_mid,
+    stored: dict[int, MutationResult] = {}
+    if mids[0] <= last_mid:  # a retry (only then is there anything stored to answer with)
+        stored = {
+            r.mid: MutationResult(mid=r.mid, status=r.status, version=r.version, reason=r.reason)
+            for r in conn.execute(
+                _STORED_RESULTS, {"client_id": client_id, "first": mids[0], "last": last_mid}
             )
-        )
-    }
+        }
     counter = VersionCounter(conn)
     counter.lock()
     applier = Applier(conn, counter, actor)
+    fresh = [m for m in req.mutations if m.mid > last_mid]
+    applier.preload(fresh)
     out: list[MutationResult] = []
     for m in req.mutations:
         if m.mid <= last_mid:
@@ -93,22 +104,20 @@ def push(conn: Connection, actor: Actor, req: PushRequest) -> PushResponse:
             # window were pruned; the client has long seen them, so "applied" is the honest answer.
             out.append(stored.get(m.mid) or MutationResult(mid=m.mid, status="applied"))
             continue
-        result = applier.apply(m)
+        out.append(applier.apply(m))
+    applier.flush()
+    if fresh:
+        # One statement for the batch's results (one round trip on PostgreSQL, not one each).
         conn.execute(
-            insert(tables.results).values(
-                client_id=str(req.client_id),
-                mid=m.mid,
-                status=result.status,
-                version=result.version,
-                reason=result.reason,
-            )
+            insert(tables.results),
+            [
+                dict(client_id=client_id, mid=r.mid, status=r.status, version=r.version, reason=r.reason)
+                for r in out[len(out) - len(fresh) :]
+            ],
         )
-        last_mid = m.mid
-        out.append(result)
+        last_mid = fresh[-1].mid
     counter.flush()
-    conn.execute(
-        update(tables.clients).where(tables.clients.c.id == str(req.client_id)).values(last_mid=last_mid)
-    )
+    conn.execute(update(tables.clients).where(tables.clients.c.id == client_id).values(last_mid=last_mid))
     return PushResponse(results=out, last_mid=last_mid)
 
 
@@ -130,28 +139,44 @@ def set_client_scopes(conn: Connection, client_id: uuid.UUID, scopes: str) -> No
     conn.execute(update(tables.clients).where(tables.clients.c.id == str(client_id)).values(scopes=scopes))
 
 
+def _page_query(table: Table) -> Select[Any]:
+    return (
+        select(table)
+        .where(
+            table.c.scope.in_(bindparam("scopes", expanding=True)),
+            table.c.version > bindparam("after"),
+            table.c.version <= bindparam("upper"),
+        )
+        .order_by(table.c.version)
+        .limit(bindparam("limit"))
+    )
+
+
+# Built once: a pull runs them on every sync of every laptop.
+_PAGES = (
+    (_page_query(tables.rows), "row"),
+    (_page_query(tables.conflicts), "conflict"),
+    (_page_query(tables.evictions), "eviction"),
+)
+
+
 def pull(conn: Connection, actor: Actor, req: PullRequest) -> PullResponse:
-    epoch = get_meta(conn, "epoch")
+    meta = all_meta(conn)
+    epoch = meta["epoch"]
     after = 0
     if req.cursor is not None:
-        _check_epoch(conn, req.cursor.epoch)
+        _check_epoch(epoch, req.cursor.epoch)
         after = req.cursor.version
-        purged = int(get_meta(conn, "purged_through"))
+        purged = int(meta["purged_through"])
         if 0 < after < purged:
             raise OpError(410, "cursor older than tombstone retention: reconcile", "cursor_expired")
-    upper = committed_version(conn) if req.upper is None else min(req.upper, committed_version(conn))
-    scopes = sorted(actor.scopes)
+    committed = committed_version(conn)
+    upper = committed if req.upper is None else min(req.upper, committed)
     limit = req.limit
+    params = {"scopes": sorted(actor.scopes), "after": after, "upper": upper, "limit": limit + 1}
     items: list[tuple[int, str, Any]] = []
-    r, c, e = tables.rows, tables.conflicts, tables.evictions
-    for table, kind in ((r, "row"), (c, "conflict"), (e, "eviction")):
-        stmt = (
-            select(table)
-            .where(table.c.scope.in_(scopes), table.c.version > after, table.c.version <= upper)
-            .order_by(table.c.version)
-            .limit(limit + 1)
-        )
-        items.extend((row.version, kind, row) for row in conn.execute(stmt))
+    for stmt, kind in _PAGES:
+        items.extend((row.version, kind, row) for row in conn.execute(stmt, params))
     items.sort(key=lambda item: item[0])
     has_more = len(items) > limit
     items = items[:limit]
