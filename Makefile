@@ -34,6 +34,7 @@ bench: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) bench/run.py --db $(BENCH_DB)
 	QT_QPA_PLATFORM=offscreen $(PY) bench/briefing_bench.py --db $(BENCH_DB)
 	$(PY) bench/sync_bench.py --contacts 100000 --notes 300000 --commitments 50000
+	$(PY) bench/sync_crowd.py
 
 bundle: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[build]'
