@@ -48,7 +48,17 @@ from sync.protocol import (
     SnapshotRequest,
 )
 from sync.snapshot import Prepared, SnapshotLoader
-from sync.store import K_CLIENT, K_EPOCH, K_NEXT_MID, K_RECONCILE, K_SNAPSHOT, PageCounts, Pending, SyncStore
+from sync.store import (
+    K_CLIENT,
+    K_CURSOR,
+    K_EPOCH,
+    K_NEXT_MID,
+    K_RECONCILE,
+    K_SNAPSHOT,
+    PageCounts,
+    Pending,
+    SyncStore,
+)
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int | None], None]
@@ -571,7 +581,7 @@ class SyncClient:
                 raise _Restart()
             if resp.status_code == 410 and reason in ("cursor_expired", "scope_changed"):
                 with self.store.tx() as s:
-                    self.store.put(s, "sync.cursor", None)
+                    self.store.put(s, K_CURSOR, None)
                     self.store.put(s, K_RECONCILE, True)
                 raise _CursorLost()
             if resp.status_code != 200:

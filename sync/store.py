@@ -231,22 +231,14 @@ class SyncStore:
                 continue
             if result.status == "rejected":
                 rejected += 1
-                session.execute(
-                    insert(sync_rejections).values(
-                        mid=entry.mid,
-                        entity=entry.entity,
-                        row_id=entry.row_id,
-                        op=entry.op,
-                        patch=entry.patch,
-                        reason=result.reason or "rejected",
-                        at=utcnow(),
-                    )
-                )
-            session.execute(delete(outbox).where(outbox.c.seq == entry.seq))
+                self._set_aside(session, entry, result.reason or "rejected")
+            else:
+                session.execute(delete(outbox).where(outbox.c.seq == entry.seq))
         return rejected
 
-    def drop_unsendable(self, session: Session, entry: Pending, reason: str) -> None:
-        """A mutation the server can never take (too large): report it, close the id gap."""
+    @staticmethod
+    def _set_aside(session: Session, entry: Pending, reason: str) -> None:
+        """Move a refused change out of the outbox into the rejections the rep sees."""
         session.execute(
             insert(sync_rejections).values(
                 mid=entry.mid,
@@ -259,6 +251,10 @@ class SyncStore:
             )
         )
         session.execute(delete(outbox).where(outbox.c.seq == entry.seq))
+
+    def drop_unsendable(self, session: Session, entry: Pending, reason: str) -> None:
+        """A mutation the server can never take (too large): report it, close the id gap."""
+        self._set_aside(session, entry, reason)
         # The server never saw this id, so the later ones move down by one to stay consecutive.
         # In two steps: one ``SET mid = mid - 1`` would hit the unique index whenever SQLite
         # happens to visit a row before the one below it (a table scan in reverse order does);

@@ -26,6 +26,14 @@ def cli_server(tmp_path: Path) -> Iterator[ServerProcess]:
     srv.close_admin()
 
 
+def _login(
+    tmp_path: Path, db_path: Path, server: ServerProcess, stdin: str, keyring_backend: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``main.py login`` as rita, the password on standard input."""
+    args = ("login", "--db", str(db_path), "--server", server.base, "--username", "rita")
+    return _run(tmp_path, *args, stdin=stdin, keyring_backend=keyring_backend)
+
+
 def _run(
     tmp_path: Path, *args: str, stdin: str = "", keyring_backend: str | None = None
 ) -> subprocess.CompletedProcess[str]:
@@ -62,17 +70,7 @@ def test_login_then_sync(cli_server: ServerProcess, tmp_path: Path) -> None:
     with db.write() as s:
         s.add(Contact(name="Walter"))
     db.close()
-    out = _run(
-        tmp_path,
-        "login",
-        "--db",
-        str(db_path),
-        "--server",
-        cli_server.base,
-        "--username",
-        "rita",
-        stdin="s3cret\n",
-    )
+    out = _login(tmp_path, db_path, cli_server, "s3cret\n")
     assert out.returncode == 0, out.stderr
     assert "keychain" in out.stdout
     out = _run(tmp_path, "sync", "--db", str(db_path))
@@ -93,31 +91,11 @@ def test_login_then_sync(cli_server: ServerProcess, tmp_path: Path) -> None:
 
 def test_wrong_password_unreachable_and_no_keychain(cli_server: ServerProcess, tmp_path: Path) -> None:
     db_path = tmp_path / "rita.sqlite"
-    out = _run(
-        tmp_path,
-        "login",
-        "--db",
-        str(db_path),
-        "--server",
-        cli_server.base,
-        "--username",
-        "rita",
-        stdin="nope\n",
-    )
+    out = _login(tmp_path, db_path, cli_server, "nope\n")
     assert out.returncode != 0 and "did not accept your login" in out.stderr
     out = _run(tmp_path, "sync", "--db", str(db_path))
     assert out.returncode != 0 and "rapport login" in out.stderr
-    out = _run(
-        tmp_path,
-        "login",
-        "--db",
-        str(db_path),
-        "--server",
-        cli_server.base,
-        "--username",
-        "rita",
-        stdin="s3cret\n",
-    )
+    out = _login(tmp_path, db_path, cli_server, "s3cret\n")
     assert out.returncode == 0
     db = open_database(db_path)
     with db.write() as s:
@@ -128,16 +106,5 @@ def test_wrong_password_unreachable_and_no_keychain(cli_server: ServerProcess, t
     assert out.returncode != 0 and "Cannot reach the sync server" in out.stderr
     assert _outbox(db_path) == 1  # a failed sync leaves the local data as it was
     cli_server.start()
-    out = _run(
-        tmp_path,
-        "login",
-        "--db",
-        str(db_path),
-        "--server",
-        cli_server.base,
-        "--username",
-        "rita",
-        stdin="s3cret\n",
-        keyring_backend="keyring.backends.fail.Keyring",
-    )
+    out = _login(tmp_path, db_path, cli_server, "s3cret\n", keyring_backend="keyring.backends.fail.Keyring")
     assert out.returncode == 0 and "no keychain" in out.stdout and "this run only" in out.stdout

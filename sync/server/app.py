@@ -179,35 +179,22 @@ def create_app(url: str, *, max_body: int = DEFAULT_MAX_BODY, migrate: bool = Tr
     def pull_page(req: PullRequest, token: str) -> PullResponse:
         with db.read() as conn:
             actor = actor_in(conn, token)
-            stored: str | None = None
-            changed = False
+            record, moved = (False, False)
             if req.client_id is not None:
-                # The user may have changed team since this laptop last pulled: then it must
-                # re-pull and reconcile, dropping what it may no longer see.
-                mine, stored = ops.client_scopes(conn, actor, req.client_id)
-                changed = mine and stored != ops.scope_key(actor)
-            if not changed:
+                record, moved = ops.scope_change(conn, actor, req.client_id)
+            if not record:
                 return ops.pull(conn, actor, req)
         # Rare: only then a write transaction (on SQLite, pulls must not queue behind pushes).
-        assert req.client_id is not None
-        with db.write() as conn:
-            ops.set_client_scopes(conn, req.client_id, ops.scope_key(actor))
-        if stored is not None and req.cursor is not None:
+        record_scopes(actor, req.client_id)
+        if moved and req.cursor is not None:
             raise ops.OpError(410, "your territory changed: re-pull and reconcile", "scope_changed")
         with db.read() as conn:
             return ops.pull(conn, actor, req)
 
-    def note_scopes(actor: Actor, client_id: uuid.UUID) -> bool:
-        """Record the scopes a laptop downloads with (the pulls after a snapshot compare
-        against them). True if it had pulled with other ones before."""
-        with db.read() as conn:
-            mine, stored = ops.client_scopes(conn, actor, client_id)
-        current = ops.scope_key(actor)
-        if not mine or stored == current:
-            return False
+    def record_scopes(actor: Actor, client_id: uuid.UUID | None) -> None:
+        assert client_id is not None
         with db.write() as conn:
-            ops.set_client_scopes(conn, client_id, current)
-        return stored is not None
+            ops.set_client_scopes(conn, client_id, ops.scope_key(actor))
 
     @app.post(
         f"{API}/snapshot",
@@ -220,11 +207,13 @@ def create_app(url: str, *, max_body: int = DEFAULT_MAX_BODY, migrate: bool = Tr
             },
         },
     )
-    def snapshot(req: SnapshotRequest, actor: ActorDep) -> StreamingResponse:
-        if req.client_id is not None:
-            note_scopes(actor, req.client_id)  # the pulls that follow start from these scopes
+    def snapshot(req: SnapshotRequest, token: TokenDep) -> StreamingResponse:
         with db.read() as conn:  # refuse before streaming: a 410 cannot follow a 200
+            actor = actor_in(conn, token)
+            record = req.client_id is not None and ops.scope_change(conn, actor, req.client_id)[0]
             ops.snapshot_bounds(conn, req)
+        if record:  # the pulls that follow the download compare against these scopes
+            record_scopes(actor, req.client_id)
 
         def lines() -> Iterator[bytes]:
             # One read transaction for the whole response: one consistent cut of the rows.

@@ -125,14 +125,17 @@ def scope_key(actor: Actor) -> str:
     return ",".join(sorted(actor.scopes))
 
 
-def client_scopes(conn: Connection, actor: Actor, client_id: uuid.UUID) -> tuple[bool, str | None]:
-    """(is this the caller's client, the scopes it last pulled with)."""
+def scope_change(conn: Connection, actor: Actor, client_id: uuid.UUID) -> tuple[bool, bool]:
+    """(the scopes this laptop syncs with must be recorded, it had pulled with other ones before).
+
+    A user whose team changed must re-pull and reconcile, dropping what they may no longer see.
+    """
     row = conn.execute(
         select(tables.clients.c.user_id, tables.clients.c.scopes).where(tables.clients.c.id == str(client_id))
     ).first()
-    if row is None or row.user_id != actor.user_id:
-        return False, None
-    return True, row.scopes
+    if row is None or row.user_id != actor.user_id or row.scopes == scope_key(actor):
+        return False, False
+    return True, row.scopes is not None
 
 
 def set_client_scopes(conn: Connection, client_id: uuid.UUID, scopes: str) -> None:
