@@ -56,6 +56,7 @@ def _gzipped(chunks: Iterator[bytes]) -> Iterator[bytes]:
             yield out
     yield packer.flush()
 
+
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody},
     410: {"model": ErrorBody},

@@ -12,10 +12,11 @@ from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from sync.server import tables
 from sync.server.merge import Actor, now_iso
+from sync.server.raw import Raw, Sql
 
 TOKEN_DAYS = 90
 _hasher = PasswordHasher()
@@ -149,27 +150,21 @@ def _actor(user_id: int, name: str, manager: bool, team: str | None) -> Actor:
 
 # The token and its user in one statement: it runs on every request, inside the request's own
 # transaction, so a revoked or expired token is refused from the next request on (no cache).
-_TOKEN_USER = (
-    select(
-        tables.tokens.c.expires_at,
-        tables.tokens.c.revoked_at,
-        tables.users.c.id,
-        tables.users.c.name,
-        tables.users.c.manager,
-        tables.teams.c.name.label("team"),
-    )
-    .select_from(tables.tokens.join(tables.users).outerjoin(tables.teams))
-    .where(tables.tokens.c.token_hash == bindparam("token_hash"))
+_TOKEN_USER = Sql(
+    "SELECT t.expires_at, t.revoked_at, u.id, u.name, u.manager, m.name FROM tokens t "
+    "JOIN users u ON u.id = t.user_id LEFT JOIN teams m ON m.id = u.team_id "
+    "WHERE t.token_hash = :token_hash"
 )
 
 
 def authenticate(conn: Connection, token: str) -> Actor:
-    row = conn.execute(_TOKEN_USER, {"token_hash": token_hash(token)}).first()
-    if row is None or row.revoked_at is not None:
+    row = Raw(conn).first(_TOKEN_USER, {"token_hash": token_hash(token)})
+    if row is None or row[1] is not None:
         raise AuthError("the token is not valid (revoked or unknown): log in again")
-    if datetime.fromisoformat(row.expires_at) <= datetime.now(UTC):
+    expires_at, _, user_id, name, manager, team = row
+    if datetime.fromisoformat(expires_at) <= datetime.now(UTC):
         raise AuthError("the token has expired: log in again")
-    return _actor(row.id, row.name, bool(row.manager), row.team)
+    return _actor(int(user_id), name, bool(manager), team)
 
 
 def user_info(conn: Connection, user_id: int) -> tuple[str, str | None, bool]:

@@ -15,6 +15,7 @@ from alembic.config import Config
 from sqlalchemy import Connection, Engine, bindparam, create_engine, event, make_url, select, update
 
 from sync.server import tables
+from sync.server.raw import Raw, Sql
 
 try:
     import fcntl
@@ -157,6 +158,10 @@ def new_epoch(conn: Connection) -> str:
     return epoch
 
 
+_LOCK_COUNTER = Sql("SELECT version FROM counter WHERE id = 1 {for_update}")
+_SET_COUNTER = Sql("UPDATE counter SET version = :version WHERE id = 1")
+
+
 class VersionCounter:
     """Hands out versions inside one write transaction; the row stays locked until commit.
 
@@ -165,20 +170,16 @@ class VersionCounter:
     committed see every row below it. On SQLite the writer already holds the database lock.
     """
 
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
+    def __init__(self, conn: Connection | Raw) -> None:
+        self.raw = conn if isinstance(conn, Raw) else Raw(conn)
         self.current: int | None = None
 
     def lock(self) -> None:
         """Take the counter row now. Writers call this before reading the rows they will merge
         into, so two transactions never merge against the same stale row (a lost update)."""
         if self.current is None:
-            self.current = int(
-                self.conn.scalar(
-                    select(tables.counter.c.version).where(tables.counter.c.id == 1).with_for_update()
-                )
-                or 0
-            )
+            row = self.raw.first(_LOCK_COUNTER)
+            self.current = int(row[0]) if row is not None else 0
 
     def next(self) -> int:
         self.lock()
@@ -188,9 +189,7 @@ class VersionCounter:
 
     def flush(self) -> None:
         if self.current is not None:
-            self.conn.execute(
-                update(tables.counter).where(tables.counter.c.id == 1).values(version=self.current)
-            )
+            self.raw.run(_SET_COUNTER, {"version": self.current})
 
 
 def committed_version(conn: Connection) -> int:

@@ -13,12 +13,10 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
-
 from sync.fields import COPY_FIELDS, PARENT_FIELDS, SET_FIELDS, FieldError, check_patch, entity_fields
 from sync.protocol import ConflictRecord, Mutation, MutationResult
-from sync.server import tables
 from sync.server.db import VersionCounter
+from sync.server.raw import Raw, Sql, json_out
 
 # The same words whether the row does not exist or belongs to another team: nothing leaks.
 NOT_YOURS = "no such row in your territory"
@@ -51,13 +49,33 @@ class RowState:
     writer: str
 
 
-_ROW = select(tables.rows).where(
-    tables.rows.c.entity == bindparam("entity"), tables.rows.c.id == bindparam("id")
+_ROW_COLUMNS = (
+    "entity, id, scope, CAST(data AS TEXT), version, deleted_at, deleted_version, updated_at, writer"
 )
-_ROWS = select(tables.rows).where(
-    tables.rows.c.entity.in_(bindparam("entities", expanding=True)),
-    tables.rows.c.id.in_(bindparam("ids", expanding=True)),
+_ROW = Sql(f'SELECT {_ROW_COLUMNS} FROM "rows" WHERE entity = :entity AND id = :id')
+_INSERT_ROW = Sql(
+    'INSERT INTO "rows" (entity, id, scope, data, version, deleted_at, deleted_version, updated_at, writer) '
+    "VALUES (:entity, :id, :scope, :data, :version, :deleted_at, :deleted_version, :updated_at, :writer)"
 )
+# The whole row but its key and scope: ``rows`` holds what this transaction read, so writing every
+# column back is the same as writing the changed ones, and one statement serves every kind of write.
+_UPDATE_ROW = Sql(
+    'UPDATE "rows" SET data = :data, version = :version, deleted_at = :deleted_at, '
+    "deleted_version = :deleted_version, updated_at = :updated_at, writer = :writer "
+    "WHERE entity = :entity AND id = :id"
+)
+_INSERT_CONFLICT = Sql(
+    "INSERT INTO conflicts (id, entity, row_id, field, kind, kept, lost, user_name, at, scope, version) "
+    "VALUES (:id, :entity, :row_id, :field, :kind, :kept, :lost, :user_name, :at, :scope, :version)"
+)
+
+
+def _state(row: tuple[Any, ...]) -> RowState:
+    entity, row_id, scope, data, version, deleted_at, deleted_version, updated_at, writer = row
+    return RowState(
+        entity, row_id, scope, json_out(data), int(version), deleted_at,
+        None if deleted_version is None else int(deleted_version), updated_at, writer,
+    )  # fmt: skip
 
 
 @dataclass
@@ -95,17 +113,19 @@ class Applier:
     """Applies a batch's mutations in one transaction (the counter is locked: no other writer).
 
     The rows the batch touches are read once (``preload``) and kept as this transaction writes
-    them, and the rows it creates are inserted together by ``flush`` (call it before the
-    transaction ends), so a batch of creates costs a few statements rather than three per row:
-    on PostgreSQL each statement is a round trip.
+    them; the rows it creates or changes and the conflict records it makes are written together
+    by ``flush`` (call it before the transaction ends): a batch costs a few statements rather
+    than three per mutation, and on PostgreSQL each statement is a round trip.
     """
 
-    def __init__(self, conn: Connection, counter: VersionCounter, actor: Actor) -> None:
-        self.conn = conn
+    def __init__(self, raw: Raw, counter: VersionCounter, actor: Actor) -> None:
+        self.raw = raw
         self.counter = counter
         self.actor = actor
         self.rows: dict[tuple[str, str], RowState | None] = {}
         self.new_rows: dict[tuple[str, str], RowState] = {}  # created by this batch, not inserted yet
+        self.changed: dict[tuple[str, str], RowState] = {}  # existing rows written, not updated yet
+        self.conflicts: list[dict[str, Any]] = []
 
     def preload(self, mutations: Iterable[Mutation]) -> None:
         """Read, in one statement, every row the mutations name and every parent their creates
@@ -125,33 +145,36 @@ class Applier:
         keys -= self.rows.keys()
         if not keys:
             return
-        found = self.conn.execute(
-            _ROWS, {"entities": sorted({e for e, _ in keys}), "ids": sorted({i for _, i in keys})}
+        params: dict[str, Any] = {}
+        entities = self.raw.in_list("e", sorted({e for e, _ in keys}), params)
+        ids = self.raw.in_list("i", sorted({i for _, i in keys}), params)
+        found = self.raw.rows(
+            Sql.of(f'SELECT {_ROW_COLUMNS} FROM "rows" WHERE entity {entities} AND id {ids}'), params
         )
         self.rows.update(dict.fromkeys(keys))
         for row in found:
-            if (row.entity, row.id) in keys:
-                self.rows[(row.entity, row.id)] = RowState(**row._mapping)
+            if (row[0], row[1]) in keys:
+                self.rows[(row[0], row[1])] = _state(row)
 
     def load(self, entity: str, row_id: str) -> RowState | None:
         key = (entity, row_id)
         if key not in self.rows:
-            row = self.conn.execute(_ROW, {"entity": entity, "id": row_id}).first()
-            self.rows[key] = RowState(**row._mapping) if row is not None else None
+            row = self.raw.first(_ROW, {"entity": entity, "id": row_id})
+            self.rows[key] = _state(row) if row is not None else None
         return self.rows[key]
 
     def conflict(
         self, *, entity: str, row_id: str, field: str | None, kind: str, kept: Any, lost: Any, scope: str
     ) -> None:
-        self.conn.execute(
-            insert(tables.conflicts).values(
+        self.conflicts.append(
+            dict(
                 id=str(uuid.uuid4()),
                 entity=entity,
                 row_id=row_id,
                 field=field,
                 kind=kind,
-                kept=kept,
-                lost=lost,
+                kept=self.raw.json_in(kept),
+                lost=self.raw.json_in(lost),
                 user_name=self.actor.name,
                 at=now_iso(),
                 scope=scope,
@@ -159,11 +182,19 @@ class Applier:
             )
         )
 
+    def _params(self, state: RowState) -> dict[str, Any]:
+        values = dict(vars(state))
+        values["data"] = self.raw.json_in(state.data)
+        return values
+
     def flush(self) -> None:
-        """Insert the rows this batch created (their last state: one row each)."""
-        if self.new_rows:
-            self.conn.execute(insert(tables.rows), [dict(vars(state)) for state in self.new_rows.values()])
-            self.new_rows.clear()
+        """Write what the batch did: each row's last state, once, and its conflict records."""
+        self.raw.many(_INSERT_ROW, [self._params(state) for state in self.new_rows.values()])
+        self.raw.many(_UPDATE_ROW, [self._params(state) for state in self.changed.values()])
+        self.raw.many(_INSERT_CONFLICT, self.conflicts)
+        self.new_rows.clear()
+        self.changed.clear()
+        self.conflicts.clear()
 
     def _insert(self, state: RowState) -> None:
         key = (state.entity, state.id)
@@ -175,12 +206,8 @@ class Applier:
         self.rows[key] = written = replace(row, **values)
         if key in self.new_rows:
             self.new_rows[key] = written  # still to be inserted: no UPDATE needed
-            return
-        self.conn.execute(
-            update(tables.rows)
-            .where(tables.rows.c.entity == row.entity, tables.rows.c.id == row.id)
-            .values(**values)
-        )
+        else:
+            self.changed[key] = written
 
     def apply(self, m: Mutation) -> MutationResult:
         row_id = str(m.row_id)

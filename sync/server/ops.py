@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Select, Table, Text, bindparam, cast, delete, func, insert, select, update
+from sqlalchemy import Connection, Text, cast, delete, func, insert, select, update
 
 from sync.protocol import (
     ConflictRecord,
@@ -25,8 +25,9 @@ from sync.protocol import (
     SnapshotRequest,
 )
 from sync.server import tables
-from sync.server.db import VersionCounter, all_meta, committed_version, get_meta, set_meta
+from sync.server.db import VersionCounter, committed_version, get_meta, set_meta
 from sync.server.merge import Actor, Applier, conflict_record, now_iso
+from sync.server.raw import Raw, Sql, json_out
 
 KEEP_RESULTS = 2000
 
@@ -57,44 +58,47 @@ def _check_epoch(current: str, sent: str) -> None:
         raise OpError(410, "the server was restored from a backup: re-bootstrap", "epoch_changed")
 
 
-_CLIENT_FOR_UPDATE = (
-    select(tables.clients.c.user_id, tables.clients.c.last_mid)
-    .where(tables.clients.c.id == bindparam("client_id"))
-    .with_for_update()
+_EPOCH = Sql("SELECT value FROM meta WHERE key = 'epoch'")
+_CLIENT_FOR_UPDATE = Sql("SELECT user_id, last_mid FROM clients WHERE id = :client_id {for_update}")
+_STORED_RESULTS = Sql(
+    "SELECT mid, status, version, reason FROM results "
+    "WHERE client_id = :client_id AND mid >= :first AND mid <= :last"
 )
-_STORED_RESULTS = select(tables.results).where(
-    tables.results.c.client_id == bindparam("client_id"),
-    tables.results.c.mid >= bindparam("first"),
-    tables.results.c.mid <= bindparam("last"),
+_INSERT_RESULT = Sql(
+    "INSERT INTO results (client_id, mid, status, version, reason) "
+    "VALUES (:client_id, :mid, :status, :version, :reason)"
 )
+_SET_LAST_MID = Sql("UPDATE clients SET last_mid = :last_mid WHERE id = :client_id")
 
 
 def push(conn: Connection, actor: Actor, req: PushRequest) -> PushResponse:
     """Exactly-once: results and ``last_mid`` commit with the mutations' effects."""
-    _check_epoch(get_meta(conn, "epoch"), req.epoch)
+    raw = Raw(conn)
+    epoch = raw.first(_EPOCH)
+    _check_epoch(str(epoch[0]) if epoch else "", req.epoch)
     client_id = str(req.client_id)
     # Locking the client row serialises two copies of the same batch arriving at once: the
     # second waits, then finds the stored results.
-    client = conn.execute(_CLIENT_FOR_UPDATE, {"client_id": client_id}).first()
-    if client is None or client.user_id != actor.user_id:
+    client = raw.first(_CLIENT_FOR_UPDATE, {"client_id": client_id})
+    if client is None or client[0] != actor.user_id:
         raise OpError(404, "unknown client id: register again", "unknown_client")
     mids = [m.mid for m in req.mutations]
     if mids != list(range(mids[0], mids[0] + len(mids))):
         raise OpError(422, "mutation ids in a batch must be consecutive", "bad_batch")
-    last_mid = int(client.last_mid)
+    last_mid = int(client[1])
     if mids[0] > last_mid + 1:
         raise OpError(409, f"mutation id gap: expected {last_mid + 1}", "mid_gap", expected_mid=last_mid + 1)
     stored: dict[int, MutationResult] = {}
     if mids[0] <= last_mid:  # a retry (only then is there anything stored to answer with)
         stored = {
-            r.mid: MutationResult(mid=r.mid, status=r.status, version=r.version, reason=r.reason)
-            for r in conn.execute(
+            int(mid): MutationResult(mid=mid, status=status, version=version, reason=reason)
+            for mid, status, version, reason in raw.rows(
                 _STORED_RESULTS, {"client_id": client_id, "first": mids[0], "last": last_mid}
             )
         }
-    counter = VersionCounter(conn)
+    counter = VersionCounter(raw)
     counter.lock()
-    applier = Applier(conn, counter, actor)
+    applier = Applier(raw, counter, actor)
     fresh = [m for m in req.mutations if m.mid > last_mid]
     applier.preload(fresh)
     out: list[MutationResult] = []
@@ -107,9 +111,8 @@ def push(conn: Connection, actor: Actor, req: PushRequest) -> PushResponse:
         out.append(applier.apply(m))
     applier.flush()
     if fresh:
-        # One statement for the batch's results (one round trip on PostgreSQL, not one each).
-        conn.execute(
-            insert(tables.results),
+        raw.many(
+            _INSERT_RESULT,
             [
                 dict(client_id=client_id, mid=r.mid, status=r.status, version=r.version, reason=r.reason)
                 for r in out[len(out) - len(fresh) :]
@@ -117,7 +120,7 @@ def push(conn: Connection, actor: Actor, req: PushRequest) -> PushResponse:
         )
         last_mid = fresh[-1].mid
     counter.flush()
-    conn.execute(update(tables.clients).where(tables.clients.c.id == client_id).values(last_mid=last_mid))
+    raw.run(_SET_LAST_MID, {"client_id": client_id, "last_mid": last_mid})
     return PushResponse(results=out, last_mid=last_mid)
 
 
@@ -125,46 +128,50 @@ def scope_key(actor: Actor) -> str:
     return ",".join(sorted(actor.scopes))
 
 
+_CLIENT_SCOPES = Sql("SELECT user_id, scopes FROM clients WHERE id = :client_id")
+
+
 def scope_change(conn: Connection, actor: Actor, client_id: uuid.UUID) -> tuple[bool, bool]:
     """(the scopes this laptop syncs with must be recorded, it had pulled with other ones before).
 
     A user whose team changed must re-pull and reconcile, dropping what they may no longer see.
     """
-    row = conn.execute(
-        select(tables.clients.c.user_id, tables.clients.c.scopes).where(tables.clients.c.id == str(client_id))
-    ).first()
-    if row is None or row.user_id != actor.user_id or row.scopes == scope_key(actor):
+    row = Raw(conn).first(_CLIENT_SCOPES, {"client_id": str(client_id)})
+    if row is None or row[0] != actor.user_id or row[1] == scope_key(actor):
         return False, False
-    return True, row.scopes is not None
+    return True, row[1] is not None
 
 
 def set_client_scopes(conn: Connection, client_id: uuid.UUID, scopes: str) -> None:
     conn.execute(update(tables.clients).where(tables.clients.c.id == str(client_id)).values(scopes=scopes))
 
 
-def _page_query(table: Table) -> Select[Any]:
-    return (
-        select(table)
-        .where(
-            table.c.scope.in_(bindparam("scopes", expanding=True)),
-            table.c.version > bindparam("after"),
-            table.c.version <= bindparam("upper"),
-        )
-        .order_by(table.c.version)
-        .limit(bindparam("limit"))
-    )
-
-
-# Built once: a pull runs them on every sync of every laptop.
-_PAGES = (
-    (_page_query(tables.rows), "row"),
-    (_page_query(tables.conflicts), "conflict"),
-    (_page_query(tables.evictions), "eviction"),
+_ALL_META = Sql("SELECT key, value FROM meta")
+_COMMITTED = Sql("SELECT version FROM counter WHERE id = 1")
+# Each page query filled in with the scopes' ``in_list``; ``Sql.of`` keeps one per shape.
+_PAGE_QUERIES = (
+    (
+        "row",
+        'SELECT version, entity, id, deleted_at, CAST(data AS TEXT), updated_at FROM "rows" '
+        "WHERE scope {scopes} AND version > :after AND version <= :upper ORDER BY version LIMIT :limit",
+    ),
+    (
+        "conflict",
+        "SELECT version, id, entity, row_id, field, kind, CAST(kept AS TEXT), CAST(lost AS TEXT), "
+        "user_name, at FROM conflicts "
+        "WHERE scope {scopes} AND version > :after AND version <= :upper ORDER BY version LIMIT :limit",
+    ),
+    (
+        "eviction",
+        "SELECT version, entity, row_id FROM evictions "
+        "WHERE scope {scopes} AND version > :after AND version <= :upper ORDER BY version LIMIT :limit",
+    ),
 )
 
 
 def pull(conn: Connection, actor: Actor, req: PullRequest) -> PullResponse:
-    meta = all_meta(conn)
+    raw = Raw(conn)
+    meta = {key: str(value) for key, value in raw.rows(_ALL_META)}
     epoch = meta["epoch"]
     after = 0
     if req.cursor is not None:
@@ -173,13 +180,15 @@ def pull(conn: Connection, actor: Actor, req: PullRequest) -> PullResponse:
         purged = int(meta["purged_through"])
         if 0 < after < purged:
             raise OpError(410, "cursor older than tombstone retention: reconcile", "cursor_expired")
-    committed = committed_version(conn)
+    row = raw.first(_COMMITTED)
+    committed = int(row[0]) if row is not None else 0
     upper = committed if req.upper is None else min(req.upper, committed)
     limit = req.limit
-    params = {"scopes": sorted(actor.scopes), "after": after, "upper": upper, "limit": limit + 1}
-    items: list[tuple[int, str, Any]] = []
-    for stmt, kind in _PAGES:
-        items.extend((row.version, kind, row) for row in conn.execute(stmt, params))
+    params: dict[str, Any] = {"after": after, "upper": upper, "limit": limit + 1}
+    scopes = raw.in_list("s", sorted(actor.scopes), params)
+    items: list[tuple[int, str, tuple[Any, ...]]] = []
+    for kind, template in _PAGE_QUERIES:
+        items.extend((int(r[0]), kind, r) for r in raw.rows(Sql.of(template.format(scopes=scopes)), params))
     items.sort(key=lambda item: item[0])
     has_more = len(items) > limit
     items = items[:limit]
@@ -187,22 +196,37 @@ def pull(conn: Connection, actor: Actor, req: PullRequest) -> PullResponse:
     changes: list[RowChange] = []
     conflicts: list[ConflictRecord] = []
     evictions: list[Eviction] = []
-    for version, kind, row in items:
+    for version, kind, r in items:
         if kind == "row":
+            _, entity, row_id, deleted_at, data, updated_at = r
             changes.append(
                 RowChange(
-                    entity=row.entity,
-                    id=uuid.UUID(row.id),
+                    entity=entity,
+                    id=uuid.UUID(row_id),
                     version=version,
-                    deleted=row.deleted_at is not None,
-                    data=row.data,
-                    updated_at=row.updated_at,
+                    deleted=deleted_at is not None,
+                    data=json_out(data),
+                    updated_at=updated_at,
                 )
             )
         elif kind == "conflict":
-            conflicts.append(conflict_record(row))
+            _, cid, entity, row_id, field, ckind, kept, lost, user, at = r
+            conflicts.append(
+                ConflictRecord(
+                    id=uuid.UUID(cid),
+                    entity=entity,
+                    row_id=uuid.UUID(row_id),
+                    field=field,
+                    kind=ckind,
+                    kept=json_out(kept),
+                    lost=json_out(lost),
+                    user=user,
+                    at=at,
+                    version=version,
+                )
+            )
         else:
-            evictions.append(Eviction(entity=row.entity, id=uuid.UUID(row.row_id), version=version))
+            evictions.append(Eviction(entity=r[1], id=uuid.UUID(r[2]), version=version))
     return PullResponse(
         changes=changes,
         conflicts=conflicts,
