@@ -95,14 +95,19 @@ def run_variant(
     last_mids: dict[str, int] = {}
     created = 0
     for p in procs:
-        out, _ = p.communicate(timeout=600)
-        done = json.loads(out.strip().splitlines()[-1])
+        assert p.stdout is not None
+        line = p.stdout.readline()
+        if not line:
+            raise RuntimeError(f"a client died: exit status {p.wait()}")
+        done = json.loads(line)
         latencies += done["latencies"]
         errors += done["errors"]
         late += done["late"]
         end = max(end, done["end"])
         last_mids[done["client_id"]] = done["last_mid"]
         created += len(done["latencies"]) + 1  # one new contact per sync, and the warm-up's
+    for p in procs:  # every client is done: now they may exit
+        p.communicate(timeout=60)
     return Outcome(latencies, errors, late, end - t0, created, last_mids)
 
 

@@ -52,7 +52,10 @@ def _make_engine(url: str, *, immediate: bool) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
-    return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    # No pre-ping: it is a round trip on every request. A connection that died (PostgreSQL
+    # restarted) fails its request once; the pool is then invalidated (``raw.Raw.translated``
+    # and SQLAlchemy both do it) and the client, told 503, retries on a fresh connection.
+    return create_engine(url, pool_size=10, max_overflow=10)
 
 
 class _SQLiteWriters:
@@ -98,6 +101,11 @@ class ServerDB:
         self.is_sqlite = url.startswith("sqlite")
         self.write_engine = _make_engine(url, immediate=True)
         self.read_engine = _make_engine(url, immediate=False) if self.is_sqlite else self.write_engine
+        self.glance_engine = (
+            self.read_engine
+            if self.is_sqlite
+            else self.write_engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
         self._writers = _SQLiteWriters(url) if self.is_sqlite else None
 
     def migrate(self) -> None:
@@ -120,6 +128,14 @@ class ServerDB:
     @contextmanager
     def read(self) -> Iterator[Connection]:
         with self.read_engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def glance(self) -> Iterator[Connection]:
+        """For reads whose statements need not share one snapshot (each sees what was committed
+        when it began): on PostgreSQL no BEGIN and COMMIT round trips around them; on SQLite
+        (a local file, no round trips) the same as ``read``."""
+        with self.glance_engine.begin() as conn:
             yield conn
 
     def close(self) -> None:
@@ -170,9 +186,10 @@ class VersionCounter:
     committed see every row below it. On SQLite the writer already holds the database lock.
     """
 
-    def __init__(self, conn: Connection | Raw) -> None:
+    def __init__(self, conn: Connection | Raw, *, locked_at: int | None = None) -> None:
+        """``locked_at``: the caller already locked the counter row and read this version."""
         self.raw = conn if isinstance(conn, Raw) else Raw(conn)
-        self.current: int | None = None
+        self.current = locked_at
 
     def lock(self) -> None:
         """Take the counter row now. Writers call this before reading the rows they will merge

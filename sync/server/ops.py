@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,12 +25,14 @@ from sync.protocol import (
     SnapshotHeader,
     SnapshotRequest,
 )
-from sync.server import tables
+from sync.server import auth, tables
 from sync.server.db import VersionCounter, committed_version, get_meta, set_meta
 from sync.server.merge import Actor, Applier, conflict_record, now_iso
 from sync.server.raw import Raw, Sql, json_out
 
+# Results kept per client, for answering a retried batch (a batch is at most 500 mutations).
 KEEP_RESULTS = 2000
+PRUNE_EVERY = 500
 
 
 class OpError(Exception):
@@ -58,8 +61,24 @@ def _check_epoch(current: str, sent: str) -> None:
         raise OpError(410, "the server was restored from a backup: re-bootstrap", "epoch_changed")
 
 
-_EPOCH = Sql("SELECT value FROM meta WHERE key = 'epoch'")
-_CLIENT_FOR_UPDATE = Sql("SELECT user_id, last_mid FROM clients WHERE id = :client_id {for_update}")
+def authenticated(row: tuple[Any, ...] | None) -> Actor:
+    """The user of a ``auth.token_query`` row, or the 401 every route answers."""
+    try:
+        return auth.actor_from(row)
+    except auth.AuthError as exc:
+        raise OpError(401, str(exc), "bad_token") from exc
+
+
+_PUSH_START = auth.token_query("(SELECT value FROM meta WHERE key = 'epoch')")
+# The client row and the version counter, both locked, in one statement. Locking the client row
+# serialises two copies of the same batch arriving at once: the second waits, then finds the
+# stored results. The counter is taken before the rows the batch merges into are read, so two
+# pushes never merge against the same stale row. (No deadlock: the counter is the only row two
+# clients' pushes share, and copies of one client's push lock in the same plan order.)
+_CLIENT_AND_COUNTER = Sql(
+    "SELECT c.user_id, c.last_mid, k.version FROM clients c, counter k "
+    "WHERE c.id = :client_id AND k.id = 1 {for_update}"
+)
 _STORED_RESULTS = Sql(
     "SELECT mid, status, version, reason FROM results "
     "WHERE client_id = :client_id AND mid >= :first AND mid <= :last"
@@ -69,17 +88,18 @@ _INSERT_RESULT = Sql(
     "VALUES (:client_id, :mid, :status, :version, :reason)"
 )
 _SET_LAST_MID = Sql("UPDATE clients SET last_mid = :last_mid WHERE id = :client_id")
+_PRUNE_RESULTS = Sql("DELETE FROM results WHERE client_id = :client_id AND mid <= :through")
 
 
-def push(conn: Connection, actor: Actor, req: PushRequest) -> PushResponse:
+def push(conn: Connection, token: str, req: PushRequest) -> PushResponse:
     """Exactly-once: results and ``last_mid`` commit with the mutations' effects."""
     raw = Raw(conn)
-    epoch = raw.first(_EPOCH)
-    _check_epoch(str(epoch[0]) if epoch else "", req.epoch)
+    start = raw.first(_PUSH_START, {"token_hash": auth.token_hash(token)})
+    actor = authenticated(start)
+    assert start is not None
+    _check_epoch(str(start[auth.TOKEN_WIDTH]), req.epoch)
     client_id = str(req.client_id)
-    # Locking the client row serialises two copies of the same batch arriving at once: the
-    # second waits, then finds the stored results.
-    client = raw.first(_CLIENT_FOR_UPDATE, {"client_id": client_id})
+    client = raw.first(_CLIENT_AND_COUNTER, {"client_id": client_id})
     if client is None or client[0] != actor.user_id:
         raise OpError(404, "unknown client id: register again", "unknown_client")
     mids = [m.mid for m in req.mutations]
@@ -96,8 +116,7 @@ def push(conn: Connection, actor: Actor, req: PushRequest) -> PushResponse:
                 _STORED_RESULTS, {"client_id": client_id, "first": mids[0], "last": last_mid}
             )
         }
-    counter = VersionCounter(raw)
-    counter.lock()
+    counter = VersionCounter(raw, locked_at=int(client[2]))
     applier = Applier(raw, counter, actor)
     fresh = [m for m in req.mutations if m.mid > last_mid]
     applier.preload(fresh)
@@ -109,18 +128,22 @@ def push(conn: Connection, actor: Actor, req: PushRequest) -> PushResponse:
             out.append(stored.get(m.mid) or MutationResult(mid=m.mid, status="applied"))
             continue
         out.append(applier.apply(m))
-    applier.flush()
-    if fresh:
-        raw.many(
-            _INSERT_RESULT,
-            [
-                dict(client_id=client_id, mid=r.mid, status=r.status, version=r.version, reason=r.reason)
-                for r in out[len(out) - len(fresh) :]
-            ],
-        )
-        last_mid = fresh[-1].mid
-    counter.flush()
-    raw.run(_SET_LAST_MID, {"client_id": client_id, "last_mid": last_mid})
+    # The writes need no answer: on PostgreSQL they go out together, one round trip.
+    with raw.pipeline():
+        applier.flush()
+        if fresh:
+            raw.many(
+                _INSERT_RESULT,
+                [
+                    dict(client_id=client_id, mid=r.mid, status=r.status, version=r.version, reason=r.reason)
+                    for r in out[len(out) - len(fresh) :]
+                ],
+            )
+            if fresh[-1].mid // PRUNE_EVERY != last_mid // PRUNE_EVERY:  # now and then, not each time
+                raw.run(_PRUNE_RESULTS, {"client_id": client_id, "through": fresh[-1].mid - KEEP_RESULTS})
+            last_mid = fresh[-1].mid
+        counter.flush()
+        raw.run(_SET_LAST_MID, {"client_id": client_id, "last_mid": last_mid})
     return PushResponse(results=out, last_mid=last_mid)
 
 
@@ -128,77 +151,100 @@ def scope_key(actor: Actor) -> str:
     return ",".join(sorted(actor.scopes))
 
 
-_CLIENT_SCOPES = Sql("SELECT user_id, scopes FROM clients WHERE id = :client_id")
+@dataclass(frozen=True)
+class PullStart:
+    """What a pull needs before its pages, read with the token check in one statement."""
+
+    actor: Actor
+    epoch: str
+    purged_through: int
+    committed: int
+    # The scopes this laptop last pulled with: None if the client id is not this user's, ""
+    # if it never pulled (a scope key is never empty: every user has a scope).
+    client_scopes: str | None
+
+    def scope_change(self) -> tuple[bool, bool]:
+        """(the scopes this laptop syncs with must be recorded, it had pulled with other ones
+        before). A user whose team changed must re-pull and reconcile, dropping what they may no
+        longer see."""
+        if self.client_scopes is None or self.client_scopes == scope_key(self.actor):
+            return False, False
+        return True, self.client_scopes != ""
+
+
+_PULL_START = auth.token_query(
+    "(SELECT value FROM meta WHERE key = 'epoch')",
+    "(SELECT value FROM meta WHERE key = 'purged_through')",
+    "(SELECT version FROM counter WHERE id = 1)",
+    "(SELECT COALESCE(scopes, '') FROM clients WHERE id = :client_id AND user_id = u.id)",
+)
+
+
+def pull_start(conn: Connection, token: str, client_id: uuid.UUID | None) -> PullStart:
+    row = Raw(conn).first(
+        _PULL_START,
+        {"token_hash": auth.token_hash(token), "client_id": str(client_id) if client_id else None},
+    )
+    actor = authenticated(row)
+    assert row is not None
+    epoch, purged, committed, scopes = row[auth.TOKEN_WIDTH :]
+    return PullStart(actor, str(epoch), int(purged), int(committed or 0), scopes)
 
 
 def scope_change(conn: Connection, actor: Actor, client_id: uuid.UUID) -> tuple[bool, bool]:
-    """(the scopes this laptop syncs with must be recorded, it had pulled with other ones before).
+    """``PullStart.scope_change`` for the snapshot route, which authenticates on its own."""
+    row = Raw(conn).first(_CLIENT_SCOPES, {"client_id": str(client_id), "user_id": actor.user_id})
+    return PullStart(actor, "", 0, 0, None if row is None else row[0]).scope_change()
 
-    A user whose team changed must re-pull and reconcile, dropping what they may no longer see.
-    """
-    row = Raw(conn).first(_CLIENT_SCOPES, {"client_id": str(client_id)})
-    if row is None or row[0] != actor.user_id or row[1] == scope_key(actor):
-        return False, False
-    return True, row[1] is not None
+
+_CLIENT_SCOPES = Sql("SELECT COALESCE(scopes, '') FROM clients WHERE id = :client_id AND user_id = :user_id")
 
 
 def set_client_scopes(conn: Connection, client_id: uuid.UUID, scopes: str) -> None:
     conn.execute(update(tables.clients).where(tables.clients.c.id == str(client_id)).values(scopes=scopes))
 
 
-_ALL_META = Sql("SELECT key, value FROM meta")
-_COMMITTED = Sql("SELECT version FROM counter WHERE id = 1")
-# Each page query filled in with the scopes' ``in_list``; ``Sql.of`` keeps one per shape.
-_PAGE_QUERIES = (
-    (
-        "row",
-        'SELECT version, entity, id, deleted_at, CAST(data AS TEXT), updated_at FROM "rows" '
-        "WHERE scope {scopes} AND version > :after AND version <= :upper ORDER BY version LIMIT :limit",
-    ),
-    (
-        "conflict",
-        "SELECT version, id, entity, row_id, field, kind, CAST(kept AS TEXT), CAST(lost AS TEXT), "
-        "user_name, at FROM conflicts "
-        "WHERE scope {scopes} AND version > :after AND version <= :upper ORDER BY version LIMIT :limit",
-    ),
-    (
-        "eviction",
-        "SELECT version, entity, row_id FROM evictions "
-        "WHERE scope {scopes} AND version > :after AND version <= :upper ORDER BY version LIMIT :limit",
-    ),
+# The three kinds of change a pull returns, one statement (one round trip on PostgreSQL): each
+# part is a keyset page of its own table, in one column layout:
+# version, kind, entity, row id, conflict id, field, conflict kind, data or kept, lost,
+# updated_at or at, user, deleted_at.
+_PAGE = (
+    "SELECT * FROM (SELECT version, 'r', entity, id, NULL, NULL, NULL, CAST(data AS TEXT), NULL, "
+    'updated_at, NULL, deleted_at FROM "rows" WHERE scope {scopes} AND version > :after '
+    "AND version <= :upper ORDER BY version LIMIT :limit) AS r "
+    "UNION ALL "
+    "SELECT * FROM (SELECT version, 'c', entity, row_id, id, field, kind, CAST(kept AS TEXT), "
+    "CAST(lost AS TEXT), at, user_name, NULL FROM conflicts WHERE scope {scopes} AND version > :after "
+    "AND version <= :upper ORDER BY version LIMIT :limit) AS c "
+    "UNION ALL "
+    "SELECT * FROM (SELECT version, 'e', entity, row_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL "
+    "FROM evictions WHERE scope {scopes} AND version > :after AND version <= :upper "
+    "ORDER BY version LIMIT :limit) AS e"
 )
 
 
-def pull(conn: Connection, actor: Actor, req: PullRequest) -> PullResponse:
-    raw = Raw(conn)
-    meta = {key: str(value) for key, value in raw.rows(_ALL_META)}
-    epoch = meta["epoch"]
+def pull(conn: Connection, start: PullStart, req: PullRequest) -> PullResponse:
+    epoch = start.epoch
     after = 0
     if req.cursor is not None:
         _check_epoch(epoch, req.cursor.epoch)
         after = req.cursor.version
-        purged = int(meta["purged_through"])
-        if 0 < after < purged:
+        if 0 < after < start.purged_through:
             raise OpError(410, "cursor older than tombstone retention: reconcile", "cursor_expired")
-    row = raw.first(_COMMITTED)
-    committed = int(row[0]) if row is not None else 0
-    upper = committed if req.upper is None else min(req.upper, committed)
+    upper = start.committed if req.upper is None else min(req.upper, start.committed)
     limit = req.limit
+    raw = Raw(conn)
     params: dict[str, Any] = {"after": after, "upper": upper, "limit": limit + 1}
-    scopes = raw.in_list("s", sorted(actor.scopes), params)
-    items: list[tuple[int, str, tuple[Any, ...]]] = []
-    for kind, template in _PAGE_QUERIES:
-        items.extend((int(r[0]), kind, r) for r in raw.rows(Sql.of(template.format(scopes=scopes)), params))
-    items.sort(key=lambda item: item[0])
+    scopes = raw.in_list("s", sorted(start.actor.scopes), params)
+    items = sorted(raw.rows(Sql.of(_PAGE.format(scopes=scopes)), params), key=lambda item: int(item[0]))
     has_more = len(items) > limit
     items = items[:limit]
-    cursor_version = items[-1][0] if has_more else max(upper, after)
+    cursor_version = int(items[-1][0]) if has_more else max(upper, after)
     changes: list[RowChange] = []
     conflicts: list[ConflictRecord] = []
     evictions: list[Eviction] = []
-    for version, kind, r in items:
-        if kind == "row":
-            _, entity, row_id, deleted_at, data, updated_at = r
+    for version, kind, entity, row_id, cid, field, ckind, data, lost, at, user, deleted_at in items:
+        if kind == "r":
             changes.append(
                 RowChange(
                     entity=entity,
@@ -206,11 +252,10 @@ def pull(conn: Connection, actor: Actor, req: PullRequest) -> PullResponse:
                     version=version,
                     deleted=deleted_at is not None,
                     data=json_out(data),
-                    updated_at=updated_at,
+                    updated_at=at,
                 )
             )
-        elif kind == "conflict":
-            _, cid, entity, row_id, field, ckind, kept, lost, user, at = r
+        elif kind == "c":
             conflicts.append(
                 ConflictRecord(
                     id=uuid.UUID(cid),
@@ -218,7 +263,7 @@ def pull(conn: Connection, actor: Actor, req: PullRequest) -> PullResponse:
                     row_id=uuid.UUID(row_id),
                     field=field,
                     kind=ckind,
-                    kept=json_out(kept),
+                    kept=json_out(data),
                     lost=json_out(lost),
                     user=user,
                     at=at,
@@ -226,7 +271,7 @@ def pull(conn: Connection, actor: Actor, req: PullRequest) -> PullResponse:
                 )
             )
         else:
-            evictions.append(Eviction(entity=r[1], id=uuid.UUID(r[2]), version=version))
+            evictions.append(Eviction(entity=entity, id=uuid.UUID(row_id), version=version))
     return PullResponse(
         changes=changes,
         conflicts=conflicts,

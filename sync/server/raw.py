@@ -14,14 +14,16 @@ are rare, or one statement for many rows.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from psycopg.types.json import Json
 from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
 
 _NAMED = re.compile(r"(?<![:\w]):(\w+)")
 
@@ -46,34 +48,95 @@ class Sql:
         return Sql(text)
 
 
-class Raw:
-    """The request's driver connection, inside the SQLAlchemy transaction of ``conn``."""
+class Pending:
+    """A statement sent, its result not read yet (see ``Raw.send``)."""
 
-    __slots__ = ("cursor", "pg")
+    __slots__ = ("cursor", "raw")
+
+    def __init__(self, raw: Raw, cursor: Any) -> None:
+        self.raw = raw
+        self.cursor = cursor
+
+    def rows(self) -> list[tuple[Any, ...]]:
+        with self.raw.translated():
+            return [tuple(row) for row in self.cursor.fetchall()]
+
+    def first(self) -> tuple[Any, ...] | None:
+        with self.raw.translated():
+            row = self.cursor.fetchone()
+        return tuple(row) if row is not None else None
+
+
+class Raw:
+    """The request's driver connection, inside the SQLAlchemy transaction of ``conn``.
+
+    Driver errors come out as SQLAlchemy's (``DataError``, ``OperationalError``...), as they
+    would through Core, so the routes' error handlers answer them the same way; a lost
+    connection is invalidated, so the pool does not hand it out again.
+    """
+
+    __slots__ = ("conn", "driver", "pg")
 
     def __init__(self, conn: Connection) -> None:
+        self.conn = conn
         self.pg = conn.dialect.name == "postgresql"
-        self.cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        self.driver: Any = conn.connection.driver_connection
 
     def _text(self, sql: Sql) -> str:
         return sql.pg if self.pg else sql.sqlite
 
+    @contextlib.contextmanager
+    def translated(self, statement: str = "") -> Iterator[None]:
+        dialect = self.conn.dialect
+        try:
+            yield
+        except dialect.loaded_dbapi.Error as exc:
+            lost = dialect.is_disconnect(exc, self.conn.connection.dbapi_connection, None)
+            if lost:
+                # The database restarted, most likely: the pooled connections are as dead as this
+                # one, so drop them all, as SQLAlchemy does for the statements it runs itself.
+                self.conn.invalidate(exc)
+                self.conn.engine.pool.dispose()
+            raise DBAPIError.instance(
+                statement, None, exc, dialect.loaded_dbapi.Error, connection_invalidated=lost
+            ) from exc
+
+    def send(self, sql: Sql, params: Mapping[str, Any] | None = None) -> Pending:
+        """Execute on a cursor of its own and read the result later: inside ``pipeline`` several
+        statements go out before the first answer is awaited."""
+        text = self._text(sql)
+        with self.translated(text):
+            cursor = self.driver.cursor()
+            cursor.execute(text, params or {})
+        return Pending(self, cursor)
+
     def rows(self, sql: Sql, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
-        self.cursor.execute(self._text(sql), params or {})
-        return list(self.cursor.fetchall())
+        return self.send(sql, params).rows()
 
     def first(self, sql: Sql, params: Mapping[str, Any] | None = None) -> tuple[Any, ...] | None:
-        self.cursor.execute(self._text(sql), params or {})
-        row = self.cursor.fetchone()
-        return tuple(row) if row is not None else None
+        return self.send(sql, params).first()
 
-    def run(self, sql: Sql, params: Mapping[str, Any]) -> int:
-        self.cursor.execute(self._text(sql), params)
-        return int(self.cursor.rowcount or 0)
+    def run(self, sql: Sql, params: Mapping[str, Any]) -> None:
+        # No rowcount: inside ``pipeline`` reading it would wait for the server.
+        self.send(sql, params)
 
     def many(self, sql: Sql, params: Sequence[Mapping[str, Any]]) -> None:
         if params:
-            self.cursor.executemany(self._text(sql), params)
+            text = self._text(sql)
+            with self.translated(text):
+                self.driver.cursor().executemany(text, params)
+
+    @contextlib.contextmanager
+    def pipeline(self) -> Iterator[None]:
+        """On PostgreSQL, the statements of the block go out without waiting for each answer
+        (psycopg's pipeline mode, the transaction's BEGIN included): one round trip where there
+        were several. Reading a ``Pending`` result inside the block waits for what was sent so
+        far; errors may surface only when the block ends. On SQLite, nothing changes."""
+        if not self.pg:
+            yield
+            return
+        with self.translated(), self.driver.pipeline():
+            yield
 
     def in_list(self, name: str, values: Iterable[Any], params: dict[str, Any]) -> str:
         """What follows a column for "is one of ``values``": one array parameter on PostgreSQL,
