@@ -67,7 +67,10 @@ def _serve(args: argparse.Namespace) -> int:
     from sync.server.app import DEFAULT_MAX_BODY, create_app
 
     max_body = args.max_body or DEFAULT_MAX_BODY
-    common: dict[str, Any] = dict(host=args.host, port=args.port, log_level=args.log_level, access_log=False)
+    # No proxy-headers layer: nothing here uses the client's address, and it runs on every request.
+    common: dict[str, Any] = dict(
+        host=args.host, port=args.port, log_level=args.log_level, access_log=False, proxy_headers=False
+    )
     if args.workers <= 1:
         uvicorn.run(create_app(args.database_url, max_body=max_body), **common)
         return 0

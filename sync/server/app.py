@@ -16,6 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Connection
 from sqlalchemy.exc import DataError, OperationalError
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.types import ASGIApp
 
 from sync.fields import entity_fields
 from sync.protocol import (
@@ -87,7 +88,19 @@ def error_answer(exc: Exception) -> tuple[int, dict[str, Any], dict[str, str]] |
     return None
 
 
-def create_app(url: str, *, max_body: int = DEFAULT_MAX_BODY, migrate: bool = True) -> FastAPI:
+class SyncAPI(FastAPI):
+    """FastAPI with layers in front of its whole middleware stack (``outer``): the body limit,
+    then the sync routes' fast path, which would otherwise pay for the error, telemetry and body
+    layers FastAPI puts around every request."""
+
+    outer: Callable[[ASGIApp], ASGIApp] | None = None
+
+    def build_middleware_stack(self) -> ASGIApp:
+        inner = super().build_middleware_stack()
+        return self.outer(inner) if self.outer is not None else inner
+
+
+def create_app(url: str, *, max_body: int = DEFAULT_MAX_BODY, migrate: bool = True) -> SyncAPI:
     db = ServerDB(url)
     if migrate:
         db.migrate()
@@ -97,7 +110,7 @@ def create_app(url: str, *, max_body: int = DEFAULT_MAX_BODY, migrate: bool = Tr
         yield
         db.close()
 
-    app = FastAPI(title="Rapport sync", version=str(PROTOCOL), lifespan=lifespan)
+    app = SyncAPI(title="Rapport sync", version=str(PROTOCOL), lifespan=lifespan)
     app.state.db = db
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=GZIP_LEVEL)
     bearer = HTTPBearer(auto_error=False)
@@ -266,12 +279,13 @@ def create_app(url: str, *, max_body: int = DEFAULT_MAX_BODY, migrate: bool = Tr
             found, cursor = ops.live_ids(conn, actor, entity)
         return IdsResponse(entity=entity, ids=found, cursor=cursor)
 
-    # Added last, so outermost: the body limit, then the fast path, then FastAPI's own stack.
-    app.add_middleware(
-        FastRoutes,
-        routes={f"{API}/push": (PushRequest, push_fast), f"{API}/pull": (PullRequest, pull_fast)},
-        errors=error_answer,
+    app.outer = lambda inner: BodyLimitMiddleware(
+        FastRoutes(
+            inner,
+            routes={f"{API}/push": (PushRequest, push_fast), f"{API}/pull": (PullRequest, pull_fast)},
+            errors=error_answer,
+        ),
+        max_body=max_body,
     )
-    app.add_middleware(BodyLimitMiddleware, max_body=max_body)
 
     return app
