@@ -173,8 +173,8 @@ class Applier:
                 row_id=row_id,
                 field=field,
                 kind=kind,
-                kept=self.raw.json_in(kept),
-                lost=self.raw.json_in(lost),
+                kept=kept,
+                lost=lost,
                 user_name=self.actor.name,
                 at=now_iso(),
                 scope=scope,
@@ -191,7 +191,25 @@ class Applier:
         """Write what the batch did: each row's last state, once, and its conflict records."""
         self.raw.many(_INSERT_ROW, [self._params(state) for state in self.new_rows.values()])
         self.raw.many(_UPDATE_ROW, [self._params(state) for state in self.changed.values()])
-        self.raw.many(_INSERT_CONFLICT, self.conflicts)
+        self.raw.many(
+            _INSERT_CONFLICT,
+            [
+                dict(c, kept=self.raw.json_in(c["kept"]), lost=self.raw.json_in(c["lost"]))
+                for c in self.conflicts
+            ],
+        )
+        self.taken()
+
+    def pending(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+        """What ``flush`` would write, as plain values (new rows, changed rows, conflict records),
+        for a caller that writes it its own way; then call ``taken``."""
+        return (
+            [dict(vars(state)) for state in self.new_rows.values()],
+            [dict(vars(state)) for state in self.changed.values()],
+            list(self.conflicts),
+        )
+
+    def taken(self) -> None:
         self.new_rows.clear()
         self.changed.clear()
         self.conflicts.clear()

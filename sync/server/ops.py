@@ -128,23 +128,62 @@ def push(conn: Connection, token: str, req: PushRequest) -> PushResponse:
             out.append(stored.get(m.mid) or MutationResult(mid=m.mid, status="applied"))
             continue
         out.append(applier.apply(m))
-    # The writes need no answer: on PostgreSQL they go out together, one round trip.
-    with raw.pipeline():
+    results = [
+        dict(client_id=client_id, mid=r.mid, status=r.status, version=r.version, reason=r.reason)
+        for r in out[len(out) - len(fresh) :]
+    ]
+    if fresh and fresh[-1].mid // PRUNE_EVERY != last_mid // PRUNE_EVERY:  # now and then, not each time
+        raw.run(_PRUNE_RESULTS, {"client_id": client_id, "through": fresh[-1].mid - KEEP_RESULTS})
+    if fresh:
+        last_mid = fresh[-1].mid
+    if raw.pg:
+        new_rows, changed_rows, conflicts = applier.pending()
+        raw.run(
+            _PG_WRITE,
+            {
+                "new_rows": json.dumps(new_rows),
+                "changed_rows": json.dumps(changed_rows),
+                "conflicts": json.dumps(conflicts),
+                "results": json.dumps(results),
+                "version": counter.current,
+                "client_id": client_id,
+                "last_mid": last_mid,
+            },
+        )
+        applier.taken()
+    else:
         applier.flush()
-        if fresh:
-            raw.many(
-                _INSERT_RESULT,
-                [
-                    dict(client_id=client_id, mid=r.mid, status=r.status, version=r.version, reason=r.reason)
-                    for r in out[len(out) - len(fresh) :]
-                ],
-            )
-            if fresh[-1].mid // PRUNE_EVERY != last_mid // PRUNE_EVERY:  # now and then, not each time
-                raw.run(_PRUNE_RESULTS, {"client_id": client_id, "through": fresh[-1].mid - KEEP_RESULTS})
-            last_mid = fresh[-1].mid
+        raw.many(_INSERT_RESULT, results)
         counter.flush()
         raw.run(_SET_LAST_MID, {"client_id": client_id, "last_mid": last_mid})
     return PushResponse(results=out, last_mid=last_mid)
+
+
+# On PostgreSQL a push's writes are one statement (data-modifying CTEs; each part touches rows no
+# other part does, so they need not see each other's effects): one round trip and one execute,
+# where five statements cost psycopg about 0.6 ms of CPU even pipelined, and the server's CPU is
+# what 50 laptops syncing at once wait for. The row sets travel as JSON arrays.
+_PG_WRITE = Sql(
+    "WITH new_rows AS ("
+    ' INSERT INTO "rows" (entity, id, scope, data, version, deleted_at, deleted_version, updated_at, writer)'
+    " SELECT entity, id, scope, data, version, deleted_at, deleted_version, updated_at, writer"
+    ' FROM json_populate_recordset(NULL::"rows", CAST(:new_rows AS json))'
+    "), changed_rows AS ("
+    ' UPDATE "rows" AS r SET data = c.data, version = c.version, deleted_at = c.deleted_at,'
+    " deleted_version = c.deleted_version, updated_at = c.updated_at, writer = c.writer"
+    ' FROM json_populate_recordset(NULL::"rows", CAST(:changed_rows AS json)) AS c'
+    " WHERE r.entity = c.entity AND r.id = c.id"
+    "), new_conflicts AS ("
+    " INSERT INTO conflicts (id, entity, row_id, field, kind, kept, lost, user_name, at, scope, version)"
+    " SELECT id, entity, row_id, field, kind, kept, lost, user_name, at, scope, version"
+    " FROM json_populate_recordset(NULL::conflicts, CAST(:conflicts AS json))"
+    "), new_results AS ("
+    " INSERT INTO results (client_id, mid, status, version, reason)"
+    " SELECT client_id, mid, status, version, reason"
+    " FROM json_populate_recordset(NULL::results, CAST(:results AS json))"
+    "), new_counter AS (UPDATE counter SET version = :version WHERE id = 1)"
+    " UPDATE clients SET last_mid = :last_mid WHERE id = :client_id"
+)
 
 
 def scope_key(actor: Actor) -> str:

@@ -49,7 +49,7 @@ class Sql:
 
 
 class Pending:
-    """A statement sent, its result not read yet (see ``Raw.send``)."""
+    """A statement executed, its result not read yet (see ``Raw.send``)."""
 
     __slots__ = ("cursor", "raw")
 
@@ -75,12 +75,13 @@ class Raw:
     connection is invalidated, so the pool does not hand it out again.
     """
 
-    __slots__ = ("conn", "driver", "pg")
+    __slots__ = ("conn", "cursor", "driver", "pg")
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.pg = conn.dialect.name == "postgresql"
         self.driver: Any = conn.connection.driver_connection
+        self.cursor: Any = self.driver.cursor()  # type: ignore[union-attr]
 
     def _text(self, sql: Sql) -> str:
         return sql.pg if self.pg else sql.sqlite
@@ -102,13 +103,12 @@ class Raw:
             ) from exc
 
     def send(self, sql: Sql, params: Mapping[str, Any] | None = None) -> Pending:
-        """Execute on a cursor of its own and read the result later: inside ``pipeline`` several
-        statements go out before the first answer is awaited."""
+        """Execute; read the result from the ``Pending`` before the next statement (they share
+        one cursor: a cursor per statement cost more than some of the statements)."""
         text = self._text(sql)
         with self.translated(text):
-            cursor = self.driver.cursor()
-            cursor.execute(text, params or {})
-        return Pending(self, cursor)
+            self.cursor.execute(text, params or {})
+        return Pending(self, self.cursor)
 
     def rows(self, sql: Sql, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
         return self.send(sql, params).rows()
@@ -124,19 +124,7 @@ class Raw:
         if params:
             text = self._text(sql)
             with self.translated(text):
-                self.driver.cursor().executemany(text, params)
-
-    @contextlib.contextmanager
-    def pipeline(self) -> Iterator[None]:
-        """On PostgreSQL, the statements of the block go out without waiting for each answer
-        (psycopg's pipeline mode, the transaction's BEGIN included): one round trip where there
-        were several. Reading a ``Pending`` result inside the block waits for what was sent so
-        far; errors may surface only when the block ends. On SQLite, nothing changes."""
-        if not self.pg:
-            yield
-            return
-        with self.translated(), self.driver.pipeline():
-            yield
+                self.cursor.executemany(text, params)
 
     def in_list(self, name: str, values: Iterable[Any], params: dict[str, Any]) -> str:
         """What follows a column for "is one of ``values``": one array parameter on PostgreSQL,
