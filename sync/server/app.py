@@ -66,7 +66,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-# See ``run_db`` in ``create_app``.
+# See ``push_fast`` in ``create_app``.
 INLINE_MUTATIONS = 50
 DB_THREADS = 4
 
@@ -179,34 +179,28 @@ def create_app(url: str, *, max_body: int = DEFAULT_MAX_BODY, migrate: bool = Tr
             client_id, epoch = ops.register(conn, actor_in(conn, token), req.first_mid)
         return RegisterResponse(client_id=client_id, epoch=epoch)
 
-    # Where the busy routes' database work runs. On SQLite, on the event loop itself: a push or a
-    # pull takes well under a millisecond of CPU, SQLite admits one writer and the GIL one thread
-    # anyway, and 50 laptops syncing at once through the 40-thread pool spent most of their time
-    # handing the GIL and the write lock around (bench/sync_crowd.py: 127 -> 391 syncs/s). A big
-    # push batch still goes to a thread, so one rep's catch-up does not stall the others. On
-    # PostgreSQL the work is mostly waiting for round trips: a few threads let those overlap
-    # (more only contend for the GIL).
-    inline_limit = INLINE_MUTATIONS if db.is_sqlite else 0
+    # Where the busy routes' database work runs. A pull, on the event loop itself: a couple of
+    # statements, well under a millisecond (on PostgreSQL without BEGIN/COMMIT), and 50 laptops
+    # syncing at once through the 40-thread pool spent most of their time handing the GIL and
+    # SQLite's write lock around (bench/sync_crowd.py: 127 -> 391 syncs/s on SQLite). A push on
+    # SQLite too, SQLite admitting one writer anyway, unless the batch is big (a thread then, so
+    # one rep's catch-up does not stall the others). A push on PostgreSQL waits for its commit
+    # to reach the disk: on a few threads those waits overlap (more only contend for the GIL).
+    push_inline = INLINE_MUTATIONS if db.is_sqlite else 0
     db_threads = anyio.CapacityLimiter(DB_THREADS)
-
-    async def run_db(size: int, work: Callable[[], bytes]) -> bytes:
-        if size <= inline_limit:
-            return work()
-        return await anyio.to_thread.run_sync(work, limiter=db_threads)
 
     def push_work(req: PushRequest, token: str) -> bytes:
         # Authenticated inside the push's own transaction, with the first thing it reads.
         with db.write() as conn:
             return ops.push(conn, token, req).model_dump_json().encode()
 
-    def pull_work(req: PullRequest, token: str) -> bytes:
-        return pull_page(req, token).model_dump_json().encode()
-
     async def push_fast(req: PushRequest, token: str) -> bytes:
-        return await run_db(len(req.mutations), lambda: push_work(req, token))
+        if len(req.mutations) <= push_inline:
+            return push_work(req, token)
+        return await anyio.to_thread.run_sync(push_work, req, token, limiter=db_threads)
 
     async def pull_fast(req: PullRequest, token: str) -> bytes:
-        return await run_db(1, lambda: pull_work(req, token))
+        return pull_page(req, token).model_dump_json().encode()
 
     # Declared for /openapi.json, and they answer whatever ``FastRoutes`` hands over.
     @app.post(
