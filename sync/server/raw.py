@@ -117,7 +117,6 @@ class Raw:
         return self.send(sql, params).first()
 
     def run(self, sql: Sql, params: Mapping[str, Any]) -> None:
-        # No rowcount: inside ``pipeline`` reading it would wait for the server.
         self.send(sql, params)
 
     def many(self, sql: Sql, params: Sequence[Mapping[str, Any]]) -> None:
