@@ -199,8 +199,16 @@ def main() -> int:
     end = time.time()
     print(
         json.dumps(
-            {"done": True, "latencies": latencies, "errors": errors, "late": late, "end": end,
-             "pulled": client.pulled, "last_mid": client.next_mid - 1, "client_id": client.client_id}
+            {
+                "done": True,
+                "latencies": latencies,
+                "errors": errors,
+                "late": late,
+                "end": end,
+                "pulled": client.pulled,
+                "last_mid": client.next_mid - 1,
+                "client_id": client.client_id,
+            }
         ),
         flush=True,
     )

@@ -482,9 +482,7 @@ def laptops(
     request: pytest.FixtureRequest, backend: Backend, tmp_path: Path, tag: str
 ) -> Iterator[Callable[..., Laptop]]:
     """Make laptops for users ``NAME-tag`` in team ``TEAM-tag`` (``team=None``: no team)."""
-    srv_name = next(
-        (n for n in ("server", "limited_server") if n in request.fixturenames), "shared_server"
-    )
+    srv_name = next((n for n in ("server", "limited_server") if n in request.fixturenames), "shared_server")
     srv: ServerProcess = request.getfixturevalue(srv_name)
     made: list[Laptop] = []
 

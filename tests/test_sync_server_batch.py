@@ -52,6 +52,7 @@ def test_one_batch_sees_its_own_earlier_mutations(laptops: Callable[..., Laptop]
     client_id, epoch = _register(ann)
     acc, con, note, orphan = (str(uuid.uuid4()) for _ in range(4))
     when = "2026-11-30T09:00:00+00:00"
+
     def m(entity: str, row_id: str, op: str, patch: Any = None, base: Any = None) -> dict[str, Any]:
         return {"entity": entity, "row_id": row_id, "op": op, "patch": patch or {}, "base": base or {}}
 

@@ -46,7 +46,7 @@ from tests.sync_support import (
 def _wire_value(kind: str, variant: int) -> Any:
     """Values in every shape the wire may carry them, including ones only a parser handles."""
     if kind == "str":
-        return ["Zoë \"quoted\" ✓ 北京", "", "plain"][variant % 3]
+        return ['Zoë "quoted" ✓ 北京', "", "plain"][variant % 3]
     if kind == "int":
         return [7, 0, -3][variant % 3]
     if kind == "uuid":

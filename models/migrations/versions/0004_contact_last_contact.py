@@ -64,6 +64,11 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table in TRASH_TABLES:
         op.execute(f"DROP INDEX IF EXISTS ix_{table}_trash")
-    for name in ("notes_last_contact_ai", "notes_last_contact_au", "notes_last_contact_ad", "contacts_last_contact_ai"):
+    for name in (
+        "notes_last_contact_ai",
+        "notes_last_contact_au",
+        "notes_last_contact_ad",
+        "contacts_last_contact_ai",
+    ):
         op.execute(f"DROP TRIGGER IF EXISTS {name}")
     op.drop_column("contacts", "last_contact_at")
