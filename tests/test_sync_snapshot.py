@@ -240,6 +240,8 @@ def test_rows_already_here_keep_their_pending_edits(laptops: Callable[..., Lapto
 
     bob.sync(snapshot_batch=5, progress=edit_mid_download)
     assert bob.get("contact", ids[5]).role == "Edited on the road"  # not overwritten by the download
+    _search_is_exact(bob)  # rows updated in place during the download: still indexed right
+    assert _found(bob, "road") == {ids[5]}
     assert bob.count() == 20
     bob.sync()
     ann.sync()
@@ -301,6 +303,43 @@ def test_server_killed_during_the_download(
     assert bob.count() == 3001
     ann.sync()
     assert ann.snapshot() == bob.snapshot()
+
+
+def _search_is_exact(lap: Laptop) -> None:
+    """FTS5's own check of each full-text index against its table's rows (raises if not)."""
+    with lap.db.write_engine.begin() as conn:
+        for table in ("contacts", "accounts", "notes", "commitments"):
+            conn.exec_driver_sql(f"INSERT INTO {table}_fts({table}_fts, rank) VALUES ('integrity-check', 1)")
+
+
+def _found(lap: Laptop, query: str) -> set[uuid.UUID]:
+    with lap.db.read() as s:
+        return {c.id for c in contacts.list_contacts(s, query)}
+
+
+def test_what_the_rep_writes_during_a_first_sync_is_searchable(laptops: Callable[..., Laptop]) -> None:
+    """The search index's triggers are suspended during the download and the index rebuilt at
+    the end; the rep's own writes meanwhile (a new contact, a rename of a row already
+    downloaded) must be found too."""
+    ann, bob = laptops("ann"), laptops("bob")
+    ids = [ann.add(contact(f"Person {i}")) for i in range(30)]
+    ann.sync()
+    mine: list[uuid.UUID] = []
+
+    def meanwhile(phase: str, done: int, total: int | None) -> None:
+        if phase == "download" and done == 10 and not mine:
+            mine.append(bob.add(contact("Written Meanwhile")))
+            bob.edit("contact", ids[0], name="Renamed Ontheroad")
+
+    bob.sync(snapshot_batch=10, progress=meanwhile)
+    assert mine
+    _search_is_exact(bob)
+    assert _found(bob, "meanwhile") == {mine[0]}
+    assert _found(bob, "ontheroad") == {ids[0]}
+    assert _found(bob, "person") == set(ids[1:])
+    bob.sync()
+    ann.sync()
+    assert _found(ann, "ontheroad") == {ids[0]} and ann.snapshot() == bob.snapshot()
 
 
 def test_a_contact_and_its_notes_arrive_searchable(laptops: Callable[..., Laptop]) -> None:
