@@ -13,7 +13,6 @@ import anyio
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import Connection
 from sqlalchemy.exc import DataError, OperationalError
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp
@@ -125,17 +124,9 @@ def create_app(url: str, *, max_body: int = DEFAULT_MAX_BODY, migrate: bool = Tr
 
     TokenDep = Annotated[str, Depends(bearer_token)]
 
-    def actor_in(conn: Connection, token: str) -> Actor:
-        """The token's user, checked in the request's own transaction (one statement, no cache:
-        a revoked token is refused from the next request on)."""
-        try:
-            return auth.authenticate(conn, token)
-        except auth.AuthError as exc:
-            raise ops.OpError(401, str(exc), "bad_token") from exc
-
     def current_actor(token: TokenDep) -> Actor:
         with db.read() as conn:
-            return actor_in(conn, token)
+            return ops.authenticate(conn, token)
 
     ActorDep = Annotated[Actor, Depends(current_actor)]
 
@@ -168,7 +159,7 @@ def create_app(url: str, *, max_body: int = DEFAULT_MAX_BODY, migrate: bool = Tr
     @app.post(f"{API}/logout", responses=_ERRORS, status_code=204)
     def logout(token: TokenDep) -> None:
         with db.write() as conn:
-            actor_in(conn, token)
+            ops.authenticate(conn, token)
             auth.revoke_token(conn, token)
 
     # The busy routes authenticate inside their own transaction rather than through
@@ -176,7 +167,7 @@ def create_app(url: str, *, max_body: int = DEFAULT_MAX_BODY, migrate: bool = Tr
     @app.post(f"{API}/register", responses=_ERRORS)
     def register(req: RegisterRequest, token: TokenDep) -> RegisterResponse:
         with db.write() as conn:
-            client_id, epoch = ops.register(conn, actor_in(conn, token), req.first_mid)
+            client_id, epoch = ops.register(conn, ops.authenticate(conn, token), req.first_mid)
         return RegisterResponse(client_id=client_id, epoch=epoch)
 
     # Where the busy routes' database work runs. A pull, on the event loop itself: a couple of
@@ -229,7 +220,7 @@ def create_app(url: str, *, max_body: int = DEFAULT_MAX_BODY, migrate: bool = Tr
         if moved and req.cursor is not None:
             raise ops.OpError(410, "your territory changed: re-pull and reconcile", "scope_changed")
         with db.glance() as conn:
-            return ops.pull(conn, ops.pull_start(conn, token, req.client_id), req)
+            return ops.pull(conn, start, req)
 
     def record_scopes(actor: Actor, client_id: uuid.UUID | None) -> None:
         assert client_id is not None
@@ -249,7 +240,7 @@ def create_app(url: str, *, max_body: int = DEFAULT_MAX_BODY, migrate: bool = Tr
     )
     def snapshot(req: SnapshotRequest, token: TokenDep) -> StreamingResponse:
         with db.read() as conn:  # refuse before streaming: a 410 cannot follow a 200
-            actor = actor_in(conn, token)
+            actor = ops.authenticate(conn, token)
             record = req.client_id is not None and ops.scope_change(conn, actor, req.client_id)[0]
             ops.snapshot_bounds(conn, req)
         if record:  # the pulls that follow the download compare against these scopes

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from sync.server import tables
 from sync.server.merge import Actor, now_iso
-from sync.server.raw import Raw, Sql
+from sync.server.raw import Sql
 
 TOKEN_DAYS = 90
 _hasher = PasswordHasher()
@@ -174,13 +174,6 @@ def actor_from(row: tuple[Any, ...] | None) -> Actor:
     if datetime.fromisoformat(expires_at) <= datetime.now(UTC):
         raise AuthError("the token has expired: log in again")
     return _actor(int(user_id), name, bool(manager), team)
-
-
-_TOKEN_USER = token_query()
-
-
-def authenticate(conn: Connection, token: str) -> Actor:
-    return actor_from(Raw(conn).first(_TOKEN_USER, {"token_hash": token_hash(token)}))
 
 
 def user_info(conn: Connection, user_id: int) -> tuple[str, str | None, bool]:

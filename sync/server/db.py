@@ -147,7 +147,6 @@ class ServerDB:
 
 
 _META = select(tables.meta.c.value).where(tables.meta.c.key == bindparam("key"))
-_ALL_META = select(tables.meta.c.key, tables.meta.c.value)
 _COMMITTED = select(tables.counter.c.version).where(tables.counter.c.id == 1)
 
 
@@ -156,11 +155,6 @@ def get_meta(conn: Connection, key: str) -> str:
     if value is None:
         raise KeyError(key)
     return str(value)
-
-
-def all_meta(conn: Connection) -> dict[str, str]:
-    """Every meta value in one statement (a handful of rows), for requests that need several."""
-    return {key: str(value) for key, value in conn.execute(_ALL_META)}
 
 
 def set_meta(conn: Connection, key: str, value: str) -> None:

@@ -69,6 +69,15 @@ def authenticated(row: tuple[Any, ...] | None) -> Actor:
         raise OpError(401, str(exc), "bad_token") from exc
 
 
+_TOKEN_USER = auth.token_query()
+
+
+def authenticate(conn: Connection, token: str) -> Actor:
+    """The token's user, checked in the request's own transaction (no cache: a revoked token is
+    refused from the next request on); 401 otherwise."""
+    return authenticated(Raw(conn).first(_TOKEN_USER, {"token_hash": auth.token_hash(token)}))
+
+
 _PUSH_START = auth.token_query("(SELECT value FROM meta WHERE key = 'epoch')")
 # The client row and the version counter, both locked, in one statement. Locking the client row
 # serialises two copies of the same batch arriving at once: the second waits, then finds the
@@ -132,9 +141,9 @@ def push(conn: Connection, token: str, req: PushRequest) -> PushResponse:
         dict(client_id=client_id, mid=r.mid, status=r.status, version=r.version, reason=r.reason)
         for r in out[len(out) - len(fresh) :]
     ]
-    if fresh and fresh[-1].mid // PRUNE_EVERY != last_mid // PRUNE_EVERY:  # now and then, not each time
-        raw.run(_PRUNE_RESULTS, {"client_id": client_id, "through": fresh[-1].mid - KEEP_RESULTS})
     if fresh:
+        if fresh[-1].mid // PRUNE_EVERY != last_mid // PRUNE_EVERY:  # now and then, not each time
+            raw.run(_PRUNE_RESULTS, {"client_id": client_id, "through": fresh[-1].mid - KEEP_RESULTS})
         last_mid = fresh[-1].mid
     if raw.pg:
         new_rows, changed_rows, conflicts = applier.pending()
@@ -203,12 +212,16 @@ class PullStart:
     client_scopes: str | None
 
     def scope_change(self) -> tuple[bool, bool]:
-        """(the scopes this laptop syncs with must be recorded, it had pulled with other ones
-        before). A user whose team changed must re-pull and reconcile, dropping what they may no
-        longer see."""
-        if self.client_scopes is None or self.client_scopes == scope_key(self.actor):
-            return False, False
-        return True, self.client_scopes != ""
+        return _scope_change(self.actor, self.client_scopes)
+
+
+def _scope_change(actor: Actor, recorded: str | None) -> tuple[bool, bool]:
+    """(the scopes this laptop syncs with must be recorded, it had pulled with other ones
+    before), from the scopes ``recorded`` for it (see ``PullStart.client_scopes``). A user whose
+    team changed must re-pull and reconcile, dropping what they may no longer see."""
+    if recorded is None or recorded == scope_key(actor):
+        return False, False
+    return True, recorded != ""
 
 
 _PULL_START = auth.token_query(
@@ -233,7 +246,7 @@ def pull_start(conn: Connection, token: str, client_id: uuid.UUID | None) -> Pul
 def scope_change(conn: Connection, actor: Actor, client_id: uuid.UUID) -> tuple[bool, bool]:
     """``PullStart.scope_change`` for the snapshot route, which authenticates on its own."""
     row = Raw(conn).first(_CLIENT_SCOPES, {"client_id": str(client_id), "user_id": actor.user_id})
-    return PullStart(actor, "", 0, 0, None if row is None else row[0]).scope_change()
+    return _scope_change(actor, None if row is None else row[0])
 
 
 _CLIENT_SCOPES = Sql("SELECT COALESCE(scopes, '') FROM clients WHERE id = :client_id AND user_id = :user_id")

@@ -48,25 +48,6 @@ class Sql:
         return Sql(text)
 
 
-class Pending:
-    """A statement executed, its result not read yet (see ``Raw.send``)."""
-
-    __slots__ = ("cursor", "raw")
-
-    def __init__(self, raw: Raw, cursor: Any) -> None:
-        self.raw = raw
-        self.cursor = cursor
-
-    def rows(self) -> list[tuple[Any, ...]]:
-        with self.raw.translated():
-            return [tuple(row) for row in self.cursor.fetchall()]
-
-    def first(self) -> tuple[Any, ...] | None:
-        with self.raw.translated():
-            row = self.cursor.fetchone()
-        return tuple(row) if row is not None else None
-
-
 class Raw:
     """The request's driver connection, inside the SQLAlchemy transaction of ``conn``.
 
@@ -102,22 +83,25 @@ class Raw:
                 statement, None, exc, dialect.loaded_dbapi.Error, connection_invalidated=lost
             ) from exc
 
-    def send(self, sql: Sql, params: Mapping[str, Any] | None = None) -> Pending:
-        """Execute; read the result from the ``Pending`` before the next statement (they share
-        one cursor: a cursor per statement cost more than some of the statements)."""
+    def _execute(self, sql: Sql, params: Mapping[str, Any] | None) -> Any:
         text = self._text(sql)
         with self.translated(text):
             self.cursor.execute(text, params or {})
-        return Pending(self, self.cursor)
+        return self.cursor
 
     def rows(self, sql: Sql, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
-        return self.send(sql, params).rows()
+        cursor = self._execute(sql, params)
+        with self.translated():
+            return [tuple(row) for row in cursor.fetchall()]
 
     def first(self, sql: Sql, params: Mapping[str, Any] | None = None) -> tuple[Any, ...] | None:
-        return self.send(sql, params).first()
+        cursor = self._execute(sql, params)
+        with self.translated():
+            row = cursor.fetchone()
+        return tuple(row) if row is not None else None
 
     def run(self, sql: Sql, params: Mapping[str, Any]) -> None:
-        self.send(sql, params)
+        self._execute(sql, params)
 
     def many(self, sql: Sql, params: Sequence[Mapping[str, Any]]) -> None:
         if params:
