@@ -108,12 +108,17 @@ def run_brief(args: argparse.Namespace) -> int:
     finally:
         db.close()
     ensure_gui_application()
+    from ui.printing.fonts import sheets_font_warning
     from ui.printing.render import write_pdf
 
     try:
         pages = write_pdf(sheets, args.out, paper=args.paper)
     except OSError as exc:
         raise errors.RapportError(f"Cannot write {args.out}: {exc.strerror or exc}") from exc
+    # The PDF is still worth having (exit 0): only the named script prints blank.
+    warning = sheets_font_warning(sheets)
+    if warning:
+        print(f"Warning: {warning}", file=sys.stderr)
     print(
         f"{len(sheets)} sheet{'s' if len(sheets) != 1 else ''}, {pages} page{'s' if pages != 1 else ''}"
         f" written to {args.out}"
