@@ -409,3 +409,37 @@ def test_saving_a_pdf_warns_and_still_saves(
     assert export.warning_box is not None and export.warning_box.text() == warning
     export.warning_box.close()
     assert flat("Prefers green tea.") in "".join(pdf_pages(out))
+
+
+def test_scripts_are_named_as_a_rep_knows_them(qapp: object) -> None:
+    from ui.printing.fonts import missing_scripts
+
+    assert missing_scripts({"さ", "山"}) == ["Japanese"]  # kanji beside kana is Japanese
+    assert missing_scripts({"山"}) == ["Chinese/Japanese"]
+    assert missing_scripts({"한", "山"}) == ["Korean"]
+    assert missing_scripts({"\U00018b00"}) == ["Khitan Small Script"]
+    assert missing_scripts({"བ", "ا", "Ж"}) == ["Arabic", "Cyrillic", "Tibetan"]
+    assert missing_scripts({"🎉"}) == ["Emoji"]
+
+
+def test_a_day_names_the_sheets_with_undrawable_text(
+    qapp: object, db: Database, tmp_path: Path, rare: tuple[str, str]
+) -> None:
+    from ui.printing.fonts import font_warning
+
+    rare_name, rare_text = rare
+    with db.write() as s:
+        for hour, agenda in ((9, "Prices"), (11, f"Greeting: {rare_text}"), (14, "Samples")):
+            acc = accounts.create_account(s, AccountInput(f"Stop at {hour}"))
+            visits.create_visit(s, VisitInput(at(TODAY, hour), 30, account_id=acc, agenda=agenda))
+    with db.read() as s:
+        sheets = briefing.day_sheets(s, TODAY)
+    missing: list[set[str]] = []
+    assert render.write_pdf(sheets, tmp_path / "day.pdf", missing=missing) == 3
+    assert [bool(m) for m in missing] == [False, True, False]
+    warning = font_warning(sheets, missing)
+    assert warning.startswith(
+        f"{rare_name} text on 1 of the 3 sheets ({sheets[1].reference}) cannot be shown:"
+        f" no {rare_name} font is installed."
+    )
+    assert flat("Greeting:") in pdf_pages(tmp_path / "day.pdf")[1]

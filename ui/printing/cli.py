@@ -108,15 +108,16 @@ def run_brief(args: argparse.Namespace) -> int:
     finally:
         db.close()
     ensure_gui_application()
-    from ui.printing.fonts import sheets_font_warning
+    from ui.printing.fonts import font_warning
     from ui.printing.render import write_pdf
 
+    missing: list[set[str]] = []
     try:
-        pages = write_pdf(sheets, args.out, paper=args.paper)
+        pages = write_pdf(sheets, args.out, paper=args.paper, missing=missing)
     except OSError as exc:
         raise errors.RapportError(f"Cannot write {args.out}: {exc.strerror or exc}") from exc
     # The PDF is still worth having (exit 0): only the named script prints blank.
-    warning = sheets_font_warning(sheets)
+    warning = font_warning(sheets, missing)
     if warning:
         print(f"Warning: {warning}", file=sys.stderr)
     print(

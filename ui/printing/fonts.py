@@ -116,11 +116,14 @@ def missing_scripts(characters: set[str]) -> list[str]:
     return sorted(scripts)
 
 
-def font_warning(sheets: Sequence[BriefingSheet], docs: Sequence[QTextDocument]) -> str:
-    """A warning for the rep naming each script that will print blank, or "" when all prints."""
+def font_warning(sheets: Sequence[BriefingSheet], missing: Sequence[set[str]]) -> str:
+    """A warning for the rep naming each script that prints blank, or "" when everything prints.
+
+    ``missing`` holds each sheet's undrawable characters (:func:`missing_characters`).
+    """
     where: dict[str, list[str]] = {}
-    for sheet, doc in zip(sheets, docs, strict=True):
-        for script in missing_scripts(missing_characters(doc)):
+    for sheet, characters in zip(sheets, missing, strict=True):
+        for script in missing_scripts(characters):
             where.setdefault(script, []).append(sheet.reference)
     lines = []
     for script, refs in sorted(where.items()):
@@ -138,11 +141,11 @@ def font_warning(sheets: Sequence[BriefingSheet], docs: Sequence[QTextDocument])
 
 
 def sheets_font_warning(sheets: Sequence[BriefingSheet], html: Sequence[str] | None = None) -> str:
-    """:func:`font_warning` for sheets not laid out yet (worker thread or command line)."""
-    from ui.printing.render import build_document
+    """:func:`font_warning` for sheets not laid out yet: the preview's worker, before painting."""
+    from ui.printing.render import build_document  # render imports this module
 
     # Which font draws a character does not depend on the line width: any width will do.
     docs = [
         build_document(s, html[i] if html is not None else None, width_px=700) for i, s in enumerate(sheets)
     ]
-    return font_warning(sheets, docs)
+    return font_warning(sheets, [missing_characters(d) for d in docs])

@@ -22,7 +22,7 @@ from shiboken6 import isValid
 from models import errors
 from models.db import Database
 from models.services.briefing import BriefingSheet, contact_sheet, day_sheets, visit_sheet
-from ui.printing.fonts import sheets_font_warning
+from ui.printing.fonts import font_warning, sheets_font_warning
 from ui.printing.render import prepare_device, render_sheets, sheet_html, write_pdf
 from ui.tasks import TaskRunner
 
@@ -245,10 +245,16 @@ def save_briefing_pdf(
     def work() -> tuple[str, int, str]:
         sheets = load_sheets(db, contact_id=contact_id, visit_id=visit_id, day=day)
         export.relay.advanced.emit(0, len(sheets))
+        missing: list[set[str]] = []
         pages = write_pdf(
-            sheets, target, paper=paper, progress=export.relay.advanced.emit, cancel=export.cancel_event
+            sheets,
+            target,
+            paper=paper,
+            progress=export.relay.advanced.emit,
+            cancel=export.cancel_event,
+            missing=missing,
         )
-        return str(target), pages, sheets_font_warning(sheets)
+        return str(target), pages, font_warning(sheets, missing)
 
     tasks.read(work, export.on_done, export.on_error)
     return export

@@ -38,6 +38,7 @@ from models.errors import Cancelled
 from models.rows import CommitmentRow, PurchaseRow
 from models.services.briefing import BriefingSheet
 from models.services.notes import channel_label
+from ui.printing.fonts import missing_characters
 
 LAYOUT_DPI = 96.0
 MARGIN_MM = 12.0
@@ -267,10 +268,12 @@ def render_sheets(
     html: Sequence[str] | None = None,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
+    missing: list[set[str]] | None = None,
 ) -> int:
     """Paint ``sheets`` onto a printer or PDF writer, each starting on a new page.
 
     Returns the number of pages. ``html`` may carry the sheets' HTML made earlier in a worker.
+    ``missing``, if given, receives each sheet's characters no installed font can draw.
     """
     if not sheets:
         raise ValueError("nothing to render")
@@ -291,6 +294,8 @@ def render_sheets(
                 raise Cancelled()
             doc = build_document(sheet, html[index] if html is not None else None, width_px=body.width())
             doc.setPageSize(QSizeF(body.width(), body.height()))
+            if missing is not None:
+                missing.append(missing_characters(doc))  # the layout is done anyway: ~5 ms a sheet
             notes_page, notes_top = _notes_space(doc, body.height(), doc.pageCount())
             # Nothing follows the last block: a page after it would be blank.
             count = notes_page + 1
@@ -381,6 +386,7 @@ def write_pdf(
     html: Sequence[str] | None = None,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
+    missing: list[set[str]] | None = None,
 ) -> int:
     """Render ``sheets`` to a PDF file; returns the page count. Safe in a worker thread."""
     target = Path(path)
@@ -391,7 +397,7 @@ def write_pdf(
     writer.setTitle(f"Briefing: {sheets[0].title}" if len(sheets) == 1 else f"Briefings ({len(sheets)})")
     prepare_device(writer, paper)
     try:
-        pages = render_sheets(sheets, writer, html=html, progress=progress, cancel=cancel)
+        pages = render_sheets(sheets, writer, html=html, progress=progress, cancel=cancel, missing=missing)
         del writer  # flushes and closes the file
         tmp.replace(target)  # a cancelled or failed run never leaves half a PDF under the real name
     except BaseException:
