@@ -141,16 +141,6 @@ def test_a_bad_commitment_rolls_the_whole_completion_back(db: Database, people: 
 
 
 @pytest.fixture
-def tasks(qapp: object) -> Iterator[TaskRunner]:
-    unhandled: list[BaseException] = []
-    runner = TaskRunner(unhandled.append)
-    yield runner
-    assert runner.wait_idle(10_000)
-    assert unhandled == []
-    runner.deleteLater()
-
-
-@pytest.fixture
 def view(qtbot: QtBot, db: Database, tasks: TaskRunner) -> DayView:
     widget = DayView(db, tasks)
     qtbot.addWidget(widget)

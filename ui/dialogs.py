@@ -31,7 +31,7 @@ from ui.context import AppContext
 from ui.forms import ContactPicker, FormDialog, split_list
 
 KIND_LABELS = {k: k.capitalize() for k in contacts.KINDS}
-CHANNEL_LABELS = {c: c.capitalize() for c in notes.CHANNELS}
+CHANNEL_LABELS = notes.CHANNEL_LABELS  # one mapping, shared with the briefing sheet
 DIRECTION_LABELS = {"we": "We promised them", "they": "They promised us"}
 
 
