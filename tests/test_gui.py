@@ -375,8 +375,11 @@ def test_accounts_page_create_add_people_and_delete_with_undo(
         commit.buttons.accepted.emit()
     qtbot.waitUntil(lambda: view.owed.rowCount() == 1, timeout=WAIT)
 
+    window.delete_action.trigger()  # the account has a person: the rep is asked what goes
+    qtbot.waitUntil(lambda: view.delete_box is not None and view.delete_box.isVisible(), timeout=WAIT)
+    keep = next(b for b in view.delete_box.buttons() if b.text() == "Keep the people")
     with qtbot.waitSignal(window.undo_offered, timeout=WAIT):
-        window.delete_action.trigger()
+        keep.click()
     qtbot.waitUntil(lambda: view.list.rowCount() == 0, timeout=WAIT)
     window.undo_action.trigger()
     qtbot.waitUntil(lambda: view.list.rowCount() == 1, timeout=WAIT)

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QStackedWidget,
     QWidget,
 )
+from sqlalchemy.orm import Session
 
 from models.demo import fill_demo
 from models.entities import SYNCED_CLASSES
@@ -53,7 +54,8 @@ class MainWindow(QMainWindow):
         self.ctx = ctx
         self.setWindowTitle(f"Rapport — {ctx.db.path.name}")
         self.setObjectName("main_window")
-        self._undo: tuple[str, uuid.UUID, str] | None = None
+        # What the Undo button puts back: (entity, id, name, the action that restores it).
+        self._undo: tuple[str, uuid.UUID, str, Callable[[Session], object]] | None = None
 
         self.sidebar = QListWidget()
         self.sidebar.setObjectName("sidebar")
@@ -120,7 +122,7 @@ class MainWindow(QMainWindow):
         self.contacts.new_requested.connect(self.new_contact)
         self.contacts.detail.delete_requested.connect(lambda cid, name: self.delete("contact", cid, name))
         self.contacts.detail.print_requested.connect(self.print_briefing)
-        self.accounts.delete_requested.connect(lambda aid, name: self.delete("account", aid, name))
+        self.accounts.delete_requested.connect(self.delete_account)
         self.accounts.print_requested.connect(self.print_briefing)
         # The day view writes through the same runner; tell every view what its actions touch.
         self.visits.data_changed.connect(lambda: ctx.bus.notify({"visit", "note", "commitment"}))
@@ -245,23 +247,40 @@ class MainWindow(QMainWindow):
 
     def delete(self, entity: str, row_id: uuid.UUID, name: str) -> None:
         """Delete at once (it is soft) and offer undo, rather than asking "are you sure?"."""
-        fn = contacts.delete_contact if entity == "contact" else accounts.delete_account
 
         def done(_result: object) -> None:
-            self._undo = (entity, row_id, name)
-            self.undo_action.setEnabled(True)
-            self.undo_action.setText(f"&Undo delete of “{name}”")
-            self.undo_button.show()
             message = f"Deleted {entity} “{name}”. Undo with Ctrl+Z, or restore it from the Trash."
-            self.statusBar().showMessage(message, 15_000)
-            self.undo_offered.emit(message)
+            self._offer_undo(entity, row_id, name, lambda s: trash.restore(s, entity, row_id), message)
 
-        self.ctx.act(lambda s: fn(s, row_id), done)
+        self.ctx.act(lambda s: contacts.delete_contact(s, row_id), done)
+
+    def delete_account(self, account_id: uuid.UUID, name: str, with_people: bool) -> None:
+        def done(deletion: accounts.AccountDeletion) -> None:
+            message = f"Deleted account “{name}”"
+            if deletion.people and with_people:
+                message += f" and the {deletion.people:,} people there, with their history"
+            elif deletion.people:
+                message += f"; its {deletion.people:,} people stay, with their history, at no account"
+            message += ". Undo with Ctrl+Z, or restore it from the Trash."
+            restore = lambda s: accounts.undo_account_delete(s, deletion)  # noqa: E731
+            self._offer_undo("account", account_id, name, restore, message)
+
+        self.ctx.act(lambda s: accounts.delete_account(s, account_id, with_people=with_people), done)
+
+    def _offer_undo(
+        self, entity: str, row_id: uuid.UUID, name: str, restore: Callable[[Session], object], message: str
+    ) -> None:
+        self._undo = (entity, row_id, name, restore)
+        self.undo_action.setEnabled(True)
+        self.undo_action.setText(f"&Undo delete of “{name}”")
+        self.undo_button.show()
+        self.statusBar().showMessage(message, 15_000)
+        self.undo_offered.emit(message)
 
     def undo_delete(self) -> None:
         if self._undo is None:
             return
-        entity, row_id, name = self._undo
+        entity, row_id, name, restore = self._undo
         self._undo = None
         self.undo_action.setEnabled(False)
         self.undo_action.setText("&Undo delete")
@@ -272,7 +291,7 @@ class MainWindow(QMainWindow):
             if entity == "contact":
                 self.open_contact(row_id)
 
-        self.ctx.act(lambda s: trash.restore(s, entity, row_id), done)
+        self.ctx.act(restore, done)
 
     def load_demo(self) -> None:
         if self.sender() is not self.contacts and self.contacts.model.rowCount() > 0:
