@@ -250,7 +250,13 @@ def test_window_geometry_page_and_column_widths_are_remembered(
     qtbot: QtBot, db: Database, presenter: ErrorPresenter
 ) -> None:
     window = open_window(qtbot, db, presenter)
-    window.resize(760, 560)  # the offscreen screen is 800x600
+    first = window.size()
+    # Smaller than the first-start size (the offscreen screen is 800x600). The window may come
+    # out a little wider than asked: its minimum width depends on the fonts installed (780 px
+    # with DejaVu only), so what must hold is that the size the rep left is the size restored.
+    window.resize(760, 560)
+    qtbot.waitUntil(lambda: window.size() != first, timeout=WAIT)
+    left = window.size()
     window.contacts.table.horizontalHeader().resizeSection(1, 321)
     window.show_page(PAGES.index("Accounts"))
     window.close()
@@ -259,7 +265,8 @@ def test_window_geometry_page_and_column_widths_are_remembered(
     again = open_window(qtbot, db, presenter)
     assert again.contacts.table.horizontalHeader().sectionSize(1) == 321
     assert again.stack.currentWidget() is again.accounts
-    assert (again.size().width(), again.size().height()) == (760, 560)
+    assert again.size() == left
+    assert left.height() == 560 and left.width() >= 760
     again.close()
     again.ctx.tasks.wait_idle()
 
