@@ -131,7 +131,7 @@ def test_log_a_note_and_complete_a_commitment(qtbot: QtBot, db: Database, presen
     pane.commit_button.click()  # may sit in the bar's » menu on a small screen
     cdialog = visible(CommitmentDialog)
     cdialog.what.setText("Send samples")
-    cdialog.due.setDate(date.today() - timedelta(days=2))
+    cdialog.due.setText((date.today() - timedelta(days=2)).isoformat())
     with qtbot.waitSignal(cdialog.saved, timeout=WAIT):
         cdialog.buttons.accepted.emit()
     qtbot.waitUntil(lambda: pane.commitments.rowCount() == 1, timeout=WAIT)
