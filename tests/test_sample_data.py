@@ -188,3 +188,17 @@ def test_the_app_started_on_the_sample_database_goes_back_to_the_default_one(
         assert back.ctx.db.path == default_db_path().resolve()
     finally:
         app_shell.close()
+
+
+def test_a_sample_file_that_cannot_be_opened_is_explained_and_the_rep_stays_put(
+    qtbot: QtBot, shell: AppShell
+) -> None:
+    mine = shell.window
+    assert mine is not None
+    idle(qtbot, mine)
+    sample_db_path().write_bytes(b"this is not a database" * 100)
+    with qtbot.waitSignal(shell.presenter.error_shown, timeout=WAIT) as shown:
+        qtbot.mouseClick(mine.contacts.demo_button, Qt.MouseButton.LeftButton)
+    assert "damaged or is not a database" in shown.args[1]
+    assert shell.window is mine and mine.isVisible()
+    assert sample_db_path().read_bytes() == b"this is not a database" * 100  # left as it was
