@@ -70,12 +70,17 @@ def switch(qtbot: QtBot, shell: AppShell, action: Callable[[], object]) -> MainW
     return window
 
 
+def own_window(qtbot: QtBot, shell: AppShell) -> MainWindow:
+    """The window the app started with, on the rep's own (empty) database, once it has loaded."""
+    assert shell.window is not None
+    idle(qtbot, shell.window)
+    return shell.window
+
+
 def test_try_with_sample_data_opens_a_separate_labelled_database_and_back_is_one_action(
     qtbot: QtBot, shell: AppShell
 ) -> None:
-    mine = shell.window
-    assert mine is not None
-    idle(qtbot, mine)
+    mine = own_window(qtbot, shell)
     assert "Sample" not in mine.windowTitle()
     view = mine.contacts
     assert view.list_stack.currentWidget() is view.empty  # the rep's own database starts empty
@@ -193,9 +198,7 @@ def test_the_app_started_on_the_sample_database_goes_back_to_the_default_one(
 def test_a_sample_file_that_cannot_be_opened_is_explained_and_the_rep_stays_put(
     qtbot: QtBot, shell: AppShell
 ) -> None:
-    mine = shell.window
-    assert mine is not None
-    idle(qtbot, mine)
+    mine = own_window(qtbot, shell)
     sample_db_path().write_bytes(b"this is not a database" * 100)
     with qtbot.waitSignal(shell.presenter.error_shown, timeout=WAIT) as shown:
         qtbot.mouseClick(mine.contacts.demo_button, Qt.MouseButton.LeftButton)
