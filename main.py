@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from models import errors
-from models.paths import default_db_path, log_dir
+from models.paths import default_db_path, log_dir, sample_db_path
 
 __version__ = "0.1.0"
 
@@ -37,15 +37,20 @@ def setup_logging() -> Path:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from models.db import open_database
     from models.demo import fill_demo
+    from models.sample import prepare_sample
 
     db = open_database(args.db)
     try:
+        prepare_sample(db)  # refuses a database with the rep's own records
         counts = fill_demo(
             db, contacts=args.contacts, notes_per_contact=args.notes_per_contact, seed=args.seed
         )
     finally:
         db.close()
-    print(", ".join(f"{n:,} {what}" for what, n in counts.items()) + f" added to {args.db}")
+    print(
+        ", ".join(f"{n:,} {what}" for what, n in counts.items())
+        + f" added to {args.db} (a sample database: it never syncs)"
+    )
     return 0
 
 
@@ -64,8 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.set_defaults(func=_cmd_gui)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    demo = sub.add_parser("demo", help="fill a database with realistic sample data")
-    demo.add_argument("--db", type=Path, default=default_db_path())
+    demo = sub.add_parser(
+        "demo", help="fill a new database with realistic sample data (never one with your records)"
+    )
+    demo.add_argument("--db", type=Path, default=sample_db_path())
     demo.add_argument("--contacts", type=int, default=200)
     demo.add_argument("--notes-per-contact", type=float, default=10.0)
     demo.add_argument("--seed", type=int, default=7)

@@ -28,7 +28,8 @@ from models.bulk import restore_derived, suspend_derived
 from models.db import Database
 from models.errors import Cancelled
 from models.migrate import head_revision
-from sync.errors import AuthRejected, ServerUnreachable, SyncFailed, VersionMismatch
+from models.sample import SAMPLE_KEY
+from sync.errors import AuthRejected, SampleDataNotSynced, ServerUnreachable, SyncFailed, VersionMismatch
 from sync.protocol import (
     API,
     PROTOCOL,
@@ -312,6 +313,11 @@ class SyncClient:
 
     # -- the whole sync ------------------------------------------------------------------
     def sync(self) -> SyncSummary:
+        if self.store.state(SAMPLE_KEY):  # checked before anything reaches the server
+            raise SampleDataNotSynced(
+                "This is the sample database: it is never synced, so nothing in it reaches your "
+                "team. Go back to your own records to sync."
+            )
         summary = SyncSummary()
         if self.store.state(K_CLIENT) is None:
             self._register(new_epoch=False)
