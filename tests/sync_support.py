@@ -376,6 +376,19 @@ def raw_post(lap: Laptop, path: str, payload: dict[str, Any]) -> httpx.Response:
     return httpx.post(f"{lap.server.base}{API}{path}", json=payload, headers=headers, timeout=60)
 
 
+def admin_cli(server: ServerProcess, *args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m sync.server ARGS`` on the server's database, as an administrator runs it."""
+    server.close_admin()
+    return subprocess.run(
+        [sys.executable, "-m", "sync.server", *args, "--database-url", server.url_db],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+
+
 def make_pg_database() -> str | None:
     """A fresh PostgreSQL database for this test session, or None when no server answers."""
     try:
