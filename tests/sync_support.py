@@ -51,7 +51,10 @@ def free_port() -> int:
 class ServerProcess:
     """``python -m sync.server`` as a child process on a loopback port."""
 
-    def __init__(self, url: str, log_path: Path, max_body: int = 0, workers: int = 1) -> None:
+    def __init__(
+        self, url: str, log_path: Path, max_body: int = 0, workers: int = 1, extra: tuple[str, ...] = ()
+    ) -> None:
+        self.extra = extra  # more command-line options
         self.url_db = url
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -79,6 +82,7 @@ class ServerProcess:
             cmd += ["--max-body", str(self.max_body)]
         if self.workers > 1:
             cmd += ["--workers", str(self.workers)]
+        cmd += self.extra
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30

@@ -17,6 +17,7 @@ from sync.errors import SyncFailed
 from sync.protocol import API, PROTOCOL, PROTOCOL_HEADER
 from sync.server.login_limits import ADDRESS_FREE, HASH_SLOTS, NAME_FREE
 from tests.sync_support import (  # fixtures are imported by name
+    Backend,
     Laptop,
     ServerProcess,
     backend,
@@ -29,13 +30,28 @@ MIB = 1024 * 1024
 ARGON2_MEMORY = 64 * MIB  # argon2-cffi's default memory cost: what a check of the dummy hash takes
 
 
-def _login(srv: ServerProcess, username: str, password: str) -> httpx.Response:
-    return httpx.post(
-        f"{srv.base}{API}/login",
-        json={"username": username, "password": password},
-        headers={PROTOCOL_HEADER: str(PROTOCOL)},
-        timeout=120,
-    )
+def _login(
+    srv: ServerProcess, username: str, password: str, *, source: str = "127.0.0.1", **headers: str
+) -> httpx.Response:
+    """A login sent from the loopback address ``source`` (any 127.x.y.z reaches the server)."""
+    with httpx.Client(transport=httpx.HTTPTransport(local_address=source), timeout=120) as http:
+        return http.post(
+            f"{srv.base}{API}/login",
+            json={"username": username, "password": password},
+            headers={PROTOCOL_HEADER: str(PROTOCOL), **headers},
+        )
+
+
+def _fail_from_one_address(srv: ServerProcess, tag: str, **how: str) -> None:
+    """ADDRESS_FREE failures from one address, spread over names so no single name is held back."""
+    names = [f"rep{i}-{tag}" for i in range(-(-ADDRESS_FREE // NAME_FREE))]
+    for name in names:
+        srv.add_user(name)
+    failures = 0
+    for name in names:
+        for _ in range(min(NAME_FREE, ADDRESS_FREE - failures)):
+            assert _login(srv, name, "wrong", **how).status_code == 401
+            failures += 1
 
 
 def _memory(pid: int) -> dict[str, int]:
@@ -89,14 +105,29 @@ def test_failures_for_one_name_wait_then_recover(
 
 
 def test_failures_from_one_address_wait_then_recover(server: ServerProcess, tag: str) -> None:
-    names = [f"rep{i}-{tag}" for i in range(-(-ADDRESS_FREE // NAME_FREE))]
-    for name in [*names, f"late-{tag}"]:
-        server.add_user(name)
-    failures = 0
-    for name in names:  # spread over names, so no single name is held back
-        for _ in range(min(NAME_FREE, ADDRESS_FREE - failures)):
-            assert _login(server, name, "wrong").status_code == 401
-            failures += 1
+    server.add_user(f"late-{tag}")
+    _fail_from_one_address(server, tag)
     wait = _refused(_login(server, f"late-{tag}", "pw"))  # a name never tried, same address
+    # Another address is not held back.
+    assert _login(server, f"late-{tag}", "pw", source="127.0.0.2").status_code == 200
     time.sleep(wait)
     assert _login(server, f"late-{tag}", "pw").status_code == 200
+
+
+def test_behind_a_proxy_the_forwarded_address_counts(backend: Backend, tmp_path: Path, tag: str) -> None:
+    srv = ServerProcess(
+        backend.new_url(), tmp_path / "server.log", extra=("--forwarded-allow-ips", "127.0.0.1")
+    )
+    srv.start()
+    try:
+        srv.add_user(f"late-{tag}")
+        _fail_from_one_address(srv, tag, **{"X-Forwarded-For": "203.0.113.7"})
+        _refused(_login(srv, f"late-{tag}", "pw", **{"X-Forwarded-For": "203.0.113.7"}))
+        # Another laptop behind the same proxy signs in.
+        assert _login(srv, f"late-{tag}", "pw", **{"X-Forwarded-For": "203.0.113.8"}).status_code == 200
+        # From a peer that is not the proxy the header is ignored: its own address counts.
+        spoofed = {"X-Forwarded-For": "203.0.113.7"}
+        assert _login(srv, f"late-{tag}", "pw", source="127.0.0.3", **spoofed).status_code == 200
+    finally:
+        srv.stop()
+        srv.close_admin()
