@@ -5,6 +5,7 @@ Real server process on SQLite and PostgreSQL; its memory is read from /proc.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -15,7 +16,7 @@ import pytest
 
 from sync.errors import SyncFailed
 from sync.protocol import API, PROTOCOL, PROTOCOL_HEADER
-from sync.server.login_limits import ADDRESS_FREE, HASH_SLOTS, NAME_FREE
+from sync.server.login_limits import ADDRESS_FREE, HASH_QUEUE, HASH_SLOTS, NAME_FREE
 from tests.sync_support import (  # fixtures are imported by name
     Backend,
     Laptop,
@@ -74,17 +75,31 @@ def _refused(resp: httpx.Response) -> int:
 
 
 def test_concurrent_bad_logins_check_few_passwords_at_once(server: ServerProcess) -> None:
+    """48 bad logins at once (from three addresses, each under its own limit): a few checks run
+    at a time, so memory stays bounded; those that cannot even wait are answered 503 with
+    Retry-After at once."""
     assert server.proc is not None
     pid = server.proc.pid
     _login(server, "warm-up", "x")  # the first request's imports and buffers are not the point
     Path(f"/proc/{pid}/clear_refs").write_text("5")  # peak resident set := current
     before = _memory(pid)["VmRSS"]
-    with ThreadPoolExecutor(16) as pool:
-        answers = list(pool.map(lambda i: _login(server, f"nobody-{i}", "guess"), range(16)))
-    assert [a.status_code for a in answers] == [401] * 16
+    flood = 3 * 16
+    start = threading.Barrier(flood)
+
+    def one(i: int) -> httpx.Response:
+        start.wait()
+        return _login(server, f"nobody-{i}", "guess", source=f"127.0.0.{2 + i % 3}")
+
+    with ThreadPoolExecutor(flood) as pool:
+        answers = list(pool.map(one, range(flood)))
     grown = _memory(pid)["VmHWM"] - before
     # Unbounded, 16 checks at once took 16 x 64 MiB; bounded, HASH_SLOTS of them (plus slack).
     assert grown < (HASH_SLOTS + 1) * ARGON2_MEMORY, f"grew by {grown / MIB:.0f} MiB"
+    busy = [a for a in answers if a.status_code == 503]
+    assert {a.status_code for a in answers} == {401, 503}
+    assert len(answers) - len(busy) >= HASH_SLOTS + HASH_QUEUE  # all that could wait were checked
+    for a in busy:
+        assert a.headers["Retry-After"] == "1" and a.json()["reason"] == "busy"
 
 
 def test_failures_for_one_name_wait_then_recover(
