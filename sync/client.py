@@ -567,7 +567,7 @@ class SyncClient:
         with self.store.tx() as s:
             if batch:
                 summary.pulled += loader.load(s, batch)
-            self.store.apply_conflicts(s, conflicts, counts)
+            self.store.apply_conflicts(s, conflicts, counts, complete=True)
             self.store.advance(s, Cursor(epoch=header.epoch, version=header.upper))
             self.store.put(s, K_SNAPSHOT, None)
         summary.conflicts += counts.conflicts

@@ -304,16 +304,36 @@ class SyncStore:
         self.advance(session, page.cursor)
         return counts
 
-    def apply_conflicts(self, session: Session, conflicts: list[ConflictRecord], counts: PageCounts) -> None:
+    def apply_conflicts(
+        self, session: Session, conflicts: list[ConflictRecord], counts: PageCounts, *, complete: bool = False
+    ) -> None:
+        """Store pulled conflict records. ``complete``: they are every record of this laptop's
+        scopes (a snapshot's), so the others held here left the territory and go."""
+        if complete:
+            delivered = {c.id for c in conflicts}
+            held = session.scalars(select(sync_conflicts.c.id)).all()
+            gone = [i for i in held if i not in delivered]
+            for start in range(0, len(gone), 500):
+                session.execute(
+                    delete(sync_conflicts).where(sync_conflicts.c.id.in_(gone[start : start + 500]))
+                )
         if not conflicts:
             return
-        known = set(
-            session.scalars(
-                select(sync_conflicts.c.id).where(sync_conflicts.c.id.in_([c.id for c in conflicts]))
-            )
+        known = dict(
+            session.execute(
+                select(sync_conflicts.c.id, sync_conflicts.c.server_version).where(
+                    sync_conflicts.c.id.in_([c.id for c in conflicts])
+                )
+            ).all()
         )
         for item in conflicts:
             if item.id in known:
+                if (known[item.id] or 0) < item.version:  # moved with its row: a later eviction
+                    session.execute(  # of the row's old place must not take it
+                        update(sync_conflicts)
+                        .where(sync_conflicts.c.id == item.id)
+                        .values(server_version=item.version)
+                    )
                 continue
             session.execute(
                 insert(sync_conflicts).values(
@@ -349,6 +369,7 @@ class SyncStore:
                 session.execute(select(table.c.id, table.c.server_version).where(table.c.id.in_(chunk))).all()
             )
         newest = {c.id: c.version for c in changes}
+        self._evict_conflicts(session, entity, evictions)
         for e in evictions:
             if newest.get(e.id, 0) > e.version:
                 continue  # it left and came back within this page
@@ -384,6 +405,22 @@ class SyncStore:
             counts.applied += 1
         if inserts:
             _insert_many(session, table, inserts)
+
+    @staticmethod
+    def _evict_conflicts(session: Session, entity: str, evictions: list[Eviction]) -> None:
+        """A row's conflict records leave with it (they are scoped like the row); a record that
+        came back since (moved back: a later version) stays."""
+        evicted = {e.id: e.version for e in evictions}
+        ids = list(evicted)
+        for start in range(0, len(ids), 500):
+            held = session.execute(
+                select(sync_conflicts.c.id, sync_conflicts.c.row_id, sync_conflicts.c.server_version).where(
+                    sync_conflicts.c.entity == entity, sync_conflicts.c.row_id.in_(ids[start : start + 500])
+                )
+            ).all()
+            doomed = [r.id for r in held if (r.server_version or 0) < evicted[r.row_id]]
+            if doomed:
+                session.execute(delete(sync_conflicts).where(sync_conflicts.c.id.in_(doomed)))
 
     def advance(self, session: Session, cursor: Cursor) -> None:
         """The cursor only moves forward within an epoch (a stale page never moves it back)."""

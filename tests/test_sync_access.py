@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -23,9 +21,9 @@ from sync.protocol import API, PROTOCOL, PROTOCOL_HEADER
 from sync.server import tables
 from sync.store import K_CLIENT, K_EPOCH, SyncStore, list_rejections
 from tests.sync_support import (  # fixtures are imported by name
-    ROOT,
     Laptop,
     ServerProcess,
+    admin_cli,
     backend,
     contact,
     laptops,
@@ -55,16 +53,7 @@ def _ids(lap: Laptop) -> tuple[str, str]:
         store.close()
 
 
-def _admin_cli(server: ServerProcess, *args: str) -> subprocess.CompletedProcess[str]:
-    server.close_admin()
-    return subprocess.run(
-        [sys.executable, "-m", "sync.server", *args, "--database-url", server.url_db],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+_admin_cli = admin_cli
 
 
 def test_account_moved_to_another_team(laptops: Callable[..., Laptop], tag: str) -> None:

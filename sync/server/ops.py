@@ -38,11 +38,14 @@ PRUNE_EVERY = 500
 class OpError(Exception):
     """Refused request: ``status`` is the HTTP status, ``reason`` a machine-readable word."""
 
-    def __init__(self, status: int, detail: str, reason: str, **extra: Any) -> None:
+    def __init__(
+        self, status: int, detail: str, reason: str, *, retry_after: int | None = None, **extra: Any
+    ) -> None:
         super().__init__(detail)
         self.status = status
         self.detail = detail
         self.reason = reason
+        self.retry_after = retry_after  # seconds, sent as the Retry-After header
         self.extra = extra
 
 
@@ -452,6 +455,16 @@ def move_account(conn: Connection, account_id: str, new_scope: str) -> int:
             .where(tables.rows.c.entity == row.entity, tables.rows.c.id == row.id)
             .values(scope=new_scope, version=counter.next(), updated_at=now_iso())
         )
+    # Conflict records are scoped like their row: they move with it, with versions after the
+    # evictions (the old scope's laptops drop a row's records with the row; the new scope's pull
+    # them, or get them in a snapshot).
+    c = tables.conflicts
+    keys = {(row.entity, row.id) for row in moved}
+    for record_id, entity, row_id in conn.execute(
+        select(c.c.id, c.c.entity, c.c.row_id).where(c.c.scope == old_scope).order_by(c.c.version)
+    ).all():
+        if (entity, row_id) in keys:
+            conn.execute(update(c).where(c.c.id == record_id).values(scope=new_scope, version=counter.next()))
     counter.flush()
     return len(moved)
 
