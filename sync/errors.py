@@ -27,3 +27,7 @@ class SyncFailed(SyncError):
 
 class NotLoggedIn(SyncError):
     title = "Please log in"
+
+
+class SyncBusy(SyncError):
+    title = "Sync already running"
