@@ -104,8 +104,8 @@ def typed_errors(path: Path) -> Iterator[None]:
     anything else (a bug) goes on unchanged, with its traceback."""
     try:
         yield
-    except DBAPIError as exc:
-        typed = _classify(exc.orig or exc, path)
+    except (DBAPIError, sqlite3.Error) as exc:  # through SQLAlchemy, or on the driver's connection
+        typed = _classify(exc.orig or exc if isinstance(exc, DBAPIError) else exc, path)
         if typed is None:
             raise
         raise typed from exc
@@ -260,6 +260,7 @@ def open_database(path: Path | str, *, backup: bool = True) -> Database:
                 f"Cannot create the folder {path.parent}: {exc.strerror}."
             ) from exc
     info = _inspect_file(path)
+    made = not path.exists()
     writable_target = path if path.exists() else path.parent
     if not os.access(writable_target, os.W_OK) or (path.exists() and not os.access(path.parent, os.W_OK)):
         raise errors.DatabaseReadOnlyError(
@@ -283,10 +284,17 @@ def open_database(path: Path | str, *, backup: bool = True) -> Database:
             if finish_suspended(conn):
                 log.warning("finished a bulk load that was cut off: search index rebuilt")
             conn.commit()
-    except DBAPIError as exc:
+    except BaseException as exc:
         db.close()
-        raise classify_error(exc.orig or exc, path) from exc
-    except BaseException:
-        db.close()
+        if made:  # half a schema on a full disk is no database: leave the folder as it was
+            remove_database(path)
+        if isinstance(exc, DBAPIError):
+            raise classify_error(exc.orig or exc, path) from exc
         raise
     return db
+
+
+def remove_database(path: Path) -> None:
+    """Remove a database file this process made, with SQLite's files beside it."""
+    for name in (path.name, path.name + "-wal", path.name + "-shm", path.name + "-journal"):
+        path.with_name(name).unlink(missing_ok=True)
