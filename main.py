@@ -35,16 +35,33 @@ def setup_logging() -> Path:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from models.db import open_database
+    from sqlalchemy.exc import IntegrityError
+
+    from models.db import check_integrity, open_database, remove_database, typed_errors
     from models.demo import fill_demo
     from models.sample import prepare_sample
 
-    db = open_database(args.db)
+    path = Path(args.db).expanduser().resolve()
+    made = not path.exists()
+    db = open_database(path)
     try:
-        prepare_sample(db)  # refuses a database with the rep's own records
-        counts = fill_demo(
-            db, contacts=args.contacts, notes_per_contact=args.notes_per_contact, seed=args.seed
-        )
+        if not made:
+            check_integrity(db)  # never pile sample data onto a damaged file
+        with typed_errors(path):
+            prepare_sample(db)  # refuses a database with the rep's own records
+            counts = fill_demo(
+                db, contacts=args.contacts, notes_per_contact=args.notes_per_contact, seed=args.seed
+            )
+    except IntegrityError as exc:
+        raise errors.RapportError(
+            f"{args.db} already holds the sample data made with seed {args.seed}; nothing was added. "
+            "Use another --seed, or a new database file."
+        ) from exc
+    except BaseException:
+        if made:  # a file this command made and could not fill is not left behind
+            db.close()
+            remove_database(path)
+        raise
     finally:
         db.close()
     print(
@@ -94,7 +111,16 @@ def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    args.log_file = setup_logging()
+    try:
+        args.log_file = setup_logging()
+    except OSError as exc:
+        print(
+            f"rapport: cannot write the log file in {log_dir()} ({exc.strerror or exc}). "
+            "Make that folder writable, or set RAPPORT_DATA_DIR to a folder that is; "
+            "nothing was changed.",
+            file=sys.stderr,
+        )
+        return 2
     try:
         return int(args.func(args))
     except errors.Cancelled:

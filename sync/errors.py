@@ -31,3 +31,7 @@ class NotLoggedIn(SyncError):
 
 class SampleDataNotSynced(SyncError):
     title = "Sample data"
+
+
+class SyncBusy(SyncError):
+    title = "Sync already running"

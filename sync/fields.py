@@ -90,7 +90,9 @@ def check_value(spec: FieldSpec, name: str, value: Any) -> None:
         elif spec.kind == "int":
             ok = isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**53
         elif spec.kind == "uuid":
-            ok = isinstance(value, str) and bool(uuid.UUID(value))
+            # One spelling (canonical lowercase with hyphens): references are compared as text
+            # on the server (moves, parents), so "{ABC...}" must not name a row a second way.
+            ok = isinstance(value, str) and str(uuid.UUID(value)) == value
         elif spec.kind == "datetime":
             ok = isinstance(value, str) and datetime.fromisoformat(value).tzinfo is not None
         elif spec.kind == "date":

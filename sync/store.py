@@ -34,7 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.changes import mark_remote
-from models.db import Database, make_engine
+from models.db import Database, make_engine, typed_errors
 from models.entities import SYNCED_CLASSES, Meta, OutboxEntry, synced_class
 from models.types import UTCDateTime, utcnow
 from sync.fields import entity_fields
@@ -146,7 +146,7 @@ class SyncStore:
     def checkpoint(self) -> None:
         """Copy the WAL into the database now (after a bulk load that turned autocheckpoints off)
         and let this store's connections checkpoint on their own again."""
-        with self.engine.connect() as conn:
+        with typed_errors(self.db.path), self.engine.connect() as conn:
             # On the driver's connection: SQLAlchemy would wrap the statements in a transaction,
             # and SQLite refuses to checkpoint inside one.
             raw = conn.connection.driver_connection
@@ -156,7 +156,8 @@ class SyncStore:
 
     @contextmanager
     def tx(self) -> Iterator[Session]:
-        with self._sessions() as session, session.begin():
+        # A full disk or a damaged file half-way through a sync is the rep's to act on: in words.
+        with typed_errors(self.db.path), self._sessions() as session, session.begin():
             mark_remote(session)
             yield session
 
@@ -197,7 +198,10 @@ class SyncStore:
             self.put(session, K_NEXT_MID, next_mid)
 
     def renumber(self, session: Session, first_mid: int) -> None:
-        """Give pending entries consecutive ids from ``first_mid`` (after re-registering)."""
+        """Give pending entries consecutive ids from ``first_mid`` (after re-registering: the
+        new client id's numbering starts afresh on the server, so no id it has seen is reused).
+        Within one registration ids are never renumbered (a change too large to send spends
+        its id with a ``skip``)."""
         mids = list(
             session.scalars(select(outbox.c.seq).where(outbox.c.mid.is_not(None)).order_by(outbox.c.mid))
         )
@@ -251,18 +255,6 @@ class SyncStore:
             )
         )
         session.execute(delete(outbox).where(outbox.c.seq == entry.seq))
-
-    def drop_unsendable(self, session: Session, entry: Pending, reason: str) -> None:
-        """A mutation the server can never take (too large): report it, close the id gap."""
-        self._set_aside(session, entry, reason)
-        # The server never saw this id, so the later ones move down by one to stay consecutive.
-        # In two steps: one ``SET mid = mid - 1`` would hit the unique index whenever SQLite
-        # happens to visit a row before the one below it (a table scan in reverse order does);
-        # negative ids collide with nothing, whatever the order.
-        later = outbox.c.mid > entry.mid
-        session.execute(update(outbox).where(later).values(mid=-outbox.c.mid))
-        session.execute(update(outbox).where(outbox.c.mid < 0).values(mid=-outbox.c.mid - 1))
-        self.put(session, K_NEXT_MID, int(self.get(session, K_NEXT_MID, 1)) - 1)
 
     # -- pull ------------------------------------------------------------------------------
     def pending_fields(self, session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, set[str]]:

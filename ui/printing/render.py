@@ -10,6 +10,7 @@ visits and each page's footer names the sheet it belongs to.
 from __future__ import annotations
 
 import io
+import os
 import re
 import sys
 import threading
@@ -34,7 +35,7 @@ from PySide6.QtGui import (
     QTextDocument,
 )
 
-from models.errors import Cancelled
+from models.errors import Cancelled, RapportError
 from models.rows import CommitmentRow, PurchaseRow
 from models.services.briefing import BriefingSheet
 from models.services.notes import channel_label
@@ -399,8 +400,25 @@ def write_pdf(
     try:
         pages = render_sheets(sheets, writer, html=html, progress=progress, cancel=cancel, missing=missing)
         del writer  # flushes and closes the file
+        _check_written(tmp, target)
         tmp.replace(target)  # a cancelled or failed run never leaves half a PDF under the real name
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     return pages
+
+
+def _check_written(tmp: Path, target: Path) -> None:
+    """QPdfWriter reports no write errors: a full disk leaves a cut-off file that looks fine.
+    A whole PDF ends with ``%%EOF``; it is also forced to the disk before it takes the name."""
+    with tmp.open("rb+") as f:
+        size = f.seek(0, 2)
+        f.seek(max(0, size - 1024))
+        whole = size > 0 and b"%%EOF" in f.read()
+        if whole:
+            os.fsync(f.fileno())
+    if not whole:
+        raise RapportError(
+            f"The PDF could not be written completely to {target.parent} (is the disk full?). "
+            f"Nothing was saved as {target.name}; free some space and try again."
+        )
