@@ -10,6 +10,7 @@ from datetime import date
 from PySide6.QtCore import QItemSelection, QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -72,6 +73,12 @@ class AccountsView(QWidget):
             self,
         )
         self.table = make_table(self.list, name="accounts_table")
+        # The name takes what the pane has left; the short columns stay whole beside it.
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in (1, 2, 3):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
         self.empty = QLabel("No accounts yet — add one with “New account”.")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)

@@ -19,9 +19,10 @@ from models import errors
 from models.entities import SYNCED_CLASSES
 from sync import errors as sync_errors
 from sync.cli import load_token, save_token
-from sync.client import SyncClient, SyncSummary, login
+from sync.client import TIMEOUT, SyncClient, SyncSummary, login
 from sync.status import SyncStatus, link_server, record_success, sync_status
 from ui.context import AppContext
+from ui.plural import plural
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ def status_text(status: SyncStatus | None, *, offline: bool, running: bool, now:
     if status is None:
         return ""
     if not status.linked:
-        waiting = f" · {status.pending:,} changes kept on this laptop" if status.pending else ""
+        waiting = f" · {plural(status.pending, 'change')} kept on this laptop" if status.pending else ""
         return "Not signed in to a sync server" + waiting
     if running:
         head = "Syncing…"
@@ -57,7 +58,7 @@ def status_text(status: SyncStatus | None, *, offline: bool, running: bool, now:
         head = f"Synced {ago(status.last_synced_at, now)}"
     parts = [head]
     if status.pending:
-        parts.append(f"{status.pending:,} change{'s' if status.pending != 1 else ''} waiting")
+        parts.append(f"{plural(status.pending, 'change')} waiting")
     review = status.conflicts + status.rejections
     if review:
         parts.append(f"{review} to review")
@@ -92,7 +93,9 @@ class SyncController(QObject):
         self.offline = False
         self.running = False
         self._transport = transport
+        self.timeout = TIMEOUT  # how long one request may go unanswered (tests shorten it)
         self._cancel = threading.Event()
+        self._sign_in_cancel = threading.Event()
         self._progress = _Progress(self)
         self._progress.moved.connect(self._on_progress)
         self._timer = QTimer(self)
@@ -114,10 +117,18 @@ class SyncController(QObject):
         self._clock.start()
 
     def stop(self) -> None:
-        """Window closing: stop timers and ask a running sync to stop at its next step."""
+        """Window closing: stop timers and stop a running sync or sign-in now (mid-request)."""
         self._timer.stop()
         self._clock.stop()
         self._cancel.set()
+        self._sign_in_cancel.set()
+
+    def cancel(self) -> None:
+        """The rep's Cancel: the sync stops at once; what it committed stays, the outbox too."""
+        self._cancel.set()
+
+    def cancel_sign_in(self) -> None:
+        self._sign_in_cancel.set()
 
     # -- status --------------------------------------------------------------------------------
     def refresh_status(self, then: Callable[[], None] | None = None) -> None:
@@ -180,6 +191,7 @@ class SyncController(QObject):
         assert status.server is not None and status.username is not None
         server, username = status.server, status.username
         db, transport, cancel, progress = self.ctx.db, self._transport, self._cancel, self._progress
+        timeout = self.timeout
 
         def job() -> SyncSummary:
             token = load_token(server, username)  # the keychain may be slow: not on the GUI thread
@@ -188,7 +200,13 @@ class SyncController(QObject):
                     f"Please sign in to {server} again (no saved login for {username})."
                 )
             with SyncClient(
-                db, server, token, transport, progress=lambda *a: progress.moved.emit(*a), cancel=cancel
+                db,
+                server,
+                token,
+                transport,
+                progress=lambda *a: progress.moved.emit(*a),
+                cancel=cancel,
+                timeout=timeout,
             ) as client:
                 summary = client.sync()
             with db.write() as s:
@@ -238,9 +256,10 @@ class SyncController(QObject):
         """Log in off the GUI thread; ``on_done(saved_in_keychain)``."""
         db, transport = self.ctx.db, self._transport
         server = server.strip().rstrip("/")
+        self._sign_in_cancel = cancel = threading.Event()  # a fresh one: an old Cancel stays old
 
         def job() -> bool:
-            info = login(server, username.strip(), password, transport)
+            info = login(server, username.strip(), password, transport, cancel)
             with db.write() as s:
                 link_server(s, server, info.username)
             return save_token(server, info.username, info.token)

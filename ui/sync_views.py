@@ -6,7 +6,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from models import errors
 from sync import conflicts as conflict_service
@@ -52,6 +60,9 @@ class SignInDialog(FormDialog):
         self.password = self.add_field("password", "Password", QLineEdit())
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.keychain_saved: bool | None = None
+        self.sign_in_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
+        self.sign_in_button.setText("Sign in")
+        self._trying = False
 
     def submit(self) -> None:
         errs = {}
@@ -61,27 +72,53 @@ class SignInDialog(FormDialog):
             errs["username"] = "A user name is required"
         if not self.password.text():
             errs["password"] = "A password is required"
+        self.show_errors(errs)
         if errs:
-            self.show_errors(errs)
             return
-        self.buttons.setEnabled(False)
+        # Only the Sign in button waits: Cancel stays usable while the server is tried.
+        self.sign_in_button.setEnabled(False)
+        self.sign_in_button.setText("Signing in…")
+        self._trying = True
         self.sync.sign_in(
             self.server.text(), self.username.text(), self.password.text(), self._signed_in, self._refused
         )
 
+    def reject(self) -> None:
+        if self._trying:
+            self.sync.cancel_sign_in()
+            self._trying = False
+        super().reject()
+
+    def _done_trying(self) -> bool:
+        """False when the rep cancelled meanwhile: the answer is for nobody."""
+        if not self._trying:
+            return False
+        self._trying = False
+        self.sign_in_button.setEnabled(True)
+        self.sign_in_button.setText("Sign in")
+        return True
+
     def _signed_in(self, saved: bool) -> None:
+        if not self._done_trying():
+            return
         self.keychain_saved = saved
-        self.buttons.setEnabled(True)
         self.saved.emit(saved)
         self.accept()
 
     def _refused(self, exc: BaseException) -> None:
-        self.buttons.setEnabled(True)
-        self.password.clear()
+        if not self._done_trying() or isinstance(exc, errors.Cancelled):
+            return
+        server = self.server.text().strip()
         if isinstance(exc, sync_errors.AuthRejected):  # its own text speaks of the command line
+            self.password.clear()
             self.show_errors({"password": "The server did not accept this user name and password."})
+        elif isinstance(exc, sync_errors.ServerUnreachable):
+            self.show_message(
+                f"Rapport could not reach a sync server at {server}. Check the address and that "
+                "this laptop is online, then try again. Your work stays on this laptop meanwhile."
+            )
         elif isinstance(exc, errors.RapportError):
-            self.show_errors({"password": str(exc)})
+            self.show_message(str(exc))
         else:
             self.ctx.presenter.present(exc, self)
 

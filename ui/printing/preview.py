@@ -15,8 +15,8 @@ from datetime import date
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
-from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog, QWidget
+from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog, QPrintPreviewWidget
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QProgressDialog, QWidget
 from shiboken6 import isValid
 
 from models import errors
@@ -89,6 +89,7 @@ class BriefingPreview(QObject):
         dialog.paintRequested.connect(self._on_paint_requested)
         dialog.finished.connect(self._on_closed)
         self.dialog = dialog
+        _readable(dialog)
         dialog.open()
         self.opened.emit(dialog)
 
@@ -104,6 +105,16 @@ class BriefingPreview(QObject):
         _report(self._parent_widget, exc, self.failed.emit)
         _running.discard(self)
         self.deleteLater()
+
+
+def _readable(dialog: QPrintPreviewDialog) -> None:
+    """Open the preview large and at the page's width: the whole-page default showed a sheet
+    at 38 % on a laptop, too small to read."""
+    free = dialog.screen().availableGeometry()
+    dialog.resize(min(1000, free.width() - 40), free.height() - 60)
+    widget = dialog.findChild(QPrintPreviewWidget)
+    if widget is not None:
+        widget.fitToWidth()
 
 
 def _report(parent: QWidget | None, exc: BaseException, emit: Callable[[str], None]) -> None:
@@ -178,6 +189,11 @@ class BriefingExport(QObject):
 
     def on_done(self, result: tuple[str, int]) -> None:
         self._finish()
+        path, pages = result
+        window = self._parent_widget.window() if self._parent_widget is not None else None
+        if isinstance(window, QMainWindow) and isValid(window):  # say where it went
+            what = "1 page" if pages == 1 else f"{pages:,} pages"
+            window.statusBar().showMessage(f"Saved the briefing ({what}) as {path}", 15_000)
         self.saved.emit(*result)
 
     def on_error(self, exc: BaseException) -> None:
