@@ -283,7 +283,9 @@ def _seconds(exc: httpx.TimeoutException) -> str:
     timeouts = exc.request.extensions.get("timeout", {}) if exc.request is not None else {}
     key = "connect" if isinstance(exc, httpx.ConnectTimeout) else "read"
     limit = timeouts.get(key)
-    return f"{limit:g} seconds" if isinstance(limit, int | float) else "the time allowed"
+    if not isinstance(limit, int | float):
+        return "the time allowed"
+    return f"{limit:g} second" + ("" if limit == 1 else "s")
 
 
 def login(

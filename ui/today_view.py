@@ -51,7 +51,8 @@ class TodayView(QWidget):
             label.setObjectName(f"{name}_title")
             self.titles[name] = label
             view = make_table(model, name=name)
-            view.doubleClicked.connect(lambda index, m=model: self._open(m, index))
+            # Double-click, or Enter for a rep on the keyboard.
+            view.activated.connect(lambda index, m=model: self._open(m, index))
             layout.addWidget(label)
             layout.addWidget(view, 1)
         ctx.bus.changed.connect(lambda _e: self.reload())
