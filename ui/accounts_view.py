@@ -166,6 +166,7 @@ class AccountsView(QWidget):
         self.splitter.addWidget(left)
         self.splitter.addWidget(right)
         self.splitter.setStretchFactor(1, 2)
+        self.splitter.setSizes([43, 57])  # proportions: the list wide enough to read the names
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.splitter)

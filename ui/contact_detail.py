@@ -11,6 +11,7 @@ from PySide6.QtCore import QItemSelection, Qt, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPlainTextEdit,
     QPushButton,
@@ -154,6 +155,12 @@ class ContactDetailPane(QWidget):
 
         self.commitments = RowsModel(commitment_columns(lambda: self._today, with_contact=False), self)
         self.commitment_view = make_table(self.commitments, name="contact_commitments")
+        # The pane is narrow: the short columns take what they need, "what" the rest (elided,
+        # never scrolled out of sight).
+        header = self.commitment_view.horizontalHeader()
+        for column in range(self.commitments.columnCount() - 1):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(self.commitments.columnCount() - 1, QHeaderView.ResizeMode.Stretch)
         cbar = QHBoxLayout()
         cbar.addWidget(QLabel("<b>Commitments</b>"))
         cbar.addStretch(1)

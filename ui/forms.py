@@ -122,11 +122,15 @@ class FormDialog(QDialog):
         self.summary.setText(text)
         self.summary.setVisible(bool(text))
         if text:
-            # The label wraps: grow the dialog until every line of it shows.
+            # Room for every line of it, taken neither from it nor from the fields: the dialog
+            # grows (as far as the screen allows).
             self.layout().activate()
-            needed = self.summary.heightForWidth(self.summary.width()) - self.summary.height()
-            if needed > 0:
-                self.resize(self.width(), self.height() + needed)
+            lacking = self.summary.heightForWidth(self.summary.width()) - self.summary.height()
+            clipped = self.scroll.widget().sizeHint().height() - self.scroll.viewport().height()
+            grow = max(0, lacking) + max(0, clipped)
+            if grow:
+                free = self.screen().availableGeometry().height() - 60
+                self.resize(self.width(), min(self.height() + grow, max(free, self.height())))
 
     def error_text(self, key: str) -> str:
         """What the form says about ``key`` (empty when the field is fine)."""
