@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtGui import QAction
 from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog, QPrintPreviewWidget
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QProgressDialog, QWidget
 from shiboken6 import isValid
@@ -112,8 +113,12 @@ def _readable(dialog: QPrintPreviewDialog) -> None:
     at 38 % on a laptop, too small to read."""
     free = dialog.screen().availableGeometry()
     dialog.resize(min(1000, free.width() - 40), free.height() - 60)
-    widget = dialog.findChild(QPrintPreviewWidget)
-    if widget is not None:
+    # Through the dialog's own "Fit width" button when it can be found, so the toolbar shows
+    # the mode in use; the widget directly otherwise (a translated Qt names it differently).
+    fit_width = [a for a in dialog.findChildren(QAction) if a.text() == "Fit width"]
+    if fit_width:
+        fit_width[0].trigger()
+    elif (widget := dialog.findChild(QPrintPreviewWidget)) is not None:
         widget.fitToWidth()
 
 
