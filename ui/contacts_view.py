@@ -133,6 +133,10 @@ class ContactsView(QWidget):
         if self._open_first_after_load:
             self._open_first_after_load = False
             self.open_first()
+        elif wanted is not None and row < 0 and self._filtered():
+            # Opened from elsewhere but not among the filter's matches: show everyone.
+            self._select_after_load = wanted
+            self._clear_filter()
         elif row >= 0:
             self.table.selectRow(row)
         elif target is not None and wanted is None and refiltered:
@@ -168,15 +172,18 @@ class ContactsView(QWidget):
         self._select_after_load = contact_id
         self.table.clearSelection()
         self.detail.show_contact(contact_id)
-        if self._filtered():
-            # Not among the filter's matches: clear the filter, so the list shows them too.
-            for widget in (self.filter, self.kind):
-                widget.blockSignals(True)
-            self.filter.clear()
-            self.kind.setCurrentIndex(0)
-            for widget in (self.filter, self.kind):
-                widget.blockSignals(False)
-            self._apply_filter()
+        # The list may be a moment old (the contact was just created or restored): look again,
+        # and if the filter leaves them out, clear it then (_on_loaded).
+        self.model.reload(keep_loaded=True)
+
+    def _clear_filter(self) -> None:
+        for widget in (self.filter, self.kind):
+            widget.blockSignals(True)
+        self.filter.clear()
+        self.kind.setCurrentIndex(0)
+        for widget in (self.filter, self.kind):
+            widget.blockSignals(False)
+        self._apply_filter()
 
     def open_first(self) -> None:
         """Open the first match and carry the keyboard into the list."""
