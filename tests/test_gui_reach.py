@@ -454,3 +454,23 @@ def test_counted_words_read_as_a_rep_writes_them(
     assert window.contacts.detail.timeline_title.text().endswith("— 1 note")
     window.close()
     window.ctx.tasks.wait_idle()
+
+
+def test_review_and_account_buttons_wait_for_a_selection(
+    qtbot: QtBot, db: Database, presenter: ErrorPresenter
+) -> None:
+    seed_contact(db, "Quentin Roy", account="Roy Frères")
+    window = open_window(qtbot, db, presenter)
+    review = window.review
+    for button in (review.reapply_button, review.dismiss_button, review.dismiss_rejection_button):
+        assert not button.isEnabled(), button.text()
+    window.show_page(PAGES.index("Accounts"))
+    accounts = window.accounts
+    qtbot.waitUntil(lambda: accounts.list.rowCount() == 1, timeout=WAIT)
+    accounts.table.selectRow(0)
+    qtbot.waitUntil(lambda: accounts.people.rowCount() == 1, timeout=WAIT)
+    assert not accounts.print_person_button.isEnabled()
+    accounts.people_view.selectRow(0)
+    assert accounts.print_person_button.isEnabled()
+    window.close()
+    window.ctx.tasks.wait_idle()

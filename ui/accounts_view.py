@@ -25,7 +25,16 @@ from models.rows import AccountRow, CommitmentRow, ContactRow, NoteRow
 from models.services import accounts, commitments, contacts, notes
 from ui.context import AppContext, RefreshWhenShown
 from ui.dialogs import CHANNEL_LABELS, AccountDialog, CommitmentDialog, ContactDialog, NoteDialog
-from ui.table import Column, RowsModel, button_bar, commitment_columns, day_text, make_table
+from ui.table import (
+    Column,
+    RowsModel,
+    button_bar,
+    commitment_columns,
+    day_text,
+    make_table,
+    on_selection,
+    selected_row,
+)
 
 LIST_LIMIT = 5000
 
@@ -154,6 +163,11 @@ class AccountsView(QWidget):
         people_bar.addStretch(1)
         self.print_person_button = QPushButton("Print briefing…")
         self.print_person_button.clicked.connect(self._print_person)
+        on_selection(
+            self.people_view,
+            lambda: self.print_person_button.setEnabled(self._selected_person() is not None),
+        )
+        self.print_person_button.setEnabled(False)
         people_bar.addWidget(self.print_person_button)
         rl.addLayout(people_bar)
         rl.addWidget(self.people_view, 2)
@@ -248,9 +262,11 @@ class AccountsView(QWidget):
 
         self.ctx.query(lambda s: load_account_page(s, account_id), done, failed)
 
+    def _selected_person(self) -> ContactRow | None:
+        return selected_row(self.people_view, self.people)
+
     def _print_person(self) -> None:
-        index = self.people_view.currentIndex()
-        row = self.people.row_at(index.row()) if index.isValid() else None
+        row = self._selected_person()
         if row:
             self.print_requested.emit(row.id)
 

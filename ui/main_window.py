@@ -145,7 +145,7 @@ class MainWindow(QMainWindow):
         self.commitments.status_set.connect(self.offer_status_undo)
         self.trash.restored.connect(self._on_restored_from_trash)
         # Ctrl+Z in a filter box means "undo the delete" while one is offered, not "undo typing".
-        for box in (self.contacts.filter, self.commitments.filter):
+        for box in (self.contacts.filter, self.accounts.filter, self.commitments.filter):
             box.installEventFilter(self)
         self.accounts.delete_requested.connect(lambda aid, name: self.delete("account", aid, name))
         self.accounts.print_requested.connect(self.print_briefing)

@@ -23,7 +23,7 @@ from sync.status import ConflictItem, RejectionItem, dismiss_rejection, review_i
 from ui.context import AppContext, RefreshWhenShown
 from ui.forms import FormDialog
 from ui.sync_controller import SyncController
-from ui.table import Column, RowsModel, day_text, make_table, refill
+from ui.table import Column, RowsModel, day_text, make_table, on_selection, refill, selected_row
 
 KIND_TEXT = {
     "field": "Both changed it",
@@ -159,6 +159,9 @@ class ReviewView(QWidget):
         self.dismiss_rejection_button = QPushButton("Dismiss")
         self.dismiss_rejection_button.clicked.connect(self.dismiss_rejected)
         self.empty = QLabel("Nothing to review: every change synced without a clash.")
+        on_selection(self.conflict_view, self._update_buttons)
+        on_selection(self.rejection_view, self._update_buttons)
+        self._update_buttons()
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -189,8 +192,14 @@ class ReviewView(QWidget):
         self.empty.setVisible(not conflicts and not rejections)
 
     def _selected_conflict(self) -> ConflictItem | None:
-        index = self.conflict_view.currentIndex()
-        return self.conflicts.row_at(index.row()) if index.isValid() else None
+        return selected_row(self.conflict_view, self.conflicts)
+
+    def _update_buttons(self) -> None:
+        chosen = self._selected_conflict() is not None
+        self.reapply_button.setEnabled(chosen)
+        self.dismiss_button.setEnabled(chosen)
+        rejected = selected_row(self.rejection_view, self.rejections)
+        self.dismiss_rejection_button.setEnabled(rejected is not None)
 
     def reapply(self) -> None:
         item = self._selected_conflict()
@@ -207,8 +216,7 @@ class ReviewView(QWidget):
             )
 
     def dismiss_rejected(self) -> None:
-        index = self.rejection_view.currentIndex()
-        item = self.rejections.row_at(index.row()) if index.isValid() else None
+        item = selected_row(self.rejection_view, self.rejections)
         if item is not None:
             self.ctx.act(
                 lambda s: dismiss_rejection(s, item.id), lambda _r: self.ctx.bus.notify({"conflict"})
