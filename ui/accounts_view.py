@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from PySide6.QtCore import QItemSelection, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
@@ -180,7 +181,7 @@ class AccountsView(QWidget):
         self.splitter.addWidget(left)
         self.splitter.addWidget(right)
         self.splitter.setStretchFactor(1, 2)
-        self.splitter.setSizes([43, 57])  # proportions: the list wide enough to read the names
+        self._split_set = False  # first shown without saved sizes: see showEvent
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.splitter)
@@ -311,3 +312,12 @@ class AccountsView(QWidget):
             value = settings.value(key)
             if value is not None:
                 widget.restoreState(value)
+                self._split_set = self._split_set or widget is self.splitter
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._split_set:
+            # Left to its size hint the list was too narrow to read the account names.
+            self._split_set = True
+            width = self.splitter.width()
+            self.splitter.setSizes([width * 2 // 5, width - width * 2 // 5])
