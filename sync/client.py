@@ -229,10 +229,12 @@ class Http:
         for attempt in range(self.retries + 1):
             if self.cancel is not None and self.cancel.is_set():
                 raise Cancelled()
-            if attempt and self.cancel is not None and self.cancel.wait(min(self.backoff * attempt, 2.0)):
-                raise Cancelled()
-            if attempt and self.cancel is None:
-                time.sleep(min(self.backoff * attempt, 2.0))
+            if attempt:
+                delay = min(self.backoff * attempt, 2.0)
+                if self.cancel is None:
+                    time.sleep(delay)
+                elif self.cancel.wait(delay):  # Cancel during the pause: no need to sit it out
+                    raise Cancelled()
             try:
                 resp = self.client.request(
                     method, API + path, content=body, headers=headers, extensions={"trace": self._trace}

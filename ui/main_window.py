@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, QObject, QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeyEvent, QKeySequence, QShowEvent
@@ -20,14 +19,13 @@ from PySide6.QtWidgets import (
     QStackedWidget,
     QWidget,
 )
-from sqlalchemy.orm import Session
 
 from models.demo import fill_demo
 from models.entities import SYNCED_CLASSES
 from models.errors import NotFoundError
 from models.paths import data_dir
 from models.rows import CommitmentRow
-from models.services import accounts, commitments, contacts, trash
+from models.services import accounts, contacts
 from ui.accounts_view import AccountsView
 from ui.commitments_view import CommitmentsView
 from ui.contacts_view import ContactsView
@@ -38,6 +36,7 @@ from ui.sync_controller import SyncController
 from ui.sync_views import ReviewView, SignInDialog
 from ui.today_view import TodayView
 from ui.trash_view import TrashView
+from ui.undo import UndoOffer, delete_offer, status_offer
 from ui.visits_view import DayView
 
 PAGES = ("Today", "Visits", "Contacts", "Accounts", "Commitments", "Conflicts", "Trash")
@@ -45,18 +44,6 @@ DEMO_CONTACTS = 200
 FIRST_SIZE = QSize(1200, 780)  # the first window, when the screen has room for it
 # Room left for the window manager's frame before it is known (title bar, borders).
 FRAME_ALLOWANCE = QSize(16, 40)
-STATUS_WORDS = {"done": "Marked done", "cancelled": "Cancelled", "open": "Reopened"}
-
-
-@dataclass(frozen=True)
-class UndoOffer:
-    """The one thing Undo (Ctrl+Z) takes back: a delete, a commitment marked done…"""
-
-    about: tuple[str, uuid.UUID]  # entity and id, so a restore from the Trash can withdraw it
-    label: str  # for the menu: "delete of “Anna”"
-    run: Callable[[Session], object]
-    done_message: str
-    after: Callable[[], None] | None = None
 
 
 def app_settings() -> QSettings:
@@ -273,45 +260,21 @@ class MainWindow(QMainWindow):
         fn = contacts.delete_contact if entity == "contact" else accounts.delete_account
 
         def done(_result: object) -> None:
-            message = f"Deleted {entity} “{name}”. Undo with Ctrl+Z, or restore it from the Trash."
-            self.offer_undo(
-                UndoOffer(
-                    (entity, row_id),
-                    f"delete of “{name}”",
-                    lambda s: trash.restore(s, entity, row_id),
-                    f"Restored “{name}”.",
-                    (lambda: self.open_contact(row_id)) if entity == "contact" else None,
-                ),
-                message,
-            )
+            after = (lambda: self.open_contact(row_id)) if entity == "contact" else None
+            self.offer_undo(delete_offer(entity, row_id, name, after))
 
         self.ctx.act(lambda s: fn(s, row_id), done)
 
     def offer_status_undo(self, row: CommitmentRow, status: str) -> None:
-        """A commitment marked done (or cancelled, or reopened) can be taken back like a delete."""
-        before, done_at = row.status, row.done_at
+        self.offer_undo(status_offer(row, status))
 
-        def put_back(s: Session) -> None:
-            commitments.set_status(s, row.id, before, when=done_at)
-
-        what = STATUS_WORDS.get(status, status)
-        self.offer_undo(
-            UndoOffer(
-                ("commitment", row.id),
-                f"“{what.lower()}”",
-                put_back,
-                f"“{row.what}” is {before} again.",
-            ),
-            f"{what}: “{row.what}”. Undo with Ctrl+Z.",
-        )
-
-    def offer_undo(self, offer: UndoOffer, message: str) -> None:
+    def offer_undo(self, offer: UndoOffer) -> None:
         self._undo = offer
         self.undo_action.setEnabled(True)
         self.undo_action.setText(f"&Undo {offer.label}")
         self.undo_button.show()
-        self.statusBar().showMessage(message, 15_000)
-        self.undo_offered.emit(message)
+        self.statusBar().showMessage(offer.message, 15_000)
+        self.undo_offered.emit(offer.message)
 
     def _withdraw_undo(self) -> None:
         self._undo = None

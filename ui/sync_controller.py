@@ -19,7 +19,7 @@ from models import errors
 from models.entities import SYNCED_CLASSES
 from sync import errors as sync_errors
 from sync.cli import load_token, save_token
-from sync.client import TIMEOUT, SyncClient, SyncSummary, login
+from sync.client import SyncClient, SyncSummary, login
 from sync.status import SyncStatus, link_server, record_success, sync_status
 from ui.context import AppContext
 from ui.plural import plural
@@ -93,7 +93,6 @@ class SyncController(QObject):
         self.offline = False
         self.running = False
         self._transport = transport
-        self.timeout = TIMEOUT  # how long one request may go unanswered (tests shorten it)
         self._cancel = threading.Event()
         self._sign_in_cancel = threading.Event()
         self._progress = _Progress(self)
@@ -191,7 +190,6 @@ class SyncController(QObject):
         assert status.server is not None and status.username is not None
         server, username = status.server, status.username
         db, transport, cancel, progress = self.ctx.db, self._transport, self._cancel, self._progress
-        timeout = self.timeout
 
         def job() -> SyncSummary:
             token = load_token(server, username)  # the keychain may be slow: not on the GUI thread
@@ -200,13 +198,7 @@ class SyncController(QObject):
                     f"Please sign in to {server} again (no saved login for {username})."
                 )
             with SyncClient(
-                db,
-                server,
-                token,
-                transport,
-                progress=lambda *a: progress.moved.emit(*a),
-                cancel=cancel,
-                timeout=timeout,
+                db, server, token, transport, progress=lambda *a: progress.moved.emit(*a), cancel=cancel
             ) as client:
                 summary = client.sync()
             with db.write() as s:
