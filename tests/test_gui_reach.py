@@ -193,12 +193,15 @@ def test_filter_keeps_the_page_in_step_and_down_enter_open_the_first_match(
 def test_opening_a_contact_from_today_shows_it_in_the_list_too(
     qtbot: QtBot, db: Database, presenter: ErrorPresenter
 ) -> None:
-    anna = seed_contact(db, "Anna Weber", cadence_days=7)  # no interaction: overdue on Today
-    seed_contact(db, "Bruno Costa")
+    anna = seed_contact(db, "Zora Weber", cadence_days=7)  # no interaction: overdue on Today
+    with db.write() as s:
+        for i in range(60):
+            contacts.create_contact(s, ContactInput(name=f"Bruno Costa {i:02}"))
     window = open_window(qtbot, db, presenter)
+    window.resize(1280, 720)
     view = window.contacts
     view.filter.setText("bruno")
-    qtbot.waitUntil(lambda: view.model.rowCount() == 1 and not view.model.busy, timeout=WAIT)
+    qtbot.waitUntil(lambda: view.model.rowCount() == 60 and not view.model.busy, timeout=WAIT)
     window.show_page(PAGES.index("Today"))
     qtbot.waitUntil(lambda: window.today.checkins.rowCount() == 1, timeout=WAIT)
     table = window.today.findChild(QTableView, "today_checkins")
@@ -209,6 +212,8 @@ def test_opening_a_contact_from_today_shows_it_in_the_list_too(
     idle(qtbot, window)
     selected = view.table.selectionModel().selectedRows()
     assert [view.model.row_at(i.row()).id for i in selected] == [anna]  # type: ignore[union-attr]
+    row_rect = view.table.visualRect(selected[0])
+    assert view.table.viewport().rect().contains(row_rect)  # scrolled to, at the end of the list
     window.close()
     window.ctx.tasks.wait_idle()
 

@@ -7,6 +7,7 @@ import uuid
 from PySide6.QtCore import QEvent, QItemSelection, QObject, QSettings, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QComboBox,
     QHBoxLayout,
     QLabel,
@@ -138,6 +139,8 @@ class ContactsView(QWidget):
             self._clear_filter()
         elif row >= 0:
             self.table.selectRow(row)
+            if wanted is not None:  # opened from elsewhere: show where they are in the list
+                self.table.scrollTo(self.model.index(row, 0), QAbstractItemView.ScrollHint.PositionAtCenter)
         elif target is not None and wanted is None and refiltered:
             # The filter left out the contact on screen: the page follows the list (a note
             # must not go to someone the list no longer shows). Enter opens the first match.
