@@ -59,6 +59,7 @@ class ContactsView(QWidget):
         )
         self.empty_label.setObjectName("empty_state")
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setWordWrap(True)  # long enough to push a small window off the screen
         el.addWidget(self.empty_label)
         row = QHBoxLayout()
         row.addStretch(1)
