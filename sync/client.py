@@ -42,6 +42,7 @@ from sync.protocol import (
     PullResponse,
     PushResponse,
     RegisterResponse,
+    RestorePointResponse,
     SnapshotEnd,
     SnapshotHeader,
     SnapshotPosition,
@@ -49,6 +50,8 @@ from sync.protocol import (
 )
 from sync.snapshot import Prepared, SnapshotLoader
 from sync.store import (
+    GIVE_BACK,
+    K_ACKED,
     K_CLIENT,
     K_CURSOR,
     K_EPOCH,
@@ -75,6 +78,8 @@ class SyncSummary:
     rejected: int = 0
     evicted: int = 0
     reconciled: int = 0
+    # Rows given back to a server restored from a backup (it had lost them or an older version).
+    given_back: int = 0
 
     def __str__(self) -> str:
         return (
@@ -84,7 +89,8 @@ class SyncSummary:
 
 
 class _Restart(Exception):
-    """The server's epoch changed (or it forgot us): re-register and start over."""
+    """The server went back in time (a restore), changed its epoch, or forgot us: give back what
+    it lacks, re-register and start over."""
 
 
 class _Interrupted(Exception):
@@ -310,6 +316,25 @@ class SyncClient:
                 self.store.put(s, K_CLIENT, str(reg.client_id))
                 self.store.put(s, K_EPOCH, reg.epoch)
 
+    def _recover(self, summary: SyncSummary) -> None:
+        """Invariant 7: the server lost some of the history this laptop saw. Ask where the two
+        histories part, queue every row held at a later version to be given back (ahead of the
+        outbox), then re-register; the retried sync pushes them and downloads the server's state."""
+        with self.store.tx() as s:
+            generations = self.store.generations(s)
+        resp = self.http.post("/restore-point", {"generations": generations})
+        if resp.status_code != 200:
+            raise SyncFailed(f"The server could not say what it lost (HTTP {resp.status_code}).")
+        point = RestorePointResponse.model_validate(resp.json())
+        with self.store.tx() as s:
+            given = self.store.give_back(s, point.fork)
+        summary.given_back += given
+        if given:
+            log.warning(
+                "the sync server lost changes after version %d: giving back %d row(s)", point.fork, given
+            )
+        self._register(new_epoch=True)
+
     # -- the whole sync ------------------------------------------------------------------
     def sync(self) -> SyncSummary:
         summary = SyncSummary()
@@ -323,13 +348,13 @@ class SyncClient:
                     self._reconcile(summary)
                 return summary
             except _Restart:
-                self._register(new_epoch=True)
+                self._recover(summary)
         raise SyncFailed("The sync server keeps changing its state; try again later.")
 
     # -- push ----------------------------------------------------------------------------
     def _mutation(self, s: Any, p: Pending) -> Mutation:
         base = p.before
-        if p.op == "delete":
+        if p.op == "delete" and GIVE_BACK not in base:
             # What the rep last saw: a delete of a row edited since is reported by the server.
             base = {"_version": self.store.seen_version(s, p.entity, p.row_id)}
         return Mutation(
@@ -352,10 +377,12 @@ class SyncClient:
                 total = self.store.pending_count(s)
                 mutations = [self._mutation(s, p).model_dump(mode="json") for p in batch]
                 client_id, epoch = self.store.get(s, K_CLIENT), self.store.get(s, K_EPOCH)
+                cursor = self.store.get(s, K_CURSOR)
             if not batch:
                 return
             self.progress("push", summary.pushed, summary.pushed + total)
-            resp = self.http.post("/push", {"client_id": client_id, "epoch": epoch, "mutations": mutations})
+            body = {"client_id": client_id, "epoch": epoch, "cursor": cursor, "mutations": mutations}
+            resp = self.http.post("/push", body)
             if resp.status_code == 413:
                 if batch_size > 1:
                     batch_size = max(1, batch_size // 2)
@@ -371,7 +398,11 @@ class SyncClient:
                     gap_retries += 1  # a mutation was lost on the way: send again from there
                     continue
                 raise _Restart()  # the server forgot mutations it had acknowledged
-            if resp.status_code in (404, 410) and reason in ("unknown_client", "epoch_changed"):
+            if resp.status_code in (404, 410) and reason in (
+                "unknown_client",
+                "epoch_changed",
+                "server_restored",
+            ):
                 raise _Restart()
             if resp.status_code != 200:
                 raise SyncFailed(f"The server refused the changes (HTTP {resp.status_code}): {detail}")
@@ -562,7 +593,9 @@ class SyncClient:
             if batch:
                 summary.pulled += loader.load(s, batch)
             self.store.apply_conflicts(s, conflicts, counts)
-            self.store.advance(s, Cursor(epoch=header.epoch, version=header.upper))
+            self.store.advance(
+                s, Cursor(epoch=header.epoch, version=header.upper, generation=header.generation)
+            )
             self.store.put(s, K_SNAPSHOT, None)
         summary.conflicts += counts.conflicts
 
@@ -574,10 +607,13 @@ class SyncClient:
             with self.store.tx() as s:
                 cursor = self.store.cursor(s)
                 client_id = self.store.get(s, K_CLIENT)
-            req = PullRequest(client_id=client_id, cursor=cursor, upper=upper, limit=self.page_size)
+                acked = self.store.get(s, K_ACKED)
+            req = PullRequest(
+                client_id=client_id, cursor=cursor, upper=upper, limit=self.page_size, acked_mid=acked
+            )
             resp = self.http.post("/pull", req.model_dump(mode="json"))
             detail, reason = _error_detail(resp)
-            if resp.status_code == 410 and reason == "epoch_changed":
+            if resp.status_code == 410 and reason in ("epoch_changed", "server_restored"):
                 raise _Restart()
             if resp.status_code == 410 and reason in ("cursor_expired", "scope_changed"):
                 with self.store.tx() as s:

@@ -8,7 +8,7 @@ blanks a column it does not know (invariant 9).
 from __future__ import annotations
 
 import uuid
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -72,6 +72,9 @@ class Mutation(_Strict):
 class PushRequest(_Strict):
     client_id: uuid.UUID
     epoch: str = Field(max_length=64)
+    # The laptop's pull cursor: a server that went back in time refuses the push (410
+    # ``server_restored``) before applying anything to rows it may have lost.
+    cursor: Cursor | None = None
     mutations: list[Mutation] = Field(min_length=1, max_length=MAX_BATCH)
 
 
@@ -97,6 +100,9 @@ class GapError(_Strict):
 class Cursor(_Strict):
     epoch: str = Field(max_length=64)
     version: int = Field(ge=0, le=MAX_INT)
+    # The server's generation when it issued this cursor (a new one at every server start): a
+    # server restored from a backup does not know it, or knows it ended below ``version``.
+    generation: str | None = Field(default=None, max_length=64)
 
 
 class PullRequest(_Strict):
@@ -106,6 +112,9 @@ class PullRequest(_Strict):
     # Fixed by the first page of a catch-up (keyset pagination up to a stable bound).
     upper: int | None = Field(default=None, ge=0, le=MAX_INT)
     limit: int = Field(default=2000, ge=1, le=MAX_PAGE)
+    # The highest mutation id of ``client_id`` the server acknowledged: a server that no longer
+    # remembers it (or the client) went back in time, even if the cursor looks fine.
+    acked_mid: int | None = Field(default=None, ge=0, le=MAX_INT)
 
 
 class RowChange(_Strict):
@@ -176,6 +185,7 @@ class SnapshotHeader(_Strict):
     upper: int
     total: int
     scopes: list[str]
+    generation: str | None = None
 
 
 class SnapshotEnd(_Strict):
@@ -189,6 +199,20 @@ class IdsResponse(_Strict):
     entity: str
     ids: list[uuid.UUID]
     cursor: Cursor
+
+
+class RestorePointRequest(_Strict):
+    """After a 410 (``server_restored`` or ``epoch_changed``): the server generations this laptop
+    saw, newest first, so the server can say where their histories part."""
+
+    generations: list[Annotated[str, Field(max_length=64)]] = Field(default_factory=list, max_length=200)
+
+
+class RestorePointResponse(_Strict):
+    # Versions up to ``fork`` are in the server's history; a row the laptop holds at a higher
+    # version was written in a history the server lost, and the laptop gives it back.
+    fork: int
+    epoch: str
 
 
 class ErrorBody(_Strict):

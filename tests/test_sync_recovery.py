@@ -11,6 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from models.types import utcnow
 from sync.store import K_CURSOR, K_EPOCH
 from tests.sync_support import (  # fixtures are imported by name
@@ -105,16 +107,23 @@ def _restore(server: ServerProcess, saved: str) -> None:
 def test_server_restored_from_backup(
     laptops: Callable[..., Laptop], server: ServerProcess, tmp_path: Path
 ) -> None:
-    ann, bob = laptops("ann"), laptops("bob")
+    """The admin's ``new-epoch`` after a restore: the work synced after the backup comes back
+    from Bob's laptop, the outbox survives, and a row deleted and collected before the backup is
+    not brought back by a laptop that never heard of the delete (no ghost)."""
+    ann, bob, cat = laptops("ann"), laptops("bob"), laptops("cat")
     before = ann.add(contact("Before the backup"))
     changed = ann.add(contact("Changed after the backup"))
+    collected = ann.add(contact("Deleted and collected before the backup"))
+    for lap in (ann, bob, cat):
+        lap.sync()
+    ann.edit("contact", collected, deleted_at=utcnow())
     ann.sync()
-    bob.sync()
+    assert "purged 1 tombstone(s)" in _cli(server, "purge-tombstones", "--older-than-days", "0")
     server.stop()
     saved = _backup(server, tmp_path / "backup.sqlite")
     server.start()
     lost = ann.add(contact("After the backup"))
-    ann.edit("contact", changed, role="an edit the restore loses")
+    ann.edit("contact", changed, role="an edit made after the backup")
     ann.sync()
     bob.sync()
     assert bob.get("contact", lost) is not None
@@ -125,16 +134,84 @@ def test_server_restored_from_backup(
     old_epoch = sync_state(bob, K_EPOCH)
     pending = bob.add(contact("Made while the server was down"))
     bob.edit("contact", before, role="edited after the restore")
-    bob.sync()
+    assert bob.sync().given_back == 2  # the row and the edit the restored server lacked
     assert sync_state(bob, K_EPOCH) != old_epoch
     assert bob.outbox() == 0
-    # The row the restored server never heard of is not kept as a ghost.
-    assert bob.get("contact", lost) is None
+    assert cat.sync().given_back == 0  # Cat saw nothing after the backup
+    assert cat.get("contact", collected) is None  # and keeps no ghost of the collected row
     ann.sync()
-    assert ann.get("contact", lost) is None
-    assert ann.get("contact", pending).name == "Made while the server was down"
-    assert ann.get("contact", before).role == "edited after the restore"
-    assert sync_state(ann, K_CURSOR)["epoch"] == sync_state(bob, K_EPOCH)
-    # Versions from before the restore do not make the restored row look stale.
-    assert ann.get("contact", changed).role == bob.get("contact", changed).role == ""
-    assert _live(ann) == _live(bob)
+    for lap in (ann, bob, cat):
+        assert lap.get("contact", lost).name == "After the backup"
+        assert lap.get("contact", changed).role == "an edit made after the backup"
+        assert lap.get("contact", pending).name == "Made while the server was down"
+        assert lap.get("contact", before).role == "edited after the restore"
+        assert lap.get("contact", collected) is None
+        assert sync_state(lap, K_CURSOR)["epoch"] == sync_state(bob, K_EPOCH)
+    assert _live(ann) == _live(bob) == _live(cat)
+
+
+def _restore_and_restart(server: ServerProcess, saved: str, *, admin_step: bool) -> None:
+    server.stop()
+    _restore(server, saved)
+    if admin_step:
+        assert "new epoch" in _cli(server, "new-epoch")
+    server.start()
+
+
+def _names(rows: dict[tuple[str, str], dict[str, Any]]) -> list[str]:
+    return sorted(str(v["name"]) for (entity, _), v in rows.items() if entity == "contact")
+
+
+@pytest.mark.parametrize("admin_step", [False, True], ids=["detected", "new-epoch"])
+def test_restore_loses_nothing_a_laptop_holds(
+    laptops: Callable[..., Laptop], server: ServerProcess, tmp_path: Path, tag: str, admin_step: bool
+) -> None:
+    """Invariant 7. Creates, edits and deletes synced after the backup come back from whichever
+    laptop still holds them (Ann's laptop is lost with the restore); the idle laptop notices by
+    itself; deletes stay deleted whatever order the laptops return in; Bob's outbox survives."""
+    ann, bob, cat = laptops("ann"), laptops("bob"), laptops("cat")
+    before = [ann.add(contact(f"Before {i}")) for i in range(4)]
+    for lap in (ann, bob, cat):
+        lap.sync()
+    server.stop()
+    saved = _backup(server, tmp_path / "backup.sqlite")
+    server.start()
+    server.stop()  # a restart after the backup: a generation the restored database never saw
+    server.start()
+    made_by_ann = [ann.add(contact(f"Ann after {i}")) for i in range(3)]
+    ann.edit("contact", before[0], role="edited after the backup")
+    ann.edit("contact", before[1], deleted_at=utcnow())
+    ann.sync()
+    made_by_bob = bob.add(contact("Bob after"))
+    bob.sync()
+    gone = ann.add(contact("Made and deleted after the backup"))
+    ann.sync()
+    bob.sync()  # Bob holds it live ...
+    ann.edit("contact", gone, deleted_at=utcnow())
+    ann.sync()
+    cat.sync()  # ... Cat holds its delete, and then stays idle
+    bob.edit("contact", before[2], role="pending on Bob")
+    expected = server.snapshot(f"team:north-{tag}")
+    expected[("contact", str(before[2]))]["role"] = "pending on Bob"
+
+    _restore_and_restart(server, saved, admin_step=admin_step)
+    first, second = (bob, cat) if admin_step else (cat, bob)
+    summary = first.sync()
+    assert summary.given_back > 0, "the laptop did not notice that the server went back in time"
+    second.sync()
+    for lap in (first, second):
+        lap.sync()
+    dan = laptops("dan")
+    dan.sync()
+
+    held = server.snapshot(f"team:north-{tag}")
+    assert held == expected
+    for row_id in [*made_by_ann, made_by_bob]:
+        assert dan.get("contact", row_id).deleted_at is None
+    assert len(_names(held)) == len(set(_names(held))) == 4 + 3 + 1 + 1
+    assert held[("contact", str(gone))]["deleted"] and held[("contact", str(before[1]))]["deleted"]
+    assert bob.outbox() == cat.outbox() == 0
+    assert _live(dan) == _live(bob) == _live(cat)
+    assert {k for k, v in expected.items() if not v["deleted"]} == set(_live(dan))
+    # Nothing more to give back: the next sync of each is an ordinary one.
+    assert cat.sync().given_back == bob.sync().given_back == 0

@@ -25,7 +25,7 @@ def test_fresh_and_upgraded_server_schema(backend: Backend) -> None:
         db.migrate()
         assert "scopes" in _columns(db)
         with db.read() as conn:
-            assert conn.exec_driver_sql("SELECT version_num FROM server_schema_version").scalar() == "s0002"
+            assert conn.exec_driver_sql("SELECT version_num FROM server_schema_version").scalar() == "s0003"
             assert conn.exec_driver_sql("SELECT version FROM counter").scalar() == 0
     finally:
         db.close()

@@ -5,14 +5,15 @@ from __future__ import annotations
 import os
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, bindparam, create_engine, event, make_url, select, update
+from sqlalchemy import Connection, Engine, bindparam, create_engine, event, insert, make_url, select, update
 
 from sync.server import tables
 from sync.server.raw import Raw, Sql
@@ -162,10 +163,48 @@ def set_meta(conn: Connection, key: str, value: str) -> None:
 
 
 def new_epoch(conn: Connection) -> str:
-    """Run after restoring a backup: every laptop then re-bootstraps and re-pushes its outbox."""
+    """Every laptop re-registers, gives back what this database lacks, and re-downloads.
+
+    Not needed after a restore (the server notices by itself, see ``start_generation``); it
+    makes every laptop reconcile at once.
+    """
     epoch = uuid.uuid4().hex
     set_meta(conn, "epoch", epoch)
+    start_generation(conn)
     return epoch
+
+
+def start_generation(conn: Connection) -> str:
+    """Begin a new generation at the current counter (at every server start).
+
+    The counter row is locked, so every version committed before this has the old generation's
+    range and every later one the new range: a cursor read with the old generation never names
+    a version above the old one's end unless it came from a history this database lost.
+    """
+    counter = VersionCounter(conn)
+    counter.lock()
+    at = int(counter.current or 0)
+    g = tables.generations
+    conn.execute(update(g).where(g.c.last_version.is_(None)).values(last_version=at))
+    generation = uuid.uuid4().hex
+    conn.execute(insert(g).values(id=generation, first_version=at, started_at=datetime.now(UTC).isoformat()))
+    return generation
+
+
+def fork_point(conn: Connection, generations: Sequence[str]) -> int:
+    """The last version this database shares with a laptop that saw ``generations`` (newest
+    first): the end of the newest one it knows (the committed counter if that one is current),
+    or 0 when it knows none of them (the laptop then gives back everything it holds)."""
+    g = tables.generations
+    known = {
+        row.id: row.last_version
+        for row in conn.execute(select(g.c.id, g.c.last_version).where(g.c.id.in_(list(generations))))
+    }
+    for generation in generations:
+        if generation in known:
+            last = known[generation]
+            return committed_version(conn) if last is None else int(last)
+    return 0
 
 
 _LOCK_COUNTER = Sql("SELECT version FROM counter WHERE id = 1 {for_update}")

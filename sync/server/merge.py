@@ -20,6 +20,9 @@ from sync.server.raw import Raw, Sql, json_out
 
 # The same words whether the row does not exist or belongs to another team: nothing leaks.
 NOT_YOURS = "no such row in your territory"
+# In a mutation's ``base``: a laptop gives back its copy of a row after this server's database
+# went back in time; the value is the last version the two histories share (invariant 7).
+GIVE_BACK = "_restored"
 
 
 def now_iso() -> str:
@@ -235,7 +238,10 @@ class Applier:
             row = self.load(m.entity, row_id)
             if row is not None and row.scope not in self.actor.scopes:
                 return MutationResult(mid=m.mid, status="rejected", reason=NOT_YOURS)
-            if m.op == "create":
+            fork = m.base.get(GIVE_BACK)
+            if m.op == "create" and row is not None and isinstance(fork, int):
+                outcome = self._give_back(m, row, fork)
+            elif m.op == "create":
                 # The same id again (e.g. a copied database) merges as an edit with no base.
                 outcome = self._create(m, row_id) if row is None else self._update(m, row, strict_base=True)
             elif row is None:
@@ -349,6 +355,38 @@ class Applier:
             self._copy_note(row, merged, field, lost)
         return out
 
+    def _give_back(self, m: Mutation, row: RowState, fork: int) -> Outcome:
+        """A laptop's copy of a row, written in a history this database lost (after ``fork``).
+
+        Unchanged here since then: the copy is the later state, applied as an edit that started
+        from what is here (restored first if it is deleted here: only a restore undeletes).
+        Written here since the restore: that is the newer state, it stays, and each value of the
+        copy it differs from is kept in a conflict record (delete still wins over an edit).
+        """
+        if row.version <= fork:
+            if row.deleted_at is not None:
+                self._restore(row)
+                row = self.rows[(row.entity, row.id)] or row
+            base = {field: row.data.get(field) for field in m.patch}
+            return self._update(m.model_copy(update={"base": base}), row, strict_base=False)
+        if row.deleted_at is not None:
+            return self._update(m, row, strict_base=True)
+        out = Outcome()
+        for field, value in check_patch(m.entity, m.patch, complete=False).items():
+            current = row.data.get(field)
+            if _key(value) != _key(current):
+                self.conflict(
+                    entity=m.entity,
+                    row_id=row.id,
+                    field=field,
+                    kind="field",
+                    kept=current,
+                    lost=value,
+                    scope=row.scope,
+                )
+                out.conflict = True
+        return out
+
     def _copy_note(self, row: RowState, merged: dict[str, Any], field: str, lost: Any) -> None:
         copy = dict(merged)
         copy[field] = lost
@@ -373,7 +411,8 @@ class Applier:
         if row.deleted_at is not None:
             return Outcome()
         out = Outcome(changed=True)
-        seen = m.base.get("_version")
+        # A delete given back after a restore was made after the last version both histories share.
+        seen = m.base.get("_version", m.base.get(GIVE_BACK))
         if isinstance(seen, int) and row.version > seen and row.writer != self.actor.name:
             # Someone edited the row after this rep last saw it: the delete wins, their edit is
             # kept in a record (the tombstone also keeps it, for a restore).

@@ -1,0 +1,31 @@
+"""generations: which runs of the server handed out which versions (restore detection)
+
+Revision ID: s0003
+Revises: s0002
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "s0003"
+down_revision: str | None = "s0002"
+branch_labels: Sequence[str] | None = None
+depends_on: Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    # s0001 creates tables from the current definitions, so a fresh database already has it.
+    if "generations" not in sa.inspect(op.get_bind()).get_table_names():
+        op.create_table(
+            "generations",
+            sa.Column("id", sa.String(32), primary_key=True),
+            sa.Column("first_version", sa.BigInteger(), nullable=False),
+            sa.Column("last_version", sa.BigInteger(), nullable=True),
+            sa.Column("started_at", sa.String(40), nullable=False),
+        )
+
+
+def downgrade() -> None:
+    op.drop_table("generations")
