@@ -14,10 +14,12 @@ from typing import Any
 import pytest
 
 from models.types import utcnow
+from sync.errors import ServerUnreachable
 from sync.store import K_CURSOR, K_EPOCH
 from tests.sync_support import (  # fixtures are imported by name
     PG_URL,
     ROOT,
+    FaultyTransport,
     Laptop,
     ServerProcess,
     backend,
@@ -215,3 +217,62 @@ def test_restore_loses_nothing_a_laptop_holds(
     assert {k for k, v in expected.items() if not v["deleted"]} == set(_live(dan))
     # Nothing more to give back: the next sync of each is an ordinary one.
     assert cat.sync().given_back == bob.sync().given_back == 0
+
+
+def test_restore_noticed_after_new_writes_reuse_the_versions(
+    laptops: Callable[..., Laptop], server: ServerProcess, tmp_path: Path
+) -> None:
+    """Writes made after the restore push the counter past the idle laptop's cursor: the cursor
+    looks valid by its number, but its generation says it came from a history the server lost."""
+    ann, cat = laptops("ann"), laptops("cat")
+    ann.sync()
+    cat.sync()
+    server.stop()
+    saved = _backup(server, tmp_path / "backup.sqlite")
+    server.start()
+    lost = [ann.add(contact(f"Lost {i}")) for i in range(3)]
+    ann.sync()
+    cat.sync()  # Cat holds them, then stays idle
+    _restore_and_restart(server, saved, admin_step=False)
+    ann.close()  # Ann's laptop is gone too; Dora starts fresh after the restore
+    dora = laptops("dora")
+    fresh = [dora.add(contact(f"New {i}")) for i in range(6)]
+    assert dora.sync().given_back == 0
+    assert cat.sync().given_back == 3
+    dora.sync()
+    for row_id in [*lost, *fresh]:
+        assert cat.get("contact", row_id).deleted_at is None
+        assert dora.get("contact", row_id).deleted_at is None
+    assert _live(cat) == _live(dora)
+
+
+def test_acknowledged_delete_not_yet_pulled_stays_deleted(
+    laptops: Callable[..., Laptop], server: ServerProcess, tmp_path: Path, tag: str
+) -> None:
+    """Ann's delete and edit were acknowledged but her pull never came back before the restore:
+    her cursor is from before the backup, yet she notices (the server forgot her acknowledged
+    mutations) and gives both back."""
+    ann, bob = laptops("ann"), laptops("bob")
+    doomed, edited = ann.add(contact("Doomed")), ann.add(contact("Edited"))
+    ann.sync()
+    bob.sync()
+    server.stop()
+    saved = _backup(server, tmp_path / "backup.sqlite")
+    server.start()
+    ann.edit("contact", doomed, deleted_at=utcnow())
+    ann.edit("contact", edited, role="acknowledged, never pulled")
+    cut = FaultyTransport()
+    cut.add("/pull", "cut_before", times=100)
+    with pytest.raises(ServerUnreachable):
+        ann.sync(cut)
+    assert ann.outbox() == 0
+    _restore_and_restart(server, saved, admin_step=False)
+    assert ann.sync().given_back == 2
+    bob.sync()
+    held = server.snapshot(f"team:north-{tag}")
+    assert held[("contact", str(doomed))]["deleted"]
+    assert held[("contact", str(edited))]["role"] == "acknowledged, never pulled"
+    for lap in (ann, bob):
+        assert ("contact", str(doomed)) not in _live(lap)
+        assert lap.get("contact", edited).role == "acknowledged, never pulled"
+    assert _live(ann) == _live(bob)
