@@ -82,10 +82,13 @@ class SyncSummary:
     given_back: int = 0
 
     def __str__(self) -> str:
-        return (
+        text = (
             f"pushed {self.pushed}, pulled {self.pulled}, conflicts {self.conflicts}, "
             f"rejected {self.rejected}"
         )
+        if self.given_back:
+            text += f"; the server had been restored from a backup: gave back {self.given_back} row(s)"
+        return text
 
 
 class _Restart(Exception):
