@@ -84,6 +84,7 @@ KEEP_GENERATIONS = 100
 # In ``before`` of an outbox entry that gives a row back to a restored server (and in the base
 # the server receives): the last version both histories share (``sync.server.merge.GIVE_BACK``).
 GIVE_BACK = "_restored"
+GIVE_BACK_VERSION = "_was"  # with the version the row had in that lost history
 
 
 @dataclass(frozen=True)
@@ -458,10 +459,11 @@ class SyncStore:
             rows = list(session.execute(select(table).where(sv.is_not(None), func.abs(sv) > fork)))
             for row in rows:
                 patch = {name: to_wire(getattr(row, name)) for name in specs[entity]}
-                entry = {"entity": entity, "row_id": row.id, "before": {GIVE_BACK: fork}}
-                given.append({**entry, "op": "create", "patch": patch})
+                entry = {"entity": entity, "row_id": row.id}
+                was = {GIVE_BACK: fork, GIVE_BACK_VERSION: abs(row.server_version)}
+                given.append({**entry, "op": "create", "patch": patch, "before": was})
                 if row.deleted_at is not None:
-                    given.append({**entry, "op": "delete", "patch": {}})
+                    given.append({**entry, "op": "delete", "patch": {}, "before": {GIVE_BACK: fork}})
             if rows:
                 session.execute(
                     update(table).where(sv.is_not(None), func.abs(sv) > fork).values(server_version=None)

@@ -276,3 +276,38 @@ def test_acknowledged_delete_not_yet_pulled_stays_deleted(
         assert ("contact", str(doomed)) not in _live(lap)
         assert lap.get("contact", edited).role == "acknowledged, never pulled"
     assert _live(ann) == _live(bob)
+
+
+def test_the_later_of_two_lost_versions_wins(
+    laptops: Callable[..., Laptop], server: ServerProcess, tmp_path: Path, tag: str
+) -> None:
+    """Bob and Cat hold different versions of the same rows from the lost history: whichever
+    gives back first, the later version is what the server keeps, with no conflict record."""
+    ann, bob, cat = laptops("ann"), laptops("bob"), laptops("cat")
+    x, y = ann.add(contact("X")), ann.add(contact("Y"))
+    for lap in (ann, bob, cat):
+        lap.sync()
+    server.stop()
+    saved = _backup(server, tmp_path / "backup.sqlite")
+    server.start()
+    ann.edit("contact", x, role="first")
+    ann.edit("contact", y, role="first")
+    ann.sync()
+    bob.sync()
+    ann.edit("contact", x, role="second")
+    ann.sync()
+    cat.sync()  # Cat: X second, Y first
+    bob.edit("contact", y, role="second")
+    cut = FaultyTransport()
+    cut.add("/pull", "cut_before", times=100)
+    with pytest.raises(ServerUnreachable):
+        bob.sync(cut)  # Bob: X first, Y second (acknowledged, not pulled)
+    expected = server.snapshot(f"team:north-{tag}")
+    assert expected[("contact", str(x))]["role"] == expected[("contact", str(y))]["role"] == "second"
+    _restore_and_restart(server, saved, admin_step=False)
+    assert bob.sync().given_back == 2
+    assert cat.sync().given_back == 2
+    bob.sync()
+    assert server.snapshot(f"team:north-{tag}") == expected
+    assert _live(bob) == _live(cat)
+    assert bob.table("sync_conflicts") == []

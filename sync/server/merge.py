@@ -23,6 +23,7 @@ NOT_YOURS = "no such row in your territory"
 # In a mutation's ``base``: a laptop gives back its copy of a row after this server's database
 # went back in time; the value is the last version the two histories share (invariant 7).
 GIVE_BACK = "_restored"
+GIVE_BACK_VERSION = "_was"  # and the version the laptop held it at in that lost history
 
 
 def now_iso() -> str:
@@ -66,6 +67,13 @@ _UPDATE_ROW = Sql(
     'UPDATE "rows" SET data = :data, version = :version, deleted_at = :deleted_at, '
     "deleted_version = :deleted_version, updated_at = :updated_at, writer = :writer "
     "WHERE entity = :entity AND id = :id"
+)
+_GIVEN_BACK = Sql(
+    "SELECT old_version FROM given_back WHERE entity = :entity AND id = :id AND version = :version"
+)
+_FORGET_GIVEN_BACK = Sql("DELETE FROM given_back WHERE entity = :entity AND id = :id")
+_NOTE_GIVEN_BACK = Sql(
+    "INSERT INTO given_back (entity, id, old_version, version) VALUES (:entity, :id, :old_version, :version)"
 )
 _INSERT_CONFLICT = Sql(
     "INSERT INTO conflicts (id, entity, row_id, field, kind, kept, lost, user_name, at, scope, version) "
@@ -239,8 +247,8 @@ class Applier:
             if row is not None and row.scope not in self.actor.scopes:
                 return MutationResult(mid=m.mid, status="rejected", reason=NOT_YOURS)
             fork = m.base.get(GIVE_BACK)
-            if m.op == "create" and row is not None and isinstance(fork, int):
-                outcome = self._give_back(m, row, fork)
+            if m.op == "create" and isinstance(fork, int):
+                outcome = self._give_back(m, row, row_id, fork)
             elif m.op == "create":
                 # The same id again (e.g. a copied database) merges as an edit with no base.
                 outcome = self._create(m, row_id) if row is None else self._update(m, row, strict_base=True)
@@ -355,20 +363,48 @@ class Applier:
             self._copy_note(row, merged, field, lost)
         return out
 
-    def _give_back(self, m: Mutation, row: RowState, fork: int) -> Outcome:
+    def _give_back(self, m: Mutation, row: RowState | None, row_id: str, fork: int) -> Outcome:
         """A laptop's copy of a row, written in a history this database lost (after ``fork``).
 
-        Unchanged here since then: the copy is the later state, applied as an edit that started
-        from what is here (restored first if it is deleted here: only a restore undeletes).
-        Written here since the restore: that is the newer state, it stays, and each value of the
-        copy it differs from is kept in a conflict record (delete still wins over an edit).
+        Missing here: created, as the rep's work. Unchanged here since the fork: the copy is the
+        later state, applied as an edit that started from what is here (restored first if it is
+        deleted here: only a restore undeletes). Last written here by another give-back: the
+        later of the two lost versions wins (``tables.given_back``). Written here since the
+        restore: that is the newer state, it stays, and each value of the copy it differs from
+        is kept in a conflict record (delete still wins over an edit).
         """
-        if row.version <= fork:
+        was = m.base.get(GIVE_BACK_VERSION)
+        if row is None:
+            out = self._create(m, row_id)
+        elif row.version <= fork or (isinstance(was, int) and self._given_back_at(row) is not None):
+            prior = self._given_back_at(row) if row.version > fork else None
+            if prior is not None and isinstance(was, int) and was <= prior:
+                return Outcome()  # this server already holds that version of the lost history, or a later one
             if row.deleted_at is not None:
                 self._restore(row)
                 row = self.rows[(row.entity, row.id)] or row
             base = {field: row.data.get(field) for field in m.patch}
-            return self._update(m.model_copy(update={"base": base}), row, strict_base=False)
+            out = self._update(m.model_copy(update={"base": base}), row, strict_base=False)
+        else:
+            return self._keep_newer(m, row)
+        if isinstance(was, int):
+            self._note_given_back(m.entity, row_id, was)
+        return out
+
+    def _given_back_at(self, row: RowState) -> int | None:
+        """The lost version a give-back wrote this row from, if no other write came since."""
+        found = self.raw.first(_GIVEN_BACK, {"entity": row.entity, "id": row.id, "version": row.version})
+        return None if found is None else int(found[0])
+
+    def _note_given_back(self, entity: str, row_id: str, was: int) -> None:
+        current = self.rows[(entity, row_id)]
+        assert current is not None
+        params = {"entity": entity, "id": row_id, "old_version": was, "version": current.version}
+        self.raw.run(_FORGET_GIVEN_BACK, params)
+        self.raw.run(_NOTE_GIVEN_BACK, params)
+
+    def _keep_newer(self, m: Mutation, row: RowState) -> Outcome:
+        """A give-back onto a row written here since the restore: that write is the newer one."""
         if row.deleted_at is not None:
             return self._update(m, row, strict_base=True)
         out = Outcome()

@@ -54,6 +54,18 @@ generations = Table(
     Column("started_at", String(40), nullable=False),
 )
 
+# The last give-back of each row (``merge.Applier._give_back``): the version it had in the lost
+# history and the version it was written at here. While the row is still at that version, a
+# later give-back of an older lost version changes nothing and one of a newer lost version wins.
+given_back = Table(
+    "given_back",
+    metadata,
+    Column("entity", String(30), primary_key=True),
+    Column("id", String(36), primary_key=True),
+    Column("old_version", BigInteger, nullable=False),
+    Column("version", BigInteger, nullable=False),
+)
+
 teams = Table(
     "teams",
     metadata,
