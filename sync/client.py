@@ -31,6 +31,7 @@ from models.migrate import head_revision
 from sync.errors import AuthRejected, ServerUnreachable, SyncFailed, VersionMismatch
 from sync.protocol import (
     API,
+    GIVE_BACK,
     PROTOCOL,
     PROTOCOL_HEADER,
     SCHEMA_HEADER,
@@ -50,7 +51,6 @@ from sync.protocol import (
 )
 from sync.snapshot import Prepared, SnapshotLoader
 from sync.store import (
-    GIVE_BACK,
     K_ACKED,
     K_CLIENT,
     K_CURSOR,

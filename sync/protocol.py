@@ -28,6 +28,12 @@ MAX_FIELD_COUNT = 64
 MAX_INT = 2**53
 
 Op = Literal["create", "update", "delete", "restore"]
+# In a mutation's ``base``: the laptop gives back its copy of a row after the server's database
+# went back in time (invariant 7); the value is the last version both histories share
+# (``RestorePointResponse.fork``), and ``GIVE_BACK_VERSION`` the version the laptop held the row
+# at in the history the server lost.
+GIVE_BACK = "_restored"
+GIVE_BACK_VERSION = "_was"
 Status = Literal["applied", "conflict", "rejected"]
 
 

@@ -39,7 +39,16 @@ from models.db import Database, make_engine
 from models.entities import SYNCED_CLASSES, Meta, OutboxEntry, synced_class
 from models.types import UTCDateTime, to_wire, utcnow
 from sync.fields import entity_fields
-from sync.protocol import ConflictRecord, Cursor, Eviction, MutationResult, PullResponse, RowChange
+from sync.protocol import (
+    GIVE_BACK,
+    GIVE_BACK_VERSION,
+    ConflictRecord,
+    Cursor,
+    Eviction,
+    MutationResult,
+    PullResponse,
+    RowChange,
+)
 
 _meta = MetaData()
 outbox = cast(Table, OutboxEntry.__table__)
@@ -81,10 +90,6 @@ K_SNAPSHOT = "sync.snapshot"
 # The server generations this laptop's cursors came from, oldest first (see ``give_back``).
 K_GENERATIONS = "sync.generations"
 KEEP_GENERATIONS = 100
-# In ``before`` of an outbox entry that gives a row back to a restored server (and in the base
-# the server receives): the last version both histories share (``sync.server.merge.GIVE_BACK``).
-GIVE_BACK = "_restored"
-GIVE_BACK_VERSION = "_was"  # with the version the row had in that lost history
 
 
 @dataclass(frozen=True)

@@ -14,16 +14,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sync.fields import COPY_FIELDS, PARENT_FIELDS, SET_FIELDS, FieldError, check_patch, entity_fields
-from sync.protocol import ConflictRecord, Mutation, MutationResult
+from sync.protocol import GIVE_BACK, GIVE_BACK_VERSION, ConflictRecord, Mutation, MutationResult
 from sync.server.db import VersionCounter
 from sync.server.raw import Raw, Sql, json_out
 
 # The same words whether the row does not exist or belongs to another team: nothing leaks.
 NOT_YOURS = "no such row in your territory"
-# In a mutation's ``base``: a laptop gives back its copy of a row after this server's database
-# went back in time; the value is the last version the two histories share (invariant 7).
-GIVE_BACK = "_restored"
-GIVE_BACK_VERSION = "_was"  # and the version the laptop held it at in that lost history
 
 
 def now_iso() -> str:
