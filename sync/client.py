@@ -468,12 +468,13 @@ class SyncClient:
                     after=SnapshotPosition(scope=progress["scope"], version=progress["version"])
                     if progress
                     else None,
+                    generation=progress.get("generation") if progress else None,
                 )
             kept = 0
             try:
                 with self.http.stream("/snapshot", req.model_dump(mode="json")) as resp:
                     detail, reason = ("", "") if resp.status_code == 200 else _error_detail(resp)
-                    if resp.status_code == 410 and reason == "epoch_changed":
+                    if resp.status_code == 410 and reason in ("epoch_changed", "server_restored"):
                         raise _Restart()
                     if resp.status_code != 200:
                         raise SyncFailed(
@@ -540,9 +541,10 @@ class SyncClient:
         with self.store.tx() as s:
             if header.epoch != self.store.get(s, K_EPOCH):
                 raise _Restart()
+            self.store.saw_generation(s, header.generation)
             if progress is None:
                 progress = {"epoch": header.epoch, "upper": header.upper, "scopes": header.scopes}
-                progress |= {"scope": "", "version": 0, "done": 0}
+                progress |= {"scope": "", "version": 0, "done": 0, "generation": header.generation}
             elif progress["scopes"] != header.scopes:
                 # The territory changed half-way: rows loaded from a scope we lost must go.
                 self.store.put(s, K_RECONCILE, True)

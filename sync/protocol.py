@@ -176,6 +176,9 @@ class SnapshotRequest(_Strict):
     # Fixed by the first response; a resumed snapshot keeps it so the rows form one cut.
     upper: int | None = Field(default=None, ge=0, le=MAX_INT)
     after: SnapshotPosition | None = None
+    # The generation ``upper`` was issued in (the header's): a resumed snapshot from a history
+    # the server lost is refused like a cursor (410 ``server_restored``).
+    generation: str | None = Field(default=None, max_length=64)
 
 
 class SnapshotHeader(_Strict):

@@ -432,9 +432,12 @@ class SyncStore:
         current = self.cursor(session)
         if current is None or current.epoch != cursor.epoch or cursor.version > current.version:
             self.put(session, K_CURSOR, cursor.model_dump())
+        self.saw_generation(session, cursor.generation)
+
+    def saw_generation(self, session: Session, generation: str | None) -> None:
         seen: list[str] = list(self.get(session, K_GENERATIONS) or [])
-        if cursor.generation is not None and cursor.generation not in seen[-1:]:
-            self.put(session, K_GENERATIONS, [*seen, cursor.generation][-KEEP_GENERATIONS:])
+        if generation is not None and generation not in seen[-1:]:
+            self.put(session, K_GENERATIONS, [*seen, generation][-KEEP_GENERATIONS:])
 
     def generations(self, session: Session) -> list[str]:
         """The server generations this laptop saw, newest first (``RestorePointRequest``)."""

@@ -19,12 +19,14 @@ from sync.store import K_CURSOR, K_EPOCH
 from tests.sync_support import (  # fixtures are imported by name
     PG_URL,
     ROOT,
+    CutBodyTransport,
     FaultyTransport,
     Laptop,
     ServerProcess,
     backend,
     contact,
     laptops,
+    raw_snapshot,
     server,
     shared_server,
     sync_state,
@@ -311,3 +313,32 @@ def test_the_later_of_two_lost_versions_wins(
     assert server.snapshot(f"team:north-{tag}") == expected
     assert _live(bob) == _live(cat)
     assert bob.table("sync_conflicts") == []
+
+
+def test_restore_during_a_first_download(
+    laptops: Callable[..., Laptop], server: ServerProcess, tmp_path: Path, tag: str
+) -> None:
+    """Dan's first download is cut after it kept rows written after the backup; the server is
+    restored before it resumes: the resumed snapshot is refused, and Dan gives those rows back
+    instead of keeping rows the server does not have."""
+    ann, dan = laptops("ann"), laptops("dan")  # Dan signs in now and first syncs later
+    for i in range(40):
+        ann.add(contact(f"Old {i}"))
+    ann.sync()
+    server.stop()
+    saved = _backup(server, tmp_path / "backup.sqlite")
+    server.start()
+    for i in range(40):
+        ann.add(contact(f"Lost {i}"))
+    ann.sync()  # then Ann's laptop is lost
+    cut = CutBodyTransport("/snapshot", limit=len(raw_snapshot(dan)) * 3 // 4)
+    with pytest.raises(ServerUnreachable):
+        dan.sync(transport=cut, snapshot_batch=10, retries=0)
+    kept = {name for name in _names(_live(dan)) if name.startswith("Lost")}
+    assert kept, "the cut came before any row written after the backup was kept"
+    _restore_and_restart(server, saved, admin_step=False)
+    assert dan.sync().given_back >= len(kept)
+    held = server.snapshot(f"team:north-{tag}")
+    assert set(_names(held)) == {f"Old {i}" for i in range(40)} | kept
+    assert len(_names(held)) == 40 + len(kept)
+    assert _live(dan) == {k: v for k, v in held.items() if not v["deleted"]}

@@ -191,6 +191,17 @@ def start_generation(conn: Connection) -> str:
     return generation
 
 
+def generation_end(conn: Connection, generation: str | None) -> int | None:
+    """Where ``generation`` ended: -1 while it is the current one, None if unknown (or none given)."""
+    if generation is None:
+        return None
+    g = tables.generations
+    found = conn.execute(select(g.c.last_version).where(g.c.id == generation)).first()
+    if found is None:
+        return None
+    return -1 if found[0] is None else int(found[0])
+
+
 def fork_point(conn: Connection, generations: Sequence[str]) -> int:
     """The last version this database shares with a laptop that saw ``generations`` (newest
     first): the end of the newest one it knows (the committed counter if that one is current),

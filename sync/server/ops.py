@@ -26,7 +26,7 @@ from sync.protocol import (
     SnapshotRequest,
 )
 from sync.server import auth, tables
-from sync.server.db import VersionCounter, committed_version, get_meta, set_meta
+from sync.server.db import VersionCounter, committed_version, generation_end, get_meta, set_meta
 from sync.server.merge import Actor, Applier, conflict_record, now_iso
 from sync.server.raw import Raw, Sql, json_out
 
@@ -396,7 +396,11 @@ def snapshot_bounds(conn: Connection, req: SnapshotRequest) -> tuple[str, int]:
     if req.epoch is not None and req.epoch != epoch:
         raise OpError(410, "the server was restored from a backup: re-bootstrap", "epoch_changed")
     committed = committed_version(conn)
-    return epoch, committed if req.upper is None else min(req.upper, committed)
+    if req.upper is None:
+        return epoch, committed
+    resumed = Cursor(epoch=epoch, version=req.upper, generation=req.generation)
+    check_cursor(epoch, committed, generation_end(conn, req.generation), resumed)
+    return epoch, req.upper
 
 
 def snapshot(conn: Connection, actor: Actor, req: SnapshotRequest, epoch: str, upper: int) -> Iterator[bytes]:
