@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -15,7 +16,7 @@ import pytest
 
 from models.types import utcnow
 from sync.errors import ServerUnreachable
-from sync.store import K_CURSOR, K_EPOCH
+from sync.store import K_CLIENT, K_CURSOR, K_EPOCH, K_NEXT_MID
 from tests.sync_support import (  # fixtures are imported by name
     PG_URL,
     ROOT,
@@ -26,6 +27,7 @@ from tests.sync_support import (  # fixtures are imported by name
     backend,
     contact,
     laptops,
+    raw_post,
     raw_snapshot,
     server,
     shared_server,
@@ -342,3 +344,31 @@ def test_restore_during_a_first_download(
     assert set(_names(held)) == {f"Old {i}" for i in range(40)} | kept
     assert len(_names(held)) == 40 + len(kept)
     assert _live(dan) == {k: v for k, v in held.items() if not v["deleted"]}
+
+
+def test_a_forged_give_back_is_an_ordinary_merge(
+    laptops: Callable[..., Laptop], server: ServerProcess
+) -> None:
+    """A give-back names where the histories part; a number that is no such point gets no
+    special treatment: Ann's edit is not overwritten without a conflict record."""
+    ann, bob = laptops("ann"), laptops("bob")
+    row = ann.add(contact("X"))
+    ann.sync()
+    bob.sync()
+    ann.edit("contact", row, role="Ann's edit")
+    ann.sync()
+    forged = {
+        "mid": int(sync_state(bob, K_NEXT_MID) or 1),  # Bob has pushed nothing yet
+        "entity": "contact",
+        "row_id": str(row),
+        "op": "create",
+        "patch": {"role": "forged"},
+        "base": {"_restored": 10**12, "_was": 10**12},
+    }
+    body = {"client_id": sync_state(bob, K_CLIENT), "epoch": sync_state(bob, K_EPOCH), "mutations": [forged]}
+    answer = raw_post(bob, "/push", body)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["results"][0]["status"] == "conflict"
+    bob.sync()
+    kept = [c for c in bob.table("sync_conflicts") if c.field == "role"]
+    assert [(c.kind, json.loads(c.lost)) for c in kept] == [("field", "Ann's edit")]

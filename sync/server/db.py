@@ -204,17 +204,21 @@ def generation_end(conn: Connection, generation: str | None) -> int | None:
 
 def fork_point(conn: Connection, generations: Sequence[str]) -> int:
     """The last version this database shares with a laptop that saw ``generations`` (newest
-    first): the end of the newest one it knows (the committed counter if that one is current),
-    or 0 when it knows none of them (the laptop then gives back everything it holds)."""
+    first): the end of the newest one it knows (if that is the current one, its start: the
+    laptop then gives back what it holds from this run too), or 0 when it knows none of them
+    (the laptop gives back everything it holds). Always 0 or a generation's end, the only
+    points ``merge.Applier`` accepts a give-back from."""
     g = tables.generations
     known = {
-        row.id: row.last_version
-        for row in conn.execute(select(g.c.id, g.c.last_version).where(g.c.id.in_(list(generations))))
+        row.id: (row.first_version, row.last_version)
+        for row in conn.execute(
+            select(g.c.id, g.c.first_version, g.c.last_version).where(g.c.id.in_(list(generations)))
+        )
     }
     for generation in generations:
         if generation in known:
-            last = known[generation]
-            return committed_version(conn) if last is None else int(last)
+            first, last = known[generation]
+            return int(first if last is None else last)
     return 0
 
 

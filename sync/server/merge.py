@@ -67,6 +67,7 @@ _UPDATE_ROW = Sql(
 _GIVEN_BACK = Sql(
     "SELECT old_version FROM given_back WHERE entity = :entity AND id = :id AND version = :version"
 )
+_GENERATION_END = Sql("SELECT 1 FROM generations WHERE last_version = :version")
 _FORGET_GIVEN_BACK = Sql("DELETE FROM given_back WHERE entity = :entity AND id = :id")
 _NOTE_GIVEN_BACK = Sql(
     "INSERT INTO given_back (entity, id, old_version, version) VALUES (:entity, :id, :old_version, :version)"
@@ -133,6 +134,7 @@ class Applier:
         self.new_rows: dict[tuple[str, str], RowState] = {}  # created by this batch, not inserted yet
         self.changed: dict[tuple[str, str], RowState] = {}  # existing rows written, not updated yet
         self.conflicts: list[dict[str, Any]] = []
+        self.forks: dict[int, bool] = {}  # give-back points checked (``_is_fork``)
 
     def preload(self, mutations: Iterable[Mutation]) -> None:
         """Read, in one statement, every row the mutations name and every parent their creates
@@ -243,7 +245,8 @@ class Applier:
             if row is not None and row.scope not in self.actor.scopes:
                 return MutationResult(mid=m.mid, status="rejected", reason=NOT_YOURS)
             fork = m.base.get(GIVE_BACK)
-            if m.op == "create" and isinstance(fork, int):
+            if m.op == "create" and self._is_fork(fork):
+                assert isinstance(fork, int)
                 outcome = self._give_back(m, row, row_id, fork)
             elif m.op == "create":
                 # The same id again (e.g. a copied database) merges as an edit with no base.
@@ -386,6 +389,16 @@ class Applier:
         if isinstance(was, int):
             self._note_given_back(m.entity, row_id, was)
         return out
+
+    def _is_fork(self, fork: Any) -> bool:
+        """Only a point where this database's history can have parted from a laptop's (the end
+        of a generation, or 0) makes a give-back: any other number would let a client write over
+        other reps' edits without the conflict records the normal merge keeps."""
+        if not isinstance(fork, int) or isinstance(fork, bool) or fork < 0:
+            return False
+        if fork not in self.forks:
+            self.forks[fork] = fork == 0 or self.raw.first(_GENERATION_END, {"version": fork}) is not None
+        return self.forks[fork]
 
     def _given_back_at(self, row: RowState) -> int | None:
         """The lost version a give-back wrote this row from, if no other write came since."""
