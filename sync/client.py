@@ -35,6 +35,7 @@ from sync.errors import AuthRejected, SampleDataNotSynced, ServerUnreachable, Sy
 from sync.lock import sync_lock
 from sync.protocol import (
     API,
+    GIVE_BACK,
     PROTOCOL,
     PROTOCOL_HEADER,
     SCHEMA_HEADER,
@@ -46,6 +47,7 @@ from sync.protocol import (
     PullResponse,
     PushResponse,
     RegisterResponse,
+    RestorePointResponse,
     SnapshotEnd,
     SnapshotHeader,
     SnapshotPosition,
@@ -53,6 +55,7 @@ from sync.protocol import (
 )
 from sync.snapshot import Prepared, SnapshotLoader
 from sync.store import (
+    K_ACKED,
     K_CLIENT,
     K_CURSOR,
     K_EPOCH,
@@ -79,16 +82,22 @@ class SyncSummary:
     rejected: int = 0
     evicted: int = 0
     reconciled: int = 0
+    # Rows given back to a server restored from a backup (it had lost them or an older version).
+    given_back: int = 0
 
     def __str__(self) -> str:
-        return (
+        text = (
             f"pushed {self.pushed}, pulled {self.pulled}, conflicts {self.conflicts}, "
             f"rejected {self.rejected}"
         )
+        if self.given_back:
+            text += f"; the server had been restored from a backup: gave back {self.given_back} row(s)"
+        return text
 
 
 class _Restart(Exception):
-    """The server's epoch changed (or it forgot us): re-register and start over."""
+    """The server went back in time (a restore), changed its epoch, or forgot us: give back what
+    it lacks, re-register and start over."""
 
 
 class _Interrupted(Exception):
@@ -370,6 +379,25 @@ class SyncClient:
                 self.store.put(s, K_CLIENT, str(reg.client_id))
                 self.store.put(s, K_EPOCH, reg.epoch)
 
+    def _recover(self, summary: SyncSummary) -> None:
+        """Invariant 7: the server lost some of the history this laptop saw. Ask where the two
+        histories part, queue every row held at a later version to be given back (ahead of the
+        outbox), then re-register; the retried sync pushes them and downloads the server's state."""
+        with self.store.tx() as s:
+            generations = self.store.generations(s)
+        resp = self.http.post("/restore-point", {"generations": generations})
+        if resp.status_code != 200:
+            raise SyncFailed(f"The server could not say what it lost (HTTP {resp.status_code}).")
+        point = RestorePointResponse.model_validate(resp.json())
+        with self.store.tx() as s:
+            given = self.store.give_back(s, point.fork)
+        summary.given_back += given
+        if given:
+            log.warning(
+                "the sync server lost changes after version %d: giving back %d row(s)", point.fork, given
+            )
+        self._register(new_epoch=True)
+
     # -- the whole sync ------------------------------------------------------------------
     def sync(self) -> SyncSummary:
         """One sync; another one of the same database (another process, the GUI's timer) is
@@ -399,13 +427,13 @@ class SyncClient:
                     self._reconcile(summary)
                 return summary
             except _Restart:
-                self._register(new_epoch=True)
+                self._recover(summary)
         raise SyncFailed("The sync server keeps changing its state; try again later.")
 
     # -- push ----------------------------------------------------------------------------
     def _mutation(self, s: Any, p: Pending) -> Mutation:
         base = p.before
-        if p.op == "delete":
+        if p.op == "delete" and GIVE_BACK not in base:
             # What the rep last saw: a delete of a row edited since is reported by the server.
             base = {"_version": self.store.seen_version(s, p.entity, p.row_id)}
         return Mutation(
@@ -429,6 +457,7 @@ class SyncClient:
                 total = self.store.pending_count(s)
                 mutations = [self._mutation(s, p).model_dump(mode="json") for p in batch]
                 client_id, epoch = self.store.get(s, K_CLIENT), self.store.get(s, K_EPOCH)
+                cursor = self.store.get(s, K_CURSOR)
             if not batch:
                 return
             skipping = skip is not None and batch[0].mid == skip
@@ -438,7 +467,8 @@ class SyncClient:
                 # with the stored result if it has the id, and records it as refused if not.
                 mutations = [{**mutations[0], "op": "skip", "patch": {}, "base": {}}]
             self.progress("push", summary.pushed, summary.pushed + total)
-            resp = self.http.post("/push", {"client_id": client_id, "epoch": epoch, "mutations": mutations})
+            body = {"client_id": client_id, "epoch": epoch, "cursor": cursor, "mutations": mutations}
+            resp = self.http.post("/push", body)
             if resp.status_code == 413:
                 if skipping:
                     raise SyncFailed("The server refuses even the smallest request as too large.")
@@ -454,7 +484,11 @@ class SyncClient:
                     gap_retries += 1  # a mutation was lost on the way: send again from there
                     continue
                 raise _Restart()  # the server forgot mutations it had acknowledged
-            if resp.status_code in (404, 410) and reason in ("unknown_client", "epoch_changed"):
+            if resp.status_code in (404, 410) and reason in (
+                "unknown_client",
+                "epoch_changed",
+                "server_restored",
+            ):
                 raise _Restart()
             if resp.status_code != 200:
                 raise SyncFailed(f"The server refused the changes (HTTP {resp.status_code}): {detail}")
@@ -518,12 +552,13 @@ class SyncClient:
                     after=SnapshotPosition(scope=progress["scope"], version=progress["version"])
                     if progress
                     else None,
+                    generation=progress.get("generation") if progress else None,
                 )
             kept = 0
             try:
                 with self.http.stream("/snapshot", req.model_dump(mode="json")) as resp:
                     detail, reason = ("", "") if resp.status_code == 200 else _error_detail(resp)
-                    if resp.status_code == 410 and reason == "epoch_changed":
+                    if resp.status_code == 410 and reason in ("epoch_changed", "server_restored"):
                         raise _Restart()
                     if resp.status_code != 200:
                         raise SyncFailed(
@@ -591,9 +626,10 @@ class SyncClient:
         with self.store.tx() as s:
             if header.epoch != self.store.get(s, K_EPOCH):
                 raise _Restart()
+            self.store.saw_generation(s, header.generation)
             if progress is None:
                 progress = {"epoch": header.epoch, "upper": header.upper, "scopes": header.scopes}
-                progress |= {"scope": "", "version": 0, "done": 0}
+                progress |= {"scope": "", "version": 0, "done": 0, "generation": header.generation}
             elif progress["scopes"] != header.scopes:
                 # The territory changed half-way: rows loaded from a scope we lost must go.
                 self.store.put(s, K_RECONCILE, True)
@@ -647,7 +683,9 @@ class SyncClient:
             if batch:
                 summary.pulled += loader.load(s, batch)
             self.store.apply_conflicts(s, conflicts, counts, complete=True)
-            self.store.advance(s, Cursor(epoch=header.epoch, version=header.upper))
+            self.store.advance(
+                s, Cursor(epoch=header.epoch, version=header.upper, generation=header.generation)
+            )
             self.store.put(s, K_SNAPSHOT, None)
         summary.conflicts += counts.conflicts
 
@@ -659,10 +697,13 @@ class SyncClient:
             with self.store.tx() as s:
                 cursor = self.store.cursor(s)
                 client_id = self.store.get(s, K_CLIENT)
-            req = PullRequest(client_id=client_id, cursor=cursor, upper=upper, limit=self.page_size)
+                acked = self.store.get(s, K_ACKED)
+            req = PullRequest(
+                client_id=client_id, cursor=cursor, upper=upper, limit=self.page_size, acked_mid=acked
+            )
             resp = self.http.post("/pull", req.model_dump(mode="json"))
             detail, reason = _error_detail(resp)
-            if resp.status_code == 410 and reason == "epoch_changed":
+            if resp.status_code == 410 and reason in ("epoch_changed", "server_restored"):
                 raise _Restart()
             if resp.status_code == 410 and reason in ("cursor_expired", "scope_changed"):
                 with self.store.tx() as s:

@@ -8,7 +8,7 @@ blanks a column it does not know (invariant 9).
 from __future__ import annotations
 
 import uuid
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -31,6 +31,12 @@ MAX_INT = 2**53
 # that id (too large for the server). If the server already has the id, it answers with the
 # stored result (the change had arrived after all); otherwise it records the id as rejected.
 Op = Literal["create", "update", "delete", "restore", "skip"]
+# In a mutation's ``base``: the laptop gives back its copy of a row after the server's database
+# went back in time (invariant 7); the value is the last version both histories share
+# (``RestorePointResponse.fork``), and ``GIVE_BACK_VERSION`` the version the laptop held the row
+# at in the history the server lost.
+GIVE_BACK = "_restored"
+GIVE_BACK_VERSION = "_was"
 Status = Literal["applied", "conflict", "rejected"]
 
 
@@ -78,6 +84,9 @@ class Mutation(_Strict):
 class PushRequest(_Strict):
     client_id: uuid.UUID
     epoch: str = Field(max_length=64)
+    # The laptop's pull cursor: a server that went back in time refuses the push (410
+    # ``server_restored``) before applying anything to rows it may have lost.
+    cursor: Cursor | None = None
     mutations: list[Mutation] = Field(min_length=1, max_length=MAX_BATCH)
 
 
@@ -103,6 +112,9 @@ class GapError(_Strict):
 class Cursor(_Strict):
     epoch: str = Field(max_length=64)
     version: int = Field(ge=0, le=MAX_INT, strict=True)
+    # The server's generation when it issued this cursor (a new one at every server start): a
+    # server restored from a backup does not know it, or knows it ended below ``version``.
+    generation: str | None = Field(default=None, max_length=64)
 
 
 class PullRequest(_Strict):
@@ -112,6 +124,9 @@ class PullRequest(_Strict):
     # Fixed by the first page of a catch-up (keyset pagination up to a stable bound).
     upper: int | None = Field(default=None, ge=0, le=MAX_INT, strict=True)
     limit: int = Field(default=2000, ge=1, le=MAX_PAGE, strict=True)
+    # The highest mutation id of ``client_id`` the server acknowledged: a server that no longer
+    # remembers it (or the client) went back in time, even if the cursor looks fine.
+    acked_mid: int | None = Field(default=None, ge=0, le=MAX_INT, strict=True)
 
 
 class RowChange(_Strict):
@@ -167,6 +182,9 @@ class SnapshotRequest(_Strict):
     # Fixed by the first response; a resumed snapshot keeps it so the rows form one cut.
     upper: int | None = Field(default=None, ge=0, le=MAX_INT, strict=True)
     after: SnapshotPosition | None = None
+    # The generation ``upper`` was issued in (the header's): a resumed snapshot from a history
+    # the server lost is refused like a cursor (410 ``server_restored``).
+    generation: str | None = Field(default=None, max_length=64)
 
 
 class SnapshotHeader(_Strict):
@@ -182,6 +200,7 @@ class SnapshotHeader(_Strict):
     upper: int
     total: int
     scopes: list[str]
+    generation: str | None = None
 
 
 class SnapshotEnd(_Strict):
@@ -195,6 +214,20 @@ class IdsResponse(_Strict):
     entity: str
     ids: list[uuid.UUID]
     cursor: Cursor
+
+
+class RestorePointRequest(_Strict):
+    """After a 410 (``server_restored`` or ``epoch_changed``): the server generations this laptop
+    saw, newest first, so the server can say where their histories part."""
+
+    generations: list[Annotated[str, Field(max_length=64)]] = Field(default_factory=list, max_length=200)
+
+
+class RestorePointResponse(_Strict):
+    # Versions up to ``fork`` are in the server's history; a row the laptop holds at a higher
+    # version was written in a history the server lost, and the laptop gives it back.
+    fork: int
+    epoch: str
 
 
 class ErrorBody(_Strict):

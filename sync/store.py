@@ -24,6 +24,7 @@ from sqlalchemy import (
     Table,
     Text,
     Uuid,
+    bindparam,
     delete,
     event,
     func,
@@ -36,9 +37,18 @@ from sqlalchemy.orm import Session, sessionmaker
 from models.changes import mark_remote
 from models.db import Database, make_engine, typed_errors
 from models.entities import SYNCED_CLASSES, Meta, OutboxEntry, synced_class
-from models.types import UTCDateTime, utcnow
+from models.types import UTCDateTime, to_wire, utcnow
 from sync.fields import entity_fields
-from sync.protocol import ConflictRecord, Cursor, Eviction, MutationResult, PullResponse, RowChange
+from sync.protocol import (
+    GIVE_BACK,
+    GIVE_BACK_VERSION,
+    ConflictRecord,
+    Cursor,
+    Eviction,
+    MutationResult,
+    PullResponse,
+    RowChange,
+)
 
 _meta = MetaData()
 outbox = cast(Table, OutboxEntry.__table__)
@@ -73,8 +83,13 @@ sync_rejections = Table(
 
 K_CLIENT, K_EPOCH, K_CURSOR, K_NEXT_MID = "sync.client_id", "sync.epoch", "sync.cursor", "sync.next_mid"
 K_RECONCILE, K_SERVER, K_USER = "sync.reconcile", "sync.server", "sync.username"
+# The highest mutation id the server acknowledged (a server that forgot it was restored).
+K_ACKED = "sync.acked_mid"
 # A bootstrap snapshot under way: {epoch, upper, scopes, scope, version, done} (where it resumes).
 K_SNAPSHOT = "sync.snapshot"
+# The server generations this laptop's cursors came from, oldest first (see ``give_back``).
+K_GENERATIONS = "sync.generations"
+KEEP_GENERATIONS = 100
 
 
 @dataclass(frozen=True)
@@ -223,12 +238,14 @@ class SyncStore:
     @staticmethod
     def seen_version(session: Session, entity: str, row_id: uuid.UUID) -> int:
         table = synced_class(entity).__table__  # type: ignore[attr-defined]
-        return int(session.scalar(select(table.c.server_version).where(table.c.id == row_id)) or 0)
+        # Negative: acknowledged at that version, not pulled since (see ``acknowledge``).
+        return abs(int(session.scalar(select(table.c.server_version).where(table.c.id == row_id)) or 0))
 
     def acknowledge(self, session: Session, batch: list[Pending], results: list[MutationResult]) -> int:
         """Drop acknowledged entries; keep rejected ones as records the rep sees. Returns rejects."""
         by_mid = {p.mid: p for p in batch}
         rejected = 0
+        held: dict[str, list[dict[str, Any]]] = {}
         for result in results:
             entry = by_mid.get(result.mid)
             if entry is None:
@@ -238,7 +255,32 @@ class SyncStore:
                 self._set_aside(session, entry, result.reason or "rejected")
             else:
                 session.execute(delete(outbox).where(outbox.c.seq == entry.seq))
+                if result.version is not None:
+                    held.setdefault(entry.entity, []).append({"rid": entry.row_id, "v": result.version})
+        self._mark_acknowledged(session, held)
+        if results:
+            self.put(session, K_ACKED, max(int(self.get(session, K_ACKED, 0)), max(r.mid for r in results)))
         return rejected
+
+    @staticmethod
+    def _mark_acknowledged(session: Session, held: dict[str, list[dict[str, Any]]]) -> None:
+        """Remember that the server holds this row at (at least) the acknowledged version, as a
+        negative ``server_version`` until a pull brings that version (a pulled row always
+        applies over a negative one). If the server is restored before that pull, the row is
+        still given back (``give_back``): acknowledged work, deletes included, is not lost."""
+        for entity, params in held.items():
+            try:
+                table = synced_class(entity).__table__  # type: ignore[attr-defined]
+            except KeyError:
+                continue
+            sv = table.c.server_version
+            session.execute(
+                update(table)
+                .where(table.c.id == bindparam("rid"))
+                .where(sv.is_(None) | (func.abs(sv) < bindparam("v")))
+                .values(server_version=-bindparam("v")),
+                params,
+            )
 
     @staticmethod
     def _set_aside(session: Session, entry: Pending, reason: str) -> None:
@@ -419,18 +461,78 @@ class SyncStore:
         current = self.cursor(session)
         if current is None or current.epoch != cursor.epoch or cursor.version > current.version:
             self.put(session, K_CURSOR, cursor.model_dump())
+        self.saw_generation(session, cursor.generation)
+
+    def saw_generation(self, session: Session, generation: str | None) -> None:
+        seen: list[str] = list(self.get(session, K_GENERATIONS) or [])
+        if generation is not None and generation not in seen[-1:]:
+            self.put(session, K_GENERATIONS, [*seen, generation][-KEEP_GENERATIONS:])
+
+    def generations(self, session: Session) -> list[str]:
+        """The server generations this laptop saw, newest first (``RestorePointRequest``)."""
+        return list(reversed(self.get(session, K_GENERATIONS) or []))
+
+    def give_back(self, session: Session, fork: int) -> int:
+        """Queue every row this laptop holds at a version above ``fork`` (written in a history
+        the server lost) as a change to push again, ahead of the pending outbox; returns how many.
+
+        A live row goes as a create with all its fields; a deleted one as that create then a
+        delete, so the server keeps a tombstone and another laptop's older live copy cannot
+        bring it back. The server merges each one (``sync.server.merge.Applier._give_back``).
+        Rows with pending changes are given back too: their entries follow, as they were.
+        The row's ``server_version`` is cleared in the same transaction, so running this again
+        (after a crash before the re-download) does not queue it twice.
+        """
+        self.assign_mids(session)
+        queued = list(session.scalars(select(outbox.c.seq).order_by(outbox.c.mid)))
+        given: list[dict[str, Any]] = []
+        specs = entity_fields()
+        for cls in SYNCED_CLASSES:
+            table = cls.__table__  # type: ignore[attr-defined]
+            entity = next((e for e in specs if synced_class(e) is cls), None)
+            if entity is None:
+                continue
+            sv = table.c.server_version
+            rows = list(session.execute(select(table).where(sv.is_not(None), func.abs(sv) > fork)))
+            for row in rows:
+                patch = {name: to_wire(getattr(row, name)) for name in specs[entity]}
+                entry = {"entity": entity, "row_id": row.id}
+                was = {GIVE_BACK: fork, GIVE_BACK_VERSION: abs(row.server_version)}
+                given.append({**entry, "op": "create", "patch": patch, "before": was})
+                if row.deleted_at is not None:
+                    given.append({**entry, "op": "delete", "patch": {}, "before": {GIVE_BACK: fork}})
+            if rows:
+                session.execute(
+                    update(table).where(sv.is_not(None), func.abs(sv) > fork).values(server_version=None)
+                )
+        if not given:
+            return 0
+        # Given back first, then the pending entries in their order (the pending edits were
+        # made on top of the state given back); ``renumber`` moves them all to the new client.
+        first = session.scalar(select(func.min(outbox.c.mid))) or int(self.get(session, K_NEXT_MID, 1))
+        session.execute(update(outbox).values(mid=None))
+        fresh = [
+            session.scalar(insert(outbox).values(**item, created_at=utcnow()).returning(outbox.c.seq))
+            for item in given
+        ]
+        for i, seq in enumerate([*fresh, *queued]):
+            session.execute(update(outbox).where(outbox.c.seq == seq).values(mid=first + i))
+        self.put(session, K_NEXT_MID, first + len(fresh) + len(queued))
+        return sum(1 for item in given if item["op"] == "create")
 
     def reset_for_epoch(self, session: Session, client_id: uuid.UUID, epoch: str, first_mid: int) -> None:
-        """After the server's epoch changed: new registration, full re-pull, outbox kept.
+        """After the server went back in time (or its epoch changed): new registration, full
+        re-pull, outbox kept (with what ``give_back`` queued at its head).
 
-        Versions from the old epoch mean nothing now (a restored server hands out lower ones
-        again), so every row's ``server_version`` is cleared and the re-pull rewrites them.
+        Versions from the old history mean nothing now (a restored server hands out the same
+        numbers again), so every row's ``server_version`` is cleared and the re-pull rewrites them.
         """
         self.put(session, K_CLIENT, str(client_id))
         self.put(session, K_EPOCH, epoch)
         self.put(session, K_CURSOR, None)
         self.put(session, K_SNAPSHOT, None)
         self.put(session, K_RECONCILE, True)
+        self.put(session, K_GENERATIONS, [])
         self.renumber(session, first_mid)
         for cls in SYNCED_CLASSES:
             table = cls.__table__  # type: ignore[attr-defined]

@@ -21,13 +21,16 @@ def test_fresh_and_upgraded_server_schema(backend: Backend) -> None:
             # What a database made by the first release looks like.
             conn.exec_driver_sql("ALTER TABLE clients DROP COLUMN scopes")
             conn.exec_driver_sql("ALTER TABLE results DROP COLUMN digest")
+            conn.exec_driver_sql("DROP TABLE generations")
+            conn.exec_driver_sql("DROP TABLE given_back")
             conn.exec_driver_sql("UPDATE server_schema_version SET version_num = 's0001'")
         assert "scopes" not in _columns(db) and "digest" not in _columns(db, "results")
         db.migrate()
         assert "scopes" in _columns(db) and "digest" in _columns(db, "results")
+        assert {"generations", "given_back"} <= set(sa.inspect(db.write_engine).get_table_names())
         with db.read() as conn:
             version = conn.exec_driver_sql("SELECT version_num FROM server_schema_version").scalar()
-            assert version == "s0003_result_digest"
+            assert version == "s0004"
             assert conn.exec_driver_sql("SELECT version FROM counter").scalar() == 0
     finally:
         db.close()

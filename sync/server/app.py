@@ -35,10 +35,12 @@ from sync.protocol import (
     PushResponse,
     RegisterRequest,
     RegisterResponse,
+    RestorePointRequest,
+    RestorePointResponse,
     SnapshotRequest,
 )
 from sync.server import auth, ops
-from sync.server.db import ServerDB, get_meta
+from sync.server.db import ServerDB, fork_point, get_meta, start_generation
 from sync.server.login_limits import LoginGate, LoginRefused
 from sync.server.merge import Actor
 from sync.server.middleware import GZIP_LEVEL, BodyLimitMiddleware, FastRoutes
@@ -107,6 +109,10 @@ def create_app(url: str, *, max_body: int = DEFAULT_MAX_BODY, migrate: bool = Tr
     db = ServerDB(url)
     if migrate:
         db.migrate()
+    # Every run of the server hands out versions in a generation of its own: a cursor from a
+    # generation this database does not know was issued by a history it lost (a restore).
+    with db.write() as conn:
+        start_generation(conn)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -232,7 +238,7 @@ def create_app(url: str, *, max_body: int = DEFAULT_MAX_BODY, migrate: bool = Tr
         # the page (on PostgreSQL every version below it is committed: the counter lock orders
         # the commits), and a row changed in between has a new version for the next pull.
         with db.glance() as conn:
-            start = ops.pull_start(conn, token, req.client_id)
+            start = ops.pull_start(conn, token, req)
             record, moved = start.scope_change()
             if not record:
                 return ops.pull(conn, start, req)
@@ -276,6 +282,12 @@ def create_app(url: str, *, max_body: int = DEFAULT_MAX_BODY, migrate: bool = Tr
         return StreamingResponse(
             _gzipped(lines()), media_type=SNAPSHOT_MEDIA_TYPE, headers={"Content-Encoding": "gzip"}
         )
+
+    @app.post(f"{API}/restore-point", responses=_ERRORS)
+    def restore_point(req: RestorePointRequest, actor: ActorDep) -> RestorePointResponse:
+        del actor  # any signed-in laptop may ask: the answer is only a version number
+        with db.read() as conn:
+            return RestorePointResponse(fork=fork_point(conn, req.generations), epoch=get_meta(conn, "epoch"))
 
     @app.get(f"{API}/ids/{{entity}}", responses={**_ERRORS, 404: {"model": ErrorBody}})
     def ids(entity: str, actor: ActorDep) -> IdsResponse:

@@ -5,14 +5,15 @@ from __future__ import annotations
 import os
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, bindparam, create_engine, event, make_url, select, update
+from sqlalchemy import Connection, Engine, bindparam, create_engine, event, insert, make_url, select, update
 
 from sync.server import tables
 from sync.server.raw import Raw, Sql
@@ -162,10 +163,63 @@ def set_meta(conn: Connection, key: str, value: str) -> None:
 
 
 def new_epoch(conn: Connection) -> str:
-    """Run after restoring a backup: every laptop then re-bootstraps and re-pushes its outbox."""
+    """Every laptop re-registers, gives back what this database lacks, and re-downloads.
+
+    Not needed after a restore (the server notices by itself, see ``start_generation``); it
+    makes every laptop reconcile at once.
+    """
     epoch = uuid.uuid4().hex
     set_meta(conn, "epoch", epoch)
+    start_generation(conn)
     return epoch
+
+
+def start_generation(conn: Connection) -> str:
+    """Begin a new generation at the current counter (at every server start).
+
+    The counter row is locked, so every version committed before this has the old generation's
+    range and every later one the new range: a cursor read with the old generation never names
+    a version above the old one's end unless it came from a history this database lost.
+    """
+    counter = VersionCounter(conn)
+    counter.lock()
+    at = int(counter.current or 0)
+    g = tables.generations
+    conn.execute(update(g).where(g.c.last_version.is_(None)).values(last_version=at))
+    generation = uuid.uuid4().hex
+    conn.execute(insert(g).values(id=generation, first_version=at, started_at=datetime.now(UTC).isoformat()))
+    return generation
+
+
+def generation_end(conn: Connection, generation: str | None) -> int | None:
+    """Where ``generation`` ended: -1 while it is the current one, None if unknown (or none given)."""
+    if generation is None:
+        return None
+    g = tables.generations
+    found = conn.execute(select(g.c.last_version).where(g.c.id == generation)).first()
+    if found is None:
+        return None
+    return -1 if found[0] is None else int(found[0])
+
+
+def fork_point(conn: Connection, generations: Sequence[str]) -> int:
+    """The last version this database shares with a laptop that saw ``generations`` (newest
+    first): the end of the newest one it knows (if that is the current one, its start: the
+    laptop then gives back what it holds from this run too), or 0 when it knows none of them
+    (the laptop gives back everything it holds). Always 0 or a generation's end, the only
+    points ``merge.Applier`` accepts a give-back from."""
+    g = tables.generations
+    known = {
+        row.id: (row.first_version, row.last_version)
+        for row in conn.execute(
+            select(g.c.id, g.c.first_version, g.c.last_version).where(g.c.id.in_(list(generations)))
+        )
+    }
+    for generation in generations:
+        if generation in known:
+            first, last = known[generation]
+            return int(first if last is None else last)
+    return 0
 
 
 _LOCK_COUNTER = Sql("SELECT version FROM counter WHERE id = 1 {for_update}")

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sync.fields import COPY_FIELDS, PARENT_FIELDS, SET_FIELDS, FieldError, check_patch, entity_fields
-from sync.protocol import ConflictRecord, Mutation, MutationResult
+from sync.protocol import GIVE_BACK, GIVE_BACK_VERSION, ConflictRecord, Mutation, MutationResult
 from sync.server.db import VersionCounter
 from sync.server.raw import Raw, Sql, json_out
 
@@ -70,6 +70,14 @@ _INSERT_EVICTION = Sql(
 # A contact sits under an account: a new row follows the nearest parent it names.
 _NEAREST_PARENT_FIRST = ("contact_id", "account_id")
 assert set(_NEAREST_PARENT_FIRST) == set(PARENT_FIELDS)
+_GIVEN_BACK = Sql(
+    "SELECT old_version FROM given_back WHERE entity = :entity AND id = :id AND version = :version"
+)
+_GENERATION_END = Sql("SELECT 1 FROM generations WHERE last_version = :version")
+_FORGET_GIVEN_BACK = Sql("DELETE FROM given_back WHERE entity = :entity AND id = :id")
+_NOTE_GIVEN_BACK = Sql(
+    "INSERT INTO given_back (entity, id, old_version, version) VALUES (:entity, :id, :old_version, :version)"
+)
 _INSERT_CONFLICT = Sql(
     "INSERT INTO conflicts (id, entity, row_id, field, kind, kept, lost, user_name, at, scope, version) "
     "VALUES (:id, :entity, :row_id, :field, :kind, :kept, :lost, :user_name, :at, :scope, :version)"
@@ -132,6 +140,7 @@ class Applier:
         self.new_rows: dict[tuple[str, str], RowState] = {}  # created by this batch, not inserted yet
         self.changed: dict[tuple[str, str], RowState] = {}  # existing rows written, not updated yet
         self.conflicts: list[dict[str, Any]] = []
+        self.forks: dict[int, bool] = {}  # give-back points checked (``_is_fork``)
 
     def preload(self, mutations: Iterable[Mutation]) -> None:
         """Read, in one statement, every row the mutations name and every parent their creates
@@ -245,7 +254,11 @@ class Applier:
             row = self.load(m.entity, row_id)
             if row is not None and row.scope not in self.actor.scopes:
                 return MutationResult(mid=m.mid, status="rejected", reason=NOT_YOURS)
-            if m.op == "create":
+            fork = m.base.get(GIVE_BACK)
+            if m.op == "create" and self._is_fork(fork):
+                assert isinstance(fork, int)
+                outcome = self._give_back(m, row, row_id, fork, data)
+            elif m.op == "create":
                 # The same id again (e.g. a copied database) merges as an edit with no base.
                 outcome = (
                     self._create(m, row_id, data) if row is None else self._update(m, row, strict_base=True)
@@ -398,6 +411,78 @@ class Applier:
             self._copy_note(row, merged, field, lost)
         return out
 
+    def _give_back(
+        self, m: Mutation, row: RowState | None, row_id: str, fork: int, data: dict[str, Any]
+    ) -> Outcome:
+        """A laptop's copy of a row, written in a history this database lost (after ``fork``).
+
+        Missing here: created, as the rep's work. Unchanged here since the fork: the copy is the
+        later state, applied as an edit that started from what is here (restored first if it is
+        deleted here: only a restore undeletes). Last written here by another give-back: the
+        later of the two lost versions wins (``tables.given_back``). Written here since the
+        restore: that is the newer state, it stays, and each value of the copy it differs from
+        is kept in a conflict record (delete still wins over an edit).
+        """
+        was = m.base.get(GIVE_BACK_VERSION)
+        if row is None:
+            out = self._create(m, row_id, data)
+        elif row.version <= fork or (isinstance(was, int) and self._given_back_at(row) is not None):
+            prior = self._given_back_at(row) if row.version > fork else None
+            if prior is not None and isinstance(was, int) and was <= prior:
+                return Outcome()  # this server already holds that version of the lost history, or a later one
+            if row.deleted_at is not None:
+                self._restore(row)
+                row = self.rows[(row.entity, row.id)] or row
+            base = {field: row.data.get(field) for field in m.patch}
+            out = self._update(m.model_copy(update={"base": base}), row, strict_base=False)
+        else:
+            return self._keep_newer(m, row)
+        if isinstance(was, int):
+            self._note_given_back(m.entity, row_id, was)
+        return out
+
+    def _is_fork(self, fork: Any) -> bool:
+        """Only a point where this database's history can have parted from a laptop's (the end
+        of a generation, or 0) makes a give-back: any other number would let a client write over
+        other reps' edits without the conflict records the normal merge keeps."""
+        if not isinstance(fork, int) or isinstance(fork, bool) or fork < 0:
+            return False
+        if fork not in self.forks:
+            self.forks[fork] = fork == 0 or self.raw.first(_GENERATION_END, {"version": fork}) is not None
+        return self.forks[fork]
+
+    def _given_back_at(self, row: RowState) -> int | None:
+        """The lost version a give-back wrote this row from, if no other write came since."""
+        found = self.raw.first(_GIVEN_BACK, {"entity": row.entity, "id": row.id, "version": row.version})
+        return None if found is None else int(found[0])
+
+    def _note_given_back(self, entity: str, row_id: str, was: int) -> None:
+        current = self.rows[(entity, row_id)]
+        assert current is not None
+        params = {"entity": entity, "id": row_id, "old_version": was, "version": current.version}
+        self.raw.run(_FORGET_GIVEN_BACK, params)
+        self.raw.run(_NOTE_GIVEN_BACK, params)
+
+    def _keep_newer(self, m: Mutation, row: RowState) -> Outcome:
+        """A give-back onto a row written here since the restore: that write is the newer one."""
+        if row.deleted_at is not None:
+            return self._update(m, row, strict_base=True)
+        out = Outcome()
+        for field, value in check_patch(m.entity, m.patch, complete=False).items():
+            current = row.data.get(field)
+            if _key(value) != _key(current):
+                self.conflict(
+                    entity=m.entity,
+                    row_id=row.id,
+                    field=field,
+                    kind="field",
+                    kept=current,
+                    lost=value,
+                    scope=row.scope,
+                )
+                out.conflict = True
+        return out
+
     def _copy_note(self, row: RowState, merged: dict[str, Any], field: str, lost: Any) -> None:
         copy = dict(merged)
         copy[field] = lost
@@ -422,7 +507,8 @@ class Applier:
         if row.deleted_at is not None:
             return Outcome()
         out = Outcome(changed=True)
-        seen = m.base.get("_version")
+        # A delete given back after a restore was made after the last version both histories share.
+        seen = m.base.get("_version", m.base.get(GIVE_BACK))
         if isinstance(seen, int) and row.version > seen and row.writer != self.actor.name:
             # Someone edited the row after this rep last saw it: the delete wins, their edit is
             # kept in a record (the tombstone also keeps it, for a restore).

@@ -28,7 +28,7 @@ from sync.protocol import (
     SnapshotRequest,
 )
 from sync.server import auth, tables
-from sync.server.db import VersionCounter, committed_version, get_meta, set_meta
+from sync.server.db import VersionCounter, committed_version, generation_end, get_meta, set_meta
 from sync.server.merge import Actor, Applier, conflict_record, now_iso
 from sync.server.raw import Raw, Sql, json_out
 
@@ -66,6 +66,38 @@ def _check_epoch(current: str, sent: str) -> None:
         raise OpError(410, "the server was restored from a backup: re-bootstrap", "epoch_changed")
 
 
+# What the server needs to judge a laptop's cursor, read with the token check: the committed
+# counter, and where the cursor's generation ended (-1: it is the current one; NULL: unknown).
+_HISTORY = (
+    "(SELECT version FROM counter WHERE id = 1)",
+    "(SELECT COALESCE(last_version, -1) FROM generations WHERE id = :generation)",
+)
+
+
+def _restored() -> OpError:
+    return OpError(
+        410,
+        "the server's database went back in time (restored from a backup): "
+        "give back what it lacks and download again",
+        "server_restored",
+    )
+
+
+def check_cursor(epoch: str, committed: int, generation_end: int | None, cursor: Cursor) -> None:
+    """Refuse a cursor this database never issued (invariant 7): its database went back in time.
+
+    A version above the committed counter, a generation it does not know, or a version above
+    the end of the generation the cursor names: each means the laptop saw writes this database
+    does not hold (restored from a backup), even if new writes have since reused the versions.
+    """
+    _check_epoch(epoch, cursor.epoch)
+    restored = cursor.version > committed
+    if cursor.generation is not None:
+        restored |= generation_end is None or 0 <= generation_end < cursor.version
+    if restored:
+        raise _restored()
+
+
 def authenticated(row: tuple[Any, ...] | None) -> Actor:
     """The user of a ``auth.token_query`` row, or the 401 every route answers."""
     try:
@@ -83,7 +115,7 @@ def authenticate(conn: Connection, token: str) -> Actor:
     return authenticated(Raw(conn).first(_TOKEN_USER, {"token_hash": auth.token_hash(token)}))
 
 
-_PUSH_START = auth.token_query("(SELECT value FROM meta WHERE key = 'epoch')")
+_PUSH_START = auth.token_query("(SELECT value FROM meta WHERE key = 'epoch')", *_HISTORY)
 # The client row and the version counter, both locked, in one statement. Locking the client row
 # serialises two copies of the same batch arriving at once: the second waits, then finds the
 # stored results. The counter is taken before the rows the batch merges into are read, so two
@@ -143,10 +175,14 @@ def _replay(m: Mutation, stored: tuple[MutationResult, str | None] | None) -> Mu
 def push(conn: Connection, token: str, req: PushRequest) -> PushResponse:
     """Exactly-once: results and ``last_mid`` commit with the mutations' effects."""
     raw = Raw(conn)
-    start = raw.first(_PUSH_START, {"token_hash": auth.token_hash(token)})
+    generation = req.cursor.generation if req.cursor is not None else None
+    start = raw.first(_PUSH_START, {"token_hash": auth.token_hash(token), "generation": generation})
     actor = authenticated(start)
     assert start is not None
-    _check_epoch(str(start[auth.TOKEN_WIDTH]), req.epoch)
+    epoch, committed, generation_end = start[auth.TOKEN_WIDTH :]
+    _check_epoch(str(epoch), req.epoch)
+    if req.cursor is not None:
+        check_cursor(str(epoch), int(committed or 0), generation_end, req.cursor)
     client_id = str(req.client_id)
     client = raw.first(_CLIENT_AND_COUNTER, {"client_id": client_id})
     if client is None or client[0] != actor.user_id:
@@ -257,6 +293,9 @@ class PullStart:
     # The scopes this laptop last pulled with: None if the client id is not this user's, ""
     # if it never pulled (a scope key is never empty: every user has a scope).
     client_scopes: str | None
+    generation: str | None  # the current one, named in the cursors this pull hands out
+    generation_end: int | None  # of the request cursor's generation (see ``_HISTORY``)
+    client_last_mid: int | None  # None: no such client (any user's)
 
     def scope_change(self) -> tuple[bool, bool]:
         return _scope_change(self.actor, self.client_scopes)
@@ -276,18 +315,28 @@ _PULL_START = auth.token_query(
     "(SELECT value FROM meta WHERE key = 'purged_through')",
     "(SELECT version FROM counter WHERE id = 1)",
     "(SELECT COALESCE(scopes, '') FROM clients WHERE id = :client_id AND user_id = u.id)",
+    "(SELECT id FROM generations WHERE last_version IS NULL)",
+    _HISTORY[1],
+    "(SELECT last_mid FROM clients WHERE id = :client_id)",
 )
 
 
-def pull_start(conn: Connection, token: str, client_id: uuid.UUID | None) -> PullStart:
+def pull_start(conn: Connection, token: str, req: PullRequest) -> PullStart:
     row = Raw(conn).first(
         _PULL_START,
-        {"token_hash": auth.token_hash(token), "client_id": str(client_id) if client_id else None},
+        {
+            "token_hash": auth.token_hash(token),
+            "client_id": str(req.client_id) if req.client_id else None,
+            "generation": req.cursor.generation if req.cursor is not None else None,
+        },
     )
     actor = authenticated(row)
     assert row is not None
-    epoch, purged, committed, scopes = row[auth.TOKEN_WIDTH :]
-    return PullStart(actor, str(epoch), int(purged), int(committed or 0), scopes)
+    epoch, purged, committed, scopes, generation, generation_end, last_mid = row[auth.TOKEN_WIDTH :]
+    return PullStart(
+        actor, str(epoch), int(purged), int(committed or 0), scopes, generation, generation_end,
+        None if last_mid is None else int(last_mid),
+    )  # fmt: skip
 
 
 def scope_change(conn: Connection, actor: Actor, client_id: uuid.UUID) -> tuple[bool, bool]:
@@ -326,8 +375,12 @@ def pull(conn: Connection, start: PullStart, req: PullRequest) -> PullResponse:
     epoch = start.epoch
     after = 0
     if req.cursor is not None:
-        _check_epoch(epoch, req.cursor.epoch)
+        check_cursor(epoch, start.committed, start.generation_end, req.cursor)
         after = req.cursor.version
+    if req.client_id is not None and req.acked_mid:
+        # Mutations this server acknowledged and no longer remembers (or a client it forgot).
+        if start.client_last_mid is None or req.acked_mid > start.client_last_mid:
+            raise _restored()
         if 0 < after < start.purged_through:
             raise OpError(410, "cursor older than tombstone retention: reconcile", "cursor_expired")
     upper = start.committed if req.upper is None else min(req.upper, start.committed)
@@ -375,7 +428,7 @@ def pull(conn: Connection, start: PullStart, req: PullRequest) -> PullResponse:
         changes=changes,
         conflicts=conflicts,
         evictions=evictions,
-        cursor=Cursor(epoch=epoch, version=cursor_version),
+        cursor=Cursor(epoch=epoch, version=cursor_version, generation=start.generation),
         upper=upper,
         has_more=has_more,
     )
@@ -390,7 +443,11 @@ def snapshot_bounds(conn: Connection, req: SnapshotRequest) -> tuple[str, int]:
     if req.epoch is not None and req.epoch != epoch:
         raise OpError(410, "the server was restored from a backup: re-bootstrap", "epoch_changed")
     committed = committed_version(conn)
-    return epoch, committed if req.upper is None else min(req.upper, committed)
+    if req.upper is None:
+        return epoch, committed
+    resumed = Cursor(epoch=epoch, version=req.upper, generation=req.generation)
+    check_cursor(epoch, committed, generation_end(conn, req.generation), resumed)
+    return epoch, req.upper
 
 
 def snapshot(conn: Connection, actor: Actor, req: SnapshotRequest, epoch: str, upper: int) -> Iterator[bytes]:
@@ -406,7 +463,10 @@ def snapshot(conn: Connection, actor: Actor, req: SnapshotRequest, epoch: str, u
     r = tables.rows
     in_range = r.c.scope.in_(scopes) & (r.c.version <= upper)
     total = int(conn.scalar(select(func.count()).select_from(r).where(in_range)) or 0)
-    header = SnapshotHeader(epoch=epoch, upper=upper, total=total, scopes=scopes)
+    # Read after ``upper``: the generation current now ends (if ever) at or above it.
+    g = tables.generations
+    generation = conn.scalar(select(g.c.id).where(g.c.last_version.is_(None)))
+    header = SnapshotHeader(epoch=epoch, upper=upper, total=total, scopes=scopes, generation=generation)
     yield b'{"header":' + header.model_dump_json().encode() + b"}\n"
     start_scope, start_version = (req.after.scope, req.after.version) if req.after else ("", 0)
     sent = 0

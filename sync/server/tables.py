@@ -39,6 +39,33 @@ counter = Table(
     Column("version", BigInteger, nullable=False),
 )
 
+# One row per run of the server on this database (a new one at every start, and at ``new-epoch``),
+# with the range of versions it handed out. A cursor names the generation it was issued in: one
+# the database does not know, or a version beyond its generation's end, was issued by a history
+# this database no longer holds (it was restored from a backup), whatever has been written since.
+generations = Table(
+    "generations",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    # The counter when it began; its versions are above this, up to ``last_version``.
+    Column("first_version", BigInteger, nullable=False),
+    # Set when the next generation begins; NULL for the current one.
+    Column("last_version", BigInteger, nullable=True),
+    Column("started_at", String(40), nullable=False),
+)
+
+# The last give-back of each row (``merge.Applier._give_back``): the version it had in the lost
+# history and the version it was written at here. While the row is still at that version, a
+# later give-back of an older lost version changes nothing and one of a newer lost version wins.
+given_back = Table(
+    "given_back",
+    metadata,
+    Column("entity", String(30), primary_key=True),
+    Column("id", String(36), primary_key=True),
+    Column("old_version", BigInteger, nullable=False),
+    Column("version", BigInteger, nullable=False),
+)
+
 teams = Table(
     "teams",
     metadata,

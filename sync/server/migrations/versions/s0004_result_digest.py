@@ -1,7 +1,7 @@
 """results keep a digest of the mutation they answer (a replayed id with other content is refused)
 
-Revision ID: s0003_result_digest
-Revises: s0002
+Revision ID: s0004
+Revises: s0003
 """
 
 from collections.abc import Sequence
@@ -9,8 +9,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "s0003_result_digest"
-down_revision: str | None = "s0002"
+revision: str = "s0004"
+down_revision: str | None = "s0003"
 branch_labels: Sequence[str] | None = None
 depends_on: Sequence[str] | None = None
 
