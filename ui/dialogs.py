@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.orm import Session
 
+from models.entities import Account, Commitment, Contact, Note
 from models.errors import ValidationError
 from models.rows import AccountRow, CommitmentRow, ContactDetail, NoteRow
 from models.services import accounts, commitments, contacts, notes
@@ -83,6 +84,8 @@ class AccountCombo(QComboBox):
 
 
 class ContactDialog(FormDialog):
+    entity = Contact
+
     def __init__(
         self,
         ctx: AppContext,
@@ -158,6 +161,8 @@ class ContactDialog(FormDialog):
 
 
 class AccountDialog(FormDialog):
+    entity = Account
+
     def __init__(self, ctx: AppContext, row: AccountRow | None = None, parent: QWidget | None = None) -> None:
         super().__init__(ctx, "Edit account" if row else "New account", parent)
         self._id = row.id if row else None
@@ -217,6 +222,7 @@ def _picker(ctx: AppContext, contact: tuple[uuid.UUID, str] | None) -> ContactPi
 
 
 class NoteDialog(FormDialog):
+    entity = Note
     """Log an interaction. ``contact`` is (id, label) when opened from a contact."""
 
     def __init__(
@@ -264,6 +270,8 @@ class NoteDialog(FormDialog):
 
 
 class CommitmentDialog(FormDialog):
+    entity = Commitment
+
     def __init__(
         self,
         ctx: AppContext,

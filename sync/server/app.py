@@ -3,6 +3,7 @@
 # and the dependency aliases are local to create_app.
 
 import logging
+import math
 import uuid
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -11,6 +12,8 @@ from typing import Annotated, Any
 
 import anyio
 from fastapi import Depends, FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.exc import DataError, OperationalError
@@ -87,6 +90,25 @@ def error_answer(exc: Exception) -> tuple[int, dict[str, Any], dict[str, str]] |
     return None
 
 
+def _echoable(value: Any) -> Any:
+    """``value`` as a JSON answer can hold it: a 422 echoes the bad input, and NaN or a lone
+    surrogate in it made the answer itself fail (500) where the client's mistake is a 4xx."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_echoable(k): _echoable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_echoable(v) for v in value]
+    return value
+
+
+def _invalid_request(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return JSONResponse({"detail": _echoable(jsonable_encoder(exc.errors()))}, 422)
+
+
 class SyncAPI(FastAPI):
     """FastAPI with layers in front of its whole middleware stack (``outer``): the body limit,
     then the sync routes' fast path, which would otherwise pay for the error, telemetry and body
@@ -136,6 +158,7 @@ def create_app(url: str, *, max_body: int = DEFAULT_MAX_BODY, migrate: bool = Tr
 
     for handled in (ops.OpError, DataError, OperationalError):
         app.add_exception_handler(handled, _handled)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
 
     @app.get("/healthz")
     def healthz() -> Health:
