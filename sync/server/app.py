@@ -38,6 +38,7 @@ from sync.protocol import (
     RegisterRequest,
     RegisterResponse,
     SnapshotRequest,
+    ValidationErrors,
 )
 from sync.server import auth, ops
 from sync.server.db import ServerDB, get_meta
@@ -60,11 +61,17 @@ def _gzipped(chunks: Iterator[bytes]) -> Iterator[bytes]:
     yield packer.flush()
 
 
+# Every answer a route may give besides its own: a malformed body or header (400: the protocol
+# header too new, bad gzip, unparsable JSON), a body that does not validate (422, FastAPI's
+# shape) or a value refused as a whole request (422, ours), a busy database (503).
 _ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody},
     401: {"model": ErrorBody},
     410: {"model": ErrorBody},
     413: {"model": ErrorBody},
+    422: {"model": ValidationErrors | ErrorBody},
     426: {"model": ErrorBody},
+    503: {"model": ErrorBody},
 }
 
 
