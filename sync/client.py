@@ -241,6 +241,20 @@ class Http:
             yield resp
 
 
+def _wire(m: Mutation) -> dict[str, Any]:
+    """A mutation as the push body holds it. Not ``model_dump``: pydantic will not serialise a
+    value nested a few hundred levels deep (and writes NaN as null), and one such value saved by
+    an older build would stop every sync of this laptop; the server refuses that one change."""
+    return {
+        "mid": m.mid,
+        "entity": m.entity,
+        "row_id": str(m.row_id),
+        "op": m.op,
+        "patch": m.patch,
+        "base": m.base,
+    }
+
+
 def login(
     server: str, username: str, password: str, transport: httpx.BaseTransport | None = None
 ) -> LoginResponse:
@@ -350,7 +364,7 @@ class SyncClient:
                 self.store.assign_mids(s)
                 batch = self.store.pending(s, batch_size)
                 total = self.store.pending_count(s)
-                mutations = [self._mutation(s, p).model_dump(mode="json") for p in batch]
+                mutations = [_wire(self._mutation(s, p)) for p in batch]
                 client_id, epoch = self.store.get(s, K_CLIENT), self.store.get(s, K_EPOCH)
             if not batch:
                 return
