@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from models import errors
-from models.paths import default_db_path, log_dir
+from models.paths import default_db_path, log_dir, sample_db_path
 
 __version__ = "0.1.0"
 
@@ -35,17 +35,39 @@ def setup_logging() -> Path:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from models.db import open_database
-    from models.demo import fill_demo
+    from sqlalchemy.exc import IntegrityError
 
-    db = open_database(args.db)
+    from models.db import check_integrity, open_database, remove_database, typed_errors
+    from models.demo import fill_demo
+    from models.sample import prepare_sample
+
+    path = Path(args.db).expanduser().resolve()
+    made = not path.exists()
+    db = open_database(path)
     try:
-        counts = fill_demo(
-            db, contacts=args.contacts, notes_per_contact=args.notes_per_contact, seed=args.seed
-        )
+        if not made:
+            check_integrity(db)  # never pile sample data onto a damaged file
+        with typed_errors(path):
+            prepare_sample(db)  # refuses a database with the rep's own records
+            counts = fill_demo(
+                db, contacts=args.contacts, notes_per_contact=args.notes_per_contact, seed=args.seed
+            )
+    except IntegrityError as exc:
+        raise errors.RapportError(
+            f"{args.db} already holds the sample data made with seed {args.seed}; nothing was added. "
+            "Use another --seed, or a new database file."
+        ) from exc
+    except BaseException:
+        if made:  # a file this command made and could not fill is not left behind
+            db.close()
+            remove_database(path)
+        raise
     finally:
         db.close()
-    print(", ".join(f"{n:,} {what}" for what, n in counts.items()) + f" added to {args.db}")
+    print(
+        ", ".join(f"{n:,} {what}" for what, n in counts.items())
+        + f" added to {args.db} (a sample database: it never syncs)"
+    )
     return 0
 
 
@@ -64,8 +86,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.set_defaults(func=_cmd_gui)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    demo = sub.add_parser("demo", help="fill a database with realistic sample data")
-    demo.add_argument("--db", type=Path, default=default_db_path())
+    demo = sub.add_parser(
+        "demo", help="fill a new database with realistic sample data (never one with your records)"
+    )
+    demo.add_argument("--db", type=Path, default=sample_db_path())
     demo.add_argument("--contacts", type=int, default=200)
     demo.add_argument("--notes-per-contact", type=float, default=10.0)
     demo.add_argument("--seed", type=int, default=7)
@@ -87,7 +111,16 @@ def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    args.log_file = setup_logging()
+    try:
+        args.log_file = setup_logging()
+    except OSError as exc:
+        print(
+            f"rapport: cannot write the log file in {log_dir()} ({exc.strerror or exc}). "
+            "Make that folder writable, or set RAPPORT_DATA_DIR to a folder that is; "
+            "nothing was changed.",
+            file=sys.stderr,
+        )
+        return 2
     try:
         return int(args.func(args))
     except errors.Cancelled:

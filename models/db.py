@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 import models.changes  # noqa: F401  (registers the change-tracking hook)
@@ -98,32 +98,87 @@ def classify_error(exc: BaseException, path: Path) -> BaseException:
     return _classify(exc, path) or exc
 
 
+@contextmanager
+def typed_errors(path: Path) -> Iterator[None]:
+    """Driver errors a rep can act on (damaged file, disk full, locked...) as typed errors;
+    anything else (a bug) goes on unchanged, with its traceback."""
+    try:
+        yield
+    except (DBAPIError, sqlite3.Error) as exc:  # through SQLAlchemy, or on the driver's connection
+        typed = _classify(exc.orig or exc if isinstance(exc, DBAPIError) else exc, path)
+        if typed is None:
+            raise
+        raise typed from exc
+
+
+def check_integrity(db: Database) -> None:
+    """``PRAGMA quick_check`` (every page read once, about 0.6 s per 130 MB): before work that
+    would spread what a damaged file holds (a sync's push) or pile more onto it (sample data)."""
+    with db.read() as s:
+        found = [str(row[0]) for row in s.connection().exec_driver_sql("PRAGMA quick_check(3)")]
+    if found != ["ok"]:
+        log.error("quick_check of %s: %s", db.path, found)
+        raise errors.DatabaseCorruptError(
+            f"The database {db.path} is damaged ({found[0]}), so nothing was done with it. "
+            "Restore it from a backup; your server keeps everything that was synced."
+        )
+
+
 @dataclass(frozen=True)
 class _Inspection:
     empty: bool
     revision: str | None
 
 
+_MAGIC = b"SQLite format 3\x00"
+
+
+def _not_a_database(path: Path) -> errors.DatabaseCorruptError:
+    return errors.DatabaseCorruptError(
+        f"The file {path} is damaged or is not a database. It has not been changed. "
+        "Restore it from a backup, or open another file."
+    )
+
+
+def _read_only_uri(path: Path) -> str:
+    """A read-only URI that leaves nothing beside the file. Without a ``-wal`` file the main file
+    holds every committed page, so it is read as immutable (SQLite then makes no ``-shm``/``-wal``
+    of its own: a refused file must stay exactly as it was). With one, another program has the
+    file open (or crashed): a plain read-only open sees its WAL and its locks."""
+    wal = path.with_name(path.name + "-wal")
+    return path.as_uri() + ("?mode=ro" if wal.exists() else "?mode=ro&immutable=1")
+
+
 def _inspect_file(path: Path) -> _Inspection:
-    """Look at the file read-only (``mode=ro``) so that a refused file is never touched."""
+    """Look at the file read-only so that a refused file is never touched."""
     if not path.exists() or path.stat().st_size == 0:
         return _Inspection(empty=True, revision=None)
     if not os.access(path, os.R_OK):
         raise errors.DatabaseReadOnlyError(f"The database {path} cannot be read: permission denied.")
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+        with path.open("rb") as f:
+            header = f.read(100)
+    except OSError as exc:
+        raise errors.DatabaseError(f"The database {path} cannot be read ({exc.strerror or exc}).") from exc
+    if len(header) < 100 or not header.startswith(_MAGIC):
+        raise _not_a_database(path)
+    try:
+        conn = sqlite3.connect(_read_only_uri(path), uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
         try:
             app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            user_version = conn.execute("PRAGMA user_version").fetchone()[0]
+            # Every schema object: a file holding only a view (or an index, a trigger) is in use
+            # by another program as surely as one holding a table.
+            schema = {(t, n) for t, n in conn.execute("SELECT type, name FROM sqlite_master")}
             revision = None
-            if "alembic_version" in tables:
+            if ("table", "alembic_version") in schema:
                 row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
                 revision = row[0] if row else None
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:
         raise classify_error(exc, path) from exc
-    if app_id == 0 and not tables:
+    if app_id == 0 and not schema and user_version == 0:
         return _Inspection(empty=True, revision=None)
     if app_id != APPLICATION_ID:
         raise errors.NotARapportDatabaseError(
@@ -176,20 +231,14 @@ class Database:
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A read-only unit of work. Safe to use from any thread (one session per call)."""
-        try:
-            with self._read() as session, session.begin():
-                yield session
-        except OperationalError as exc:
-            raise classify_error(exc.orig or exc, self.path) from exc
+        with typed_errors(self.path), self._read() as session, session.begin():
+            yield session
 
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One user action: commits on success, rolls back everything on any error."""
-        try:
-            with self._write() as session, session.begin():
-                yield session
-        except OperationalError as exc:
-            raise classify_error(exc.orig or exc, self.path) from exc
+        with typed_errors(self.path), self._write() as session, session.begin():
+            yield session
 
     def close(self) -> None:
         self.read_engine.dispose()
@@ -211,6 +260,7 @@ def open_database(path: Path | str, *, backup: bool = True) -> Database:
                 f"Cannot create the folder {path.parent}: {exc.strerror}."
             ) from exc
     info = _inspect_file(path)
+    made = not path.exists()
     writable_target = path if path.exists() else path.parent
     if not os.access(writable_target, os.W_OK) or (path.exists() and not os.access(path.parent, os.W_OK)):
         raise errors.DatabaseReadOnlyError(
@@ -234,10 +284,17 @@ def open_database(path: Path | str, *, backup: bool = True) -> Database:
             if finish_suspended(conn):
                 log.warning("finished a bulk load that was cut off: search index rebuilt")
             conn.commit()
-    except OperationalError as exc:
+    except BaseException as exc:
         db.close()
-        raise classify_error(exc.orig or exc, path) from exc
-    except BaseException:
-        db.close()
+        if made:  # half a schema on a full disk is no database: leave the folder as it was
+            remove_database(path)
+        if isinstance(exc, DBAPIError):
+            raise classify_error(exc.orig or exc, path) from exc
         raise
     return db
+
+
+def remove_database(path: Path) -> None:
+    """Remove a database file this process made, with SQLite's files beside it."""
+    for name in (path.name, path.name + "-wal", path.name + "-shm", path.name + "-journal"):
+        path.with_name(name).unlink(missing_ok=True)

@@ -67,5 +67,11 @@ class DiskFullError(DatabaseError):
     title = "The disk is full"
 
 
+class SampleDataError(RapportError):
+    """Sample data and the rep's own records would mix (see models/sample.py)."""
+
+    title = "Sample data"
+
+
 class Cancelled(Exception):
     """The rep cancelled; never shown."""

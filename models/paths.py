@@ -22,3 +22,8 @@ def log_dir() -> Path:
 
 def default_db_path() -> Path:
     return data_dir() / "rapport.sqlite"
+
+
+def sample_db_path() -> Path:
+    """The separate database "Try with sample data" opens (see models/sample.py)."""
+    return data_dir() / "sample.sqlite"

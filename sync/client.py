@@ -25,10 +25,12 @@ import httpx
 import orjson
 
 from models.bulk import restore_derived, suspend_derived
-from models.db import Database
+from models.db import Database, check_integrity
 from models.errors import Cancelled
 from models.migrate import head_revision
-from sync.errors import AuthRejected, ServerUnreachable, SyncFailed, VersionMismatch
+from models.sample import SAMPLE_KEY
+from sync.errors import AuthRejected, SampleDataNotSynced, ServerUnreachable, SyncFailed, VersionMismatch
+from sync.lock import sync_lock
 from sync.protocol import (
     API,
     PROTOCOL,
@@ -283,8 +285,10 @@ class SyncClient:
         cancel: threading.Event | None = None,
         retries: int = 6,
         backoff: float = 0.2,
+        lock_wait: float = 5.0,
     ) -> None:
         self.store = SyncStore(db)
+        self.lock_wait = lock_wait
         self.http = Http(server, token, transport, retries=retries, backoff=backoff, cancel=cancel)
         self.batch_size = batch_size
         self.page_size = page_size
@@ -326,6 +330,22 @@ class SyncClient:
 
     # -- the whole sync ------------------------------------------------------------------
     def sync(self) -> SyncSummary:
+        """One sync; another one of the same database (another process, the GUI's timer) is
+        waited for up to ``lock_wait`` seconds, then refused in words (``SyncBusy``)."""
+        if self.store.state(SAMPLE_KEY):  # checked before anything reaches the server
+            raise SampleDataNotSynced(
+                "This is the sample database: it is never synced, so nothing in it reaches your "
+                "team. Go back to your own records to sync."
+            )
+        with self.store.tx() as s:
+            pushing = self.store.pending_count(s) > 0
+        if pushing:
+            # Before the lock file is made: a refused file keeps its folder as it was.
+            check_integrity(self.store.db)
+        with sync_lock(self.store.db.path, wait=self.lock_wait, cancel=self.cancel):
+            return self._sync()
+
+    def _sync(self) -> SyncSummary:
         summary = SyncSummary()
         if self.store.state(K_CLIENT) is None:
             self._register(new_epoch=False)
@@ -358,25 +378,32 @@ class SyncClient:
     def _push(self, summary: SyncSummary) -> None:
         batch_size = self.batch_size
         gap_retries = 0
+        skip: int | None = None  # the id of a change too large to send at all
         while True:
             self._check_cancel()
             with self.store.tx() as s:
                 self.store.assign_mids(s)
-                batch = self.store.pending(s, batch_size)
+                batch = self.store.pending(s, 1 if skip is not None else batch_size)
                 total = self.store.pending_count(s)
                 mutations = [_wire(self._mutation(s, p)) for p in batch]
                 client_id, epoch = self.store.get(s, K_CLIENT), self.store.get(s, K_EPOCH)
             if not batch:
                 return
+            skipping = skip is not None and batch[0].mid == skip
+            if skipping:
+                # Its id is spent, never given to a later change: the server may hold it (an
+                # answer lost before the limit was lowered). The skip asks: the server answers
+                # with the stored result if it has the id, and records it as refused if not.
+                mutations = [{**mutations[0], "op": "skip", "patch": {}, "base": {}}]
             self.progress("push", summary.pushed, summary.pushed + total)
             resp = self.http.post("/push", {"client_id": client_id, "epoch": epoch, "mutations": mutations})
             if resp.status_code == 413:
+                if skipping:
+                    raise SyncFailed("The server refuses even the smallest request as too large.")
                 if batch_size > 1:
                     batch_size = max(1, batch_size // 2)
-                    continue
-                with self.store.tx() as s:
-                    self.store.drop_unsendable(s, batch[0], "too large for the server")
-                summary.rejected += 1
+                else:
+                    skip = batch[0].mid
                 continue
             detail, reason = _error_detail(resp)
             if resp.status_code == 409 and reason == "mid_gap":
@@ -393,6 +420,7 @@ class SyncClient:
             with self.store.tx() as s:
                 summary.rejected += self.store.acknowledge(s, batch, result.results)
             summary.pushed += len(batch)
+            skip = None
             batch_size = min(self.batch_size, batch_size * 2)
 
     # -- pull ----------------------------------------------------------------------------
@@ -575,7 +603,7 @@ class SyncClient:
         with self.store.tx() as s:
             if batch:
                 summary.pulled += loader.load(s, batch)
-            self.store.apply_conflicts(s, conflicts, counts)
+            self.store.apply_conflicts(s, conflicts, counts, complete=True)
             self.store.advance(s, Cursor(epoch=header.epoch, version=header.upper))
             self.store.put(s, K_SNAPSHOT, None)
         summary.conflicts += counts.conflicts

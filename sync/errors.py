@@ -27,3 +27,11 @@ class SyncFailed(SyncError):
 
 class NotLoggedIn(SyncError):
     title = "Please log in"
+
+
+class SampleDataNotSynced(SyncError):
+    title = "Sample data"
+
+
+class SyncBusy(SyncError):
+    title = "Sync already running"

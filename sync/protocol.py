@@ -27,7 +27,10 @@ MAX_FIELD_COUNT = 64
 # Ids and versions fit a signed 64-bit column on every database (and a JSON number exactly).
 MAX_INT = 2**53
 
-Op = Literal["create", "update", "delete", "restore"]
+# "skip" spends a mutation id without a change: the laptop could not send what it held under
+# that id (too large for the server). If the server already has the id, it answers with the
+# stored result (the change had arrived after all); otherwise it records the id as rejected.
+Op = Literal["create", "update", "delete", "restore", "skip"]
 Status = Literal["applied", "conflict", "rejected"]
 
 
@@ -51,7 +54,7 @@ class LoginResponse(_Strict):
 
 class RegisterRequest(_Strict):
     # The first mutation id this client will send: a re-registering laptop keeps its numbering.
-    first_mid: int = Field(default=1, ge=1, le=MAX_INT)
+    first_mid: int = Field(default=1, ge=1, le=MAX_INT, strict=True)
 
 
 class RegisterResponse(_Strict):
@@ -60,7 +63,10 @@ class RegisterResponse(_Strict):
 
 
 class Mutation(_Strict):
-    mid: int = Field(ge=1, le=MAX_INT)
+    # Strict: an id is a JSON integer, never "1" or true (each would be another spelling of an
+    # id the server has stored results for). UUIDs are parsed, so every spelling pydantic
+    # accepts means the same row and both ends use the canonical lowercase form from there on.
+    mid: int = Field(ge=1, le=MAX_INT, strict=True)
     entity: str = Field(min_length=1, max_length=30)
     row_id: uuid.UUID
     op: Op
@@ -97,7 +103,7 @@ class GapError(_Strict):
 
 class Cursor(_Strict):
     epoch: str = Field(max_length=64)
-    version: int = Field(ge=0, le=MAX_INT)
+    version: int = Field(ge=0, le=MAX_INT, strict=True)
 
 
 class PullRequest(_Strict):
@@ -105,8 +111,8 @@ class PullRequest(_Strict):
     client_id: uuid.UUID | None = None
     cursor: Cursor | None = None
     # Fixed by the first page of a catch-up (keyset pagination up to a stable bound).
-    upper: int | None = Field(default=None, ge=0, le=MAX_INT)
-    limit: int = Field(default=2000, ge=1, le=MAX_PAGE)
+    upper: int | None = Field(default=None, ge=0, le=MAX_INT, strict=True)
+    limit: int = Field(default=2000, ge=1, le=MAX_PAGE, strict=True)
 
 
 class RowChange(_Strict):
@@ -152,7 +158,7 @@ class SnapshotPosition(_Strict):
     """Where a cut snapshot resumes: the last row received (rows come ordered by scope, version)."""
 
     scope: str = Field(max_length=120)
-    version: int = Field(ge=0, le=MAX_INT)
+    version: int = Field(ge=0, le=MAX_INT, strict=True)
 
 
 class SnapshotRequest(_Strict):
@@ -160,7 +166,7 @@ class SnapshotRequest(_Strict):
     # The epoch the laptop resumes in: a restored server answers 410 instead of mixing epochs.
     epoch: str | None = Field(default=None, max_length=64)
     # Fixed by the first response; a resumed snapshot keeps it so the rows form one cut.
-    upper: int | None = Field(default=None, ge=0, le=MAX_INT)
+    upper: int | None = Field(default=None, ge=0, le=MAX_INT, strict=True)
     after: SnapshotPosition | None = None
 
 

@@ -34,7 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.changes import mark_remote
-from models.db import Database, make_engine
+from models.db import Database, make_engine, typed_errors
 from models.entities import SYNCED_CLASSES, Meta, OutboxEntry, synced_class
 from models.types import UTCDateTime, utcnow
 from sync.fields import FieldError, check_patch, entity_fields
@@ -146,7 +146,7 @@ class SyncStore:
     def checkpoint(self) -> None:
         """Copy the WAL into the database now (after a bulk load that turned autocheckpoints off)
         and let this store's connections checkpoint on their own again."""
-        with self.engine.connect() as conn:
+        with typed_errors(self.db.path), self.engine.connect() as conn:
             # On the driver's connection: SQLAlchemy would wrap the statements in a transaction,
             # and SQLite refuses to checkpoint inside one.
             raw = conn.connection.driver_connection
@@ -156,7 +156,8 @@ class SyncStore:
 
     @contextmanager
     def tx(self) -> Iterator[Session]:
-        with self._sessions() as session, session.begin():
+        # A full disk or a damaged file half-way through a sync is the rep's to act on: in words.
+        with typed_errors(self.db.path), self._sessions() as session, session.begin():
             mark_remote(session)
             yield session
 
@@ -197,7 +198,10 @@ class SyncStore:
             self.put(session, K_NEXT_MID, next_mid)
 
     def renumber(self, session: Session, first_mid: int) -> None:
-        """Give pending entries consecutive ids from ``first_mid`` (after re-registering)."""
+        """Give pending entries consecutive ids from ``first_mid`` (after re-registering: the
+        new client id's numbering starts afresh on the server, so no id it has seen is reused).
+        Within one registration ids are never renumbered (a change too large to send spends
+        its id with a ``skip``)."""
         mids = list(
             session.scalars(select(outbox.c.seq).where(outbox.c.mid.is_not(None)).order_by(outbox.c.mid))
         )
@@ -292,18 +296,6 @@ class SyncStore:
         )
         session.execute(delete(outbox).where(outbox.c.seq == entry.seq))
 
-    def drop_unsendable(self, session: Session, entry: Pending, reason: str) -> None:
-        """A mutation the server can never take (too large): report it, close the id gap."""
-        self._set_aside(session, entry, reason)
-        # The server never saw this id, so the later ones move down by one to stay consecutive.
-        # In two steps: one ``SET mid = mid - 1`` would hit the unique index whenever SQLite
-        # happens to visit a row before the one below it (a table scan in reverse order does);
-        # negative ids collide with nothing, whatever the order.
-        later = outbox.c.mid > entry.mid
-        session.execute(update(outbox).where(later).values(mid=-outbox.c.mid))
-        session.execute(update(outbox).where(outbox.c.mid < 0).values(mid=-outbox.c.mid - 1))
-        self.put(session, K_NEXT_MID, int(self.get(session, K_NEXT_MID, 1)) - 1)
-
     # -- pull ------------------------------------------------------------------------------
     def pending_fields(self, session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, set[str]]:
         """Fields with local edits not yet pushed: a pulled value must not overwrite them."""
@@ -344,16 +336,36 @@ class SyncStore:
         self.advance(session, page.cursor)
         return counts
 
-    def apply_conflicts(self, session: Session, conflicts: list[ConflictRecord], counts: PageCounts) -> None:
+    def apply_conflicts(
+        self, session: Session, conflicts: list[ConflictRecord], counts: PageCounts, *, complete: bool = False
+    ) -> None:
+        """Store pulled conflict records. ``complete``: they are every record of this laptop's
+        scopes (a snapshot's), so the others held here left the territory and go."""
+        if complete:
+            delivered = {c.id for c in conflicts}
+            held = session.scalars(select(sync_conflicts.c.id)).all()
+            gone = [i for i in held if i not in delivered]
+            for start in range(0, len(gone), 500):
+                session.execute(
+                    delete(sync_conflicts).where(sync_conflicts.c.id.in_(gone[start : start + 500]))
+                )
         if not conflicts:
             return
-        known = set(
-            session.scalars(
-                select(sync_conflicts.c.id).where(sync_conflicts.c.id.in_([c.id for c in conflicts]))
-            )
+        known = dict(
+            session.execute(
+                select(sync_conflicts.c.id, sync_conflicts.c.server_version).where(
+                    sync_conflicts.c.id.in_([c.id for c in conflicts])
+                )
+            ).all()
         )
         for item in conflicts:
             if item.id in known:
+                if (known[item.id] or 0) < item.version:  # moved with its row: a later eviction
+                    session.execute(  # of the row's old place must not take it
+                        update(sync_conflicts)
+                        .where(sync_conflicts.c.id == item.id)
+                        .values(server_version=item.version)
+                    )
                 continue
             session.execute(
                 insert(sync_conflicts).values(
@@ -389,6 +401,7 @@ class SyncStore:
                 session.execute(select(table.c.id, table.c.server_version).where(table.c.id.in_(chunk))).all()
             )
         newest = {c.id: c.version for c in changes}
+        self._evict_conflicts(session, entity, evictions)
         for e in evictions:
             if newest.get(e.id, 0) > e.version:
                 continue  # it left and came back within this page
@@ -424,6 +437,22 @@ class SyncStore:
             counts.applied += 1
         if inserts:
             _insert_many(session, table, inserts)
+
+    @staticmethod
+    def _evict_conflicts(session: Session, entity: str, evictions: list[Eviction]) -> None:
+        """A row's conflict records leave with it (they are scoped like the row); a record that
+        came back since (moved back: a later version) stays."""
+        evicted = {e.id: e.version for e in evictions}
+        ids = list(evicted)
+        for start in range(0, len(ids), 500):
+            held = session.execute(
+                select(sync_conflicts.c.id, sync_conflicts.c.row_id, sync_conflicts.c.server_version).where(
+                    sync_conflicts.c.entity == entity, sync_conflicts.c.row_id.in_(ids[start : start + 500])
+                )
+            ).all()
+            doomed = [r.id for r in held if (r.server_version or 0) < evicted[r.row_id]]
+            if doomed:
+                session.execute(delete(sync_conflicts).where(sync_conflicts.c.id.in_(doomed)))
 
     def advance(self, session: Session, cursor: Cursor) -> None:
         """The cursor only moves forward within an epoch (a stale page never moves it back)."""

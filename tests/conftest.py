@@ -5,10 +5,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from models.db import Database, open_database
+
+if TYPE_CHECKING:
+    from ui.tasks import TaskRunner
 
 
 @pytest.fixture(autouse=True)
@@ -47,3 +51,16 @@ def db(db_path: Path) -> Iterator[Database]:
     database = open_database(db_path)
     yield database
     database.close()
+
+
+@pytest.fixture
+def tasks(qapp: object) -> Iterator[TaskRunner]:
+    """A task runner that must end idle with nothing unhandled (Qt loads only for GUI tests)."""
+    from ui.tasks import TaskRunner
+
+    unhandled: list[BaseException] = []
+    runner = TaskRunner(unhandled.append)
+    yield runner
+    assert runner.wait_idle(10_000)
+    assert unhandled == []
+    runner.deleteLater()

@@ -51,7 +51,10 @@ def free_port() -> int:
 class ServerProcess:
     """``python -m sync.server`` as a child process on a loopback port."""
 
-    def __init__(self, url: str, log_path: Path, max_body: int = 0, workers: int = 1) -> None:
+    def __init__(
+        self, url: str, log_path: Path, max_body: int = 0, workers: int = 1, extra: tuple[str, ...] = ()
+    ) -> None:
+        self.extra = extra  # more command-line options
         self.url_db = url
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -79,6 +82,7 @@ class ServerProcess:
             cmd += ["--max-body", str(self.max_body)]
         if self.workers > 1:
             cmd += ["--workers", str(self.workers)]
+        cmd += self.extra
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
@@ -374,6 +378,19 @@ def raw_post(lap: Laptop, path: str, payload: dict[str, Any]) -> httpx.Response:
     """A request as a laptop's token would send it, bypassing the client (forged or hand-made bodies)."""
     headers = {PROTOCOL_HEADER: str(PROTOCOL), "Authorization": f"Bearer {lap.token}"}
     return httpx.post(f"{lap.server.base}{API}{path}", json=payload, headers=headers, timeout=60)
+
+
+def admin_cli(server: ServerProcess, *args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m sync.server ARGS`` on the server's database, as an administrator runs it."""
+    server.close_admin()
+    return subprocess.run(
+        [sys.executable, "-m", "sync.server", *args, "--database-url", server.url_db],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
 
 
 def make_pg_database() -> str | None:

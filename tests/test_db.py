@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import textwrap
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -156,22 +159,89 @@ def test_database_from_a_newer_rapport_is_refused_and_untouched(db_path: Path) -
     assert digest(db_path) == before
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions")
-def test_read_only_file_is_refused(db_path: Path) -> None:
-    open_database(db_path).close()
-    db_path.chmod(0o444)
+NOBODY = 65534  # the unprivileged account on Debian; the number works even without its name
+
+
+def open_as_nobody(path: Path) -> str:
+    """Open ``path`` in a forked child that has dropped root for ``nobody`` (real and effective
+    ids, no groups), as a rep's own account would: what happened, as text.
+
+    A fork, not a new interpreter: the child needs no access to the virtualenv or the checkout
+    (CI may keep those under /root), only to the database's folder.
+    """
+    read_end, write_end = os.pipe()
+    with warnings.catch_warnings():
+        # Python 3.12+ warns that forking a threaded process may deadlock; the child here only
+        # opens one SQLite file and exits, touching no lock another thread could hold.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        status = 1
+        try:
+            os.close(read_end)
+            os.setgroups([])
+            os.setresgid(NOBODY, NOBODY, NOBODY)
+            os.setresuid(NOBODY, NOBODY, NOBODY)
+            try:
+                open_database(path, backup=False).close()
+                result = "opened"
+            except errors.DatabaseReadOnlyError as exc:
+                result = f"refused: {exc}"
+            except BaseException as exc:
+                result = f"{type(exc).__name__}: {exc}"
+            os.write(write_end, result.encode())
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        result = pipe.read().decode()
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, result
+    return result
+
+
+def test_read_only_file_is_refused(tmp_path: Path) -> None:
+    """The real refusal by the OS. Root may write anything (and CI runs as root), so as root
+    the check runs as an unprivileged user; elsewhere as the user running the tests."""
+    if os.geteuid() != 0:
+        db_path = tmp_path / "rapport.sqlite"
+        open_database(db_path).close()
+        db_path.chmod(0o444)
+        before = digest(db_path)
+        try:
+            with pytest.raises(errors.DatabaseReadOnlyError, match="cannot be written"):
+                open_database(db_path)
+        finally:
+            db_path.chmod(0o644)
+        assert digest(db_path) == before
+        return
+    # tmp_path sits in root's private folder; nobody needs a folder of its own it can reach.
+    home = Path(tempfile.mkdtemp(prefix="rapport-ro-"))
     try:
-        with pytest.raises(errors.DatabaseReadOnlyError):
-            open_database(db_path)
-    finally:
+        home.chmod(0o755)
+        folder = home / "data"
+        folder.mkdir()
+        db_path = folder / "rapport.sqlite"
+        open_database(db_path).close()
+        for path in (folder, *folder.iterdir()):
+            os.chown(path, NOBODY, NOBODY)
         db_path.chmod(0o644)
+        assert open_as_nobody(db_path) == "opened"  # the same user may open it while writable
+        db_path.chmod(0o444)
+        before = digest(db_path)
+        result = open_as_nobody(db_path)
+        assert result.startswith("refused:") and "cannot be written" in result, result
+        assert digest(db_path) == before
+    finally:
+        shutil.rmtree(home)
 
 
 def test_file_the_os_will_not_let_us_write_is_refused_untouched(
     db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Root may write anything, so in CI the OS's answer is simulated; the real chmod case above
-    # runs on developer machines.
+    # The OS's answer simulated (the real chmod case above runs everywhere): the refusal must
+    # come before anything is written, whatever the reason the OS gives.
     open_database(db_path).close()
     before = digest(db_path)
     real_access = os.access

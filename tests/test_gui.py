@@ -13,6 +13,7 @@ from pytestqt.qtbot import QtBot
 
 from models.db import Database
 from models.errors import NotFoundError
+from models.paths import sample_db_path
 from models.services import commitments, contacts, notes, trash
 from tests.gui_helpers import seed_commitment, seed_contact, seed_note, visible
 from ui.app import build_window
@@ -56,11 +57,12 @@ def test_empty_database_offers_to_add_or_load_sample_data(qtbot: QtBot, window: 
     view = window.contacts
     assert view.list_stack.currentWidget() is view.empty
     assert "No contacts yet" in view.empty_label.text()
-    qtbot.mouseClick(view.demo_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: view.model.rowCount() > 0, timeout=WAIT * 3)
+    # Sample data opens in a database of its own (tests/test_sample_data.py): this one stays empty.
+    with qtbot.waitSignal(window.switch_requested, timeout=WAIT) as asked:
+        qtbot.mouseClick(view.demo_button, Qt.MouseButton.LeftButton)
+    assert asked.args == [sample_db_path()]
     idle(qtbot, window)
-    assert view.list_stack.currentWidget() is view.table
-    qtbot.waitUntil(lambda: view.count.text() == "200 contacts", timeout=WAIT)
+    assert view.list_stack.currentWidget() is view.empty
 
 
 def test_create_contact_through_the_dialog_explains_bad_fields_first(
@@ -129,7 +131,7 @@ def test_log_a_note_and_complete_a_commitment(qtbot: QtBot, db: Database, presen
     pane.commit_button.click()  # may sit in the bar's » menu on a small screen
     cdialog = visible(CommitmentDialog)
     cdialog.what.setText("Send samples")
-    cdialog.due.setDate(date.today() - timedelta(days=2))
+    cdialog.due.setText((date.today() - timedelta(days=2)).isoformat())
     with qtbot.waitSignal(cdialog.saved, timeout=WAIT):
         cdialog.buttons.accepted.emit()
     qtbot.waitUntil(lambda: pane.commitments.rowCount() == 1, timeout=WAIT)
@@ -250,7 +252,13 @@ def test_window_geometry_page_and_column_widths_are_remembered(
     qtbot: QtBot, db: Database, presenter: ErrorPresenter
 ) -> None:
     window = open_window(qtbot, db, presenter)
-    window.resize(760, 560)  # the offscreen screen is 800x600
+    first = window.size()
+    # Smaller than the first-start size (the offscreen screen is 800x600). The window may come
+    # out a little wider than asked: its minimum width depends on the fonts installed (780 px
+    # with DejaVu only), so what must hold is that the size the rep left is the size restored.
+    window.resize(760, 560)
+    qtbot.waitUntil(lambda: window.size() != first, timeout=WAIT)
+    left = window.size()
     window.contacts.table.horizontalHeader().resizeSection(1, 321)
     window.show_page(PAGES.index("Accounts"))
     window.close()
@@ -259,7 +267,8 @@ def test_window_geometry_page_and_column_widths_are_remembered(
     again = open_window(qtbot, db, presenter)
     assert again.contacts.table.horizontalHeader().sectionSize(1) == 321
     assert again.stack.currentWidget() is again.accounts
-    assert (again.size().width(), again.size().height()) == (760, 560)
+    assert again.size() == left
+    assert left.height() == 560 and left.width() >= 760
     again.close()
     again.ctx.tasks.wait_idle()
 
@@ -375,8 +384,11 @@ def test_accounts_page_create_add_people_and_delete_with_undo(
         commit.buttons.accepted.emit()
     qtbot.waitUntil(lambda: view.owed.rowCount() == 1, timeout=WAIT)
 
+    window.delete_action.trigger()  # the account has a person: the rep is asked what goes
+    qtbot.waitUntil(lambda: view.delete_box is not None and view.delete_box.isVisible(), timeout=WAIT)
+    keep = next(b for b in view.delete_box.buttons() if b.text() == "Keep the people")
     with qtbot.waitSignal(window.undo_offered, timeout=WAIT):
-        window.delete_action.trigger()
+        keep.click()
     qtbot.waitUntil(lambda: view.list.rowCount() == 0, timeout=WAIT)
     window.undo_action.trigger()
     qtbot.waitUntil(lambda: view.list.rowCount() == 1, timeout=WAIT)

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -23,9 +21,9 @@ from sync.protocol import API, PROTOCOL, PROTOCOL_HEADER
 from sync.server import tables
 from sync.store import K_CLIENT, K_EPOCH, SyncStore, list_rejections
 from tests.sync_support import (  # fixtures are imported by name
-    ROOT,
     Laptop,
     ServerProcess,
+    admin_cli,
     backend,
     contact,
     laptops,
@@ -55,16 +53,7 @@ def _ids(lap: Laptop) -> tuple[str, str]:
         store.close()
 
 
-def _admin_cli(server: ServerProcess, *args: str) -> subprocess.CompletedProcess[str]:
-    server.close_admin()
-    return subprocess.run(
-        [sys.executable, "-m", "sync.server", *args, "--database-url", server.url_db],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+_admin_cli = admin_cli
 
 
 def test_account_moved_to_another_team(laptops: Callable[..., Laptop], tag: str) -> None:
@@ -247,24 +236,25 @@ def test_413_halves_the_batch(laptops: Callable[..., Laptop], limited_server: Se
     assert bob.count() == 120
 
 
-def test_oversized_mutation_mid_outbox_is_dropped_and_the_rest_renumbered(
+def test_oversized_mutation_mid_outbox_is_skipped_and_its_id_spent(
     laptops: Callable[..., Laptop], limited_server: ServerProcess
 ) -> None:
-    """One mutation in the middle of a long outbox can never pass the 413 limit: it is rejected
-    locally, the later ones move down one id (the server never saw it), and each of them reaches
-    the server exactly once with no id gap."""
+    """One mutation in the middle of a long outbox can never pass the 413 limit: its id is spent
+    with a skip (the server records it as refused, the laptop lists it), no later change takes
+    its id, and each of them reaches the server exactly once with no id gap."""
     ann, bob = laptops("ann"), laptops("bob")
     ids = [
         ann.add(contact(f"R{i}", about=os.urandom(20_000).hex() if i == 23 else ""))  # 40 kB
         for i in range(60)
     ]
     summary = ann.sync(batch_size=50)
-    assert summary.rejected == 1 and summary.pushed == 59
+    assert summary.rejected == 1 and summary.pushed == 60
     assert ann.outbox() == 0
     with ann.db.read() as s:
         [rej] = list_rejections(s)
-    assert (rej.row_id, rej.mid, rej.reason) == (ids[23], 24, "too large for the server")
-    # On the server: ids 1..59, each applied once.
+    assert (rej.row_id, rej.mid) == (ids[23], 24)
+    assert "too large for the server" in rej.reason
+    # On the server: ids 1..60, each once; 24 refused, the others applied.
     with limited_server.admin().read() as conn:
         [(client_id, last_mid)] = conn.execute(
             select(tables.clients.c.id, tables.clients.c.last_mid)
@@ -273,18 +263,18 @@ def test_oversized_mutation_mid_outbox_is_dropped_and_the_rest_renumbered(
         ).all()
         mine = tables.results.c.client_id == client_id
         results = conn.execute(select(tables.results.c.mid, tables.results.c.status).where(mine)).all()
-    assert last_mid == 59
-    assert sorted(results) == [(m, "applied") for m in range(1, 60)]
+    assert last_mid == 60
+    assert sorted(results) == [(m, "rejected" if m == 24 else "applied") for m in range(1, 61)]
     bob.sync()
     assert bob.count() == 59 and bob.get("contact", ids[23]) is None
     assert sorted(bob.get("contact", i).name for i in ids if i != ids[23]) == sorted(
         f"R{i}" for i in range(60) if i != 23
     )
-    # The numbering goes on from there: the next change is id 60, accepted without a gap.
-    ann.edit("contact", ids[0], role="after the drop")
+    # The numbering goes on from there: the next change is id 61, accepted without a gap.
+    ann.edit("contact", ids[0], role="after the skip")
     assert ann.sync().pushed == 1
     bob.sync()
-    assert bob.get("contact", ids[0]).role == "after the drop"
+    assert bob.get("contact", ids[0]).role == "after the skip"
 
 
 def test_user_moved_to_another_team(laptops: Callable[..., Laptop], tag: str) -> None:

@@ -8,8 +8,8 @@ from sync.server.db import ServerDB
 from tests.sync_support import Backend, backend  # fixtures by name
 
 
-def _columns(db: ServerDB) -> set[str]:
-    return {c["name"] for c in sa.inspect(db.write_engine).get_columns("clients")}
+def _columns(db: ServerDB, table: str = "clients") -> set[str]:
+    return {c["name"] for c in sa.inspect(db.write_engine).get_columns(table)}
 
 
 def test_fresh_and_upgraded_server_schema(backend: Backend) -> None:
@@ -20,12 +20,14 @@ def test_fresh_and_upgraded_server_schema(backend: Backend) -> None:
         with db.write() as conn:
             # What a database made by the first release looks like.
             conn.exec_driver_sql("ALTER TABLE clients DROP COLUMN scopes")
+            conn.exec_driver_sql("ALTER TABLE results DROP COLUMN digest")
             conn.exec_driver_sql("UPDATE server_schema_version SET version_num = 's0001'")
-        assert "scopes" not in _columns(db)
+        assert "scopes" not in _columns(db) and "digest" not in _columns(db, "results")
         db.migrate()
-        assert "scopes" in _columns(db)
+        assert "scopes" in _columns(db) and "digest" in _columns(db, "results")
         with db.read() as conn:
-            assert conn.exec_driver_sql("SELECT version_num FROM server_schema_version").scalar() == "s0002"
+            version = conn.exec_driver_sql("SELECT version_num FROM server_schema_version").scalar()
+            assert version == "s0003_result_digest"
             assert conn.exec_driver_sql("SELECT version FROM counter").scalar() == 0
     finally:
         db.close()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import QDialogButtonBox
 from pytestqt.qtbot import QtBot
 from shiboken6 import isValid
@@ -23,7 +23,7 @@ from models.services.contacts import ContactInput, create_contact
 from models.services.visits import VisitInput, VisitOutcome
 from tests.briefing_data import TODAY, at
 from ui.tasks import TaskRunner
-from ui.visit_dialog import CompleteVisitDialog, VisitDialog
+from ui.visit_dialog import CommitmentLine, CompleteVisitDialog, VisitDialog
 from ui.visits_view import DayView
 
 
@@ -138,16 +138,6 @@ def test_a_bad_commitment_rolls_the_whole_completion_back(db: Database, people: 
 
 
 # --- the day view and the visit dialogs (pytest-qt) ----------------------------------------------
-
-
-@pytest.fixture
-def tasks(qapp: object) -> Iterator[TaskRunner]:
-    unhandled: list[BaseException] = []
-    runner = TaskRunner(unhandled.append)
-    yield runner
-    assert runner.wait_idle(10_000)
-    assert unhandled == []
-    runner.deleteLater()
 
 
 @pytest.fixture
@@ -301,3 +291,67 @@ def test_the_day_is_the_reps_local_day(new_york: None, db: Database, people: dic
     with db.read() as s:
         assert [v.purpose for v in visits.visits_on(s, TODAY)] == ["early", "late"]
         assert [v.purpose for v in visits.visits_on(s, TODAY + timedelta(days=1))] == ["next"]
+
+
+def _completion_with_a_commitment(
+    qtbot: QtBot, view: DayView, db: Database, people: dict[str, uuid.UUID]
+) -> tuple[CompleteVisitDialog, CommitmentLine]:
+    with db.write() as s:
+        visits.create_visit(s, VisitInput(at(TODAY, 9), contact_ids=[people["anna"]], purpose="Review"))
+    with qtbot.waitSignal(view.refreshed):
+        view.refresh()
+    view.table.selectRow(0)
+    dialog = view.complete_selected()
+    assert isinstance(dialog, CompleteVisitDialog)
+    line = dialog.add_commitment()
+    qtbot.keyClicks(line.what, "Send samples")
+    return dialog, line
+
+
+def test_a_due_date_typed_in_the_wrap_up_is_kept(
+    qtbot: QtBot, view: DayView, db: Database, people: dict[str, uuid.UUID]
+) -> None:
+    dialog, line = _completion_with_a_commitment(qtbot, view, db, people)
+    # The rep clicks into the date field and types, as a rep would.
+    qtbot.mouseClick(line.due, Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(line.due, "2026-12-09")
+    assert line.due.text() == "2026-12-09"
+    with qtbot.waitSignals([view.data_changed, view.refreshed], timeout=5_000):
+        dialog.done_button.click()
+    with db.read() as s:
+        assert s.scalar(select(Commitment.due_date)) == date(2026, 12, 9)
+
+
+def test_a_due_date_that_is_not_a_date_is_refused_in_words_and_nothing_is_saved(
+    qtbot: QtBot, view: DayView, db: Database, people: dict[str, uuid.UUID]
+) -> None:
+    dialog, line = _completion_with_a_commitment(qtbot, view, db, people)
+    qtbot.mouseClick(line.due, Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(line.due, "9 Dec")
+    dialog.done_button.click()
+    qtbot.waitUntil(dialog.error.isVisible, timeout=5_000)
+    assert "Commitment 1" in dialog.error.text() and "9 Dec" in dialog.error.text()
+    assert "YYYY-MM-DD" in dialog.error.text()
+    assert dialog.isVisible() and line.due.text() == "9 Dec"  # what the rep typed stays
+    assert count(db, Commitment) == 0 and count(db, Note) == 0
+    dialog.reject()
+
+
+def test_an_empty_due_date_is_no_date_and_the_calendar_opens_on_today(
+    qtbot: QtBot, view: DayView, db: Database, people: dict[str, uuid.UUID]
+) -> None:
+    dialog, line = _completion_with_a_commitment(qtbot, view, db, people)
+    assert line.due.text() == ""
+    calendar = line.due.open_calendar()
+    today = date.today()
+    assert calendar.selectedDate().toPython() == today
+    assert (calendar.yearShown(), calendar.monthShown()) == (today.year, today.month)
+    # Picking a day in the calendar fills the field; clearing it again means "no date".
+    calendar.clicked.emit(QDate(2027, 1, 15))
+    assert line.due.text() == "2027-01-15" and not calendar.isVisible()
+    line.due.clear()
+    with qtbot.waitSignals([view.data_changed, view.refreshed], timeout=5_000):
+        dialog.done_button.click()
+    with db.read() as s:
+        assert s.scalar(select(Commitment.what)) == "Send samples"
+        assert s.scalar(select(Commitment.due_date)) is None

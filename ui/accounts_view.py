@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QSplitter,
     QVBoxLayout,
@@ -46,9 +47,23 @@ def load_account_page(s: Session, account_id: uuid.UUID) -> AccountPage:
     )
 
 
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n:,} {one if n == 1 else many}"
+
+
+def _things(notes_n: int, commitments_n: int) -> str:
+    """'3 notes and 1 commitment', leaving out what there is none of."""
+    parts = [
+        _plural(n, one, many)
+        for n, one, many in ((notes_n, "note", "notes"), (commitments_n, "commitment", "commitments"))
+        if n
+    ]
+    return " and ".join(parts)
+
+
 class AccountsView(QWidget):
     open_contact = Signal(object)  # contact id
-    delete_requested = Signal(object, str)
+    delete_requested = Signal(object, str, bool)  # account id, name, its people go too
     print_requested = Signal(object)  # contact id: the briefing of one of the account's people
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
@@ -56,6 +71,7 @@ class AccountsView(QWidget):
         self.ctx = ctx
         self.account_id: uuid.UUID | None = None
         self.page: AccountPage | None = None
+        self.delete_box: QMessageBox | None = None  # the question asked before a delete
         self._today = date.today()
         self._gen = 0
         self.filter = QLineEdit()
@@ -272,8 +288,47 @@ class AccountsView(QWidget):
             CommitmentDialog(self.ctx, account_id=self.account_id, parent=self).open()
 
     def delete(self) -> None:
-        if self.page:
-            self.delete_requested.emit(self.page.account.id, self.page.account.name)
+        """Say what deleting the account takes with it; with people at it, let the rep choose."""
+        if not self.page:
+            return
+        account_id = self.page.account.id
+        self.ctx.query(
+            lambda s: accounts.account_impact(s, account_id), lambda impact: self._ask(account_id, impact)
+        )
+
+    def _ask(self, account_id: uuid.UUID, impact: accounts.AccountImpact) -> None:
+        own = _things(impact.own_notes, impact.own_commitments)
+        if impact.people == 0:
+            self.delete_requested.emit(account_id, impact.name, False)
+            return
+        history = _things(impact.people_notes, impact.people_commitments)
+        people = _plural(impact.people, "person", "people")
+        text = f"<p><b>Delete the account “{html.escape(impact.name)}”?</b></p>"
+        text += f"<p>{people.capitalize()} work there" + (f", with {history} between them" if history else "")
+        text += (
+            ".</p><p><b>Keep the people</b>: they stay, with all their notes and commitments, no"
+            " longer at any account.<br><b>Delete the people too</b>: they and their history go to"
+            " the Trash with the account.</p>"
+        )
+        if own:
+            text += f"<p>The account's own {own} go to the Trash either way.</p>"
+        text += "<p>You can undo this, or restore it from the Trash.</p>"
+        box = QMessageBox(QMessageBox.Icon.Question, "Delete account", text, parent=self)
+        box.setObjectName("delete_account_box")
+        box.setTextFormat(Qt.TextFormat.RichText)
+        keep = box.addButton("Keep the people", QMessageBox.ButtonRole.AcceptRole)
+        also = box.addButton("Delete the people too", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(keep)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def chosen(button: object) -> None:
+            if button in (keep, also):
+                self.delete_requested.emit(account_id, impact.name, button is also)
+
+        box.buttonClicked.connect(chosen)
+        self.delete_box = box
+        box.open()
 
     def save_state(self, settings: QSettings) -> None:
         settings.setValue("accounts/header", self.table.horizontalHeader().saveState())

@@ -13,6 +13,8 @@ from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
 
 from models import errors
 from models.db import Database, needs_migration, open_database
+from models.paths import default_db_path
+from models.sample import prepare_sample, sample_db_path
 from ui.context import AppContext
 from ui.errors import ErrorPresenter, install_excepthooks
 from ui.main_window import MainWindow
@@ -65,6 +67,71 @@ def build_window(db: Database, presenter: ErrorPresenter) -> MainWindow:
     return MainWindow(ctx)
 
 
+class AppShell(QObject):
+    """The app's window, on the rep's own database or on the separate sample database.
+
+    Switching is one action: the other file opens in a new window that takes the old one's
+    place (and its size and page), and the old database is closed. Nothing is copied between
+    the two files.
+    """
+
+    switched = Signal(object)  # the new MainWindow
+
+    def __init__(self, db_path: Path, presenter: ErrorPresenter, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.presenter = presenter
+        self.start_path = db_path
+        # "Back to my records" from a sample database the app was started on goes to the default.
+        self.home = default_db_path() if _same_file(db_path, sample_db_path()) else db_path
+        self.window: MainWindow | None = None
+
+    def start(self) -> MainWindow:
+        """Open the database the app was started on (errors are the caller's to show)."""
+        return self._open(self.start_path, sample=False)
+
+    def switch(self, target: Path | None) -> None:
+        """Open ``target`` (the sample database) or, with ``None``, the rep's own in place of
+        the current window. If it cannot be opened, the rep is told and stays where they were."""
+        try:
+            self._open(target or self.home, sample=target is not None)
+        except errors.RapportError as exc:
+            self.presenter.present(exc, self.window)
+
+    def close(self) -> None:
+        if self.window is not None:
+            self.window.close()
+            self.window.ctx.db.close()
+            self.window = None
+
+    def _open(self, path: Path, *, sample: bool) -> MainWindow:
+        db = open_with_notice(path)
+        try:
+            fill = prepare_sample(db) if sample else False
+        except BaseException:
+            db.close()
+            raise
+        old = self.window
+        if old is not None:
+            old.save_state()  # the new window opens with the same size, page and columns
+        window = build_window(db, self.presenter)
+        window.switch_requested.connect(self.switch)
+        self.window = window
+        window.show()
+        window.start()
+        if old is not None:
+            old.close()
+            old.ctx.db.close()
+            old.deleteLater()
+        if fill:
+            window.fill_sample_data()
+        self.switched.emit(window)
+        return window
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    return a.expanduser().resolve() == b.expanduser().resolve()
+
+
 def run_app(db_path: Path, log_file: Path | None = None) -> int:
     started = time.perf_counter()
     app = QApplication.instance() or QApplication(sys.argv)
@@ -72,13 +139,13 @@ def run_app(db_path: Path, log_file: Path | None = None) -> int:
     app.setOrganizationName("Rapport")
     presenter = ErrorPresenter(log_file)
     install_excepthooks(presenter)
+    shell = AppShell(db_path, presenter)
     try:
-        db = open_with_notice(db_path)
+        window = shell.start()
     except errors.DatabaseError as exc:
         QMessageBox.critical(None, exc.title, str(exc))
         print(f"rapport: {exc}", file=sys.stderr)
         return 2
-    window = build_window(db, presenter)
     if os.environ.get(STARTUP_PROBE):
 
         def loaded() -> None:
@@ -86,9 +153,7 @@ def run_app(db_path: Path, log_file: Path | None = None) -> int:
             QTimer.singleShot(0, window.close)
 
         window.contacts.model.loaded.connect(loaded)
-    window.show()
-    window.start()
     try:
         return int(app.exec())
     finally:
-        db.close()
+        shell.close()

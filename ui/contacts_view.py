@@ -51,14 +51,16 @@ class ContactsView(QWidget):
         self.empty = QWidget()
         el = QVBoxLayout(self.empty)
         el.addStretch(1)
-        self.empty_label = QLabel("No contacts yet — add one or load sample data.")
+        self.empty_label = QLabel(
+            "No contacts yet — add one, or try Rapport with sample data (kept in a separate database)."
+        )
         self.empty_label.setObjectName("empty_state")
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         el.addWidget(self.empty_label)
         row = QHBoxLayout()
         row.addStretch(1)
         self.add_button = QPushButton("Add a contact")
-        self.demo_button = QPushButton("Load sample data")
+        self.demo_button = QPushButton("Try with sample data")
         self.demo_button.setObjectName("demo_button")
         row.addWidget(self.add_button)
         row.addWidget(self.demo_button)

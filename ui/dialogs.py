@@ -7,13 +7,10 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from PySide6.QtCore import QDate, QDateTime, Qt
+from PySide6.QtCore import QDateTime, Qt
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
-    QDateEdit,
     QDateTimeEdit,
-    QHBoxLayout,
     QLineEdit,
     QPlainTextEdit,
     QWidget,
@@ -29,10 +26,10 @@ from models.services.commitments import CommitmentInput
 from models.services.contacts import ContactInput
 from models.services.notes import NoteInput
 from ui.context import AppContext
-from ui.forms import ContactPicker, FormDialog, split_list
+from ui.forms import ContactPicker, FormDialog, OptionalDateEdit, split_list
 
 KIND_LABELS = {k: k.capitalize() for k in contacts.KINDS}
-CHANNEL_LABELS = {c: c.capitalize() for c in notes.CHANNELS}
+CHANNEL_LABELS = notes.CHANNEL_LABELS  # one mapping, shared with the briefing sheet
 DIRECTION_LABELS = {"we": "We promised them", "they": "They promised us"}
 
 
@@ -292,31 +289,16 @@ class CommitmentDialog(FormDialog):
         )
         self.what = self.add_field("what", "What", QLineEdit(row.what if row else ""))
         self.what.setPlaceholderText("e.g. Send the revised quote")
-        due_box = QWidget()
-        line = QHBoxLayout(due_box)
-        line.setContentsMargins(0, 0, 0, 0)
-        self.has_due = QCheckBox("Due on")
-        self.due = QDateEdit(QDate.currentDate().addDays(7))
-        self.due.setCalendarPopup(True)
-        self.due.setDisplayFormat("yyyy-MM-dd")
-        if row is not None:
-            self.has_due.setChecked(row.due_date is not None)
-            if row.due_date is not None:
-                self.due.setDate(QDate(row.due_date))
-        else:
-            self.has_due.setChecked(True)
-        self.due.setEnabled(self.has_due.isChecked())
-        self.has_due.toggled.connect(self.due.setEnabled)
-        line.addWidget(self.has_due)
-        line.addWidget(self.due, 1)
-        self.add_field("due_date", "Due", due_box)
+        # A QDateEdit turned a date typed after a click into another one (2026-12-09 typed into
+        # the day section gave 2026-12-12): the shared optional-date field keeps what is typed.
+        self.due = self.add_field("due_date", "Due", OptionalDateEdit(row.due_date if row else None))
 
     def save_action(self) -> Callable[[Session], Any]:
         contact_id = chosen_contact(self.contact, self._account_id)
         inp = CommitmentInput(
             what=self.what.text(),
             direction=self.direction.currentData(),
-            due_date=self.due.date().toPython() if self.has_due.isChecked() else None,
+            due_date=self.due.date_text(),
             contact_id=contact_id,
             account_id=None if contact_id else self._account_id,
         )

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import date
 from typing import Any, ClassVar
 
-from PySide6.QtCore import QStringListModel, Qt, QTimer, Signal
-from PySide6.QtGui import QShowEvent
+from PySide6.QtCore import QDate, QStringListModel, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QShowEvent
 from PySide6.QtWidgets import (
+    QCalendarWidget,
     QCompleter,
     QDialog,
     QDialogButtonBox,
@@ -157,6 +159,57 @@ class FormDialog(QDialog):
 def split_list(text: str) -> list[str]:
     """Several values typed in one line, separated by commas or semicolons."""
     return [part.strip() for part in text.replace(";", ",").split(",") if part.strip()]
+
+
+class OptionalDateEdit(QLineEdit):
+    """A date that may be left empty: typed as YYYY-MM-DD, or picked from a calendar.
+
+    A QDateEdit cannot hold "no date": its special-value trick shows the text "no date" that
+    typing appends to, and its calendar opens on the minimum date. Here empty means no date,
+    what the rep types is kept as typed (the service refuses a non-date in words), and the
+    calendar opens on the typed date, or on today.
+    """
+
+    def __init__(self, value: date | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setPlaceholderText("no date (YYYY-MM-DD)")
+        self.setClearButtonEnabled(True)
+        self.setMinimumWidth(self.fontMetrics().horizontalAdvance("no date (YYYY-MM-DD)") + 60)
+        if value is not None:
+            self.setText(value.isoformat())
+        pick = QAction("Pick a date", self)
+        pick.setIcon(self.style().standardIcon(self.style().StandardPixmap.SP_FileDialogDetailedView))
+        pick.setToolTip("Pick a date from a calendar")
+        pick.triggered.connect(self.open_calendar)
+        self.addAction(pick, QLineEdit.ActionPosition.TrailingPosition)
+        self.calendar = QCalendarWidget(self)  # a child, so it goes with the field
+        self.calendar.setWindowFlags(Qt.WindowType.Popup)
+        self.calendar.setGridVisible(True)
+        self.calendar.clicked.connect(self._on_picked)
+        self.calendar.activated.connect(self._on_picked)
+
+    def date_text(self) -> str | None:
+        """What the field holds for the service: ``None`` for no date, else the text typed."""
+        return self.text().strip() or None
+
+    def open_calendar(self) -> QCalendarWidget:
+        try:
+            shown = date.fromisoformat(self.text().strip())
+        except ValueError:
+            shown = date.today()
+        when = QDate(shown.year, shown.month, shown.day)
+        self.calendar.setSelectedDate(when)
+        self.calendar.setCurrentPage(when.year(), when.month())
+        self.calendar.adjustSize()
+        self.calendar.move(self.mapToGlobal(self.rect().bottomLeft()))
+        self.calendar.show()
+        self.calendar.setFocus()
+        return self.calendar
+
+    def _on_picked(self, when: QDate) -> None:
+        self.setText(when.toString("yyyy-MM-dd"))
+        self.calendar.hide()
+        self.setFocus()
 
 
 class ContactPicker(QLineEdit):

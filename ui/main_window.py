@@ -19,10 +19,12 @@ from PySide6.QtWidgets import (
     QStackedWidget,
     QWidget,
 )
+from sqlalchemy.orm import Session
 
 from models.demo import fill_demo
 from models.entities import SYNCED_CLASSES
 from models.paths import data_dir
+from models.sample import is_sample, sample_db_path
 from models.services import accounts, contacts, trash
 from ui.accounts_view import AccountsView
 from ui.commitments_view import CommitmentsView
@@ -47,13 +49,22 @@ def app_settings() -> QSettings:
 
 class MainWindow(QMainWindow):
     undo_offered = Signal(str)  # what can be undone, for the status bar (and tests)
+    # Open another database in place of this one: the sample database's path, or None for the
+    # rep's own (the app shell in ui/app.py does the switch).
+    switch_requested = Signal(object)
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        self.setWindowTitle(f"Rapport — {ctx.db.path.name}")
+        with ctx.db.read() as s:  # one row of the meta table, before anything is shown
+            self.sample = is_sample(s)
+        if self.sample:
+            self.setWindowTitle("Rapport — Sample data (not your records)")
+        else:
+            self.setWindowTitle(f"Rapport — {ctx.db.path.name}")
         self.setObjectName("main_window")
-        self._undo: tuple[str, uuid.UUID, str] | None = None
+        # What the Undo button puts back: (entity, id, name, the action that restores it).
+        self._undo: tuple[str, uuid.UUID, str, Callable[[Session], object]] | None = None
 
         self.sidebar = QListWidget()
         self.sidebar.setObjectName("sidebar")
@@ -106,6 +117,8 @@ class MainWindow(QMainWindow):
         self.db_label = QLabel(ctx.db.path.name)
         self.db_label.setToolTip(str(ctx.db.path))
         self.statusBar().addPermanentWidget(self.db_label)
+        if self.sample:
+            self._label_as_sample()
         self.sync.status_changed.connect(self.sync_label.setText)
         self.sync.status_changed.connect(lambda _t: self._on_sync_status())
         self.sync.progressed.connect(lambda text: self.statusBar().showMessage(text, 5_000))
@@ -116,11 +129,11 @@ class MainWindow(QMainWindow):
         ctx.tasks.busy_changed.connect(self.busy.setVisible)
 
         self._build_menus()
-        self.contacts.demo_requested.connect(self.load_demo)
+        self.contacts.demo_requested.connect(self.try_sample)
         self.contacts.new_requested.connect(self.new_contact)
         self.contacts.detail.delete_requested.connect(lambda cid, name: self.delete("contact", cid, name))
         self.contacts.detail.print_requested.connect(self.print_briefing)
-        self.accounts.delete_requested.connect(lambda aid, name: self.delete("account", aid, name))
+        self.accounts.delete_requested.connect(self.delete_account)
         self.accounts.print_requested.connect(self.print_briefing)
         # The day view writes through the same runner; tell every view what its actions touch.
         self.visits.data_changed.connect(lambda: ctx.bus.notify({"visit", "note", "commitment"}))
@@ -172,7 +185,10 @@ class MainWindow(QMainWindow):
             "&File", "Save briefing as P&DF…", self.save_current_pdf, "Ctrl+Shift+P", "save_briefing"
         )
         self._menus["&File"].addSeparator()
-        self._action("&File", "Load &sample data", self.load_demo, None, "load_demo")
+        if self.sample:
+            self._action("&File", "Back to &my records", self.leave_sample, None, "leave_sample")
+        else:
+            self._action("&File", "Try with &sample data", self.try_sample, None, "try_sample")
         self._action("&File", "&Quit", self.close, key.Quit, "quit")
         self.undo_action = self._action("&Edit", "&Undo delete", self.undo_delete, key.Undo, "undo")
         self.undo_action.setEnabled(False)
@@ -183,6 +199,9 @@ class MainWindow(QMainWindow):
         self._action(
             "&Sync", "&Review conflicts", lambda: self.show_page(PAGES.index("Conflicts")), None, "review"
         )
+        if self.sample:
+            for action in self._menus["&Sync"].actions():
+                action.setEnabled(False)
         for i, title in enumerate(PAGES):
             self._action(
                 "&View", title, lambda i=i: self.show_page(i), f"Ctrl+{i + 1}", f"page_{title.lower()}"
@@ -191,7 +210,8 @@ class MainWindow(QMainWindow):
     def start(self) -> None:
         """Load the first screens (off the GUI thread) once the window is up."""
         self.contacts.start()
-        self.sync.start()
+        if not self.sample:
+            self.sync.start()
         self.visits.refresh()
         self.today.reload()
         # The other pages load when first shown (their refreshers start out stale).
@@ -245,23 +265,40 @@ class MainWindow(QMainWindow):
 
     def delete(self, entity: str, row_id: uuid.UUID, name: str) -> None:
         """Delete at once (it is soft) and offer undo, rather than asking "are you sure?"."""
-        fn = contacts.delete_contact if entity == "contact" else accounts.delete_account
 
         def done(_result: object) -> None:
-            self._undo = (entity, row_id, name)
-            self.undo_action.setEnabled(True)
-            self.undo_action.setText(f"&Undo delete of “{name}”")
-            self.undo_button.show()
             message = f"Deleted {entity} “{name}”. Undo with Ctrl+Z, or restore it from the Trash."
-            self.statusBar().showMessage(message, 15_000)
-            self.undo_offered.emit(message)
+            self._offer_undo(entity, row_id, name, lambda s: trash.restore(s, entity, row_id), message)
 
-        self.ctx.act(lambda s: fn(s, row_id), done)
+        self.ctx.act(lambda s: contacts.delete_contact(s, row_id), done)
+
+    def delete_account(self, account_id: uuid.UUID, name: str, with_people: bool) -> None:
+        def done(deletion: accounts.AccountDeletion) -> None:
+            message = f"Deleted account “{name}”"
+            if deletion.people and with_people:
+                message += f" and the {deletion.people:,} people there, with their history"
+            elif deletion.people:
+                message += f"; its {deletion.people:,} people stay, with their history, at no account"
+            message += ". Undo with Ctrl+Z, or restore it from the Trash."
+            restore = lambda s: accounts.undo_account_delete(s, deletion)  # noqa: E731
+            self._offer_undo("account", account_id, name, restore, message)
+
+        self.ctx.act(lambda s: accounts.delete_account(s, account_id, with_people=with_people), done)
+
+    def _offer_undo(
+        self, entity: str, row_id: uuid.UUID, name: str, restore: Callable[[Session], object], message: str
+    ) -> None:
+        self._undo = (entity, row_id, name, restore)
+        self.undo_action.setEnabled(True)
+        self.undo_action.setText(f"&Undo delete of “{name}”")
+        self.undo_button.show()
+        self.statusBar().showMessage(message, 15_000)
+        self.undo_offered.emit(message)
 
     def undo_delete(self) -> None:
         if self._undo is None:
             return
-        entity, row_id, name = self._undo
+        entity, row_id, name, restore = self._undo
         self._undo = None
         self.undo_action.setEnabled(False)
         self.undo_action.setText("&Undo delete")
@@ -272,24 +309,38 @@ class MainWindow(QMainWindow):
             if entity == "contact":
                 self.open_contact(row_id)
 
-        self.ctx.act(lambda s: trash.restore(s, entity, row_id), done)
+        self.ctx.act(restore, done)
 
-    def load_demo(self) -> None:
-        if self.sender() is not self.contacts and self.contacts.model.rowCount() > 0:
-            answer = QMessageBox.question(
-                self,
-                "Load sample data",
-                "Add sample accounts, contacts, notes and commitments to this database?",
-            )
-            if answer != QMessageBox.StandardButton.Yes:
-                return
+    # -- sample data (a database of its own: models/sample.py) ----------------------------------
+    def _label_as_sample(self) -> None:
+        """Say so wherever the rep looks, and take sync away: sample data is never synced."""
+        self.sample_badge = QLabel(" Sample data — not your records, never synced ")
+        self.sample_badge.setObjectName("sample_badge")
+        self.sample_badge.setStyleSheet("background: #f9d65c; color: #3d2e00; font-weight: bold;")
+        self.leave_sample_button = QPushButton("Back to my records")
+        self.leave_sample_button.setObjectName("leave_sample_button")
+        self.leave_sample_button.clicked.connect(self.leave_sample)
+        self.statusBar().insertPermanentWidget(0, self.sample_badge)
+        self.statusBar().insertPermanentWidget(1, self.leave_sample_button)
+        for widget in (self.sync_button, self.sync_label):
+            widget.hide()
+        self.contacts.demo_button.hide()
+
+    def try_sample(self) -> None:
+        """Open the separate sample database (filled on first use); the rep's own stays as is."""
+        self.switch_requested.emit(sample_db_path())
+
+    def leave_sample(self) -> None:
+        self.switch_requested.emit(None)
+
+    def fill_sample_data(self) -> None:
         self.statusBar().showMessage("Adding sample data…")
         db = self.ctx.db
         self.ctx.run_write(
             lambda: fill_demo(db, contacts=DEMO_CONTACTS),
             {cls.__entity__ for cls in SYNCED_CLASSES},
             lambda counts: self.statusBar().showMessage(
-                "Added " + ", ".join(f"{n:,} {what}" for what, n in counts.items()), 8_000
+                "Sample data: " + ", ".join(f"{n:,} {what}" for what, n in counts.items()), 8_000
             ),
         )
 

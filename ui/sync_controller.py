@@ -166,6 +166,8 @@ class SyncController(QObject):
                 self._emit_status()
 
         info.reachabilityChanged.connect(changed)
+        # The network object outlives this window (switching to or from sample data closes it).
+        self.destroyed.connect(lambda: info.reachabilityChanged.disconnect(changed))
 
     # -- actions -------------------------------------------------------------------------------
     def sync_now(self, quiet: bool = False) -> bool:

@@ -25,7 +25,11 @@ class TrashView(QWidget):
         self.table = make_table(self.model, name="trash_table")
         self.restore_button = QPushButton("Restore")
         self.restore_button.clicked.connect(self.restore_selected)
-        self.info = QLabel("Deleted contacts bring back their notes and commitments when restored.")
+        self.info = QLabel(
+            "Restored contacts bring back their notes and commitments; restored accounts bring back"
+            " the people deleted with them."
+        )
+        self.info.setWordWrap(True)
         bar = QHBoxLayout()
         bar.addWidget(self.restore_button)
         bar.addWidget(self.info, 1)

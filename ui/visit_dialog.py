@@ -10,11 +10,10 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime, time
 
-from PySide6.QtCore import QDate, QDateTime, Qt, Signal
+from PySide6.QtCore import QDateTime, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDateEdit,
     QDateTimeEdit,
     QDialog,
     QDialogButtonBox,
@@ -39,10 +38,10 @@ from models.services.accounts import account_choices, get_account
 from models.services.commitments import CommitmentInput
 from models.services.contacts import contact_rows, list_contacts
 from models.services.visits import VisitInput, VisitOutcome, complete_visit, create_visit, update_visit
+from ui.forms import OptionalDateEdit
 from ui.tasks import TaskRunner
 
 ERROR_STYLE = "color: #b03a2e;"
-NO_DATE = QDate(2000, 1, 1)  # the QDateEdit minimum, shown as "no date"
 
 
 def _error_label() -> QLabel:
@@ -307,11 +306,7 @@ class CommitmentLine(QWidget):
         self.direction.addItem("They owe", "they")
         self.what = QLineEdit()
         self.what.setPlaceholderText("What was promised")
-        self.due = QDateEdit()
-        self.due.setCalendarPopup(True)
-        self.due.setMinimumDate(NO_DATE)
-        self.due.setSpecialValueText("no date")
-        self.due.setDate(NO_DATE)
+        self.due = OptionalDateEdit()
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.direction)
@@ -319,8 +314,9 @@ class CommitmentLine(QWidget):
         layout.addWidget(self.due)
 
     def value(self) -> CommitmentInput:
-        due = None if self.due.date() == NO_DATE else self.due.date().toPython()
-        return CommitmentInput(what=self.what.text(), direction=self.direction.currentData(), due_date=due)
+        return CommitmentInput(
+            what=self.what.text(), direction=self.direction.currentData(), due_date=self.due.date_text()
+        )
 
 
 class CompleteVisitDialog(QDialog):

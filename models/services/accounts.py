@@ -9,9 +9,10 @@ from typing import Any
 from sqlalchemy import func, literal_column, select, text
 from sqlalchemy.orm import Session
 
-from models.entities import Account, Contact
+from models.entities import Account, Commitment, Contact, Note
 from models.rows import AccountRow
 from models.services.common import children_of, fts_query, get_live
+from models.services.trash import restore
 from models.types import utcnow
 from models.validation import check_storable, raise_if, require
 
@@ -49,13 +50,105 @@ def update_account(session: Session, account_id: uuid.UUID, inp: AccountInput) -
             setattr(account, key, value)
 
 
-def delete_account(session: Session, account_id: uuid.UUID) -> None:
-    """Soft delete with the account's own notes and commitments; its contacts stay."""
+@dataclass(frozen=True)
+class AccountImpact:
+    """What deleting an account touches, for the question the rep is asked first."""
+
+    name: str
+    people: int
+    people_notes: int  # the history of its people (theirs: it never goes with the account alone)
+    people_commitments: int
+    own_notes: int  # filed under the account and no one in particular
+    own_commitments: int
+
+
+def _people(session: Session, account_id: uuid.UUID) -> list[Contact]:
+    return list(
+        session.scalars(select(Contact).where(Contact.account_id == account_id, Contact.deleted_at.is_(None)))
+    )
+
+
+def account_impact(session: Session, account_id: uuid.UUID) -> AccountImpact:
+    account = get_live(session, Account, account_id, "account")
+    people = select(Contact.id).where(Contact.account_id == account_id, Contact.deleted_at.is_(None))
+    counts: list[int] = []
+    for cls in (Note, Commitment):
+        live = cls.deleted_at.is_(None)
+        counts.append(int(session.scalar(select(func.count()).where(live, cls.contact_id.in_(people))) or 0))
+        own = (cls.account_id == account_id) & cls.contact_id.is_(None)
+        counts.append(int(session.scalar(select(func.count()).where(live, own)) or 0))
+    n_people = int(session.scalar(select(func.count()).select_from(people.subquery())) or 0)
+    return AccountImpact(account.name, n_people, counts[0], counts[2], counts[1], counts[3])
+
+
+@dataclass(frozen=True)
+class AccountDeletion:
+    """What :func:`delete_account` did, so that undo puts back exactly that."""
+
+    account_id: uuid.UUID
+    with_people: bool
+    # People kept and detached from the account (empty when they were deleted with it).
+    detached: tuple[uuid.UUID, ...]
+    # Notes and commitments of people that were filed under the account and now follow their
+    # person instead: (entity, id, account before, account after).
+    refiled: tuple[tuple[str, uuid.UUID, uuid.UUID | None, uuid.UUID | None], ...]
+    people: int
+    own_rows: int  # the account's own notes and commitments, in the Trash with it
+
+
+def delete_account(session: Session, account_id: uuid.UUID, *, with_people: bool = False) -> AccountDeletion:
+    """Soft delete an account with its own notes and commitments.
+
+    Its people are either kept, with all their history, no longer at any account
+    (``with_people=False``), or go to the Trash with it, history included. A person's notes and
+    commitments follow the person, never the account alone: a contact is never left without
+    their own history.
+    """
     account = get_live(session, Account, account_id, "account")
     now = utcnow()
     account.deleted_at = now
+    people = _people(session, account_id)
+    for person in people:
+        if with_people:
+            person.deleted_at = now
+            for row in children_of(session, "contact_id", person.id):
+                row.deleted_at = now
+        else:
+            person.account_id = None
+    refiled: list[tuple[str, uuid.UUID, uuid.UUID | None, uuid.UUID | None]] = []
+    own = 0
     for row in children_of(session, "account_id", account_id):
-        row.deleted_at = now
+        owner = session.get(Contact, row.contact_id) if row.contact_id is not None else None
+        if owner is None or owner.deleted_at is not None:
+            row.deleted_at = now
+            own += 1
+        else:  # someone's history (a person kept, or one who moved away): it stays theirs
+            refiled.append((row.__entity__, row.id, row.account_id, owner.account_id))
+            row.account_id = owner.account_id
+    return AccountDeletion(
+        account_id,
+        with_people,
+        tuple(p.id for p in people) if not with_people else (),
+        tuple(refiled),
+        len(people),
+        own,
+    )
+
+
+def undo_account_delete(session: Session, deletion: AccountDeletion) -> None:
+    """Put back what :func:`delete_account` did: the account, what went to the Trash with it,
+    and the people and history it detached (those the rep has not changed since)."""
+    restore(session, "account", deletion.account_id)
+    for person_id in deletion.detached:
+        person = session.get(Contact, person_id)
+        if person is not None and person.deleted_at is None and person.account_id is None:
+            person.account_id = deletion.account_id
+    for entity, row_id, before, after in deletion.refiled:
+        row: Note | Commitment | None = (
+            session.get(Note, row_id) if entity == Note.__entity__ else session.get(Commitment, row_id)
+        )
+        if row is not None and row.deleted_at is None and row.account_id == after:
+            row.account_id = before
 
 
 def _count_contacts() -> Any:

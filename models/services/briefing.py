@@ -36,7 +36,6 @@ from models.services.contacts import get_contact
 from models.services.notes import timeline
 from models.services.visits import get_visit, visits_of_account, visits_on
 
-UPCOMING_DAYS = 30
 INTERACTIONS = 5
 STAKEHOLDERS = 12
 ACCOUNT_COMMITMENTS = 10
@@ -45,6 +44,8 @@ PURCHASES = 5
 
 @dataclass(frozen=True, slots=True)
 class UpcomingDate:
+    """The next time a personal date comes round; ``label`` carries the age or years if known."""
+
     label: str
     on: date
     days_away: int
@@ -56,6 +57,8 @@ class Stakeholder:
     name: str
     role: str
     kind: str
+    phone: str  # the first number: enough to call from the car park
+    days_since_contact: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +147,8 @@ def resolve_reference(session: Session, code: str) -> tuple[str, uuid.UUID]:
 
 
 def _next_anniversary(original: date, today: date) -> date:
+    if original >= today:
+        return original  # a date still ahead (a planned event) comes round on the day itself
     for year in (today.year, today.year + 1):
         try:
             candidate = original.replace(year=year)
@@ -154,12 +159,16 @@ def _next_anniversary(original: date, today: date) -> date:
     return original  # unreachable: next year is always >= today
 
 
-def upcoming_dates(detail: ContactDetail, today: date, within: int = UPCOMING_DAYS) -> list[UpcomingDate]:
-    """Birthday and personal dates whose anniversary falls in the next ``within`` days."""
+def upcoming_dates(detail: ContactDetail, today: date) -> list[UpcomingDate]:
+    """The next occurrence of the birthday and of every personal date, soonest first.
+
+    All of them, however far away: a birthday in March is worth knowing in December.
+    """
     found: list[UpcomingDate] = []
     if detail.birthday is not None:
         on = _next_anniversary(detail.birthday, today)
         age = on.year - detail.birthday.year
+        # A birthday typed with a placeholder year (0001, 1900) says nothing about the age.
         label = f"Birthday (turns {age})" if 0 < age < 120 else "Birthday"
         found.append(UpcomingDate(label, on, (on - today).days))
     for label, raw in detail.personal_dates:
@@ -168,8 +177,11 @@ def upcoming_dates(detail: ContactDetail, today: date, within: int = UPCOMING_DA
         except ValueError:
             continue
         on = _next_anniversary(original, today)
+        years = on.year - original.year
+        if 0 < years < 200:
+            label = f"{label} ({years} year{'' if years == 1 else 's'})"
         found.append(UpcomingDate(label, on, (on - today).days))
-    return sorted((d for d in found if d.days_away <= within), key=lambda d: d.days_away)
+    return sorted(found, key=lambda d: d.days_away)
 
 
 def _local_date(when: datetime) -> date:
@@ -255,21 +267,32 @@ def account_commitments(session: Session, account_id: uuid.UUID, limit: int = 20
     return [CommitmentRow(*r) for r in session.execute(order_by_due(stmt).limit(limit))]
 
 
-def account_brief(session: Session, account_id: uuid.UUID, exclude: set[uuid.UUID]) -> AccountBrief | None:
-    """The account's other people and its open commitments not already shown with a person."""
+def account_brief(
+    session: Session, account_id: uuid.UUID, exclude: set[uuid.UUID], today: date
+) -> AccountBrief | None:
+    """The account's other people (how to reach them, when they last heard from us) and its
+    open commitments not already shown with a person."""
     try:
         account = get_account(session, account_id)
     except NotFoundError:
         return None
+    rows = session.execute(
+        select(Contact.id, Contact.name, Contact.role, Contact.kind, Contact.phones, Contact.last_contact_at)
+        .where(Contact.account_id == account_id, Contact.deleted_at.is_(None))
+        .order_by(Contact.name)
+        .limit(STAKEHOLDERS + len(exclude))
+    )
     people = [
-        Stakeholder(*r)
-        for r in session.execute(
-            select(Contact.id, Contact.name, Contact.role, Contact.kind)
-            .where(Contact.account_id == account_id, Contact.deleted_at.is_(None))
-            .order_by(Contact.name)
-            .limit(STAKEHOLDERS + len(exclude))
+        Stakeholder(
+            cid,
+            name,
+            role,
+            kind,
+            phones[0] if phones else "",
+            (today - _local_date(last)).days if last is not None else None,
         )
-        if r[0] not in exclude
+        for cid, name, role, kind, phones, last in rows
+        if cid not in exclude
     ][:STAKEHOLDERS]
     total = session.scalar(
         select(func.count()).where(
@@ -296,7 +319,7 @@ def contact_sheet(session: Session, contact_id: uuid.UUID, today: date | None = 
     person = person_brief(session, contact_id, today)
     account = None
     if person.contact.account_id is not None:
-        account = account_brief(session, person.contact.account_id, {contact_id})
+        account = account_brief(session, person.contact.account_id, {contact_id}, today)
     return BriefingSheet(person.reference, today, None, (person,), account)
 
 
@@ -311,7 +334,7 @@ def visit_sheet(session: Session, visit_id: uuid.UUID, today: date | None = None
             continue  # deleted since the visit was planned: the sheet still prints
     account = None
     if visit.account_id is not None:
-        account = account_brief(session, visit.account_id, set(visit.contact_ids))
+        account = account_brief(session, visit.account_id, set(visit.contact_ids), today)
     return BriefingSheet(reference_code("V", visit.id), today, visit, tuple(people), account)
 
 

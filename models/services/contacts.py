@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, literal_column, or_, select, text
 from sqlalchemy.orm import Session
 
-from models.entities import Account, Contact, ContactKind
+from models.entities import Account, Commitment, CommitmentStatus, Contact, ContactKind, Note
 from models.rows import ContactDetail, ContactRow
 from models.services.common import children_of, fts_query, get_live
 from models.types import utcnow
@@ -110,9 +110,34 @@ def create_contact(session: Session, inp: ContactInput) -> uuid.UUID:
 def update_contact(session: Session, contact_id: uuid.UUID, inp: ContactInput) -> None:
     values = clean_contact(inp, session)
     contact = get_live(session, Contact, contact_id, "contact")
+    if values["account_id"] != contact.account_id:
+        follow_contact(session, contact_id, contact.account_id, values["account_id"])
     for key, value in values.items():
         if getattr(contact, key) != value:  # unchanged fields stay out of the sync patch
             setattr(contact, key, value)
+
+
+def follow_contact(
+    session: Session, contact_id: uuid.UUID, old: uuid.UUID | None, new: uuid.UUID | None
+) -> None:
+    """A contact moves from account ``old`` to ``new``: their notes and open commitments filed
+    under the old account move with them (done and cancelled ones stay where they were made).
+
+    Each moved row is an ordinary edit, so it reaches the outbox and other laptops like any
+    other change.
+    """
+    cls: type[Note] | type[Commitment]
+    for cls in (Note, Commitment):
+        stmt = select(cls).where(
+            cls.contact_id == contact_id,
+            cls.deleted_at.is_(None),
+            cls.account_id.is_(None) if old is None else cls.account_id == old,
+        )
+        if cls is Commitment:
+            stmt = stmt.where(Commitment.status == CommitmentStatus.OPEN.value)
+        rows: list[Note | Commitment] = list(session.scalars(stmt))
+        for row in rows:
+            row.account_id = new
 
 
 def delete_contact(session: Session, contact_id: uuid.UUID) -> None:

@@ -17,6 +17,13 @@ from models.types import utcnow
 from models.validation import check_storable, raise_if, require
 
 CHANNELS = [c.value for c in Channel]
+# What the rep reads for each channel, in the app and on the briefing sheet alike.
+CHANNEL_LABELS = {c: c.capitalize() for c in CHANNELS}
+
+
+def channel_label(channel: str) -> str:
+    """The label the rep sees for a stored channel (an unknown one from a newer app as stored)."""
+    return CHANNEL_LABELS.get(channel, channel)
 
 
 @dataclass

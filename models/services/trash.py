@@ -19,21 +19,28 @@ _TITLE = {Contact: Contact.name, Account: Account.name, Note: Note.summary, Comm
 def list_trash(session: Session, limit: int = 500) -> list[TrashRow]:
     """Deleted contacts, accounts, notes and commitments, most recently deleted first.
 
-    Notes and commitments deleted together with their contact are listed under the contact.
+    Notes and commitments deleted together with their contact are listed under the contact, and
+    people deleted together with their account under the account.
     """
     rows: list[TrashRow] = []
     parents: set[tuple[uuid.UUID, datetime]] = set()
-    parent: type[Contact] | type[Account]
-    for parent in (Contact, Account):
-        cls = parent
-        for rid, title, when in session.execute(
-            select(cls.id, _TITLE[cls], cls.deleted_at)
-            .where(cls.deleted_at.is_not(None))
-            .order_by(cls.deleted_at.desc())
-            .limit(limit)
-        ):
-            rows.append(TrashRow(cls.__entity__, rid, title, when))  # type: ignore[arg-type]  # not null
-            parents.add((rid, when))  # type: ignore[arg-type]
+    for rid, title, when in session.execute(
+        select(Account.id, Account.name, Account.deleted_at)
+        .where(Account.deleted_at.is_not(None))
+        .order_by(Account.deleted_at.desc())
+        .limit(limit)
+    ):
+        rows.append(TrashRow(Account.__entity__, rid, title, when))  # type: ignore[arg-type]  # not null
+        parents.add((rid, when))  # type: ignore[arg-type]
+    for rid, title, when, aid in session.execute(
+        select(Contact.id, Contact.name, Contact.deleted_at, Contact.account_id)
+        .where(Contact.deleted_at.is_not(None))
+        .order_by(Contact.deleted_at.desc())
+        .limit(limit)
+    ):
+        parents.add((rid, when))  # type: ignore[arg-type]
+        if (aid, when) not in parents:  # deleted with its account: listed under the account
+            rows.append(TrashRow(Contact.__entity__, rid, title, when))  # type: ignore[arg-type]
     child: type[Note] | type[Commitment]
     for child in (Note, Commitment):
         for rid, title, when, cid, aid in session.execute(
@@ -57,6 +64,19 @@ def restore(session: Session, entity: str, row_id: uuid.UUID) -> None:
         raise NotFoundError("There is nothing to restore: it is not in the trash.")
     when = obj.deleted_at
     obj.deleted_at = None
+    if cls is Account:
+        # People deleted with their account come back with it, with their own history.
+        for person in session.scalars(
+            select(Contact).where(Contact.account_id == row_id, Contact.deleted_at == when)
+        ):
+            person.deleted_at = None
+            for row in children_of(session, "contact_id", person.id, deleted_at=when):
+                row.deleted_at = None
+    elif cls is Contact:
+        contact: Contact = obj  # type: ignore[assignment]
+        account = session.get(Account, contact.account_id) if contact.account_id else None
+        if account is not None and account.deleted_at is not None:
+            contact.account_id = None  # its account stays in the Trash; it comes back without it
     if cls in (Contact, Account):
         parent_col = "contact_id" if cls is Contact else "account_id"
         for row in children_of(session, parent_col, row_id, deleted_at=when):

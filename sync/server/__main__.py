@@ -1,6 +1,6 @@
 """``python -m sync.server``: run the server, or administer users, tokens and the database.
 
-python -m sync.server [--host H] [--port P] [--database-url URL] [--workers N]
+python -m sync.server [--host H] [--port P] [--database-url URL] [--workers N] [--forwarded-allow-ips IPS]
 python -m sync.server add-user NAME [--team T] [--manager]     (password on standard input)
 python -m sync.server revoke NAME                                (a lost laptop)
 python -m sync.server new-epoch                                  (after restoring a backup)
@@ -67,10 +67,18 @@ def _serve(args: argparse.Namespace) -> int:
     from sync.server.app import DEFAULT_MAX_BODY, create_app
 
     max_body = args.max_body or DEFAULT_MAX_BODY
-    # No proxy-headers layer: nothing here uses the client's address, and it runs on every request.
+    # The client's address is read only by the login limits. Behind a proxy it is the proxy's,
+    # unless the proxy's X-Forwarded-For is trusted; otherwise no proxy-headers layer (it runs on
+    # every request).
     common: dict[str, Any] = dict(
-        host=args.host, port=args.port, log_level=args.log_level, access_log=False, proxy_headers=False
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        access_log=False,
+        proxy_headers=bool(args.forwarded_allow_ips),
     )
+    if args.forwarded_allow_ips:
+        common["forwarded_allow_ips"] = args.forwarded_allow_ips
     if args.workers <= 1:
         uvicorn.run(create_app(args.database_url, max_body=max_body), **common)
         return 0
@@ -89,6 +97,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-body", type=int, default=0, help="largest request body in bytes")
     parser.add_argument("--log-level", default="info")
     parser.add_argument("--workers", type=int, default=1, help="server processes sharing the port")
+    parser.add_argument(
+        "--forwarded-allow-ips",
+        default="",
+        help="proxies (comma-separated addresses) whose X-Forwarded-For gives the laptop's address",
+    )
     parser.set_defaults(func=_serve, command="serve")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     p = sub.add_parser("add-user", parents=[common], help="add a user (password on standard input)")

@@ -2,6 +2,7 @@
 # No "from __future__ import annotations" here: FastAPI reads the route annotations at runtime,
 # and the dependency aliases are local to create_app.
 
+import functools
 import logging
 import math
 import uuid
@@ -42,6 +43,7 @@ from sync.protocol import (
 )
 from sync.server import auth, ops
 from sync.server.db import ServerDB, get_meta
+from sync.server.login_limits import LoginGate, LoginRefused
 from sync.server.merge import Actor
 from sync.server.middleware import GZIP_LEVEL, BodyLimitMiddleware, FastRoutes
 
@@ -85,6 +87,8 @@ def error_answer(exc: Exception) -> tuple[int, dict[str, Any], dict[str, str]] |
     anything else (a bug: 500). Shared by FastAPI's handlers and ``FastRoutes``."""
     if isinstance(exc, ops.OpError):
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+        if exc.retry_after is not None:
+            headers["Retry-After"] = str(exc.retry_after)
         return exc.status, {"detail": exc.detail, "reason": exc.reason, **exc.extra}, headers
     if isinstance(exc, DataError):
         # A value the database cannot store (e.g. NUL in text on PostgreSQL): the client's fault.
@@ -172,19 +176,36 @@ def create_app(url: str, *, max_body: int = DEFAULT_MAX_BODY, migrate: bool = Tr
         with db.read() as conn:
             return Health(status="ok", protocol=PROTOCOL, epoch=get_meta(conn, "epoch"))
 
-    @app.post(f"{API}/login", responses=_ERRORS)
-    def login(req: LoginRequest) -> LoginResponse:
+    gate = LoginGate()
+
+    def find_user(name: str) -> tuple[int | None, str]:
         with db.read() as conn:
-            try:
-                user_id = auth.check_password(conn, req.username, req.password)
-            except auth.AuthError as exc:
-                raise ops.OpError(401, str(exc), "bad_password") from exc
+            return auth.password_hash(conn, name)
+
+    def sign_in(user_id: int) -> LoginResponse:
+        with db.read() as conn:
             name, team, manager = auth.user_info(conn, user_id)
         with db.write() as conn:
             token, expires = auth.issue_token(conn, user_id)
         return LoginResponse(
             token=token, username=name, team=team, manager=manager, expires_at=expires.isoformat()
         )
+
+    @app.post(f"{API}/login", responses={**_ERRORS, 429: {"model": ErrorBody}, 503: {"model": ErrorBody}})
+    async def login(req: LoginRequest, request: Request) -> LoginResponse:
+        # Async: a login waiting for its turn to check a password holds no thread (login_limits).
+        address = request.client.host if request.client else ""
+        try:
+            with gate.attempt(req.username, address) as attempt:
+                user_id, stored = await anyio.to_thread.run_sync(find_user, req.username)
+                right = await gate.check(functools.partial(auth.verify_password, stored, req.password))
+                if not right or user_id is None:
+                    raise ops.OpError(401, "wrong user name or password", "bad_password")
+                attempt.succeeded()
+        except LoginRefused as exc:
+            reason = "too_many_attempts" if exc.status == 429 else "busy"
+            raise ops.OpError(exc.status, exc.detail, reason, retry_after=exc.retry_after) from None
+        return await anyio.to_thread.run_sync(sign_in, user_id)
 
     @app.post(f"{API}/logout", responses=_ERRORS, status_code=204)
     def logout(token: TokenDep) -> None:

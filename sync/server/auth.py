@@ -85,19 +85,21 @@ def set_team(conn: Connection, name: str, team: str | None) -> None:
     conn.execute(update(tables.users).where(tables.users.c.name == name).values(team_id=team_id))
 
 
-def check_password(conn: Connection, name: str, password: str) -> int:
-    """The user's id if the password is right. Run in a read transaction: argon2 takes tens of
-    milliseconds, and on SQLite a write transaction would hold every push back meanwhile."""
+def password_hash(conn: Connection, name: str) -> tuple[int | None, str]:
+    """(the user's id or None, the hash to check the password against). An unknown name gets a
+    dummy hash, so a wrong name costs as long as a wrong password. Read apart from the check:
+    argon2 takes tens of milliseconds and 64 MiB, and must not hold a connection meanwhile."""
     row = conn.execute(
         select(tables.users.c.id, tables.users.c.password_hash).where(tables.users.c.name == name)
     ).first()
+    return (int(row.id), row.password_hash) if row is not None else (None, _DUMMY_HASH)
+
+
+def verify_password(stored: str, password: str) -> bool:
     try:
-        _hasher.verify(row.password_hash if row else _DUMMY_HASH, password)
+        return bool(_hasher.verify(stored, password))
     except (VerificationError, InvalidHashError):
-        raise AuthError("wrong user name or password") from None
-    if row is None:
-        raise AuthError("wrong user name or password")
-    return int(row.id)
+        return False
 
 
 def issue_token(conn: Connection, user_id: int) -> tuple[str, datetime]:

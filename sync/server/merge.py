@@ -64,6 +64,12 @@ _UPDATE_ROW = Sql(
     "deleted_version = :deleted_version, updated_at = :updated_at, writer = :writer "
     "WHERE entity = :entity AND id = :id"
 )
+_INSERT_EVICTION = Sql(
+    "INSERT INTO evictions (entity, row_id, scope, version) VALUES (:entity, :row_id, :scope, :version)"
+)
+# A contact sits under an account: a new row follows the nearest parent it names.
+_NEAREST_PARENT_FIRST = ("contact_id", "account_id")
+assert set(_NEAREST_PARENT_FIRST) == set(PARENT_FIELDS)
 _INSERT_CONFLICT = Sql(
     "INSERT INTO conflicts (id, entity, row_id, field, kind, kept, lost, user_name, at, scope, version) "
     "VALUES (:id, :entity, :row_id, :field, :kind, :kept, :lost, :user_name, :at, :scope, :version)"
@@ -232,12 +238,18 @@ class Applier:
         if m.entity not in entity_fields():
             return MutationResult(mid=m.mid, status="rejected", reason=f"unknown entity {m.entity[:30]!r}")
         try:
+            if m.op == "create":
+                # Checked before the id is looked up, so a bad create reads the same whether its id
+                # is free or another team's (no existence oracle).
+                data = check_patch(m.entity, m.patch, complete=True)
             row = self.load(m.entity, row_id)
             if row is not None and row.scope not in self.actor.scopes:
                 return MutationResult(mid=m.mid, status="rejected", reason=NOT_YOURS)
             if m.op == "create":
                 # The same id again (e.g. a copied database) merges as an edit with no base.
-                outcome = self._create(m, row_id) if row is None else self._update(m, row, strict_base=True)
+                outcome = (
+                    self._create(m, row_id, data) if row is None else self._update(m, row, strict_base=True)
+                )
             elif row is None:
                 return MutationResult(mid=m.mid, status="rejected", reason=NOT_YOURS)
             elif m.op == "update":
@@ -255,14 +267,17 @@ class Applier:
             version=current.version if current is not None else None,
         )
 
-    def _create(self, m: Mutation, row_id: str) -> Outcome:
-        data = check_patch(m.entity, m.patch, complete=True)
+    def _create(self, m: Mutation, row_id: str, data: dict[str, Any]) -> Outcome:
         out = Outcome(changed=True)
+        parents = self._parents(data)
+        # A child follows its nearest parent's scope at the time the server applies it, so a note
+        # written offline under a contact moved meanwhile reaches the contact's new owners.
+        scope, left = (parents[0][1].scope, parents[0][2]) if parents else (self.actor.home_scope, None)
         self._insert(
             RowState(
                 entity=m.entity,
                 id=row_id,
-                scope=self.actor.home_scope,
+                scope=scope,
                 data=data,
                 version=self.counter.next(),
                 deleted_at=None,
@@ -271,24 +286,58 @@ class Applier:
                 writer=self.actor.name,
             )
         )
+        if left is not None:
+            # The author's laptop drops it as it drops the parent (this version is the later).
+            self.raw.run(
+                _INSERT_EVICTION,
+                {"entity": m.entity, "row_id": row_id, "scope": left, "version": self.counter.next()},
+            )
         # A child made offline under a parent deleted elsewhere is kept, and the rep is told.
-        for field, parent_entity in PARENT_FIELDS.items():
-            parent_id = data.get(field)
-            if not parent_id:
-                continue
-            parent = self.load(parent_entity, parent_id)
-            if parent is not None and parent.deleted_at is not None:
+        for field, parent, _left in parents:
+            if parent.deleted_at is not None:
                 self.conflict(
                     entity=m.entity,
                     row_id=row_id,
                     field=field,
                     kind="orphan",
-                    kept=parent_id,
+                    kept=parent.id,
                     lost=None,
-                    scope=self.actor.home_scope,
+                    scope=scope,
                 )
                 out.conflict = True
         return out
+
+    def _parents(self, data: dict[str, Any]) -> list[tuple[str, RowState, str | None]]:
+        """(field, parent, the author's scope it was moved out of or None) for each parent a new
+        row names that its author may know of, nearest first: parents in the author's territory,
+        and parents moved out of it (the child may have been written offline before the author's
+        laptop heard of the move). Other teams' rows count as absent: a create tells nothing
+        about them (no conflict record, no other scope)."""
+        found: list[tuple[str, RowState, str | None]] = []
+        for field in _NEAREST_PARENT_FIRST:
+            parent_id = data.get(field)
+            parent = self.load(PARENT_FIELDS[field], parent_id) if parent_id else None
+            if parent is None:
+                continue
+            if parent.scope in self.actor.scopes:
+                found.append((field, parent, None))
+            elif (left := self._left_from(parent)) is not None:
+                found.append((field, parent, left))
+        return found
+
+    def _left_from(self, row: RowState) -> str | None:
+        """The author's scope ``row`` was moved out of, if it was (its eviction from there).
+        Rare (a foreign parent): one statement, on the evictions of the author's scopes only."""
+        params: dict[str, Any] = {"entity": row.entity, "row_id": row.id}
+        scopes = self.raw.in_list("s", sorted(self.actor.scopes), params)
+        found = self.raw.first(
+            Sql.of(
+                f"SELECT scope FROM evictions WHERE scope {scopes} AND entity = :entity "
+                "AND row_id = :row_id ORDER BY version DESC LIMIT 1"
+            ),
+            params,
+        )
+        return None if found is None else str(found[0])
 
     def _update(self, m: Mutation, row: RowState, *, strict_base: bool) -> Outcome:
         patch = check_patch(m.entity, m.patch, complete=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from sync.protocol import (
     ConflictRecord,
     Cursor,
     Eviction,
+    Mutation,
     MutationResult,
     PullRequest,
     PullResponse,
@@ -38,11 +40,14 @@ PRUNE_EVERY = 500
 class OpError(Exception):
     """Refused request: ``status`` is the HTTP status, ``reason`` a machine-readable word."""
 
-    def __init__(self, status: int, detail: str, reason: str, **extra: Any) -> None:
+    def __init__(
+        self, status: int, detail: str, reason: str, *, retry_after: int | None = None, **extra: Any
+    ) -> None:
         super().__init__(detail)
         self.status = status
         self.detail = detail
         self.reason = reason
+        self.retry_after = retry_after  # seconds, sent as the Retry-After header
         self.extra = extra
 
 
@@ -89,15 +94,50 @@ _CLIENT_AND_COUNTER = Sql(
     "WHERE c.id = :client_id AND k.id = 1 {for_update}"
 )
 _STORED_RESULTS = Sql(
-    "SELECT mid, status, version, reason FROM results "
+    "SELECT mid, status, version, reason, digest FROM results "
     "WHERE client_id = :client_id AND mid >= :first AND mid <= :last"
 )
 _INSERT_RESULT = Sql(
-    "INSERT INTO results (client_id, mid, status, version, reason) "
-    "VALUES (:client_id, :mid, :status, :version, :reason)"
+    "INSERT INTO results (client_id, mid, status, version, reason, digest) "
+    "VALUES (:client_id, :mid, :status, :version, :reason, :digest)"
 )
 _SET_LAST_MID = Sql("UPDATE clients SET last_mid = :last_mid WHERE id = :client_id")
 _PRUNE_RESULTS = Sql("DELETE FROM results WHERE client_id = :client_id AND mid <= :through")
+SKIPPED = "the laptop could not send this change (too large for the server)"
+
+
+def _reused(mid: int) -> MutationResult:
+    """The answer to a replayed id whose content differs from what was applied under it."""
+    return MutationResult(
+        mid=mid,
+        status="rejected",
+        reason=f"mutation id {mid} was already used for a different change; this one was not applied",
+    )
+
+
+def mutation_digest(m: Mutation) -> str:
+    """What a mutation id stands for, stored with its result: a replay must carry the same."""
+    try:
+        text = json.dumps([m.entity, str(m.row_id), m.op, m.patch, m.base], sort_keys=True)
+    except (RecursionError, ValueError):
+        # Nested too deep to serialise (and so rejected by the checks anyway): the id still
+        # stands for this entity, row and op.
+        text = json.dumps([m.entity, str(m.row_id), m.op, "unserialisable"])
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _replay(m: Mutation, stored: tuple[MutationResult, str | None] | None) -> MutationResult:
+    """The answer to a mutation id the server has seen: its stored result, never applied again."""
+    if stored is None:
+        # Results older than the batch window were pruned; the client has long seen them, so
+        # "applied" is the honest answer.
+        return MutationResult(mid=m.mid, status="applied")
+    result, digest = stored
+    # A skip asks what became of the id, whatever it held. Results stored before digests were
+    # kept have none to compare.
+    if m.op != "skip" and digest is not None and digest != mutation_digest(m):
+        return _reused(m.mid)
+    return result
 
 
 def push(conn: Connection, token: str, req: PushRequest) -> PushResponse:
@@ -117,29 +157,36 @@ def push(conn: Connection, token: str, req: PushRequest) -> PushResponse:
     last_mid = int(client[1])
     if mids[0] > last_mid + 1:
         raise OpError(409, f"mutation id gap: expected {last_mid + 1}", "mid_gap", expected_mid=last_mid + 1)
-    stored: dict[int, MutationResult] = {}
+    stored: dict[int, tuple[MutationResult, str | None]] = {}
     if mids[0] <= last_mid:  # a retry (only then is there anything stored to answer with)
         stored = {
-            int(mid): MutationResult(mid=mid, status=status, version=version, reason=reason)
-            for mid, status, version, reason in raw.rows(
+            int(mid): (MutationResult(mid=mid, status=status, version=version, reason=reason), digest)
+            for mid, status, version, reason, digest in raw.rows(
                 _STORED_RESULTS, {"client_id": client_id, "first": mids[0], "last": last_mid}
             )
         }
     counter = VersionCounter(raw, locked_at=int(client[2]))
     applier = Applier(raw, counter, actor)
     fresh = [m for m in req.mutations if m.mid > last_mid]
-    applier.preload(fresh)
+    applier.preload(m for m in fresh if m.op != "skip")
     out: list[MutationResult] = []
     for m in req.mutations:
         if m.mid <= last_mid:
-            # A retry: the stored result, nothing applied again. Results older than the batch
-            # window were pruned; the client has long seen them, so "applied" is the honest answer.
-            out.append(stored.get(m.mid) or MutationResult(mid=m.mid, status="applied"))
-            continue
-        out.append(applier.apply(m))
+            out.append(_replay(m, stored.get(m.mid)))
+        elif m.op == "skip":
+            out.append(MutationResult(mid=m.mid, status="rejected", reason=SKIPPED))
+        else:
+            out.append(applier.apply(m))
     results = [
-        dict(client_id=client_id, mid=r.mid, status=r.status, version=r.version, reason=r.reason)
-        for r in out[len(out) - len(fresh) :]
+        dict(
+            client_id=client_id,
+            mid=r.mid,
+            status=r.status,
+            version=r.version,
+            reason=r.reason,
+            digest=mutation_digest(m),
+        )
+        for m, r in zip(fresh, out[len(out) - len(fresh) :], strict=True)
     ]
     if fresh:
         if fresh[-1].mid // PRUNE_EVERY != last_mid // PRUNE_EVERY:  # now and then, not each time
@@ -187,8 +234,8 @@ _PG_WRITE = Sql(
     " SELECT id, entity, row_id, field, kind, kept, lost, user_name, at, scope, version"
     " FROM json_populate_recordset(NULL::conflicts, CAST(:conflicts AS json))"
     "), new_results AS ("
-    " INSERT INTO results (client_id, mid, status, version, reason)"
-    " SELECT client_id, mid, status, version, reason"
+    " INSERT INTO results (client_id, mid, status, version, reason, digest)"
+    " SELECT client_id, mid, status, version, reason, digest"
     " FROM json_populate_recordset(NULL::results, CAST(:results AS json))"
     "), new_counter AS (UPDATE counter SET version = :version WHERE id = 1)"
     " UPDATE clients SET last_mid = :last_mid WHERE id = :client_id"
@@ -452,6 +499,16 @@ def move_account(conn: Connection, account_id: str, new_scope: str) -> int:
             .where(tables.rows.c.entity == row.entity, tables.rows.c.id == row.id)
             .values(scope=new_scope, version=counter.next(), updated_at=now_iso())
         )
+    # Conflict records are scoped like their row: they move with it, with versions after the
+    # evictions (the old scope's laptops drop a row's records with the row; the new scope's pull
+    # them, or get them in a snapshot).
+    c = tables.conflicts
+    keys = {(row.entity, row.id) for row in moved}
+    for record_id, entity, row_id in conn.execute(
+        select(c.c.id, c.c.entity, c.c.row_id).where(c.c.scope == old_scope).order_by(c.c.version)
+    ).all():
+        if (entity, row_id) in keys:
+            conn.execute(update(c).where(c.c.id == record_id).values(scope=new_scope, version=counter.next()))
     counter.flush()
     return len(moved)
 

@@ -88,6 +88,9 @@ results = Table(
     Column("status", String(10), nullable=False),
     Column("version", BigInteger, nullable=True),
     Column("reason", Text, nullable=True),
+    # What the mutation held (``ops.mutation_digest``): a replay of the id with other content is
+    # refused instead of answered with this result. NULL for results stored before s0003.
+    Column("digest", String(32), nullable=True),
 )
 
 rows = Table(

@@ -1,8 +1,9 @@
 """``python -m sync.server --workers N``: several server processes sharing one port.
 
-The server keeps no state outside the database, so uvicorn's worker processes can share the
-listening socket and use every core (one Python process is held to one core by the GIL).
-uvicorn imports ``worker_app`` by name in each process.
+The server keeps no state outside the database (but for the login limits' counters, per process:
+``login_limits``), so uvicorn's worker processes can share the listening socket and use every
+core (one Python process is held to one core by the GIL). uvicorn imports ``worker_app`` by
+name in each process.
 """
 
 from __future__ import annotations

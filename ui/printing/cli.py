@@ -108,12 +108,18 @@ def run_brief(args: argparse.Namespace) -> int:
     finally:
         db.close()
     ensure_gui_application()
+    from ui.printing.fonts import font_warning
     from ui.printing.render import write_pdf
 
+    missing: list[set[str]] = []
     try:
-        pages = write_pdf(sheets, args.out, paper=args.paper)
+        pages = write_pdf(sheets, args.out, paper=args.paper, missing=missing)
     except OSError as exc:
         raise errors.RapportError(f"Cannot write {args.out}: {exc.strerror or exc}") from exc
+    # The PDF is still worth having (exit 0): only the named script prints blank.
+    warning = font_warning(sheets, missing)
+    if warning:
+        print(f"Warning: {warning}", file=sys.stderr)
     print(
         f"{len(sheets)} sheet{'s' if len(sheets) != 1 else ''}, {pages} page{'s' if pages != 1 else ''}"
         f" written to {args.out}"

@@ -22,12 +22,13 @@ from shiboken6 import isValid
 from models import errors
 from models.db import Database
 from models.services.briefing import BriefingSheet, contact_sheet, day_sheets, visit_sheet
+from ui.printing.fonts import font_warning, sheets_font_warning
 from ui.printing.render import prepare_device, render_sheets, sheet_html, write_pdf
 from ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
 
-Loaded = tuple[list[BriefingSheet], list[str]]
+Loaded = tuple[list[BriefingSheet], list[str], str]  # sheets, their HTML, the font warning
 
 # Jobs started without a parent widget would otherwise be garbage-collected (closing their
 # dialog) as soon as the caller drops the returned object: hold them until they finish.
@@ -64,6 +65,7 @@ class BriefingPreview(QObject):
 
     opened = Signal(object)  # the QPrintPreviewDialog, once it is shown
     failed = Signal(str)
+    warned = Signal(str)  # text no installed font can draw (shown in a box over the preview)
 
     def __init__(self, parent: QWidget | None, paper: str | None) -> None:
         super().__init__(parent)
@@ -73,12 +75,13 @@ class BriefingPreview(QObject):
         self._html: list[str] = []
         self.dialog: QPrintPreviewDialog | None = None
         self.printer: QPrinter | None = None
+        self.warning_box: QMessageBox | None = None
 
     def on_loaded(self, loaded: Loaded) -> None:
         if self._parent_widget is not None and not isValid(self._parent_widget):
             _running.discard(self)  # the window asking for it closed meanwhile
             return
-        self._sheets, self._html = loaded
+        self._sheets, self._html, warning = loaded
         self.printer = QPrinter(QPrinter.PrinterMode.HighResolution)
         self.printer.setFullPage(True)  # the renderer places its own margins from the paper's edge
         self.printer.setDocName(_describe(self._sheets))
@@ -91,6 +94,9 @@ class BriefingPreview(QObject):
         self.dialog = dialog
         dialog.open()
         self.opened.emit(dialog)
+        if warning:
+            self.warning_box = _warn(dialog, warning)
+            self.warned.emit(warning)
 
     @Slot(QPrinter)
     def _on_paint_requested(self, printer: QPrinter) -> None:
@@ -104,6 +110,16 @@ class BriefingPreview(QObject):
         _report(self._parent_widget, exc, self.failed.emit)
         _running.discard(self)
         self.deleteLater()
+
+
+def _warn(parent: QWidget | None, message: str) -> QMessageBox:
+    """A box the rep sees before printing, without blocking the preview behind it."""
+    box = QMessageBox(
+        QMessageBox.Icon.Warning, "Briefing: missing font", message, QMessageBox.StandardButton.Ok, parent
+    )
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.open()
+    return box
 
 
 def _report(parent: QWidget | None, exc: BaseException, emit: Callable[[str], None]) -> None:
@@ -140,7 +156,8 @@ def show_briefing_preview(
 
     def load() -> Loaded:
         sheets = load_sheets(db, contact_id=contact_id, visit_id=visit_id, day=day)
-        return sheets, [sheet_html(s) for s in sheets]
+        html = [sheet_html(s) for s in sheets]
+        return sheets, html, sheets_font_warning(sheets, html)
 
     tasks.read(load, preview.on_loaded, preview.on_error)
     return preview
@@ -157,6 +174,7 @@ class BriefingExport(QObject):
 
     saved = Signal(str, int)  # path, pages
     failed = Signal(str)  # the message shown; empty when the rep cancelled
+    warned = Signal(str)  # saved, but text no installed font can draw came out blank
 
     def __init__(self, parent: QWidget | None) -> None:
         super().__init__(parent)
@@ -169,6 +187,7 @@ class BriefingExport(QObject):
         self.progress.setWindowModality(Qt.WindowModality.WindowModal)
         self.progress.canceled.connect(self.cancel_event.set)
         self.relay.advanced.connect(self._on_advanced)
+        self.warning_box: QMessageBox | None = None
 
     @Slot(int, int)
     def _on_advanced(self, done: int, total: int) -> None:
@@ -176,9 +195,13 @@ class BriefingExport(QObject):
         self.progress.setValue(done)
         self.progress.setLabelText(f"Sheet {done} of {total}…")
 
-    def on_done(self, result: tuple[str, int]) -> None:
+    def on_done(self, result: tuple[str, int, str]) -> None:
+        path, pages, warning = result
         self._finish()
-        self.saved.emit(*result)
+        if warning:
+            self.warning_box = _warn(self._parent_widget, warning)
+            self.warned.emit(warning)
+        self.saved.emit(path, pages)
 
     def on_error(self, exc: BaseException) -> None:
         self._finish()
@@ -219,13 +242,19 @@ def save_briefing_pdf(
     export = BriefingExport(parent)
     _running.add(export)
 
-    def work() -> tuple[str, int]:
+    def work() -> tuple[str, int, str]:
         sheets = load_sheets(db, contact_id=contact_id, visit_id=visit_id, day=day)
         export.relay.advanced.emit(0, len(sheets))
+        missing: list[set[str]] = []
         pages = write_pdf(
-            sheets, target, paper=paper, progress=export.relay.advanced.emit, cancel=export.cancel_event
+            sheets,
+            target,
+            paper=paper,
+            progress=export.relay.advanced.emit,
+            cancel=export.cancel_event,
+            missing=missing,
         )
-        return str(target), pages
+        return str(target), pages, font_warning(sheets, missing)
 
     tasks.read(work, export.on_done, export.on_error)
     return export

@@ -10,6 +10,8 @@ visits and each page's footer names the sheet it belongs to.
 from __future__ import annotations
 
 import io
+import os
+import re
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -33,17 +35,17 @@ from PySide6.QtGui import (
     QTextDocument,
 )
 
-from models.errors import Cancelled
+from models.errors import Cancelled, RapportError
 from models.rows import CommitmentRow, PurchaseRow
 from models.services.briefing import BriefingSheet
+from models.services.notes import channel_label
+from ui.printing.fonts import missing_characters
 
 LAYOUT_DPI = 96.0
 MARGIN_MM = 12.0
 FOOTER_MM = 7.0
 QR_MM = 22.0
 RULE_MM = 8.5
-MIN_RULES = 3
-MAX_RULES_ALONE = 14  # a notes-only continuation page is a block of lines, not a whole pad
 FONT_FAMILY = '"Noto Sans", "DejaVu Sans", "Noto Sans CJK SC", "Noto Sans Arabic", sans-serif'
 PAPERS = {"A4": QPageSize.PageSizeId.A4, "Letter": QPageSize.PageSizeId.Letter}
 
@@ -101,6 +103,35 @@ def _money(p: PurchaseRow) -> str:
     return f"{p.amount_cents / 100:,.2f} {p.currency}"
 
 
+def _ago(days: int | None) -> str:
+    if days is None:
+        return "never"
+    if days == 0:
+        return "today"
+    return f"{days} day{'' if days == 1 else 's'} ago"
+
+
+def _ahead(days: int) -> str:
+    if days == 0:
+        return "today"
+    if days == 1:
+        return "tomorrow"
+    return f"in {days} days"
+
+
+_EMAIL_BREAKS = re.compile(r"([.\-_+])|(@)")
+
+
+def _email(address: str) -> Markup:
+    """An address that wraps at its dots and before its ``@``, never in the middle of a word.
+
+    A zero-width space is a line-break opportunity to Qt's line breaker and prints nothing.
+    """
+    return Markup(
+        _EMAIL_BREAKS.sub(lambda m: f"{m.group(1)}\u200b" if m.group(1) else "\u200b@", str(escape(address)))
+    )
+
+
 def _overdue_in(rows: Sequence[CommitmentRow], today: date) -> list[CommitmentRow]:
     return [c for c in rows if c.is_overdue(today)]
 
@@ -122,6 +153,10 @@ def _environment() -> jinja2.Environment:
         clock=_clock,
         money=_money,
         overdue_in=_overdue_in,
+        ago=_ago,
+        ahead=_ahead,
+        email=_email,
+        channel=channel_label,
     )
     return env
 
@@ -234,10 +269,12 @@ def render_sheets(
     html: Sequence[str] | None = None,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
+    missing: list[set[str]] | None = None,
 ) -> int:
     """Paint ``sheets`` onto a printer or PDF writer, each starting on a new page.
 
     Returns the number of pages. ``html`` may carry the sheets' HTML made earlier in a worker.
+    ``missing``, if given, receives each sheet's characters no installed font can draw.
     """
     if not sheets:
         raise ValueError("nothing to render")
@@ -258,9 +295,11 @@ def render_sheets(
                 raise Cancelled()
             doc = build_document(sheet, html[index] if html is not None else None, width_px=body.width())
             doc.setPageSize(QSizeF(body.width(), body.height()))
-            count = doc.pageCount()
-            notes_page, notes_top = _notes_space(doc, body.height(), count)
-            count = max(count, notes_page + 1)
+            if missing is not None:
+                missing.append(missing_characters(doc))  # the layout is done anyway: ~5 ms a sheet
+            notes_page, notes_top = _notes_space(doc, body.height(), doc.pageCount())
+            # Nothing follows the last block: a page after it would be blank.
+            count = notes_page + 1
             for page in range(count):
                 if pages:
                     device.newPage()
@@ -281,10 +320,11 @@ def render_sheets(
 
 
 def _notes_space(doc: QTextDocument, page_height: float, pages: int) -> tuple[int, float]:
-    """(page, top within the body) for the ruled notes: under the content, or on a new page.
+    """(page, top within the body) for the ruled notes: under the content of the last page.
 
-    The lines fill what is left of the last page, so a sheet that fits stays one page; when
-    fewer than MIN_RULES lines would fit they go on a page of their own.
+    The lines only fill what is left: they never start a page of their own (a page holding
+    nothing but lines costs paper and splits a day's pile), so a sheet that fits on one page
+    prints on one page. A full last page simply gets no lines.
     """
     layout = doc.documentLayout()
     block = doc.lastBlock()
@@ -292,23 +332,26 @@ def _notes_space(doc: QTextDocument, page_height: float, pages: int) -> tuple[in
     # After a closing table QTextDocument keeps an empty block: it takes no ink, so no room.
     bottom = rect.top() if not block.text().strip() else rect.bottom()
     last = max(0, min(pages - 1, int(bottom // page_height)))
-    top = bottom - last * page_height + _px(5)
-    if page_height - top >= (MIN_RULES + 1) * _px(RULE_MM):
-        return last, top
-    return last + 1, 0.0
+    return last, bottom - last * page_height + _px(5)
 
 
 def _ruled_notes(painter: QPainter, body: QRectF, top: float, font: QFont) -> None:
-    """The heading and the lines for handwriting, from ``top`` down to the footer."""
+    """The heading and the lines for handwriting, from ``top`` down to the footer.
+
+    Nothing at all when not even the heading and one line fit under the content.
+    """
     painter.save()
     painter.setFont(font)
-    painter.setPen(QColor("#12355b"))
+    step = _px(RULE_MM)
     y = body.top() + top + painter.fontMetrics().ascent()
+    bottom = body.bottom() - 2
+    if y + step > bottom:
+        painter.restore()
+        return
+    painter.setPen(QColor("#12355b"))
     painter.drawText(QPointF(body.left(), y), "Notes")
     painter.setPen(QColor("#9aa5b1"))
-    step = _px(RULE_MM)
     y += step
-    bottom = min(body.bottom() - 2, y + (MAX_RULES_ALONE - 1) * step) if top == 0 else body.bottom() - 2
     while y <= bottom:
         painter.drawLine(QPointF(body.left(), y), QPointF(body.right(), y))
         y += step
@@ -344,6 +387,7 @@ def write_pdf(
     html: Sequence[str] | None = None,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
+    missing: list[set[str]] | None = None,
 ) -> int:
     """Render ``sheets`` to a PDF file; returns the page count. Safe in a worker thread."""
     target = Path(path)
@@ -354,10 +398,27 @@ def write_pdf(
     writer.setTitle(f"Briefing: {sheets[0].title}" if len(sheets) == 1 else f"Briefings ({len(sheets)})")
     prepare_device(writer, paper)
     try:
-        pages = render_sheets(sheets, writer, html=html, progress=progress, cancel=cancel)
+        pages = render_sheets(sheets, writer, html=html, progress=progress, cancel=cancel, missing=missing)
         del writer  # flushes and closes the file
+        _check_written(tmp, target)
         tmp.replace(target)  # a cancelled or failed run never leaves half a PDF under the real name
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     return pages
+
+
+def _check_written(tmp: Path, target: Path) -> None:
+    """QPdfWriter reports no write errors: a full disk leaves a cut-off file that looks fine.
+    A whole PDF ends with ``%%EOF``; it is also forced to the disk before it takes the name."""
+    with tmp.open("rb+") as f:
+        size = f.seek(0, 2)
+        f.seek(max(0, size - 1024))
+        whole = size > 0 and b"%%EOF" in f.read()
+        if whole:
+            os.fsync(f.fileno())
+    if not whole:
+        raise RapportError(
+            f"The PDF could not be written completely to {target.parent} (is the disk full?). "
+            f"Nothing was saved as {target.name}; free some space and try again."
+        )
