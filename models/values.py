@@ -172,7 +172,7 @@ def check_value(spec: FieldSpec, name: str, value: Any) -> None:
             raise FieldError(f"{what} must be a whole number")
     elif spec.kind == "uuid":
         if not _is_uuid(value):
-            raise FieldError(f"{what} must be an id")
+            raise FieldError(f"{what} is not a valid reference ({name} must be a UUID in lower case)")
     elif spec.kind == "datetime":
         try:
             ok = (
