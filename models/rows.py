@@ -129,6 +129,10 @@ class TodaySummary:
     overdue_commitments: list[CommitmentRow] = field(default_factory=list)
     due_this_week: list[CommitmentRow] = field(default_factory=list)
     kept: KeptRate = KeptRate(0, 0, 0)
+    # True counts: the lists above stop at a few hundred rows.
+    overdue_checkins_count: int = 0
+    overdue_commitments_count: int = 0
+    due_this_week_count: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,10 +7,12 @@ here: progress is a callback and cancellation a ``threading.Event``.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import gzip
 import json
 import logging
+import socket
 import threading
 import time
 import uuid
@@ -140,6 +142,9 @@ def _error_detail(resp: httpx.Response) -> tuple[str, str]:
 
 
 TRANSIENT = (502, 503, 504)
+# A server that takes the connection and then says nothing must not hold "Syncing…" for
+# minutes: give up on one request after this long (a timeout is not retried: the next sync is).
+TIMEOUT = httpx.Timeout(20.0, connect=5.0)
 
 
 def _refuse(resp: httpx.Response) -> None:
@@ -169,7 +174,7 @@ class Http:
         token: str | None,
         transport: httpx.BaseTransport | None = None,
         *,
-        timeout: float = 30.0,
+        timeout: httpx.Timeout = TIMEOUT,
         retries: int = 6,
         backoff: float = 0.2,
         cancel: threading.Event | None = None,
@@ -181,9 +186,32 @@ class Http:
         self.retries = retries
         self.backoff = backoff
         self.cancel = cancel
+        self._sockets: list[socket.socket] = []
+        self._closed = threading.Event()
+        if cancel is not None:
+            # Cancel must not wait for a silent server: shutting the socket down wakes the read
+            # at once (the request then fails and the caller sees Cancelled).
+            threading.Thread(target=self._watch_cancel, name="rapport-sync-cancel", daemon=True).start()
 
     def close(self) -> None:
+        self._closed.set()
         self.client.close()
+
+    def _watch_cancel(self) -> None:
+        assert self.cancel is not None
+        while not self._closed.is_set():
+            if self.cancel.wait(0.1):
+                for sock in list(self._sockets):
+                    with contextlib.suppress(OSError):  # already closed: nothing waits on it
+                        sock.shutdown(socket.SHUT_RDWR)
+                return
+
+    def _trace(self, event: str, info: dict[str, Any]) -> None:
+        """httpcore reports each new connection; keep its socket so Cancel can cut it."""
+        if event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
+            sock = info["return_value"].get_extra_info("socket")
+            if isinstance(sock, socket.socket):
+                self._sockets.append(sock)
 
     def post(self, path: str, payload: dict[str, Any], ok: tuple[int, ...] = (200,)) -> httpx.Response:
         raw = json.dumps(payload).encode()
@@ -204,10 +232,20 @@ class Http:
             if self.cancel is not None and self.cancel.is_set():
                 raise Cancelled()
             if attempt:
-                time.sleep(min(self.backoff * attempt, 2.0))
+                delay = min(self.backoff * attempt, 2.0)
+                if self.cancel is None:
+                    time.sleep(delay)
+                elif self.cancel.wait(delay):  # Cancel during the pause: no need to sit it out
+                    raise Cancelled()
             try:
-                resp = self.client.request(method, API + path, content=body, headers=headers)
+                resp = self.client.request(
+                    method, API + path, content=body, headers=headers, extensions={"trace": self._trace}
+                )
+            except httpx.TimeoutException as exc:
+                raise self.unreachable(f"no answer within {_seconds(exc)}") from exc
             except httpx.TransportError as exc:
+                if self.cancel is not None and self.cancel.is_set():
+                    raise Cancelled() from exc
                 last = f"{type(exc).__name__}: {exc}"
                 continue
             if resp.status_code in TRANSIENT:
@@ -234,7 +272,9 @@ class Http:
             raise Cancelled()
         raw = json.dumps(payload).encode()
         headers = {"Content-Type": "application/json"}
-        with self.client.stream("POST", API + path, content=raw, headers=headers) as resp:
+        with self.client.stream(
+            "POST", API + path, content=raw, headers=headers, extensions={"trace": self._trace}
+        ) as resp:
             if resp.status_code != 200:
                 resp.read()
             if resp.status_code in TRANSIENT:
@@ -257,10 +297,23 @@ def _wire(m: Mutation) -> dict[str, Any]:
     }
 
 
+def _seconds(exc: httpx.TimeoutException) -> str:
+    timeouts = exc.request.extensions.get("timeout", {}) if exc.request is not None else {}
+    key = "connect" if isinstance(exc, httpx.ConnectTimeout) else "read"
+    limit = timeouts.get(key)
+    if not isinstance(limit, int | float):
+        return "the time allowed"
+    return f"{limit:g} second" + ("" if limit == 1 else "s")
+
+
 def login(
-    server: str, username: str, password: str, transport: httpx.BaseTransport | None = None
+    server: str,
+    username: str,
+    password: str,
+    transport: httpx.BaseTransport | None = None,
+    cancel: threading.Event | None = None,
 ) -> LoginResponse:
-    http = Http(server, None, transport, retries=2)
+    http = Http(server, None, transport, retries=2, cancel=cancel)
     try:
         resp = http.post("/login", {"username": username, "password": password})
         if resp.status_code != 200:
@@ -286,10 +339,13 @@ class SyncClient:
         retries: int = 6,
         backoff: float = 0.2,
         lock_wait: float = 5.0,
+        timeout: httpx.Timeout = TIMEOUT,
     ) -> None:
         self.store = SyncStore(db)
         self.lock_wait = lock_wait
-        self.http = Http(server, token, transport, retries=retries, backoff=backoff, cancel=cancel)
+        self.http = Http(
+            server, token, transport, retries=retries, backoff=backoff, cancel=cancel, timeout=timeout
+        )
         self.batch_size = batch_size
         self.page_size = page_size
         self.snapshot_batch = snapshot_batch
@@ -492,6 +548,7 @@ class SyncClient:
                         failures = 0  # progress made: a flaky line gets as many tries as it needs
                 return
             except (httpx.TransportError, httpx.DecodingError, _Interrupted) as exc:
+                self._check_cancel()  # Cancel cut the stream: stop, what was kept stays
                 failures += 1
                 if failures > self.http.retries:
                     raise self.http.unreachable(f"{type(exc).__name__}: {exc}") from exc

@@ -24,6 +24,7 @@ from sqlalchemy import select
 
 from models.db import open_database
 from models.entities import Contact
+from models.sample import SAMPLE_KEY
 from tests.sync_support import ROOT, Backend, ServerProcess, backend  # fixtures by name
 
 
@@ -160,6 +161,15 @@ def test_brief_cut_off_by_a_file_size_limit_fails(tmp_path: Path, demo_db: Path)
 
 
 # -- item 16: the database file ---------------------------------------------------------------
+def _make_own_records(path: Path) -> None:
+    """`demo` makes a sample database, which never syncs: unmark the copy so it stands for a
+    rep's own file full of records."""
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("DELETE FROM meta WHERE key = ?", (SAMPLE_KEY,))
+    conn.close()
+
+
 def _damage_contacts(path: Path) -> None:
     """Overwrite every leaf page of the contacts table (the middle of the file) with noise."""
     conn = sqlite3.connect(path)
@@ -186,6 +196,7 @@ def test_damaged_middle_of_the_database(tmp_path: Path, demo_db: Path, backend: 
         laptop = tmp_path / "laptop"
         laptop.mkdir()
         path = _copy(demo_db, laptop / "rita.sqlite")
+        _make_own_records(path)
         login = ("login", "--db", str(path), "--server", srv.base, "--username", "rita")
         assert run(tmp_path, *login, stdin="s3cret\n").returncode == 0
         db = open_database(path)

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from PySide6.QtCore import QItemSelection, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QMessageBox,
@@ -25,7 +27,16 @@ from models.rows import AccountRow, CommitmentRow, ContactRow, NoteRow
 from models.services import accounts, commitments, contacts, notes
 from ui.context import AppContext, RefreshWhenShown
 from ui.dialogs import CHANNEL_LABELS, AccountDialog, CommitmentDialog, ContactDialog, NoteDialog
-from ui.table import Column, RowsModel, button_bar, commitment_columns, day_text, make_table
+from ui.table import (
+    Column,
+    RowsModel,
+    button_bar,
+    commitment_columns,
+    day_text,
+    make_table,
+    on_selection,
+    selected_row,
+)
 
 LIST_LIMIT = 5000
 
@@ -88,6 +99,12 @@ class AccountsView(QWidget):
             self,
         )
         self.table = make_table(self.list, name="accounts_table")
+        # The name takes what the pane has left; the short columns stay whole beside it.
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in (1, 2, 3):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
         self.empty = QLabel("No accounts yet — add one with “New account”.")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -163,6 +180,11 @@ class AccountsView(QWidget):
         people_bar.addStretch(1)
         self.print_person_button = QPushButton("Print briefing…")
         self.print_person_button.clicked.connect(self._print_person)
+        on_selection(
+            self.people_view,
+            lambda: self.print_person_button.setEnabled(self._selected_person() is not None),
+        )
+        self.print_person_button.setEnabled(False)
         people_bar.addWidget(self.print_person_button)
         rl.addLayout(people_bar)
         rl.addWidget(self.people_view, 2)
@@ -175,6 +197,7 @@ class AccountsView(QWidget):
         self.splitter.addWidget(left)
         self.splitter.addWidget(right)
         self.splitter.setStretchFactor(1, 2)
+        self._split_set = False  # first shown without saved sizes: see showEvent
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.splitter)
@@ -256,9 +279,11 @@ class AccountsView(QWidget):
 
         self.ctx.query(lambda s: load_account_page(s, account_id), done, failed)
 
+    def _selected_person(self) -> ContactRow | None:
+        return selected_row(self.people_view, self.people)
+
     def _print_person(self) -> None:
-        index = self.people_view.currentIndex()
-        row = self.people.row_at(index.row()) if index.isValid() else None
+        row = self._selected_person()
         if row:
             self.print_requested.emit(row.id)
 
@@ -342,3 +367,12 @@ class AccountsView(QWidget):
             value = settings.value(key)
             if value is not None:
                 widget.restoreState(value)
+                self._split_set = self._split_set or widget is self.splitter
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._split_set:
+            # Left to its size hint the list was too narrow to read the account names.
+            self._split_set = True
+            width = self.splitter.width()
+            self.splitter.setSizes([width * 2 // 5, width - width * 2 // 5])

@@ -11,13 +11,14 @@ from models.rows import CommitmentRow
 from models.services import commitments
 from ui.context import AppContext, RefreshWhenShown
 from ui.dialogs import CommitmentDialog
-from ui.table import RowsModel, commitment_columns, make_table, refill
+from ui.table import RowsModel, commitment_columns, make_table, on_selection, refill, selected_row
 
 LIMIT = 5000
 
 
 class CommitmentsView(QWidget):
     open_contact = Signal(object)
+    status_set = Signal(object, str)  # the row as it was, the status it now has
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -53,6 +54,8 @@ class CommitmentsView(QWidget):
         ):
             b.clicked.connect(lambda _=False, status=st: self.set_status(status))
         self.open_button.clicked.connect(self._open_contact)
+        on_selection(self.table, self._update_buttons)
+        self._update_buttons()
         for b in (
             self.new_button,
             self.done_button,
@@ -102,13 +105,22 @@ class CommitmentsView(QWidget):
         )
 
     def selected(self) -> CommitmentRow | None:
-        index = self.table.currentIndex()
-        return self.model.row_at(index.row()) if index.isValid() else None
+        return selected_row(self.table, self.model)
+
+    def _update_buttons(self) -> None:
+        row = self.selected()
+        self.done_button.setEnabled(row is not None and row.status != "done")
+        self.cancel_button.setEnabled(row is not None and row.status != "cancelled")
+        self.reopen_button.setEnabled(row is not None and row.status != "open")
+        self.open_button.setEnabled(row is not None and row.contact_id is not None)
 
     def set_status(self, status: str) -> None:
         row = self.selected()
         if row is not None:
-            self.ctx.act(lambda s: commitments.set_status(s, row.id, status))
+            self.ctx.act(
+                lambda s: commitments.set_status(s, row.id, status),
+                lambda _r: self.status_set.emit(row, status),
+            )
 
     def new(self) -> None:
         CommitmentDialog(self.ctx, parent=self).open()

@@ -11,6 +11,7 @@ from PySide6.QtCore import QItemSelection, Qt, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPlainTextEdit,
     QPushButton,
@@ -26,7 +27,18 @@ from models.rows import CommitmentRow, ContactDetail, KeptRate, NoteRow
 from models.services import commitments, contacts, notes
 from ui.context import AppContext
 from ui.dialogs import CHANNEL_LABELS, KIND_LABELS, CommitmentDialog, ContactDialog, NoteDialog
-from ui.table import Column, RowsModel, button_bar, commitment_columns, day_text, make_table, refill
+from ui.plural import days_ago, in_days, plural
+from ui.table import (
+    Column,
+    RowsModel,
+    button_bar,
+    commitment_columns,
+    day_text,
+    make_table,
+    on_selection,
+    refill,
+    selected_row,
+)
 
 TIMELINE_LIMIT = 1000
 
@@ -74,7 +86,7 @@ def profile_html(d: ContactDetail, kept: KeptRate, today: date) -> str:
         last = "No interaction logged yet"
     else:
         days = (today - d.last_contact_at.astimezone().date()).days
-        last = f"Last contact {days} days ago ({day_text(d.last_contact_at)})"
+        last = f"Last contact {days_ago(days)} ({day_text(d.last_contact_at)})"
     if d.cadence_days:
         due_in = (
             None
@@ -82,9 +94,10 @@ def profile_html(d: ContactDetail, kept: KeptRate, today: date) -> str:
             else d.cadence_days - (today - d.last_contact_at.astimezone().date()).days
         )
         if due_in is None or due_in < 0:
-            last += f" — <b style='color:#b3261e'>check-in overdue</b> (every {d.cadence_days} days)"
+            every = plural(d.cadence_days, "day")
+            last += f" — <b style='color:#b3261e'>check-in overdue</b> (every {every})"
         else:
-            last += f" — next check-in in {due_in} days"
+            last += f" — next check-in {in_days(due_in)}"
     lines.append(f"<p>{last}</p>")
     if kept.rate is not None:
         lines.append(
@@ -107,6 +120,7 @@ class ContactDetailPane(QWidget):
     """Shows one contact. Emits ``delete_requested`` so the window can offer undo."""
 
     delete_requested = Signal(object, str)  # id, name
+    status_set = Signal(object, str)  # the commitment row as it was, the status it now has
     print_requested = Signal(object)  # contact id
     loaded = Signal()
 
@@ -136,13 +150,17 @@ class ContactDetailPane(QWidget):
         self.edit_button.clicked.connect(self.edit)
         self.note_button.clicked.connect(self.new_note)
         self.commit_button.clicked.connect(self.new_commitment)
-        self.print_button.clicked.connect(
-            lambda: self.contact_id and self.print_requested.emit(self.contact_id)
-        )
+        self.print_button.clicked.connect(self.print_briefing)
         self.delete_button.clicked.connect(self.delete)
 
         self.commitments = RowsModel(commitment_columns(lambda: self._today, with_contact=False), self)
         self.commitment_view = make_table(self.commitments, name="contact_commitments")
+        # The pane is narrow: the short columns take what they need, "what" the rest (elided,
+        # never scrolled out of sight).
+        header = self.commitment_view.horizontalHeader()
+        for column in range(self.commitments.columnCount() - 1):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(self.commitments.columnCount() - 1, QHeaderView.ResizeMode.Stretch)
         cbar = QHBoxLayout()
         cbar.addWidget(QLabel("<b>Commitments</b>"))
         cbar.addStretch(1)
@@ -157,6 +175,8 @@ class ContactDetailPane(QWidget):
             cbar.addWidget(b)
             b.clicked.connect(lambda _=False, st=status: self.set_commitment_status(st))
         self.commitment_view.doubleClicked.connect(lambda _i: self.edit_commitment())
+        on_selection(self.commitment_view, self._update_commitment_buttons)
+        self._update_commitment_buttons()
 
         self.timeline = RowsModel[NoteRow](
             [
@@ -250,7 +270,7 @@ class ContactDetailPane(QWidget):
             self.commitments.set_rows(page.commitments)
             self.timeline.set_rows(page.notes)
         more = " (latest shown)" if len(page.notes) >= TIMELINE_LIMIT else ""
-        self.timeline_title.setText(f"<b>Timeline</b> — {len(page.notes)} notes{more}")
+        self.timeline_title.setText(f"<b>Timeline</b> — {plural(len(page.notes), 'note')}{more}")
         self.note_body.clear()
         self.empty.hide()
         self.splitter.show()
@@ -266,20 +286,17 @@ class ContactDetailPane(QWidget):
         self.note_body.setPlainText(note.body if note else "")
 
     # -- actions -------------------------------------------------------------------------------
-    def _label(self) -> tuple[uuid.UUID, str] | None:
-        return (self.page.detail.id, self.page.detail.name) if self.page else None
-
     def edit(self) -> None:
-        if self.page:
+        if self.page is not None and self.current() is not None:
             ContactDialog(self.ctx, self.page.detail, self).open()
 
     def new_note(self) -> None:
-        if self.page:
-            NoteDialog(self.ctx, contact=self._label(), parent=self).open()
+        if (contact := self.current()) is not None:
+            NoteDialog(self.ctx, contact=contact, parent=self).open()
 
     def new_commitment(self) -> None:
-        if self.page:
-            CommitmentDialog(self.ctx, contact=self._label(), parent=self).open()
+        if (contact := self.current()) is not None:
+            CommitmentDialog(self.ctx, contact=contact, parent=self).open()
 
     def edit_note(self) -> None:
         index = self.timeline_view.currentIndex()
@@ -287,9 +304,21 @@ class ContactDetailPane(QWidget):
         if row:
             NoteDialog(self.ctx, row=row, parent=self).open()
 
+    def current(self) -> tuple[uuid.UUID, str] | None:
+        """The contact on screen, only once its page has loaded: while another one loads, the
+        old page must not receive the rep's note."""
+        if self.page is not None and self.page.detail.id == self.contact_id:
+            return self.page.detail.id, self.page.detail.name
+        return None
+
     def selected_commitment(self) -> CommitmentRow | None:
-        index = self.commitment_view.currentIndex()
-        return self.commitments.row_at(index.row()) if index.isValid() else None
+        return selected_row(self.commitment_view, self.commitments)
+
+    def _update_commitment_buttons(self) -> None:
+        row = self.selected_commitment()
+        self.done_button.setEnabled(row is not None and row.status != "done")
+        self.cancel_button.setEnabled(row is not None and row.status != "cancelled")
+        self.reopen_button.setEnabled(row is not None and row.status != "open")
 
     def edit_commitment(self) -> None:
         row = self.selected_commitment()
@@ -299,8 +328,15 @@ class ContactDetailPane(QWidget):
     def set_commitment_status(self, status: str) -> None:
         row = self.selected_commitment()
         if row is not None:
-            self.ctx.act(lambda s: commitments.set_status(s, row.id, status))
+            self.ctx.act(
+                lambda s: commitments.set_status(s, row.id, status),
+                lambda _r: self.status_set.emit(row, status),
+            )
+
+    def print_briefing(self) -> None:
+        if (contact := self.current()) is not None:
+            self.print_requested.emit(contact[0])
 
     def delete(self) -> None:
-        if self.page:
-            self.delete_requested.emit(self.page.detail.id, self.page.detail.name)
+        if (contact := self.current()) is not None:
+            self.delete_requested.emit(*contact)

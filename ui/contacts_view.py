@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import uuid
 
-from PySide6.QtCore import QItemSelection, QSettings, Qt, Signal
+from PySide6.QtCore import QEvent, QItemSelection, QObject, QSettings, Qt, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QComboBox,
     QHBoxLayout,
     QLabel,
@@ -35,6 +37,7 @@ class ContactsView(QWidget):
         self.filter.setObjectName("contact_filter")
         self.filter.setPlaceholderText("Find contacts by name, account, email, tag… (Ctrl+F)")
         self.filter.setClearButtonEnabled(True)
+        self.filter.installEventFilter(self)  # Down and Enter go on into the list
         self.kind = QComboBox()
         self.kind.addItem("All kinds", None)
         for k in contacts.KINDS:
@@ -56,6 +59,7 @@ class ContactsView(QWidget):
         )
         self.empty_label.setObjectName("empty_state")
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setWordWrap(True)  # long enough to push a small window off the screen
         el.addWidget(self.empty_label)
         row = QHBoxLayout()
         row.addStretch(1)
@@ -102,6 +106,8 @@ class ContactsView(QWidget):
         self.model.loaded.connect(self._on_loaded)
         self.model.count_known.connect(self._on_count)
         self._select_after_load: uuid.UUID | None = None
+        self._open_first_after_load = False
+        self._filter_changed = False
         self._scroll_after_load: int | None = None
         ctx.bus.changed.connect(self._on_data_changed)
 
@@ -109,6 +115,7 @@ class ContactsView(QWidget):
         self.model.reload()
 
     def _apply_filter(self, *_args: object) -> None:
+        self._filter_changed = True
         self.model.set_filter(self.filter.text(), self.kind.currentData())
 
     def _filtered(self) -> bool:
@@ -123,14 +130,29 @@ class ContactsView(QWidget):
             self.table.verticalScrollBar().setValue(self._scroll_after_load)
             self._scroll_after_load = None
         wanted, self._select_after_load = self._select_after_load, None
+        refiltered, self._filter_changed = self._filter_changed, False
         target = wanted or self.detail.contact_id
         row = self.model.row_of(target) if target else -1
-        if row >= 0:
+        if self._open_first_after_load:
+            self._open_first_after_load = False
+            self.open_first()
+        elif wanted is not None and row < 0 and self._filtered():
+            # Opened from elsewhere but not among the filter's matches: show everyone.
+            self._select_after_load = wanted
+            self._clear_filter()
+        elif row >= 0:
             self.table.selectRow(row)
-        elif self.model.rowCount() > 0 and self.detail.contact_id is None:
+            if wanted is not None:  # opened from elsewhere: show where they are in the list
+                self.table.scrollTo(self.model.index(row, 0), QAbstractItemView.ScrollHint.PositionAtCenter)
+        elif target is not None and wanted is None and refiltered:
+            # The filter left out the contact on screen: the page follows the list (a note
+            # must not go to someone the list no longer shows). Enter opens the first match.
+            self.table.clearSelection()
+            self.detail.show_contact(None)
+        elif target is None and self.model.rowCount() > 0 and not self._filtered():
             self.table.selectRow(0)
-        # A shown contact that the filter leaves out stays on screen: reloading it on every
-        # keystroke would compete with the list query for the rep's two cores.
+        else:
+            self.table.clearSelection()  # the contact shown is further down than the rows loaded
 
     def _on_count(self, n: int) -> None:
         self.count.setText(f"{n:,} contact{'s' if n != 1 else ''}")
@@ -151,9 +173,45 @@ class ContactsView(QWidget):
         row = self.model.row_of(contact_id)
         if row >= 0:
             self.table.selectRow(row)
-        else:
-            self._select_after_load = contact_id
-            self.detail.show_contact(contact_id)
+            return
+        self._select_after_load = contact_id
+        self.table.clearSelection()
+        self.detail.show_contact(contact_id)
+        # The list may be a moment old (the contact was just created or restored): look again,
+        # and if the filter leaves them out, clear it then (_on_loaded).
+        self.model.reload(keep_loaded=True)
+
+    def _clear_filter(self) -> None:
+        for widget in (self.filter, self.kind):
+            widget.blockSignals(True)
+        self.filter.clear()
+        self.kind.setCurrentIndex(0)
+        for widget in (self.filter, self.kind):
+            widget.blockSignals(False)
+        self._apply_filter()
+
+    def open_first(self) -> None:
+        """Open the first match and carry the keyboard into the list."""
+        if self.model.busy:  # the rep typed and pressed Enter before the matches arrived
+            self._open_first_after_load = True
+            return
+        if self.model.rowCount() > 0:
+            self.table.selectRow(0)
+            self.table.setCurrentIndex(self.model.index(0, 0))
+            self.table.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.filter and event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
+            if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                self.open_first()
+                return True
+            if event.key() == Qt.Key.Key_Down:
+                if self.table.selectionModel().hasSelection():
+                    self.table.setFocus(Qt.FocusReason.OtherFocusReason)
+                else:
+                    self.open_first()
+                return True
+        return super().eventFilter(watched, event)
 
     def focus_filter(self) -> None:
         self.filter.setFocus()

@@ -15,7 +15,10 @@ from typing import Any, ClassVar
 from PySide6.QtCore import QDate, QStringListModel, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QShowEvent
 from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractSpinBox,
     QCalendarWidget,
+    QComboBox,
     QCompleter,
     QDialog,
     QDialogButtonBox,
@@ -23,6 +26,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QLabel,
     QLineEdit,
+    QPlainTextEdit,
     QScrollArea,
     QVBoxLayout,
     QWidget,
@@ -72,6 +76,7 @@ class FormDialog(QDialog):
         layout.addWidget(self.buttons)
         self._fields: dict[str, QWidget] = {}
         self._errors: dict[str, QLabel] = {}
+        self._focus_set = False
 
     def add_field(self, key: str, label: str, widget: QWidget, hint: str = "") -> QWidget:
         spec = entity_fields()[self.entity.__entity__].get(key) if self.entity is not None else None
@@ -99,12 +104,46 @@ class FormDialog(QDialog):
         self.form.addRow(label, box)
         self._fields[key] = widget
         self._errors[key] = err
+        # The red words go as soon as the rep changes the field they are about.
+        for editor in [widget, *widget.findChildren(QWidget)]:
+            _on_edit(editor, err.hide)
         return widget
 
     def showEvent(self, event: QShowEvent) -> None:
         inner = self.scroll.widget().sizeHint()
         self.resize(max(self.width(), inner.width() + 40), min(inner.height() + 90, 640))
         super().showEvent(event)
+        if not self._focus_set:
+            self._focus_set = True
+            first = self.first_to_fill()
+            if first is not None:
+                first.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def first_to_fill(self) -> QWidget | None:
+        """Where the rep's first keystroke should go: the first empty text field (the contact of
+        a note opened from that contact's page is already filled), else the first field."""
+        fields = [w for w in self._fields.values() if w.focusPolicy() != Qt.FocusPolicy.NoFocus]
+        for widget in fields:
+            if isinstance(widget, QLineEdit) and not widget.text():
+                return widget
+            if isinstance(widget, QPlainTextEdit) and not widget.toPlainText():
+                return widget
+        return fields[0] if fields else None
+
+    def show_message(self, text: str) -> None:
+        """A message about the whole form (not one field), shown in full above the buttons."""
+        self.summary.setText(text)
+        self.summary.setVisible(bool(text))
+        if text:
+            # Room for every line of it, taken neither from it nor from the fields: the dialog
+            # grows (as far as the screen allows).
+            self.layout().activate()
+            lacking = self.summary.heightForWidth(self.summary.width()) - self.summary.height()
+            clipped = self.scroll.widget().sizeHint().height() - self.scroll.viewport().height()
+            grow = max(0, lacking) + max(0, clipped)
+            if grow:
+                free = self.screen().availableGeometry().height() - 60
+                self.resize(self.width(), min(self.height() + grow, max(free, self.height())))
 
     def error_text(self, key: str) -> str:
         """What the form says about ``key`` (empty when the field is fine)."""
@@ -122,8 +161,7 @@ class FormDialog(QDialog):
                 first = first or self._fields[key]
             else:
                 unplaced.append(why)
-        self.summary.setText("\n".join(unplaced))
-        self.summary.setVisible(bool(unplaced))
+        self.show_message("\n".join(unplaced))
         if first is not None:
             first.setFocus()
             self.scroll.ensureWidgetVisible(first)
@@ -154,6 +192,21 @@ class FormDialog(QDialog):
             self.show_errors(exc.field_errors)
         else:
             self.ctx.presenter.present(exc, self)
+
+
+def _on_edit(widget: QWidget, hide: Callable[[], None]) -> None:
+    def slot(*_args: object) -> None:
+        hide()
+
+    if isinstance(widget, QLineEdit | QPlainTextEdit):
+        widget.textChanged.connect(slot)
+    elif isinstance(widget, QComboBox):
+        widget.currentIndexChanged.connect(slot)
+        widget.editTextChanged.connect(slot)
+    elif isinstance(widget, QAbstractSpinBox):  # dates and times
+        widget.editingFinished.connect(slot)
+    elif isinstance(widget, QAbstractButton):
+        widget.toggled.connect(slot)
 
 
 def split_list(text: str) -> list[str]:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
-from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QEvent, QObject, QSettings, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeyEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
@@ -19,13 +19,14 @@ from PySide6.QtWidgets import (
     QStackedWidget,
     QWidget,
 )
-from sqlalchemy.orm import Session
 
 from models.demo import fill_demo
 from models.entities import SYNCED_CLASSES
+from models.errors import NotFoundError
 from models.paths import data_dir
+from models.rows import CommitmentRow
 from models.sample import is_sample, sample_db_path
-from models.services import accounts, contacts, trash
+from models.services import accounts, contacts
 from ui.accounts_view import AccountsView
 from ui.commitments_view import CommitmentsView
 from ui.contacts_view import ContactsView
@@ -36,10 +37,14 @@ from ui.sync_controller import SyncController
 from ui.sync_views import ReviewView, SignInDialog
 from ui.today_view import TodayView
 from ui.trash_view import TrashView
+from ui.undo import UndoOffer, account_delete_offer, delete_offer, status_offer
 from ui.visits_view import DayView
 
 PAGES = ("Today", "Visits", "Contacts", "Accounts", "Commitments", "Conflicts", "Trash")
 DEMO_CONTACTS = 200
+FIRST_SIZE = QSize(1200, 780)  # the first window, when the screen has room for it
+# Room left for the window manager's frame before it is known (title bar, borders).
+FRAME_ALLOWANCE = QSize(16, 40)
 
 
 def app_settings() -> QSettings:
@@ -63,8 +68,8 @@ class MainWindow(QMainWindow):
         else:
             self.setWindowTitle(f"Rapport — {ctx.db.path.name}")
         self.setObjectName("main_window")
-        # What the Undo button puts back: (entity, id, name, the action that restores it).
-        self._undo: tuple[str, uuid.UUID, str, Callable[[Session], object]] | None = None
+        self._undo: UndoOffer | None = None
+        self._fit_after_show = False
 
         self.sidebar = QListWidget()
         self.sidebar.setObjectName("sidebar")
@@ -111,8 +116,9 @@ class MainWindow(QMainWindow):
         self.sync_label.setObjectName("sync_status")
         self.statusBar().addPermanentWidget(self.sync_label)
         self.sync_button = QPushButton("Sync")
+        self.sync_button.setObjectName("sync_button")
         self.sync_button.setToolTip("Sync with the team's server now (F5)")
-        self.sync_button.clicked.connect(lambda: self.sync.sync_now())
+        self.sync_button.clicked.connect(self._on_sync_button)
         self.statusBar().addPermanentWidget(self.sync_button)
         self.db_label = QLabel(ctx.db.path.name)
         self.db_label.setToolTip(str(ctx.db.path))
@@ -122,7 +128,7 @@ class MainWindow(QMainWindow):
         self.sync.status_changed.connect(self.sync_label.setText)
         self.sync.status_changed.connect(lambda _t: self._on_sync_status())
         self.sync.progressed.connect(lambda text: self.statusBar().showMessage(text, 5_000))
-        self.sync.sync_started.connect(lambda: self.sync_button.setEnabled(False))
+        self.sync.sync_started.connect(self._on_sync_started)
         self.sync.sync_finished.connect(self._on_synced)
         self.sync.sync_failed.connect(self._on_sync_failed)
         self.sync.login_needed.connect(self.sign_in)
@@ -133,6 +139,12 @@ class MainWindow(QMainWindow):
         self.contacts.new_requested.connect(self.new_contact)
         self.contacts.detail.delete_requested.connect(lambda cid, name: self.delete("contact", cid, name))
         self.contacts.detail.print_requested.connect(self.print_briefing)
+        self.contacts.detail.status_set.connect(self.offer_status_undo)
+        self.commitments.status_set.connect(self.offer_status_undo)
+        self.trash.restored.connect(self._on_restored_from_trash)
+        # Ctrl+Z in a filter box means "undo the delete" while one is offered, not "undo typing".
+        for box in (self.contacts.filter, self.accounts.filter, self.commitments.filter):
+            box.installEventFilter(self)
         self.accounts.delete_requested.connect(self.delete_account)
         self.accounts.print_requested.connect(self.print_briefing)
         # The day view writes through the same runner; tell every view what its actions touch.
@@ -143,9 +155,8 @@ class MainWindow(QMainWindow):
         for view in (self.today, self.accounts, self.commitments):
             view.open_contact.connect(self.open_contact)
         self.today.summary_loaded.connect(
-            lambda summary: self._on_overdue_counted(len(summary.overdue_commitments))
+            lambda summary: self._on_overdue_counted(summary.overdue_commitments_count)
         )
-        self.resize(1200, 780)
         self.restore_state()
 
     # -- set-up --------------------------------------------------------------------------------
@@ -190,7 +201,7 @@ class MainWindow(QMainWindow):
         else:
             self._action("&File", "Try with &sample data", self.try_sample, None, "try_sample")
         self._action("&File", "&Quit", self.close, key.Quit, "quit")
-        self.undo_action = self._action("&Edit", "&Undo delete", self.undo_delete, key.Undo, "undo")
+        self.undo_action = self._action("&Edit", "&Undo", self.undo_delete, key.Undo, "undo")
         self.undo_action.setEnabled(False)
         self.delete_action = self._action("&Edit", "&Delete", self.delete_current, key.Delete, "delete")
         self.find_action = self._action("&Edit", "&Find…", self.find, key.Find, "find")
@@ -240,9 +251,8 @@ class MainWindow(QMainWindow):
 
     # -- actions -------------------------------------------------------------------------------
     def _current_contact(self) -> tuple[uuid.UUID, str] | None:
-        page = self.contacts.detail.page
-        if self.stack.currentWidget() is self.contacts and page is not None:
-            return page.detail.id, page.detail.name
+        if self.stack.currentWidget() is self.contacts:
+            return self.contacts.detail.current()
         return None
 
     def new_contact(self) -> None:
@@ -258,7 +268,7 @@ class MainWindow(QMainWindow):
 
     def delete_current(self) -> None:
         current = self.stack.currentWidget()
-        if current is self.contacts and self.contacts.detail.page is not None:
+        if current is self.contacts and self.contacts.detail.current() is not None:
             self.contacts.detail.delete()
         elif current is self.accounts and self.accounts.page is not None:
             self.accounts.delete()
@@ -267,49 +277,67 @@ class MainWindow(QMainWindow):
         """Delete at once (it is soft) and offer undo, rather than asking "are you sure?"."""
 
         def done(_result: object) -> None:
-            message = f"Deleted {entity} “{name}”. Undo with Ctrl+Z, or restore it from the Trash."
-            self._offer_undo(entity, row_id, name, lambda s: trash.restore(s, entity, row_id), message)
+            after = (lambda: self.open_contact(row_id)) if entity == "contact" else None
+            self.offer_undo(delete_offer(entity, row_id, name, after))
 
         self.ctx.act(lambda s: contacts.delete_contact(s, row_id), done)
 
     def delete_account(self, account_id: uuid.UUID, name: str, with_people: bool) -> None:
-        def done(deletion: accounts.AccountDeletion) -> None:
-            message = f"Deleted account “{name}”"
-            if deletion.people and with_people:
-                message += f" and the {deletion.people:,} people there, with their history"
-            elif deletion.people:
-                message += f"; its {deletion.people:,} people stay, with their history, at no account"
-            message += ". Undo with Ctrl+Z, or restore it from the Trash."
-            restore = lambda s: accounts.undo_account_delete(s, deletion)  # noqa: E731
-            self._offer_undo("account", account_id, name, restore, message)
+        self.ctx.act(
+            lambda s: accounts.delete_account(s, account_id, with_people=with_people),
+            lambda deletion: self.offer_undo(account_delete_offer(account_id, name, deletion, with_people)),
+        )
 
-        self.ctx.act(lambda s: accounts.delete_account(s, account_id, with_people=with_people), done)
+    def offer_status_undo(self, row: CommitmentRow, status: str) -> None:
+        self.offer_undo(status_offer(row, status))
 
-    def _offer_undo(
-        self, entity: str, row_id: uuid.UUID, name: str, restore: Callable[[Session], object], message: str
-    ) -> None:
-        self._undo = (entity, row_id, name, restore)
+    def offer_undo(self, offer: UndoOffer) -> None:
+        self._undo = offer
         self.undo_action.setEnabled(True)
-        self.undo_action.setText(f"&Undo delete of “{name}”")
+        self.undo_action.setText(f"&Undo {offer.label}")
         self.undo_button.show()
-        self.statusBar().showMessage(message, 15_000)
-        self.undo_offered.emit(message)
+        self.statusBar().showMessage(offer.message, 15_000)
+        self.undo_offered.emit(offer.message)
 
-    def undo_delete(self) -> None:
-        if self._undo is None:
-            return
-        entity, row_id, name, restore = self._undo
+    def _withdraw_undo(self) -> None:
         self._undo = None
         self.undo_action.setEnabled(False)
-        self.undo_action.setText("&Undo delete")
+        self.undo_action.setText("&Undo")
         self.undo_button.hide()
 
-        def done(_result: object) -> None:
-            self.statusBar().showMessage(f"Restored “{name}”.", 5_000)
-            if entity == "contact":
-                self.open_contact(row_id)
+    def _on_restored_from_trash(self, entity: str, row_id: uuid.UUID) -> None:
+        # Restored by hand: the offer to undo its delete has nothing left to do.
+        if self._undo is not None and self._undo.about == (entity, row_id):
+            self._withdraw_undo()
 
-        self.ctx.act(restore, done)
+    def undo_delete(self) -> None:
+        offer = self._undo
+        if offer is None:
+            return
+        self._withdraw_undo()
+
+        def done(_result: object) -> None:
+            self.statusBar().showMessage(offer.done_message, 5_000)
+            if offer.after is not None:
+                offer.after()
+
+        def failed(exc: BaseException) -> None:
+            if isinstance(exc, NotFoundError):  # changed since (another laptop, a sync)
+                self.statusBar().showMessage("Nothing to undo: it was changed since.", 8_000)
+            else:
+                self.ctx.presenter.present(exc, self)
+
+        self.ctx.act(offer.run, done, failed)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.ShortcutOverride
+            and self._undo is not None
+            and isinstance(event, QKeyEvent)
+            and event.matches(QKeySequence.StandardKey.Undo)
+        ):
+            return True  # not taken by the line edit: the window's Undo shortcut fires
+        return super().eventFilter(watched, event)
 
     # -- sample data (a database of its own: models/sample.py) ----------------------------------
     def _label_as_sample(self) -> None:
@@ -389,29 +417,74 @@ class MainWindow(QMainWindow):
         item = self.sidebar.item(PAGES.index("Conflicts"))
         review = (status.conflicts + status.rejections) if status else 0
         item.setText(f"Conflicts ({review})" if review else "Conflicts")
-        self.sync_button.setEnabled(not self.sync.running)  # unlinked: a click offers to sign in
+
+    def _on_sync_button(self) -> None:
+        if self.sync.running:
+            self.sync.cancel()
+            self.sync_button.setEnabled(False)  # until the sync has stopped
+            self.statusBar().showMessage("Stopping the sync… what was received so far is kept.", 5_000)
+        else:
+            self.sync.sync_now()  # unlinked: offers to sign in
+
+    def _on_sync_started(self) -> None:
+        self.sync_button.setText("Cancel sync")
+        self.sync_button.setToolTip("Stop this sync; what is waiting to be sent is kept")
+
+    def _sync_ended(self) -> None:
+        self.sync_button.setText("Sync")
+        self.sync_button.setToolTip("Sync with the team's server now (F5)")
+        self.sync_button.setEnabled(True)
 
     def _on_synced(self, summary: object) -> None:
-        self.sync_button.setEnabled(True)
+        self._sync_ended()
         self.statusBar().showMessage(f"Synced: {summary}", 8_000)
 
     def _on_sync_failed(self, message: str) -> None:
-        self.sync_button.setEnabled(True)
-        if message:
-            self.statusBar().showMessage(message, 15_000)
+        self._sync_ended()
+        self.statusBar().showMessage(message or "Sync cancelled. Your changes are kept.", 15_000)
 
     # -- state ---------------------------------------------------------------------------------
     def restore_state(self) -> None:
         settings = app_settings()
         geometry = settings.value("window/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.fit_to_screen()
         splitter = settings.value("window/splitter")
         if splitter is not None:
             self.splitter.restoreState(splitter)
         for view in (self.contacts, self.accounts, self.commitments):
             view.restore_state(settings)
         self.show_page(int(settings.value("window/page", PAGES.index("Contacts"))))
+
+    def fit_to_screen(self) -> None:
+        """First start: as big as FIRST_SIZE, but never past the screen's free area (a 720-pixel
+        laptop screen must still show the status bar with Sync and Undo)."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        free = screen.availableGeometry()
+        size = FIRST_SIZE.boundedTo(free.size() - FRAME_ALLOWANCE)
+        self.resize(size)
+        self.move(
+            free.x() + (free.width() - size.width() - FRAME_ALLOWANCE.width()) // 2,
+            free.y() + (free.height() - size.height() - FRAME_ALLOWANCE.height()) // 2,
+        )
+        self._fit_after_show = True
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._fit_after_show:
+            self._fit_after_show = False
+            # The window manager adds its frame after the window is mapped.
+            QTimer.singleShot(150, self._keep_frame_on_screen)
+
+    def _keep_frame_on_screen(self) -> None:
+        free = (self.screen() or QGuiApplication.primaryScreen()).availableGeometry()
+        frame = self.frameGeometry()
+        if free.contains(frame):
+            return
+        extra = frame.size() - self.size()
+        size = self.size().boundedTo(free.size() - extra)
+        self.resize(size)
+        self.move(max(free.x(), min(frame.x(), free.right() + 1 - size.width() - extra.width())), free.y())
 
     def save_state(self) -> None:
         settings = app_settings()
@@ -424,7 +497,9 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_state()
-        self.sync.stop()  # a running sync stops at its next step; what it committed stays
+        # A running sync stops at once, even mid-request (sync/client.py); what it committed
+        # stays, and the outbox is on disk, so nothing queued is lost.
+        self.sync.stop()
         # Let a write in flight finish: it is one transaction, and the rep expects it kept.
         self.ctx.tasks.wait_idle(10_000)
         event.accept()

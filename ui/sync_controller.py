@@ -22,6 +22,7 @@ from sync.cli import load_token, save_token
 from sync.client import SyncClient, SyncSummary, login
 from sync.status import SyncStatus, link_server, record_success, sync_status
 from ui.context import AppContext
+from ui.plural import plural
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ def status_text(status: SyncStatus | None, *, offline: bool, running: bool, now:
     if status is None:
         return ""
     if not status.linked:
-        waiting = f" · {status.pending:,} changes kept on this laptop" if status.pending else ""
+        waiting = f" · {plural(status.pending, 'change')} kept on this laptop" if status.pending else ""
         return "Not signed in to a sync server" + waiting
     if running:
         head = "Syncing…"
@@ -57,7 +58,7 @@ def status_text(status: SyncStatus | None, *, offline: bool, running: bool, now:
         head = f"Synced {ago(status.last_synced_at, now)}"
     parts = [head]
     if status.pending:
-        parts.append(f"{status.pending:,} change{'s' if status.pending != 1 else ''} waiting")
+        parts.append(f"{plural(status.pending, 'change')} waiting")
     review = status.conflicts + status.rejections
     if review:
         parts.append(f"{review} to review")
@@ -93,6 +94,7 @@ class SyncController(QObject):
         self.running = False
         self._transport = transport
         self._cancel = threading.Event()
+        self._sign_in_cancel = threading.Event()
         self._progress = _Progress(self)
         self._progress.moved.connect(self._on_progress)
         self._timer = QTimer(self)
@@ -114,10 +116,18 @@ class SyncController(QObject):
         self._clock.start()
 
     def stop(self) -> None:
-        """Window closing: stop timers and ask a running sync to stop at its next step."""
+        """Window closing: stop timers and stop a running sync or sign-in now (mid-request)."""
         self._timer.stop()
         self._clock.stop()
         self._cancel.set()
+        self._sign_in_cancel.set()
+
+    def cancel(self) -> None:
+        """The rep's Cancel: the sync stops at once; what it committed stays, the outbox too."""
+        self._cancel.set()
+
+    def cancel_sign_in(self) -> None:
+        self._sign_in_cancel.set()
 
     # -- status --------------------------------------------------------------------------------
     def refresh_status(self, then: Callable[[], None] | None = None) -> None:
@@ -240,9 +250,10 @@ class SyncController(QObject):
         """Log in off the GUI thread; ``on_done(saved_in_keychain)``."""
         db, transport = self.ctx.db, self._transport
         server = server.strip().rstrip("/")
+        self._sign_in_cancel = cancel = threading.Event()  # a fresh one: an old Cancel stays old
 
         def job() -> bool:
-            info = login(server, username.strip(), password, transport)
+            info = login(server, username.strip(), password, transport, cancel)
             with db.write() as s:
                 link_server(s, server, info.username)
             return save_token(server, info.username, info.token)

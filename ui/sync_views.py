@@ -6,7 +6,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from models import errors
 from sync import conflicts as conflict_service
@@ -15,7 +23,7 @@ from sync.status import ConflictItem, RejectionItem, dismiss_rejection, review_i
 from ui.context import AppContext, RefreshWhenShown
 from ui.forms import FormDialog
 from ui.sync_controller import SyncController
-from ui.table import Column, RowsModel, day_text, make_table, refill
+from ui.table import Column, RowsModel, day_text, make_table, on_selection, refill, selected_row
 
 KIND_TEXT = {
     "field": "Both changed it",
@@ -52,6 +60,9 @@ class SignInDialog(FormDialog):
         self.password = self.add_field("password", "Password", QLineEdit())
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.keychain_saved: bool | None = None
+        self.sign_in_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
+        self.sign_in_button.setText("Sign in")
+        self._trying = False
 
     def submit(self) -> None:
         errs = {}
@@ -61,27 +72,53 @@ class SignInDialog(FormDialog):
             errs["username"] = "A user name is required"
         if not self.password.text():
             errs["password"] = "A password is required"
+        self.show_errors(errs)
         if errs:
-            self.show_errors(errs)
             return
-        self.buttons.setEnabled(False)
+        # Only the Sign in button waits: Cancel stays usable while the server is tried.
+        self.sign_in_button.setEnabled(False)
+        self.sign_in_button.setText("Signing in…")
+        self._trying = True
         self.sync.sign_in(
             self.server.text(), self.username.text(), self.password.text(), self._signed_in, self._refused
         )
 
+    def reject(self) -> None:
+        if self._trying:
+            self.sync.cancel_sign_in()
+            self._trying = False
+        super().reject()
+
+    def _done_trying(self) -> bool:
+        """False when the rep cancelled meanwhile: the answer is for nobody."""
+        if not self._trying:
+            return False
+        self._trying = False
+        self.sign_in_button.setEnabled(True)
+        self.sign_in_button.setText("Sign in")
+        return True
+
     def _signed_in(self, saved: bool) -> None:
+        if not self._done_trying():
+            return
         self.keychain_saved = saved
-        self.buttons.setEnabled(True)
         self.saved.emit(saved)
         self.accept()
 
     def _refused(self, exc: BaseException) -> None:
-        self.buttons.setEnabled(True)
-        self.password.clear()
+        if not self._done_trying() or isinstance(exc, errors.Cancelled):
+            return
+        server = self.server.text().strip()
         if isinstance(exc, sync_errors.AuthRejected):  # its own text speaks of the command line
+            self.password.clear()
             self.show_errors({"password": "The server did not accept this user name and password."})
+        elif isinstance(exc, sync_errors.ServerUnreachable):
+            self.show_message(
+                f"Rapport could not reach a sync server at {server}. Check the address and that "
+                "this laptop is online, then try again. Your work stays on this laptop meanwhile."
+            )
         elif isinstance(exc, errors.RapportError):
-            self.show_errors({"password": str(exc)})
+            self.show_message(str(exc))
         else:
             self.ctx.presenter.present(exc, self)
 
@@ -122,6 +159,9 @@ class ReviewView(QWidget):
         self.dismiss_rejection_button = QPushButton("Dismiss")
         self.dismiss_rejection_button.clicked.connect(self.dismiss_rejected)
         self.empty = QLabel("Nothing to review: every change synced without a clash.")
+        on_selection(self.conflict_view, self._update_buttons)
+        on_selection(self.rejection_view, self._update_buttons)
+        self._update_buttons()
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -152,8 +192,14 @@ class ReviewView(QWidget):
         self.empty.setVisible(not conflicts and not rejections)
 
     def _selected_conflict(self) -> ConflictItem | None:
-        index = self.conflict_view.currentIndex()
-        return self.conflicts.row_at(index.row()) if index.isValid() else None
+        return selected_row(self.conflict_view, self.conflicts)
+
+    def _update_buttons(self) -> None:
+        chosen = self._selected_conflict() is not None
+        self.reapply_button.setEnabled(chosen)
+        self.dismiss_button.setEnabled(chosen)
+        rejected = selected_row(self.rejection_view, self.rejections)
+        self.dismiss_rejection_button.setEnabled(rejected is not None)
 
     def reapply(self) -> None:
         item = self._selected_conflict()
@@ -170,8 +216,7 @@ class ReviewView(QWidget):
             )
 
     def dismiss_rejected(self) -> None:
-        index = self.rejection_view.currentIndex()
-        item = self.rejections.row_at(index.row()) if index.isValid() else None
+        item = selected_row(self.rejection_view, self.rejections)
         if item is not None:
             self.ctx.act(
                 lambda s: dismiss_rejection(s, item.id), lambda _r: self.ctx.bus.notify({"conflict"})

@@ -11,9 +11,10 @@ from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QToolBar, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from models.rows import CommitmentRow
+from ui.flow_layout import FlowLayout
 
 R = TypeVar("R")
 Index = QModelIndex | QPersistentModelIndex
@@ -114,34 +115,52 @@ def due_text(row: CommitmentRow, today: date) -> str:
     return row.due_date.isoformat()
 
 
+def status_text(row: CommitmentRow) -> str:
+    return row.status.capitalize() + (f" {day_text(row.done_at)}" if row.done_at else "")
+
+
 def commitment_columns(today: Callable[[], date], with_contact: bool = True) -> list[Column[CommitmentRow]]:
+    if not with_contact:
+        # A contact's own list sits in a narrow pane: short columns first, the status among them
+        # (so Mark done visibly changes the row), and "what" takes the remaining width.
+        return [
+            Column("Due", lambda r: due_text(r, today()), lambda r: r.is_overdue(today()), 140),
+            Column("Status", lambda r: r.status.capitalize(), width=72),
+            Column("Who", lambda r: "We owe" if r.direction == "we" else "They owe", width=66),
+            Column("What", lambda r: r.what, lambda r: r.is_overdue(today())),
+        ]
     cols: list[Column[CommitmentRow]] = [
         Column("Due", lambda r: due_text(r, today()), lambda r: r.is_overdue(today()), 175),
         Column("Who owes", lambda r: "We owe them" if r.direction == "we" else "They owe us", width=100),
         Column("What", lambda r: r.what, lambda r: r.is_overdue(today()), 280),
-        Column(
-            "Status",
-            lambda r: r.status.capitalize() + (f" {day_text(r.done_at)}" if r.done_at else ""),
-            width=90,
-        ),
+        Column("Status", status_text, width=90),
+        Column("Contact", lambda r: r.contact_name, width=150),
+        Column("Account", lambda r: r.account_name),
     ]
-    if with_contact:
-        cols += [
-            Column("Contact", lambda r: r.contact_name, width=150),
-            Column("Account", lambda r: r.account_name),
-        ]
     return cols
 
 
-def button_bar(*buttons: QWidget) -> QToolBar:
-    """A row of buttons that folds into a » menu when the window is narrow, instead of making
-    the whole window wider."""
-    bar = QToolBar()
-    bar.setMovable(False)
-    bar.setStyleSheet("QToolBar { border: 0; spacing: 4px; }")
-    for button in buttons:
-        bar.addWidget(button)
+def button_bar(*widgets: QWidget) -> QWidget:
+    """A row of buttons that wraps onto a second line when the pane is narrow: every action
+    stays one click away (a toolbar's » menu hid them) and the window never has to widen."""
+    bar = QWidget()
+    flow = FlowLayout(bar)
+    for widget in widgets:
+        flow.addWidget(widget)
     return bar
+
+
+def selected_row(view: QTableView, model: RowsModel[R]) -> R | None:
+    """The row the rep selected, or None (a current index without a selection does not count:
+    a button must not act on a row that is not highlighted)."""
+    rows = view.selectionModel().selectedRows()
+    return model.row_at(rows[0].row()) if rows else None
+
+
+def on_selection(view: QTableView, update: Callable[[], None]) -> None:
+    """Call ``update`` whenever the selection may have changed (a click, a reload)."""
+    view.selectionModel().selectionChanged.connect(lambda *_: update())
+    view.model().modelReset.connect(update)
 
 
 def refill(view: QTableView, model: RowsModel[Any], rows: Sequence[Any]) -> None:

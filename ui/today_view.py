@@ -12,6 +12,7 @@ from models.rows import CommitmentRow, ContactRow, TodaySummary
 from models.services import today as today_service
 from ui.contacts_model import last_contact_text
 from ui.context import AppContext
+from ui.plural import plural
 from ui.table import Column, RowsModel, commitment_columns, make_table
 
 
@@ -40,14 +41,18 @@ class TodayView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.headline)
+        self.titles: dict[str, QLabel] = {}
         for title, model, name in (
             ("Overdue commitments", self.overdue, "today_overdue"),
             ("Due in the next 7 days", self.week, "today_week"),
             ("Check-ins overdue", self.checkins, "today_checkins"),
         ):
             label = QLabel(f"<b>{title}</b>")
+            label.setObjectName(f"{name}_title")
+            self.titles[name] = label
             view = make_table(model, name=name)
-            view.doubleClicked.connect(lambda index, m=model: self._open(m, index))
+            # Double-click, or Enter for a rep on the keyboard.
+            view.activated.connect(lambda index, m=model: self._open(m, index))
             layout.addWidget(label)
             layout.addWidget(view, 1)
         ctx.bus.changed.connect(lambda _e: self.reload())
@@ -60,16 +65,24 @@ class TodayView(QWidget):
         self.overdue.set_rows(summary.overdue_commitments)
         self.week.set_rows(summary.due_this_week)
         self.checkins.set_rows(summary.overdue_checkins)
+        overdue = summary.overdue_commitments_count
         parts = [
-            f"<b style='color:#b3261e'>{len(summary.overdue_commitments)} overdue commitments</b>"
-            if summary.overdue_commitments
+            f"<b style='color:#b3261e'>{plural(overdue, 'overdue commitment')}</b>"
+            if overdue
             else "No overdue commitments",
-            f"{len(summary.due_this_week)} due this week",
-            f"{len(summary.overdue_checkins)} check-ins overdue",
+            f"{summary.due_this_week_count:,} due this week",
+            f"{plural(summary.overdue_checkins_count, 'check-in')} overdue",
         ]
+        for name, title, rows, total in (
+            ("today_overdue", "Overdue commitments", summary.overdue_commitments, overdue),
+            ("today_week", "Due in the next 7 days", summary.due_this_week, summary.due_this_week_count),
+            ("today_checkins", "Check-ins overdue", summary.overdue_checkins, summary.overdue_checkins_count),
+        ):
+            shown = f" — the first {len(rows):,} of {total:,} shown" if len(rows) < total else ""
+            self.titles[name].setText(f"<b>{title}</b>{shown}")
         kept = summary.kept
         if kept.rate is not None:
-            parts.append(f"kept on time: <b>{kept.rate:.0%}</b> ({kept.kept_on_time} of {kept.total})")
+            parts.append(f"kept on time: <b>{kept.rate:.0%}</b> ({kept.kept_on_time:,} of {kept.total:,})")
         self.headline.setText(" · ".join(parts))
         self.summary_loaded.emit(summary)
 

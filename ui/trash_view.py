@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from models.rows import TrashRow
 from models.services import trash
 from ui.context import AppContext, RefreshWhenShown
-from ui.table import Column, RowsModel, day_text, make_table
+from ui.table import Column, RowsModel, day_text, make_table, on_selection, selected_row
 
 
 class TrashView(QWidget):
+    restored = Signal(str, object)  # entity, id
+
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
@@ -25,6 +28,8 @@ class TrashView(QWidget):
         self.table = make_table(self.model, name="trash_table")
         self.restore_button = QPushButton("Restore")
         self.restore_button.clicked.connect(self.restore_selected)
+        on_selection(self.table, lambda: self.restore_button.setEnabled(self.selected() is not None))
+        self.restore_button.setEnabled(False)
         self.info = QLabel(
             "Restored contacts bring back their notes and commitments; restored accounts bring back"
             " the people deleted with them."
@@ -43,8 +48,13 @@ class TrashView(QWidget):
     def reload(self) -> None:
         self.ctx.query(trash.list_trash, self.model.set_rows)
 
+    def selected(self) -> TrashRow | None:
+        return selected_row(self.table, self.model)
+
     def restore_selected(self) -> None:
-        index = self.table.currentIndex()
-        row = self.model.row_at(index.row()) if index.isValid() else None
+        row = self.selected()
         if row is not None:
-            self.ctx.act(lambda s: trash.restore(s, row.entity, row.id))
+            self.ctx.act(
+                lambda s: trash.restore(s, row.entity, row.id),
+                lambda _r: self.restored.emit(row.entity, row.id),
+            )

@@ -116,6 +116,7 @@ def list_commitments(
     contact_id: uuid.UUID | None = None,
     account_id: uuid.UUID | None = None,
     due_before: date | None = None,
+    due_from: date | None = None,
     search: str = "",
     limit: int | None = None,
 ) -> list[CommitmentRow]:
@@ -139,6 +140,8 @@ def list_commitments(
         stmt = stmt.where(Commitment.id.in_(select(ids.subquery().c.id)))
     if due_before is not None:
         stmt = stmt.where(Commitment.due_date < due_before)
+    if due_from is not None:
+        stmt = stmt.where(Commitment.due_date >= due_from)
     if search.strip():
         like = f"%{search.strip()}%"
         stmt = stmt.where(
@@ -152,6 +155,18 @@ def list_commitments(
     if limit is not None:
         stmt = stmt.limit(limit)
     return [CommitmentRow(*r) for r in session.execute(stmt)]
+
+
+def count_open_due(session: Session, *, before: date, start: date | None = None) -> int:
+    """How many open commitments fall due before ``before`` (and on or after ``start``)."""
+    stmt = select(func.count()).where(
+        Commitment.deleted_at.is_(None),
+        Commitment.status == CommitmentStatus.OPEN.value,
+        Commitment.due_date < before,
+    )
+    if start is not None:
+        stmt = stmt.where(Commitment.due_date >= start)
+    return int(session.execute(stmt).scalar_one())
 
 
 def get_commitment(session: Session, commitment_id: uuid.UUID) -> CommitmentRow:

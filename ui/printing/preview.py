@@ -15,8 +15,9 @@ from datetime import date
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
-from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog, QWidget
+from PySide6.QtGui import QAction
+from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog, QPrintPreviewWidget
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QProgressDialog, QWidget
 from shiboken6 import isValid
 
 from models import errors
@@ -92,6 +93,7 @@ class BriefingPreview(QObject):
         dialog.paintRequested.connect(self._on_paint_requested)
         dialog.finished.connect(self._on_closed)
         self.dialog = dialog
+        _readable(dialog)
         dialog.open()
         self.opened.emit(dialog)
         if warning:
@@ -120,6 +122,20 @@ def _warn(parent: QWidget | None, message: str) -> QMessageBox:
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     box.open()
     return box
+
+
+def _readable(dialog: QPrintPreviewDialog) -> None:
+    """Open the preview large and at the page's width: the whole-page default showed a sheet
+    at 38 % on a laptop, too small to read."""
+    free = dialog.screen().availableGeometry()
+    dialog.resize(min(1000, free.width() - 40), free.height() - 60)
+    # Through the dialog's own "Fit width" button when it can be found, so the toolbar shows
+    # the mode in use; the widget directly otherwise (a translated Qt names it differently).
+    fit_width = [a for a in dialog.findChildren(QAction) if a.text() == "Fit width"]
+    if fit_width:
+        fit_width[0].trigger()
+    elif (widget := dialog.findChild(QPrintPreviewWidget)) is not None:
+        widget.fitToWidth()
 
 
 def _report(parent: QWidget | None, exc: BaseException, emit: Callable[[str], None]) -> None:
@@ -198,6 +214,10 @@ class BriefingExport(QObject):
     def on_done(self, result: tuple[str, int, str]) -> None:
         path, pages, warning = result
         self._finish()
+        window = self._parent_widget.window() if self._parent_widget is not None else None
+        if isinstance(window, QMainWindow) and isValid(window):  # say where it went
+            what = "1 page" if pages == 1 else f"{pages:,} pages"
+            window.statusBar().showMessage(f"Saved the briefing ({what}) as {path}", 15_000)
         if warning:
             self.warning_box = _warn(self._parent_widget, warning)
             self.warned.emit(warning)
