@@ -48,6 +48,16 @@ class CommitmentStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+# What a field may hold beyond its column type, declared with the column (``models.values``
+# reads it; the services and the sync server check it): a choice field's values, and the shape
+# of a JSON field (every JSON field must declare one).
+TEXTS: dict[str, Any] = {"shape": "texts"}
+
+
+def _choices(options: type[enum.StrEnum]) -> dict[str, Any]:
+    return {"choices": tuple(o.value for o in options)}
+
+
 class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {
         datetime: UTCDateTime,
@@ -94,20 +104,22 @@ class Contact(SyncedMixin, Base):
     __entity__ = "contact"
 
     name: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[str] = mapped_column(String(20), default=ContactKind.CUSTOMER.value)
+    kind: Mapped[str] = mapped_column(
+        String(20), default=ContactKind.CUSTOMER.value, info=_choices(ContactKind)
+    )
     account_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("accounts.id", ondelete="SET NULL"), default=None
     )
     role: Mapped[str] = mapped_column(String(200), default="")
-    emails: Mapped[list[str]] = mapped_column(JSON, default=list)
-    phones: Mapped[list[str]] = mapped_column(JSON, default=list)
+    emails: Mapped[list[str]] = mapped_column(JSON, default=list, info=TEXTS)
+    phones: Mapped[list[str]] = mapped_column(JSON, default=list, info=TEXTS)
     address: Mapped[str] = mapped_column(Text, default="")
     birthday: Mapped[date | None] = mapped_column(default=None)
     # [{"label": "Work anniversary", "date": "2019-04-01"}, ...]
-    personal_dates: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    personal_dates: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list, info={"shape": "dates"})
     preferences: Mapped[str] = mapped_column(Text, default="")
     needs: Mapped[str] = mapped_column(Text, default="")  # needs and pain points
-    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list, info=TEXTS)
     about: Mapped[str] = mapped_column(Text, default="")
     cadence_days: Mapped[int | None] = mapped_column(Integer, default=None)
     # Kept by triggers on notes; the ORM only reads it.
@@ -128,7 +140,7 @@ class Note(SyncedMixin, Base):
     __entity__ = "note"
 
     occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
-    channel: Mapped[str] = mapped_column(String(20), default=Channel.CALL.value)
+    channel: Mapped[str] = mapped_column(String(20), default=Channel.CALL.value, info=_choices(Channel))
     summary: Mapped[str] = mapped_column(String(500))
     body: Mapped[str] = mapped_column(Text, default="")
     contact_id: Mapped[uuid.UUID | None] = mapped_column(
@@ -148,10 +160,12 @@ class Commitment(SyncedMixin, Base):
     __tablename__ = "commitments"
     __entity__ = "commitment"
 
-    direction: Mapped[str] = mapped_column(String(10), default=Direction.WE.value)
+    direction: Mapped[str] = mapped_column(String(10), default=Direction.WE.value, info=_choices(Direction))
     what: Mapped[str] = mapped_column(String(500))
     due_date: Mapped[date | None] = mapped_column(default=None)
-    status: Mapped[str] = mapped_column(String(20), default=CommitmentStatus.OPEN.value)
+    status: Mapped[str] = mapped_column(
+        String(20), default=CommitmentStatus.OPEN.value, info=_choices(CommitmentStatus)
+    )
     done_at: Mapped[datetime | None] = mapped_column(default=None)
     contact_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("contacts.id", ondelete="SET NULL"), default=None
@@ -185,10 +199,12 @@ class Visit(SyncedMixin, Base):
     account_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("accounts.id", ondelete="SET NULL"), default=None
     )
-    contact_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    contact_ids: Mapped[list[str]] = mapped_column(JSON, default=list, info={"shape": "uuids"})
     purpose: Mapped[str] = mapped_column(String(500), default="")
     agenda: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(20), default=VisitStatus.PLANNED.value)
+    status: Mapped[str] = mapped_column(
+        String(20), default=VisitStatus.PLANNED.value, info=_choices(VisitStatus)
+    )
 
     __table_args__ = (
         Index("ix_visits_starts_at", "starts_at"),

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 import phonenumbers
 
+from models.entities import SyncedMixin
 from models.errors import ValidationError
+from models.values import field_errors
 
 # Deliberately permissive: one @, a dot in the domain, no spaces. Real validation is delivery.
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -51,6 +55,13 @@ def require(value: str, field: str, errors: dict[str, str], what: str = "This fi
     if not text:
         errors[field] = f"{what} is required"
     return text
+
+
+def check_storable(cls: type[SyncedMixin], values: Mapping[str, Any], errors: dict[str, str]) -> None:
+    """Add what the field definitions refuse (too long, a NUL, not a known choice...) for every
+    field that has no error yet: the limits the sync server holds every change to."""
+    for name, why in field_errors(cls, values).items():
+        errors.setdefault(name, why)
 
 
 def raise_if(errors: dict[str, str]) -> None:

@@ -292,6 +292,20 @@ class Http:
             yield resp
 
 
+def _wire(m: Mutation) -> dict[str, Any]:
+    """A mutation as the push body holds it. Not ``model_dump``: pydantic will not serialise a
+    value nested a few hundred levels deep (and writes NaN as null), and one such value saved by
+    an older build would stop every sync of this laptop; the server refuses that one change."""
+    return {
+        "mid": m.mid,
+        "entity": m.entity,
+        "row_id": str(m.row_id),
+        "op": m.op,
+        "patch": m.patch,
+        "base": m.base,
+    }
+
+
 def _seconds(exc: httpx.TimeoutException) -> str:
     timeouts = exc.request.extensions.get("timeout", {}) if exc.request is not None else {}
     key = "connect" if isinstance(exc, httpx.ConnectTimeout) else "read"
@@ -455,7 +469,7 @@ class SyncClient:
                 self.store.assign_mids(s)
                 batch = self.store.pending(s, 1 if skip is not None else batch_size)
                 total = self.store.pending_count(s)
-                mutations = [self._mutation(s, p).model_dump(mode="json") for p in batch]
+                mutations = [_wire(self._mutation(s, p)) for p in batch]
                 client_id, epoch = self.store.get(s, K_CLIENT), self.store.get(s, K_EPOCH)
                 cursor = self.store.get(s, K_CURSOR)
             if not batch:

@@ -106,6 +106,7 @@ class GapError(_Strict):
     """409 body: the client skipped a mutation id and must resend from ``expected_mid``."""
 
     detail: str
+    reason: str | None = None
     expected_mid: int
 
 
@@ -233,6 +234,21 @@ class RestorePointResponse(_Strict):
 class ErrorBody(_Strict):
     detail: str
     reason: str | None = None
+
+
+class FieldProblem(BaseModel):
+    """One entry of a 422 for a body that does not validate (FastAPI's shape; the input it
+    echoes is made encodable: NaN as text, a lone surrogate escaped)."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+    input: Any = None
+    ctx: dict[str, Any] | None = None
+
+
+class ValidationErrors(BaseModel):
+    detail: list[FieldProblem]
 
 
 class Health(_Strict):

@@ -38,7 +38,7 @@ from models.changes import mark_remote
 from models.db import Database, make_engine, typed_errors
 from models.entities import SYNCED_CLASSES, Meta, OutboxEntry, synced_class
 from models.types import UTCDateTime, to_wire, utcnow
-from sync.fields import entity_fields
+from sync.fields import FieldError, check_patch, entity_fields
 from sync.protocol import (
     GIVE_BACK,
     GIVE_BACK_VERSION,
@@ -252,6 +252,7 @@ class SyncStore:
                 continue
             if result.status == "rejected":
                 rejected += 1
+                self._undo_refused_values(session, entry)
                 self._set_aside(session, entry, result.reason or "rejected")
             else:
                 session.execute(delete(outbox).where(outbox.c.seq == entry.seq))
@@ -281,6 +282,45 @@ class SyncStore:
                 .values(server_version=-bindparam("v")),
                 params,
             )
+
+    @staticmethod
+    def _undo_refused_values(session: Session, entry: Pending) -> None:
+        """An edit refused for its values (the server's check, ``sync.fields``, run here too)
+        never happened: each field goes back to the value it held before, which the server
+        still has, so this laptop does not keep, unseen by its team, what the rep sees listed
+        as refused. Where a later edit of the field is still pending, that edit's base becomes
+        the old value instead (it overwrites the field anyway). Refused creates keep their row:
+        it is all the rep has of it."""
+        if entry.op != "update":
+            return
+        try:
+            check_patch(entry.entity, entry.patch, complete=False)
+            return  # refused for something else (territory): the values themselves are fine
+        except FieldError:
+            pass
+        # Read again: an earlier refused edit of the same row may have rewritten this base.
+        before = dict(session.scalar(select(outbox.c.before).where(outbox.c.seq == entry.seq)) or {})
+        later = session.execute(
+            select(outbox.c.seq, outbox.c.patch, outbox.c.before)
+            .where(outbox.c.entity == entry.entity, outbox.c.row_id == entry.row_id, outbox.c.seq > entry.seq)
+            .order_by(outbox.c.seq)
+        ).all()
+        fields = entity_fields()[entry.entity]
+        restore: dict[str, Any] = {}
+        rebased: dict[int, dict[str, Any]] = {}
+        for name in entry.patch:
+            if name not in fields or name not in before:
+                continue
+            nxt = next((r for r in later if name in (r.patch or {})), None)
+            if nxt is None:
+                restore[name] = from_wire(fields[name].kind, before[name])
+            else:
+                rebased.setdefault(nxt.seq, dict(nxt.before or {}))[name] = before[name]
+        for seq, based in rebased.items():
+            session.execute(update(outbox).where(outbox.c.seq == seq).values(before=based))
+        if restore:
+            table = synced_class(entry.entity).__table__  # type: ignore[attr-defined]
+            session.execute(update(table).where(table.c.id == entry.row_id).values(**restore))
 
     @staticmethod
     def _set_aside(session: Session, entry: Pending, reason: str) -> None:

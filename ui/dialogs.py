@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.orm import Session
 
+from models.entities import Account, Commitment, Contact, Note
 from models.errors import ValidationError
 from models.rows import AccountRow, CommitmentRow, ContactDetail, NoteRow
 from models.services import accounts, commitments, contacts, notes
@@ -80,6 +81,8 @@ class AccountCombo(QComboBox):
 
 
 class ContactDialog(FormDialog):
+    entity = Contact
+
     def __init__(
         self,
         ctx: AppContext,
@@ -155,6 +158,8 @@ class ContactDialog(FormDialog):
 
 
 class AccountDialog(FormDialog):
+    entity = Account
+
     def __init__(self, ctx: AppContext, row: AccountRow | None = None, parent: QWidget | None = None) -> None:
         super().__init__(ctx, "Edit account" if row else "New account", parent)
         self._id = row.id if row else None
@@ -214,6 +219,7 @@ def _picker(ctx: AppContext, contact: tuple[uuid.UUID, str] | None) -> ContactPi
 
 
 class NoteDialog(FormDialog):
+    entity = Note
     """Log an interaction. ``contact`` is (id, label) when opened from a contact."""
 
     def __init__(
@@ -261,6 +267,8 @@ class NoteDialog(FormDialog):
 
 
 class CommitmentDialog(FormDialog):
+    entity = Commitment
+
     def __init__(
         self,
         ctx: AppContext,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 
 from PySide6.QtCore import QDate, QStringListModel, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QShowEvent
@@ -34,7 +34,9 @@ from PySide6.QtWidgets import (
 from sqlalchemy.orm import Session
 
 from models import errors
+from models.entities import SyncedMixin
 from models.services import contacts
+from models.values import entity_fields
 from ui.context import AppContext
 
 ERROR_STYLE = "color: #b3261e;"
@@ -42,6 +44,8 @@ ERROR_STYLE = "color: #b3261e;"
 
 class FormDialog(QDialog):
     saved = Signal(object)  # what the service returned (usually the row's id)
+    # The row type the form edits: its fields' length limits are shown and enforced.
+    entity: ClassVar[type[SyncedMixin] | None] = None
 
     def __init__(self, ctx: AppContext, title: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -75,6 +79,13 @@ class FormDialog(QDialog):
         self._focus_set = False
 
     def add_field(self, key: str, label: str, widget: QWidget, hint: str = "") -> QWidget:
+        spec = entity_fields()[self.entity.__entity__].get(key) if self.entity is not None else None
+        if isinstance(widget, QLineEdit) and spec is not None and spec.max_length is not None:
+            # Typing stops at the limit the server holds every change to; an older, longer value
+            # stays whole (the service then says it is too long, rather than it being cut here).
+            widget.setMaxLength(max(spec.max_length, len(widget.text())))
+            limit = f"Up to {spec.max_length} characters"
+            hint = f"{hint} · {limit}" if hint else limit
         box = QWidget()
         col = QVBoxLayout(box)
         col.setContentsMargins(0, 0, 0, 0)

@@ -14,7 +14,7 @@ from models.entities import Account, Commitment, CommitmentStatus, Contact, Dire
 from models.rows import CommitmentRow, KeptRate
 from models.services.common import get_live
 from models.types import utcnow
-from models.validation import parse_date, raise_if, require
+from models.validation import check_storable, parse_date, raise_if, require
 
 DIRECTIONS = [d.value for d in Direction]
 STATUSES = [s.value for s in CommitmentStatus]
@@ -49,6 +49,7 @@ def clean_commitment(session: Session, inp: CommitmentInput) -> dict[str, Any]:
         contact_id=inp.contact_id,
         account_id=account_id,
     )
+    check_storable(Commitment, values, errs)
     raise_if(errs)
     return values
 

@@ -14,7 +14,7 @@ from models.entities import Account, Commitment, CommitmentStatus, Contact, Cont
 from models.rows import ContactDetail, ContactRow
 from models.services.common import children_of, fts_query, get_live
 from models.types import utcnow
-from models.validation import check_email, normalize_phone, parse_date, raise_if, require
+from models.validation import check_email, check_storable, normalize_phone, parse_date, raise_if, require
 
 KINDS = [k.value for k in ContactKind]
 
@@ -95,6 +95,7 @@ def clean_contact(inp: ContactInput, session: Session | None = None) -> dict[str
     values["account_id"] = inp.account_id
     for key in ("role", "address", "preferences", "needs", "about"):
         values[key] = (getattr(inp, key) or "").strip()
+    check_storable(Contact, values, errs)
     raise_if(errs)
     return values
 

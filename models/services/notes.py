@@ -14,7 +14,7 @@ from models.entities import Account, Channel, Contact, Note
 from models.rows import NoteRow
 from models.services.common import get_live
 from models.types import utcnow
-from models.validation import raise_if, require
+from models.validation import check_storable, raise_if, require
 
 CHANNELS = [c.value for c in Channel]
 # What the rep reads for each channel, in the app and on the briefing sheet alike.
@@ -62,6 +62,7 @@ def clean_note(session: Session, inp: NoteInput) -> dict[str, Any]:
         contact_id=inp.contact_id,
         account_id=account_id,
     )
+    check_storable(Note, values, errs)
     raise_if(errs)
     return values
 

@@ -21,7 +21,7 @@ from models.services.commitments import CommitmentInput, add_commitment
 from models.services.common import get_live
 from models.services.notes import NoteInput, add_note
 from models.types import utcnow
-from models.validation import raise_if
+from models.validation import check_storable, raise_if
 
 STATUSES = [s.value for s in VisitStatus]
 MAX_DURATION_MINUTES = 24 * 60
@@ -104,8 +104,7 @@ def clean_visit(session: Session, inp: VisitInput) -> dict[str, Any]:
     location = (inp.location or "").strip()
     if not location:
         location = account.address if account is not None else (contacts[0].address if contacts else "")
-    raise_if(errs)
-    return {
+    values = {
         "starts_at": starts_at,
         "duration_minutes": duration,
         "account_id": account.id if account is not None else None,
@@ -114,6 +113,9 @@ def clean_visit(session: Session, inp: VisitInput) -> dict[str, Any]:
         "purpose": purpose,
         "agenda": (inp.agenda or "").strip(),
     }
+    check_storable(Visit, values, errs)
+    raise_if(errs)
+    return values
 
 
 def create_visit(session: Session, inp: VisitInput) -> uuid.UUID:

@@ -4,6 +4,7 @@
 
 import functools
 import logging
+import math
 import uuid
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -12,6 +13,8 @@ from typing import Annotated, Any
 
 import anyio
 from fastapi import Depends, FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.exc import DataError, OperationalError
@@ -38,6 +41,7 @@ from sync.protocol import (
     RestorePointRequest,
     RestorePointResponse,
     SnapshotRequest,
+    ValidationErrors,
 )
 from sync.server import auth, ops
 from sync.server.db import ServerDB, fork_point, get_meta, start_generation
@@ -61,11 +65,17 @@ def _gzipped(chunks: Iterator[bytes]) -> Iterator[bytes]:
     yield packer.flush()
 
 
+# Every answer a route may give besides its own: a malformed body or header (400: the protocol
+# header too new, bad gzip, unparsable JSON), a body that does not validate (422, FastAPI's
+# shape) or a value refused as a whole request (422, ours), a busy database (503).
 _ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody},
     401: {"model": ErrorBody},
     410: {"model": ErrorBody},
     413: {"model": ErrorBody},
+    422: {"model": ValidationErrors | ErrorBody},
     426: {"model": ErrorBody},
+    503: {"model": ErrorBody},
 }
 
 
@@ -91,6 +101,25 @@ def error_answer(exc: Exception) -> tuple[int, dict[str, Any], dict[str, str]] |
         log.warning("database error, asking the client to retry: %s", exc)
         return 503, {"detail": "the server is busy, try again", "reason": "busy"}, {}
     return None
+
+
+def _echoable(value: Any) -> Any:
+    """``value`` as a JSON answer can hold it: a 422 echoes the bad input, and NaN or a lone
+    surrogate in it made the answer itself fail (500) where the client's mistake is a 4xx."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_echoable(k): _echoable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_echoable(v) for v in value]
+    return value
+
+
+def _invalid_request(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return JSONResponse({"detail": _echoable(jsonable_encoder(exc.errors()))}, 422)
 
 
 class SyncAPI(FastAPI):
@@ -146,6 +175,7 @@ def create_app(url: str, *, max_body: int = DEFAULT_MAX_BODY, migrate: bool = Tr
 
     for handled in (ops.OpError, DataError, OperationalError):
         app.add_exception_handler(handled, _handled)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
 
     @app.get("/healthz")
     def healthz() -> Health:
