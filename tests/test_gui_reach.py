@@ -437,6 +437,28 @@ def test_accounts_list_shows_every_column(qtbot: QtBot, db: Database, presenter:
     window.ctx.tasks.wait_idle()
 
 
+def test_accounts_list_keeps_its_width_after_a_run_that_never_showed_it(
+    qtbot: QtBot, db: Database, presenter: ErrorPresenter
+) -> None:
+    """A run that never opened Accounts must not save its unlaid-out sizes: they squeezed the
+    list to a sliver of cut-off names on the next start (seen switching to the sample data)."""
+    seed_contact(db, "Olga Petrova", account="Baltic Timber & Board Trading Company")
+    first = open_window(qtbot, db, presenter)
+    first.close()
+    first.ctx.tasks.wait_idle()
+    window = open_window(qtbot, db, presenter)
+    window.resize(1280, 720)
+    window.show_page(PAGES.index("Accounts"))
+    qtbot.waitUntil(lambda: window.accounts.list.rowCount() == 1, timeout=WAIT)
+    qtbot.wait(50)
+    left, right = window.accounts.splitter.sizes()
+    assert left >= (left + right) // 3, (left, right)
+    for column in range(window.accounts.list.columnCount()):
+        assert column_in_view(window.accounts.table, column), column
+    window.close()
+    window.ctx.tasks.wait_idle()
+
+
 def test_counted_words_read_as_a_rep_writes_them(
     qtbot: QtBot, db: Database, presenter: ErrorPresenter
 ) -> None:

@@ -198,6 +198,7 @@ class AccountsView(QWidget):
         self.splitter.addWidget(right)
         self.splitter.setStretchFactor(1, 2)
         self._split_set = False  # first shown without saved sizes: see showEvent
+        self._shown = False  # a page never shown has no widths worth saving
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.splitter)
@@ -356,6 +357,9 @@ class AccountsView(QWidget):
         box.open()
 
     def save_state(self, settings: QSettings) -> None:
+        if not self._shown:
+            # Never laid out: its sizes are placeholders that would squeeze the list next time.
+            return
         settings.setValue("accounts/header", self.table.horizontalHeader().saveState())
         settings.setValue("accounts/splitter", self.splitter.saveState())
 
@@ -371,6 +375,7 @@ class AccountsView(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
+        self._shown = True
         if not self._split_set:
             # Left to its size hint the list was too narrow to read the account names.
             self._split_set = True
