@@ -12,6 +12,10 @@ import pytest
 from models.db import Database, open_database
 
 if TYPE_CHECKING:
+    from pytestqt.qtbot import QtBot
+
+    from ui.errors import ErrorPresenter
+    from ui.main_window import MainWindow
     from ui.tasks import TaskRunner
 
 
@@ -64,3 +68,24 @@ def tasks(qapp: object) -> Iterator[TaskRunner]:
     assert runner.wait_idle(10_000)
     assert unhandled == []
     runner.deleteLater()
+
+
+@pytest.fixture
+def presenter() -> ErrorPresenter:
+    """Errors reach the tests through its signal: no modal boxes (Qt loads only for GUI tests)."""
+    from ui.errors import ErrorPresenter
+
+    shown = ErrorPresenter(log_file=Path("/tmp/rapport-test.log"))
+    shown.interactive = False
+    return shown
+
+
+@pytest.fixture
+def window(qtbot: QtBot, db: Database, presenter: ErrorPresenter) -> Iterator[MainWindow]:
+    """The real main window over the test's database, shown and idle; closed afterwards."""
+    from tests.gui_helpers import open_window
+
+    win = open_window(qtbot, db, presenter)
+    yield win
+    win.close()
+    win.ctx.tasks.wait_idle()

@@ -6,6 +6,7 @@ import uuid
 from typing import TypeVar
 
 from PySide6.QtWidgets import QApplication, QWidget
+from pytestqt.qtbot import QtBot
 
 from models.db import Database
 from models.services import accounts, commitments, contacts, notes
@@ -13,8 +14,25 @@ from models.services.accounts import AccountInput
 from models.services.commitments import CommitmentInput
 from models.services.contacts import ContactInput
 from models.services.notes import NoteInput
+from ui.app import build_window
+from ui.errors import ErrorPresenter
+from ui.main_window import MainWindow
 
 W = TypeVar("W", bound=QWidget)
+WAIT = 5000
+
+
+def open_window(qtbot: QtBot, db: Database, presenter: ErrorPresenter) -> MainWindow:
+    window = build_window(db, presenter)
+    qtbot.addWidget(window)
+    window.show()
+    window.start()
+    idle(qtbot, window)
+    return window
+
+
+def idle(qtbot: QtBot, window: MainWindow, timeout: int = WAIT) -> None:
+    qtbot.waitUntil(lambda: window.ctx.tasks.pending == 0 and not window.contacts.model.busy, timeout=timeout)
 
 
 def visible(kind: type[W]) -> W:

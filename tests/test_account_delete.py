@@ -7,12 +7,9 @@ unless the rep says the people go too, and moving a person takes their history a
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import pytest
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
@@ -24,14 +21,10 @@ from models.services.accounts import AccountInput
 from models.services.commitments import CommitmentInput
 from models.services.contacts import ContactInput
 from models.services.notes import NoteInput
-from tests.gui_helpers import visible
+from tests.gui_helpers import WAIT, idle, visible
 from ui.accounts_view import load_account_page
-from ui.app import build_window
 from ui.dialogs import ContactDialog
-from ui.errors import ErrorPresenter
 from ui.main_window import PAGES, MainWindow
-
-WAIT = 5000
 
 
 @dataclass
@@ -71,25 +64,6 @@ def state(db: Database) -> dict[tuple[str, uuid.UUID], tuple[Any, ...]]:
     return out
 
 
-@pytest.fixture
-def presenter() -> ErrorPresenter:
-    shown = ErrorPresenter(log_file=Path("/tmp/rapport-test.log"))
-    shown.interactive = False
-    return shown
-
-
-@pytest.fixture
-def window(qtbot: QtBot, db: Database, presenter: ErrorPresenter) -> Iterator[MainWindow]:
-    win = build_window(db, presenter)
-    qtbot.addWidget(win)
-    win.show()
-    win.start()
-    qtbot.waitUntil(lambda: win.ctx.tasks.pending == 0, timeout=WAIT)
-    yield win
-    win.close()
-    win.ctx.tasks.wait_idle()
-
-
 def open_account(qtbot: QtBot, window: MainWindow, name: str) -> None:
     view = window.accounts
     window.show_page(PAGES.index("Accounts"))
@@ -107,10 +81,6 @@ def ask_delete(qtbot: QtBot, window: MainWindow) -> QMessageBox:
 
 def button(box: QMessageBox, text: str) -> Any:
     return next(b for b in box.buttons() if b.text() == text)
-
-
-def idle(qtbot: QtBot, window: MainWindow) -> None:
-    qtbot.waitUntil(lambda: window.ctx.tasks.pending == 0, timeout=WAIT)
 
 
 def test_deleting_an_account_says_what_it_takes_and_keeps_the_people_with_their_history(

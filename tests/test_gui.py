@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -15,42 +13,11 @@ from models.db import Database
 from models.errors import NotFoundError
 from models.paths import sample_db_path
 from models.services import commitments, contacts, notes, trash
-from tests.gui_helpers import seed_commitment, seed_contact, seed_note, visible
-from ui.app import build_window
+from tests.gui_helpers import WAIT, idle, open_window, seed_commitment, seed_contact, seed_note, visible
 from ui.contacts_model import ContactTableModel
 from ui.dialogs import CommitmentDialog, ContactDialog, NoteDialog
 from ui.errors import ErrorPresenter
 from ui.main_window import PAGES, MainWindow
-
-WAIT = 5000
-
-
-@pytest.fixture
-def presenter() -> ErrorPresenter:
-    shown = ErrorPresenter(log_file=Path("/tmp/rapport-test.log"))
-    shown.interactive = False  # no modal boxes in tests: they listen to error_shown instead
-    return shown
-
-
-def open_window(qtbot: QtBot, db: Database, presenter: ErrorPresenter) -> MainWindow:
-    window = build_window(db, presenter)
-    qtbot.addWidget(window)
-    window.show()
-    window.start()
-    qtbot.waitUntil(lambda: not window.contacts.model.busy and window.ctx.tasks.pending == 0, timeout=WAIT)
-    return window
-
-
-@pytest.fixture
-def window(qtbot: QtBot, db: Database, presenter: ErrorPresenter) -> Iterator[MainWindow]:
-    win = open_window(qtbot, db, presenter)
-    yield win
-    win.close()
-    win.ctx.tasks.wait_idle()
-
-
-def idle(qtbot: QtBot, window: MainWindow) -> None:
-    qtbot.waitUntil(lambda: window.ctx.tasks.pending == 0 and not window.contacts.model.busy, timeout=WAIT)
 
 
 def test_empty_database_offers_to_add_or_load_sample_data(qtbot: QtBot, window: MainWindow) -> None:

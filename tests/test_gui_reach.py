@@ -21,9 +21,8 @@ from models.services import commitments, contacts
 from models.services.commitments import CommitmentInput
 from models.services.contacts import ContactInput
 from sync.status import SyncStatus
-from tests.gui_helpers import seed_commitment, seed_contact, seed_note, visible
+from tests.gui_helpers import WAIT, idle, open_window, seed_commitment, seed_contact, seed_note, visible
 from tests.silent_server import SilentServer, refused_port
-from tests.test_gui import WAIT, idle, open_window
 from ui.contact_detail import profile_html
 from ui.dialogs import CommitmentDialog, ContactDialog, NoteDialog
 from ui.errors import ErrorPresenter
@@ -36,21 +35,6 @@ from ui.sync_controller import status_text
 def silent() -> Iterator[SilentServer]:
     with SilentServer() as server:
         yield server
-
-
-@pytest.fixture
-def presenter() -> ErrorPresenter:
-    shown = ErrorPresenter(log_file=Path("/tmp/rapport-test.log"))
-    shown.interactive = False
-    return shown
-
-
-@pytest.fixture
-def window(qtbot: QtBot, db: Database, presenter: ErrorPresenter) -> Iterator[MainWindow]:
-    win = open_window(qtbot, db, presenter)
-    yield win
-    win.close()
-    win.ctx.tasks.wait_idle()
 
 
 def on_screen(widget: QWidget, window: QWidget) -> bool:

@@ -21,7 +21,6 @@ from models.services.notes import NoteInput
 from models.types import to_wire
 from models.values import check_value, entity_fields
 from tests.gui_helpers import visible
-from tests.test_gui import presenter, window  # noqa: F401 (fixtures by name)
 from ui.dialogs import AccountDialog, ContactDialog
 from ui.main_window import MainWindow
 
@@ -87,7 +86,7 @@ def test_every_value_the_services_save_passes_the_servers_check(db: Database) ->
 
 def test_the_forms_say_the_limit_and_keep_an_old_longer_value_whole(
     qtbot: QtBot,
-    window: MainWindow,  # noqa: F811
+    window: MainWindow,
     db: Database,
 ) -> None:
     window.new_contact_action.trigger()
