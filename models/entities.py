@@ -13,7 +13,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy import JSON, Column, Date, ForeignKey, Index, Integer, String, Table, Text, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from models.types import UTCDateTime, new_id, utcnow
@@ -290,6 +290,41 @@ class Meta(Base):
 
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[Any] = mapped_column(JSON)
+
+
+# The sync's records for the rep (migration 0003), written and read by ``sync`` with Core
+# statements: no class of their own, but declared here so the metadata is the whole schema.
+# The conflicts the server reported, as it sent them (``at`` is the server's text timestamp).
+sync_conflicts = Table(
+    "sync_conflicts",
+    Base.metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("entity", String(30), nullable=False),
+    Column("row_id", Uuid, nullable=False),
+    Column("field", String(100), nullable=True),
+    Column("kind", String(20), nullable=False),
+    Column("kept", JSON, nullable=True),
+    Column("lost", JSON, nullable=True),
+    Column("user_name", String(200), nullable=False),
+    Column("at", String(40), nullable=False),
+    Column("server_version", Integer, nullable=False),
+    Column("dismissed_at", UTCDateTime, nullable=True),
+    Index("ix_sync_conflicts_row", "entity", "row_id"),
+)
+# This laptop's changes the server refused, kept with the change so nothing typed is lost.
+sync_rejections = Table(
+    "sync_rejections",
+    Base.metadata,
+    Column("id", Integer, primary_key=True),
+    Column("mid", Integer, nullable=False),
+    Column("entity", String(30), nullable=False),
+    Column("row_id", Uuid, nullable=False),
+    Column("op", String(10), nullable=False),
+    Column("patch", JSON, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("dismissed_at", UTCDateTime, nullable=True),
+)
 
 
 # Parents before children: the order rows are created in (bootstrap, bulk copies).

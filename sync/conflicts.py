@@ -12,11 +12,11 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from models.entities import synced_class
+from models.entities import sync_conflicts, synced_class
 from models.errors import NotFoundError
 from models.types import utcnow
 from sync.fields import entity_fields
-from sync.store import from_wire, sync_conflicts
+from sync.store import from_wire
 
 
 def dismiss(session: Session, conflict_id: uuid.UUID) -> None:

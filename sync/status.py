@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from models.entities import synced_class
+from models.entities import sync_conflicts, sync_rejections, synced_class
 from models.types import utcnow
 from sync.store import (
     K_SERVER,
@@ -18,8 +18,6 @@ from sync.store import (
     SyncStore,
     list_conflicts,
     list_rejections,
-    sync_conflicts,
-    sync_rejections,
 )
 
 K_LAST_SYNC = "sync.last_synced_at"

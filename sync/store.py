@@ -16,14 +16,7 @@ from datetime import UTC, date, datetime
 from typing import Any, cast
 
 from sqlalchemy import (
-    JSON,
-    Column,
-    Integer,
-    MetaData,
-    String,
     Table,
-    Text,
-    Uuid,
     bindparam,
     delete,
     event,
@@ -36,8 +29,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models.changes import mark_remote
 from models.db import Database, make_engine, typed_errors
-from models.entities import SYNCED_CLASSES, Meta, OutboxEntry, synced_class
-from models.types import UTCDateTime, to_wire, utcnow
+from models.entities import SYNCED_CLASSES, Meta, OutboxEntry, sync_conflicts, sync_rejections, synced_class
+from models.types import to_wire, utcnow
 from sync.fields import FieldError, check_patch, entity_fields
 from sync.protocol import (
     GIVE_BACK,
@@ -50,36 +43,7 @@ from sync.protocol import (
     RowChange,
 )
 
-_meta = MetaData()
 outbox = cast(Table, OutboxEntry.__table__)
-sync_conflicts = Table(
-    "sync_conflicts",
-    _meta,
-    Column("id", Uuid, primary_key=True),
-    Column("entity", String(30)),
-    Column("row_id", Uuid),
-    Column("field", String(100)),
-    Column("kind", String(20)),
-    Column("kept", JSON),
-    Column("lost", JSON),
-    Column("user_name", String(200)),
-    Column("at", String(40)),
-    Column("server_version", Integer),
-    Column("dismissed_at", UTCDateTime, nullable=True),
-)
-sync_rejections = Table(
-    "sync_rejections",
-    _meta,
-    Column("id", Integer, primary_key=True),
-    Column("mid", Integer),
-    Column("entity", String(30)),
-    Column("row_id", Uuid),
-    Column("op", String(10)),
-    Column("patch", JSON),
-    Column("reason", Text),
-    Column("at", UTCDateTime),
-    Column("dismissed_at", UTCDateTime, nullable=True),
-)
 
 K_CLIENT, K_EPOCH, K_CURSOR, K_NEXT_MID = "sync.client_id", "sync.epoch", "sync.cursor", "sync.next_mid"
 K_RECONCILE, K_SERVER, K_USER = "sync.reconcile", "sync.server", "sync.username"

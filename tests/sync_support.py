@@ -418,6 +418,16 @@ def drop_pg_database(url: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def as_first_release(db: ServerDB) -> None:
+    """Turn a migrated server database back into what the first release (s0001) made."""
+    with db.write() as conn:
+        conn.exec_driver_sql("ALTER TABLE clients DROP COLUMN scopes")
+        conn.exec_driver_sql("ALTER TABLE results DROP COLUMN digest")
+        conn.exec_driver_sql("DROP TABLE generations")
+        conn.exec_driver_sql("DROP TABLE given_back")
+        conn.exec_driver_sql("UPDATE server_schema_version SET version_num = 's0001'")
+
+
 class Backend:
     """Hands out fresh server databases for one backend (sqlite file / PostgreSQL database)."""
 

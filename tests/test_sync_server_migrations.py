@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from sync.server.db import ServerDB
-from tests.sync_support import Backend, backend  # fixtures by name
+from tests.sync_support import Backend, as_first_release, backend  # fixtures by name
 
 
 def _columns(db: ServerDB, table: str = "clients") -> set[str]:
@@ -17,13 +17,7 @@ def test_fresh_and_upgraded_server_schema(backend: Backend) -> None:
     try:
         db.migrate()
         assert "scopes" in _columns(db)
-        with db.write() as conn:
-            # What a database made by the first release looks like.
-            conn.exec_driver_sql("ALTER TABLE clients DROP COLUMN scopes")
-            conn.exec_driver_sql("ALTER TABLE results DROP COLUMN digest")
-            conn.exec_driver_sql("DROP TABLE generations")
-            conn.exec_driver_sql("DROP TABLE given_back")
-            conn.exec_driver_sql("UPDATE server_schema_version SET version_num = 's0001'")
+        as_first_release(db)
         assert "scopes" not in _columns(db) and "digest" not in _columns(db, "results")
         db.migrate()
         assert "scopes" in _columns(db) and "digest" in _columns(db, "results")

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import insert, select, update
 
 from models.db import open_database
-from models.entities import Contact, Note, synced_class
+from models.entities import Contact, Note, sync_conflicts, synced_class
 from models.services import contacts
 from models.types import utcnow
 from sync.errors import ServerUnreachable
@@ -27,7 +27,7 @@ from sync.fields import entity_fields
 from sync.protocol import API, PROTOCOL, PROTOCOL_HEADER, SNAPSHOT_MEDIA_TYPE, RowChange
 from sync.server import tables
 from sync.snapshot import SnapshotLoader
-from sync.store import K_CURSOR, K_SNAPSHOT, PageCounts, SyncStore, sync_conflicts
+from sync.store import K_CURSOR, K_SNAPSHOT, PageCounts, SyncStore
 from tests.sync_support import (
     CutBodyTransport,
     Laptop,

@@ -3,14 +3,9 @@
 from alembic import context
 
 from models.entities import Base
+from models.migrate import include_object
 
 connection = context.config.attributes["connection"]
-
-
-def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
-    """Keep autogenerate away from what migrations make by hand (FTS tables, NOCASE and trash
-    indexes)."""
-    return not (name and ("_fts" in name or name.endswith(("_nocase", "_trash"))))
 
 
 context.configure(
