@@ -153,7 +153,7 @@ class MainWindow(QMainWindow):
             lambda entities: entities & {"visit", "contact", "account"} and self.visits.refresh()
         )
         for view in (self.today, self.accounts, self.commitments):
-            view.open_contact.connect(self.open_contact)
+            view.contact_open_requested.connect(self.open_contact)
         self.today.summary_loaded.connect(
             lambda summary: self._on_overdue_counted(summary.overdue_commitments_count)
         )
@@ -204,7 +204,7 @@ class MainWindow(QMainWindow):
         self.undo_action = self._action("&Edit", "&Undo", self.undo_delete, key.Undo, "undo")
         self.undo_action.setEnabled(False)
         self.delete_action = self._action("&Edit", "&Delete", self.delete_current, key.Delete, "delete")
-        self.find_action = self._action("&Edit", "&Find…", self.find, key.Find, "find")
+        self.find_action = self._action("&Edit", "&Find…", self.focus_find, key.Find, "find")
         self.sync_action = self._action("&Sync", "Sync &now", lambda: self.sync.sync_now(), "F5", "sync_now")
         self._action("&Sync", "&Sign in…", self.sign_in, None, "sign_in")
         self._action(
@@ -240,7 +240,7 @@ class MainWindow(QMainWindow):
         self.show_page(PAGES.index("Contacts"))
         self.contacts.select_contact(contact_id)
 
-    def find(self) -> None:
+    def focus_find(self) -> None:
         self.show_page(PAGES.index("Contacts"))
         self.contacts.focus_filter()
 
