@@ -1,9 +1,14 @@
-"""The window's own names do not shadow Qt's, and each page's request to open a contact reaches
-the Contacts page (issue 11, item 7), driven through the real window offscreen."""
+"""The window's own names do not shadow Qt's, each page's request to open a contact reaches the
+Contacts page, and the README lists the window's shortcuts (issue 11, item 7), driven through
+the real window offscreen."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
@@ -45,5 +50,35 @@ def test_open_on_the_commitments_page_shows_that_contact(
     assert window.stack.currentWidget() is window.contacts
     qtbot.waitUntil(lambda: window.contacts.detail.contact_id == kofi, timeout=WAIT)
     idle(qtbot, window)
+    window.close()
+    window.ctx.tasks.wait_idle()
+
+
+def documented_keys() -> set[str]:
+    """The keys column of the README's table, "Ctrl+1 … Ctrl+7" spelt out key by key."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    table = readme.split("| keys | does |", 1)[1].split("\n\n", 1)[0]
+    keys: set[str] = set()
+    for line in table.splitlines()[2:]:
+        cell = line.split("|")[1].strip()
+        if (pages := re.fullmatch(r"Ctrl\+(\d) … Ctrl\+(\d)", cell)) is not None:
+            keys |= {f"Ctrl+{i}" for i in range(int(pages[1]), int(pages[2]) + 1)}
+        else:
+            keys |= {key.strip() for key in cell.split(" / ")}
+    return keys
+
+
+def test_the_readme_lists_every_shortcut_of_the_window(
+    qtbot: QtBot, db: Database, presenter: ErrorPresenter
+) -> None:
+    window = open_window(qtbot, db, presenter)
+    shortcuts = {
+        action.shortcut().toString(QKeySequence.SequenceFormat.PortableText)
+        for action in window.actions()
+        if not action.shortcut().isEmpty()
+    }
+    assert {f"Ctrl+{i + 1}" for i in range(len(PAGES))} <= shortcuts
+    assert {"Ctrl+F", "Ctrl+Z", "F5", "Del"} <= shortcuts
+    assert shortcuts - documented_keys() == set()
     window.close()
     window.ctx.tasks.wait_idle()
