@@ -472,7 +472,7 @@ def test_review_and_account_buttons_wait_for_a_selection(
 ) -> None:
     seed_contact(db, "Quentin Roy", account="Roy Frères")
     window = open_window(qtbot, db, presenter)
-    review = window.review
+    review = window.conflicts
     for button in (review.reapply_button, review.dismiss_button, review.dismiss_rejection_button):
         assert not button.isEnabled(), button.text()
     window.show_page(PAGES.index("Accounts"))

@@ -198,7 +198,7 @@ def test_conflict_is_listed_and_the_value_set_aside_can_be_reapplied(
     assert done.args[0].conflicts == 1
 
     window.show_page(PAGES.index("Conflicts"))
-    view = window.review
+    view = window.conflicts
     qtbot.waitUntil(lambda: view.conflicts.rowCount() == 1, timeout=WAIT)
     item = view.conflicts.row_at(0)
     assert item is not None

@@ -24,7 +24,7 @@ from models.services.visits import VisitInput, VisitOutcome
 from tests.briefing_data import TODAY, at
 from ui.tasks import TaskRunner
 from ui.visit_dialog import CommitmentLine, CompleteVisitDialog, VisitDialog
-from ui.visits_view import DayView
+from ui.visits_view import VisitsView
 
 
 @pytest.fixture
@@ -137,12 +137,12 @@ def test_a_bad_commitment_rolls_the_whole_completion_back(db: Database, people: 
     assert count(db, Note) == 0 and count(db, Commitment) == 0
 
 
-# --- the day view and the visit dialogs (pytest-qt) ----------------------------------------------
+# --- the Visits page and the visit dialogs (pytest-qt) -------------------------------------------
 
 
 @pytest.fixture
-def view(qtbot: QtBot, db: Database, tasks: TaskRunner) -> DayView:
-    widget = DayView(db, tasks)
+def view(qtbot: QtBot, db: Database, tasks: TaskRunner) -> VisitsView:
+    widget = VisitsView(db, tasks)
     qtbot.addWidget(widget)
     # The data is made for TODAY (fixed when the tests were collected); pin the view to it, so a
     # run that crosses midnight does not look at the next day.
@@ -157,7 +157,7 @@ def wait_loaded(qtbot: QtBot, dialog: VisitDialog) -> None:
 
 
 def test_day_view_lists_the_day_in_order_and_moves_between_days(
-    qtbot: QtBot, view: DayView, db: Database, people: dict[str, uuid.UUID], qtmodeltester: object
+    qtbot: QtBot, view: VisitsView, db: Database, people: dict[str, uuid.UUID], qtmodeltester: object
 ) -> None:
     with db.write() as s:
         for hour in (14, 9):
@@ -175,7 +175,7 @@ def test_day_view_lists_the_day_in_order_and_moves_between_days(
 
 
 def test_new_visit_through_the_dialog_explains_bad_input_then_saves(
-    qtbot: QtBot, view: DayView, db: Database, people: dict[str, uuid.UUID]
+    qtbot: QtBot, view: VisitsView, db: Database, people: dict[str, uuid.UUID]
 ) -> None:
     with qtbot.waitSignal(view.refreshed):
         view.refresh()
@@ -207,7 +207,7 @@ def test_new_visit_through_the_dialog_explains_bad_input_then_saves(
 
 
 def test_complete_visit_through_the_dialog(
-    qtbot: QtBot, view: DayView, db: Database, people: dict[str, uuid.UUID]
+    qtbot: QtBot, view: VisitsView, db: Database, people: dict[str, uuid.UUID]
 ) -> None:
     with db.write() as s:
         visits.create_visit(s, VisitInput(at(TODAY, 9), contact_ids=[people["anna"]], purpose="Review"))
@@ -230,7 +230,7 @@ def test_complete_visit_through_the_dialog(
 
 
 def test_print_days_briefings_opens_the_preview(
-    qtbot: QtBot, view: DayView, db: Database, people: dict[str, uuid.UUID]
+    qtbot: QtBot, view: VisitsView, db: Database, people: dict[str, uuid.UUID]
 ) -> None:
     from PySide6.QtPrintSupport import QPrintPreviewDialog
 
@@ -250,7 +250,7 @@ def test_print_days_briefings_opens_the_preview(
 
 
 def test_editing_a_visit_with_people_outside_any_account_keeps_them(
-    qtbot: QtBot, view: DayView, db: Database
+    qtbot: QtBot, view: VisitsView, db: Database
 ) -> None:
     with db.write() as s:
         solo = create_contact(s, ContactInput("Freelance Fred"))
@@ -294,7 +294,7 @@ def test_the_day_is_the_reps_local_day(new_york: None, db: Database, people: dic
 
 
 def _completion_with_a_commitment(
-    qtbot: QtBot, view: DayView, db: Database, people: dict[str, uuid.UUID]
+    qtbot: QtBot, view: VisitsView, db: Database, people: dict[str, uuid.UUID]
 ) -> tuple[CompleteVisitDialog, CommitmentLine]:
     with db.write() as s:
         visits.create_visit(s, VisitInput(at(TODAY, 9), contact_ids=[people["anna"]], purpose="Review"))
@@ -309,7 +309,7 @@ def _completion_with_a_commitment(
 
 
 def test_a_due_date_typed_in_the_wrap_up_is_kept(
-    qtbot: QtBot, view: DayView, db: Database, people: dict[str, uuid.UUID]
+    qtbot: QtBot, view: VisitsView, db: Database, people: dict[str, uuid.UUID]
 ) -> None:
     dialog, line = _completion_with_a_commitment(qtbot, view, db, people)
     # The rep clicks into the date field and types, as a rep would.
@@ -323,7 +323,7 @@ def test_a_due_date_typed_in_the_wrap_up_is_kept(
 
 
 def test_a_due_date_that_is_not_a_date_is_refused_in_words_and_nothing_is_saved(
-    qtbot: QtBot, view: DayView, db: Database, people: dict[str, uuid.UUID]
+    qtbot: QtBot, view: VisitsView, db: Database, people: dict[str, uuid.UUID]
 ) -> None:
     dialog, line = _completion_with_a_commitment(qtbot, view, db, people)
     qtbot.mouseClick(line.due, Qt.MouseButton.LeftButton)
@@ -338,7 +338,7 @@ def test_a_due_date_that_is_not_a_date_is_refused_in_words_and_nothing_is_saved(
 
 
 def test_an_empty_due_date_is_no_date_and_the_calendar_opens_on_today(
-    qtbot: QtBot, view: DayView, db: Database, people: dict[str, uuid.UUID]
+    qtbot: QtBot, view: VisitsView, db: Database, people: dict[str, uuid.UUID]
 ) -> None:
     dialog, line = _completion_with_a_commitment(qtbot, view, db, people)
     assert line.due.text() == ""

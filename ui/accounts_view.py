@@ -73,7 +73,7 @@ def _things(notes_n: int, commitments_n: int) -> str:
 
 
 class AccountsView(QWidget):
-    open_contact = Signal(object)  # contact id
+    contact_open_requested = Signal(object)  # contact id
     delete_requested = Signal(object, str, bool)  # account id, name, its people go too
     print_requested = Signal(object)  # contact id: the briefing of one of the account's people
 
@@ -292,7 +292,7 @@ class AccountsView(QWidget):
         index = self.people_view.currentIndex()
         row = self.people.row_at(index.row()) if index.isValid() else None
         if row:
-            self.open_contact.emit(row.id)
+            self.contact_open_requested.emit(row.id)
 
     def new_account(self) -> None:
         AccountDialog(self.ctx, parent=self).open()

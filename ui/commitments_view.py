@@ -17,7 +17,7 @@ LIMIT = 5000
 
 
 class CommitmentsView(QWidget):
-    open_contact = Signal(object)
+    contact_open_requested = Signal(object)
     status_set = Signal(object, str)  # the row as it was, the status it now has
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
@@ -133,7 +133,7 @@ class CommitmentsView(QWidget):
     def _open_contact(self) -> None:
         row = self.selected()
         if row is not None and row.contact_id is not None:
-            self.open_contact.emit(row.contact_id)
+            self.contact_open_requested.emit(row.contact_id)
 
     def save_state(self, settings: QSettings) -> None:
         settings.setValue("commitments/header", self.table.horizontalHeader().saveState())

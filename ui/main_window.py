@@ -1,5 +1,6 @@
-"""The main window: a sidebar (Today, Contacts, Accounts, Commitments, Trash), the views, the
-menus with their shortcuts, and undo for deletes."""
+"""The main window: a sidebar of pages (``PAGES``: Today, Visits, Contacts, Accounts, Commitments,
+Conflicts, Trash), the menus with their shortcuts, the status bar (sync, undo), and undo for
+deletes and status changes."""
 
 from __future__ import annotations
 
@@ -34,11 +35,11 @@ from ui.context import AppContext
 from ui.dialogs import CommitmentDialog, ContactDialog, NoteDialog
 from ui.printing.preview import BriefingPreview, save_briefing_pdf, show_briefing_preview
 from ui.sync_controller import SyncController
-from ui.sync_views import ReviewView, SignInDialog
+from ui.sync_views import ConflictsView, SignInDialog
 from ui.today_view import TodayView
 from ui.trash_view import TrashView
 from ui.undo import UndoOffer, account_delete_offer, delete_offer, status_offer
-from ui.visits_view import DayView
+from ui.visits_view import VisitsView
 
 PAGES = ("Today", "Visits", "Contacts", "Accounts", "Commitments", "Conflicts", "Trash")
 DEMO_CONTACTS = 200
@@ -76,12 +77,12 @@ class MainWindow(QMainWindow):
         self.sidebar.addItems(list(PAGES))
         self.sidebar.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.today = TodayView(ctx)
-        self.visits = DayView(ctx.db, ctx.tasks)
+        self.visits = VisitsView(ctx.db, ctx.tasks)
         self.contacts = ContactsView(ctx)
         self.accounts = AccountsView(ctx)
         self.commitments = CommitmentsView(ctx)
         self.trash = TrashView(ctx)
-        self.review = ReviewView(ctx)
+        self.conflicts = ConflictsView(ctx)
         self.sync = SyncController(ctx, self)
         self.stack = QStackedWidget()
         for view in (
@@ -90,7 +91,7 @@ class MainWindow(QMainWindow):
             self.contacts,
             self.accounts,
             self.commitments,
-            self.review,
+            self.conflicts,
             self.trash,
         ):
             self.stack.addWidget(view)
@@ -147,13 +148,13 @@ class MainWindow(QMainWindow):
             box.installEventFilter(self)
         self.accounts.delete_requested.connect(self.delete_account)
         self.accounts.print_requested.connect(self.print_briefing)
-        # The day view writes through the same runner; tell every view what its actions touch.
+        # The Visits page writes through the same runner; tell every view what its actions touch.
         self.visits.data_changed.connect(lambda: ctx.bus.notify({"visit", "note", "commitment"}))
         ctx.bus.changed.connect(
             lambda entities: entities & {"visit", "contact", "account"} and self.visits.refresh()
         )
         for view in (self.today, self.accounts, self.commitments):
-            view.open_contact.connect(self.open_contact)
+            view.contact_open_requested.connect(self.open_contact)
         self.today.summary_loaded.connect(
             lambda summary: self._on_overdue_counted(summary.overdue_commitments_count)
         )
@@ -204,7 +205,7 @@ class MainWindow(QMainWindow):
         self.undo_action = self._action("&Edit", "&Undo", self.undo_delete, key.Undo, "undo")
         self.undo_action.setEnabled(False)
         self.delete_action = self._action("&Edit", "&Delete", self.delete_current, key.Delete, "delete")
-        self.find_action = self._action("&Edit", "&Find…", self.find, key.Find, "find")
+        self.find_action = self._action("&Edit", "&Find…", self.focus_find, key.Find, "find")
         self.sync_action = self._action("&Sync", "Sync &now", lambda: self.sync.sync_now(), "F5", "sync_now")
         self._action("&Sync", "&Sign in…", self.sign_in, None, "sign_in")
         self._action(
@@ -226,7 +227,7 @@ class MainWindow(QMainWindow):
         self.visits.refresh()
         self.today.reload()
         # The other pages load when first shown (their refreshers start out stale).
-        for view in (self.accounts, self.commitments, self.trash, self.review):
+        for view in (self.accounts, self.commitments, self.trash, self.conflicts):
             view.refresher.request()
 
     # -- navigation ----------------------------------------------------------------------------
@@ -240,7 +241,7 @@ class MainWindow(QMainWindow):
         self.show_page(PAGES.index("Contacts"))
         self.contacts.select_contact(contact_id)
 
-    def find(self) -> None:
+    def focus_find(self) -> None:
         self.show_page(PAGES.index("Contacts"))
         self.contacts.focus_filter()
 

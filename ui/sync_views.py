@@ -123,7 +123,7 @@ class SignInDialog(FormDialog):
             self.ctx.presenter.present(exc, self)
 
 
-class ReviewView(QWidget):
+class ConflictsView(QWidget):
     """Conflicts and rejected changes: what was kept, what was set aside, who, when."""
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:

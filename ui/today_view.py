@@ -17,7 +17,7 @@ from ui.table import Column, RowsModel, commitment_columns, make_table
 
 
 class TodayView(QWidget):
-    open_contact = Signal(object)
+    contact_open_requested = Signal(object)
     summary_loaded = Signal(object)
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
@@ -89,6 +89,6 @@ class TodayView(QWidget):
     def _open(self, model: RowsModel, index: QModelIndex) -> None:
         row = model.row_at(index.row())
         if isinstance(row, ContactRow):
-            self.open_contact.emit(row.id)
+            self.contact_open_requested.emit(row.id)
         elif isinstance(row, CommitmentRow) and row.contact_id is not None:
-            self.open_contact.emit(row.contact_id)
+            self.contact_open_requested.emit(row.contact_id)

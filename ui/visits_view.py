@@ -1,4 +1,4 @@
-"""The day view: a chosen day's visits in time order (the route), and what to do with them."""
+"""The Visits page: a chosen day's visits in time order (the route), and what to do with them."""
 
 from __future__ import annotations
 
@@ -98,7 +98,7 @@ class VisitTableModel(QAbstractTableModel):
         return None
 
 
-class DayView(QWidget):
+class VisitsView(QWidget):
     """Pick a day; plan, edit, cancel and complete its visits; print the day's briefings."""
 
     data_changed = Signal()

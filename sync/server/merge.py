@@ -1,7 +1,9 @@
-"""Applying one mutation on the server: scope checks, the per-field three-way merge, conflicts.
+"""Applying one mutation on the server: scope checks, the per-field three-way merge, conflicts,
+and the give-back of rows a laptop holds after the server was restored from a backup.
 
-Everything here runs inside the push transaction (``sync.server.push``), with the version counter
-locked, so the outcome is decided by arrival order on the server and never by a client's clock.
+Everything here runs inside the push transaction (``sync.server.ops.push``), with the version
+counter locked, so the outcome is decided by arrival order on the server and never by a client's
+clock.
 """
 
 from __future__ import annotations
@@ -57,8 +59,9 @@ _INSERT_ROW = Sql(
     'INSERT INTO "rows" (entity, id, scope, data, version, deleted_at, deleted_version, updated_at, writer) '
     "VALUES (:entity, :id, :scope, :data, :version, :deleted_at, :deleted_version, :updated_at, :writer)"
 )
-# The whole row but its key and scope: ``rows`` holds what this transaction read, so writing every
-# column back is the same as writing the changed ones, and one statement serves every kind of write.
+# The whole row but its key and scope: ``Applier.rows`` holds what this transaction read, so
+# writing every column back is the same as writing the changed ones, and one statement serves
+# every kind of write.
 _UPDATE_ROW = Sql(
     'UPDATE "rows" SET data = :data, version = :version, deleted_at = :deleted_at, '
     "deleted_version = :deleted_version, updated_at = :updated_at, writer = :writer "
@@ -128,8 +131,10 @@ class Applier:
 
     The rows the batch touches are read once (``preload``) and kept as this transaction writes
     them; the rows it creates or changes and the conflict records it makes are written together
-    by ``flush`` (call it before the transaction ends): a batch costs a few statements rather
-    than three per mutation, and on PostgreSQL each statement is a round trip.
+    by ``flush``, or by the caller from ``pending`` (the PostgreSQL push writes them in its one
+    statement), before the transaction ends: a batch costs a few statements rather than three
+    per mutation, and on PostgreSQL each statement is a round trip. Evictions and give-back
+    notes, rare, are written as they happen.
     """
 
     def __init__(self, raw: Raw, counter: VersionCounter, actor: Actor) -> None:

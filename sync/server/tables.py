@@ -1,8 +1,9 @@
 """The server's tables (SQLAlchemy Core), the same on SQLite and PostgreSQL.
 
-Synced rows live in one table as JSON documents keyed by (entity, id): the server validates the
-fields against the client's ORM classes (``sync.server.fields``) instead of keeping a second copy
-of every column, so a new column needs no server migration.
+Synced rows live in one table as JSON documents keyed by (entity, id): the server checks each
+pushed field against the specs declared with the client's ORM classes (``models.values``, applied
+by ``sync.fields``) instead of keeping a second copy of every column, so a new column needs no
+server migration.
 """
 
 from __future__ import annotations
@@ -116,7 +117,7 @@ results = Table(
     Column("version", BigInteger, nullable=True),
     Column("reason", Text, nullable=True),
     # What the mutation held (``ops.mutation_digest``): a replay of the id with other content is
-    # refused instead of answered with this result. NULL for results stored before s0003.
+    # refused instead of answered with this result. NULL for results stored before s0004.
     Column("digest", String(32), nullable=True),
 )
 
