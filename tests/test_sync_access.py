@@ -158,9 +158,9 @@ def test_unsupported_protocol_version(
     ann = laptops("ann")
     ann.add(contact("Waiting"))
     assert _raw(ann, "/pull", {"cursor": None}, protocol=0).status_code == 426
-    import sync.client
+    import sync.transport
 
-    monkeypatch.setattr(sync.client, "PROTOCOL", 0)
+    monkeypatch.setattr(sync.transport, "PROTOCOL", 0)
     with pytest.raises(VersionMismatch):
         ann.sync()
     assert ann.outbox() == 1
