@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import orjson
 
+from sync.apply import PageCounts, apply_conflicts
 from sync.errors import ServerWentBack, SyncFailed
 from sync.protocol import (
     ConflictRecord,
@@ -30,7 +31,7 @@ from sync.protocol import (
     SnapshotRequest,
 )
 from sync.snapshot import Prepared, SnapshotLoader
-from sync.store import K_CLIENT, K_EPOCH, K_RECONCILE, K_SNAPSHOT, PageCounts, SyncStore
+from sync.store import K_CLIENT, K_EPOCH, K_RECONCILE, K_SNAPSHOT, SyncStore
 from sync.transport import Http, error_detail
 
 log = logging.getLogger(__name__)
@@ -141,7 +142,7 @@ class Bootstrap:
         second thread while the next one is parsed (SQLite's own work runs without the GIL).
         """
         with self.store.tx() as s:
-            loader = SnapshotLoader(self.store, s)
+            loader = SnapshotLoader(s)
         header: SnapshotHeader | None = None
         batch: list[dict[str, Any]] = []
         conflicts: list[ConflictRecord] = []
@@ -236,7 +237,7 @@ class Bootstrap:
         with self.store.tx() as s:
             if batch:
                 counts.applied += loader.load(s, batch)
-            self.store.apply_conflicts(s, conflicts, counts, complete=True)
+            apply_conflicts(s, conflicts, counts, complete=True)
             self.store.advance(
                 s, Cursor(epoch=header.epoch, version=header.upper, generation=header.generation)
             )

@@ -20,6 +20,7 @@ import httpx
 from models.bulk import restore_derived, suspend_derived
 from models.db import Database, check_integrity
 from models.sample import SAMPLE_KEY
+from sync.apply import PageCounts, apply_page
 from sync.bootstrap import SNAPSHOT_BATCH, Bootstrap, Progress
 from sync.errors import SampleDataNotSynced, ServerWentBack, SyncFailed
 from sync.lock import sync_lock
@@ -33,6 +34,7 @@ from sync.protocol import (
     RegisterResponse,
     RestorePointResponse,
 )
+from sync.recovery import give_back, reconcile, reset_for_epoch
 from sync.store import (
     K_ACKED,
     K_CLIENT,
@@ -40,7 +42,6 @@ from sync.store import (
     K_EPOCH,
     K_NEXT_MID,
     K_RECONCILE,
-    PageCounts,
     Pending,
     SyncStore,
 )
@@ -158,7 +159,7 @@ class SyncClient:
         with self.store.tx() as s:
             known_epoch = self.store.get(s, K_EPOCH)
             if new_epoch or (known_epoch is not None and known_epoch != reg.epoch):
-                self.store.reset_for_epoch(s, reg.client_id, reg.epoch, first_mid)
+                reset_for_epoch(s, reg.client_id, reg.epoch, first_mid)
             else:
                 self.store.put(s, K_CLIENT, str(reg.client_id))
                 self.store.put(s, K_EPOCH, reg.epoch)
@@ -174,7 +175,7 @@ class SyncClient:
             raise SyncFailed(f"The server could not say what it lost (HTTP {resp.status_code}).")
         point = RestorePointResponse.model_validate(resp.json())
         with self.store.tx() as s:
-            given = self.store.give_back(s, point.fork)
+            given = give_back(s, point.fork)
         summary.given_back += given
         if given:
             log.warning(
@@ -342,7 +343,7 @@ class SyncClient:
                 raise SyncFailed(f"The server refused to send changes (HTTP {resp.status_code}): {detail}")
             page = PullResponse.model_validate(resp.json())
             with self.store.tx() as s:
-                counts = self.store.apply_page(s, page)
+                counts = apply_page(s, page)
             summary.pulled += counts.applied
             summary.conflicts += counts.conflicts
             summary.evicted += counts.evicted
@@ -359,6 +360,6 @@ class SyncClient:
                 raise SyncFailed(f"The server refused the id list (HTTP {resp.status_code})")
             live = {uuid.UUID(i) for i in resp.json()["ids"]}
             with self.store.tx() as s:
-                summary.reconciled += self.store.reconcile(s, entity, live)
+                summary.reconciled += reconcile(s, entity, live)
         with self.store.tx() as s:
             self.store.put(s, K_RECONCILE, False)

@@ -19,7 +19,8 @@ from models.types import utcnow
 from sync.errors import AuthRejected, VersionMismatch
 from sync.protocol import API, PROTOCOL, PROTOCOL_HEADER
 from sync.server import tables
-from sync.store import K_CLIENT, K_EPOCH, SyncStore, list_rejections
+from sync.status import list_rejections
+from sync.store import K_CLIENT, K_EPOCH, SyncStore
 from tests.sync_support import (  # fixtures are imported by name
     Laptop,
     ServerProcess,

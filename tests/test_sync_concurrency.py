@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from models.entities import Contact
-from sync.store import list_conflicts
+from sync.conflicts import list_conflicts
 from tests.sync_support import (  # fixtures are imported by name
     Laptop,
     backend,

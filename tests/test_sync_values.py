@@ -16,7 +16,7 @@ import httpx
 from models.entities import Account, Contact
 from models.services.briefing import person_brief
 from sync.protocol import API, PROTOCOL, PROTOCOL_HEADER
-from sync.store import list_rejections
+from sync.status import list_rejections
 from tests.sync_support import (  # fixtures are imported by name
     Laptop,
     ServerProcess,
