@@ -498,7 +498,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_state()
-        # A running sync stops at once, even mid-request (sync/client.py); what it committed
+        # A running sync stops at once, even mid-request (sync/transport.py); what it committed
         # stays, and the outbox is on disk, so nothing queued is lost.
         self.sync.stop()
         # Let a write in flight finish: it is one transaction, and the rep expects it kept.
