@@ -74,6 +74,9 @@ class FormDialog(QDialog):
         self.scroll.setWidgetResizable(True)
         self.scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.scroll.setWidget(inner)
+        # Tab goes from field to field: the scroll area is no stop of its own (it still scrolls
+        # the focused field into view).
+        self.scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         layout = QVBoxLayout(self)
         layout.addWidget(self.scroll, 1)
         layout.addWidget(self.summary)
