@@ -13,12 +13,14 @@ from PySide6.QtGui import QAction, QColor, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
+from models.db import Database
 from models.paths import data_dir
-from tests.gui_helpers import WAIT, visible
-from ui.appearance import follow_appearance, icon, is_dark
+from tests.gui_helpers import WAIT, idle, open_window, seed_commitment, seed_contact, visible
+from ui.appearance import follow_appearance, icon, is_dark, scheme_colours
 from ui.dialogs import ContactDialog
+from ui.errors import ErrorPresenter
 from ui.help import shortcut_rows
-from ui.main_window import MainWindow
+from ui.main_window import PAGES, MainWindow
 from ui.settings import app_settings, load_preferences
 from ui.sync_views import SignInDialog
 
@@ -155,3 +157,20 @@ def test_dark_and_light_recolour_the_palette_and_the_icons(qapp: QApplication, p
         ]
         assert inked and all(_ink(c, text) for c in inked)
         assert ("#27282c" in qapp.styleSheet()) == (mode == "dark")  # the sidebar's dark colour
+
+
+def test_colours_drawn_by_hand_follow_a_switch(
+    qtbot: QtBot, db: Database, presenter: ErrorPresenter, plain_look: None
+) -> None:
+    kofi = seed_contact(db, "Kofi Mensah")
+    seed_commitment(db, kofi, "Send the price list", "2001-01-01")  # long overdue
+    window = open_window(qtbot, db, presenter)
+    item = window.sidebar.item(PAGES.index("Commitments"))
+    qtbot.waitUntil(lambda: "overdue" in item.text(), timeout=WAIT)
+    for mode in ("dark", "light"):
+        follow_appearance(mode)
+        red = QColor(scheme_colours(mode == "dark")["error"])
+        qtbot.waitUntil(lambda red=red: item.foreground().color() == red, timeout=WAIT)
+        idle(qtbot, window)
+    window.close()
+    window.ctx.tasks.wait_idle()

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QObject, QRect, QSize, Qt
+from PySide6.QtCore import QByteArray, QObject, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QIconEngine, QPainter, QPalette, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QApplication
@@ -82,6 +83,8 @@ def _dark_palette(c: dict[str, str]) -> QPalette:
 class _Follower(QObject):
     """Keeps the application's palette and stylesheet on the scheme in force."""
 
+    changed = Signal()  # the scheme changed: redraw what was coloured by hand
+
     def __init__(self, app: QApplication) -> None:
         super().__init__(app)
         self.setObjectName("rapport_appearance")
@@ -94,7 +97,7 @@ class _Follower(QObject):
     def apply(self) -> None:
         system_dark = self.app.styleHints().colorScheme() == Qt.ColorScheme.Dark
         dark = self.mode == "dark" or (self.mode == "system" and system_dark)
-        self.dark = dark
+        switched, self.dark = dark != self.dark, dark
         if dark:
             # Fusion draws from the palette everywhere; some native styles ignore parts of it.
             if self.app.style().name().lower() != "fusion":
@@ -105,16 +108,31 @@ class _Follower(QObject):
                 self.app.setStyle(self._style)
             self.app.setPalette(QPalette())  # no roles set: the system's own palette again
         self.app.setStyleSheet(stylesheet(dark))
+        if switched:
+            self.changed.emit()
+
+
+def _follower() -> _Follower | None:
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        return None
+    return app.findChild(_Follower, "rapport_appearance") or _Follower(app)
 
 
 def follow_appearance(mode: str = "system") -> None:
     """Use ``mode`` ("system", "light" or "dark") now and, for "system", whenever it changes."""
-    app = QApplication.instance()
-    if not isinstance(app, QApplication):
-        return
-    follower = app.findChild(_Follower, "rapport_appearance") or _Follower(app)
-    follower.mode = mode
-    follower.apply()
+    follower = _follower()
+    if follower is not None:
+        follower.mode = mode
+        follower.apply()
+
+
+def on_appearance_changed(slot: Callable[[], None]) -> None:
+    """Call ``slot`` after each switch between light and dark (a QObject's method: Qt drops the
+    connection when that object goes)."""
+    follower = _follower()
+    if follower is not None:
+        follower.changed.connect(slot)
 
 
 def is_dark() -> bool:

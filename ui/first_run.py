@@ -14,6 +14,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCommandLinkButton, QDialog, QLabel, QVBoxLayout, QWidget
 
+from ui.appearance import icon
 from ui.settings import app_settings
 
 CHOICE_KEY = "first_run/choice"
@@ -77,6 +78,7 @@ class FirstRunDialog(QDialog):
     def _button(self, title: str, description: str, choice: FirstChoice) -> QCommandLinkButton:
         button = QCommandLinkButton(title, description)
         button.setObjectName(f"first_run_{choice.value}")
+        button.setIcon(icon("arrow-right"))  # Qt's own arrow is black, lost on the dark appearance
         button.clicked.connect(lambda: self._choose(choice))
         return button
 

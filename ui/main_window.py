@@ -29,7 +29,7 @@ from models.rows import CommitmentRow
 from models.sample import is_sample, sample_db_path
 from models.services import accounts, contacts
 from ui.accounts_view import AccountsView
-from ui.appearance import colour, follow_appearance, icon
+from ui.appearance import colour, follow_appearance, icon, on_appearance_changed
 from ui.commitments_view import CommitmentsView
 from ui.contacts_view import ContactsView
 from ui.context import AppContext
@@ -127,7 +127,7 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.sidebar)
         self.splitter.addWidget(self.stack)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([190, 1010])
+        self.splitter.setSizes([225, 975])  # room for an icon and "Commitments (21 overdue)"
         self.setCentralWidget(self.splitter)
         self.sidebar.currentRowChanged.connect(self._on_page)
 
@@ -188,6 +188,7 @@ class MainWindow(QMainWindow):
         )
         self.prefs = load_preferences()
         self.apply_preferences(self.prefs)
+        on_appearance_changed(self._on_appearance_changed)
         self.restore_state()
 
     # -- set-up --------------------------------------------------------------------------------
@@ -477,6 +478,10 @@ class MainWindow(QMainWindow):
         """Everything that can change while the app runs does so now (no restart)."""
         self.sync.set_interval(prefs.sync_minutes * 60_000)
         self.visits.paper.setCurrentText(self.paper())
+
+    def _on_appearance_changed(self) -> None:
+        # Texts coloured by hand (overdue in red, in the scheme's own red) are drawn again.
+        self.ctx.bus.notify({cls.__entity__ for cls in SYNCED_CLASSES})
 
     def show_shortcuts(self) -> ShortcutsDialog:
         dialog = ShortcutsDialog(self)

@@ -22,6 +22,14 @@ from ui.forms import FormDialog
 from ui.printing.render import default_paper
 from ui.settings import APPEARANCES, PAPERS, SYNC_MINUTES, Preferences, check_preferences, save_preferences
 
+CADENCE_LABELS = {
+    "customer": "New customers",
+    "partner": "New partners",
+    "supplier": "New suppliers",
+    "colleague": "New colleagues",
+    "other": "Other new contacts",
+}
+
 
 class PreferencesDialog(FormDialog):
     """``saved`` carries the new :class:`Preferences`; the window applies them at once."""
@@ -67,7 +75,7 @@ class PreferencesDialog(FormDialog):
             hint = "Days; fills in a new contact's check-in cadence. Empty: none." if i == 0 else ""
             self.cadence[kind] = self.add_field(
                 f"cadence_{kind}",
-                f"Check in with a new {kind} every",
+                f"{CADENCE_LABELS.get(kind, kind.capitalize())}: check in every",
                 QLineEdit("" if days is None else str(days)),
                 hint,
             )
@@ -83,7 +91,10 @@ class PreferencesDialog(FormDialog):
         row.addWidget(self.folder_label, 1)
         row.addWidget(self.open_folder_button)
         self.add_field(
-            "data_folder", "Data folder", folder, "Your database, its backups, the log and these settings"
+            "data_folder",
+            "Data folder",
+            folder,
+            "Your database, its backups and these settings (Help › About shows the log file's place)",
         )
 
     def open_data_folder(self) -> bool:
