@@ -15,7 +15,7 @@ from pytestqt.qtbot import QtBot
 
 from models.db import Database
 from models.paths import data_dir
-from tests.gui_helpers import WAIT, idle, open_window, seed_commitment, seed_contact, visible
+from tests.support.gui_helpers import WAIT, idle, open_window, seed_commitment, seed_contact, visible
 from ui.appearance import follow_appearance, icon, is_dark, scheme_colours
 from ui.dialogs import ContactDialog
 from ui.errors import ErrorPresenter

@@ -12,8 +12,8 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from models.paths import default_db_path, sample_db_path
-from tests.gui_helpers import visible
-from tests.test_sample_data import rows
+from tests.support.gui_helpers import visible
+from tests.ui.test_sample_data import rows
 from ui.app import AppShell
 from ui.errors import ErrorPresenter
 from ui.first_run import FirstChoice, FirstRunDialog, ask_first_start, is_first_start
