@@ -80,6 +80,11 @@ def _dark_palette(c: dict[str, str]) -> QPalette:
     return palette
 
 
+def system_is_dark(app: QApplication) -> bool:
+    """What the desktop says (Qt 6.5+); Unknown, as on a bare X server, counts as light."""
+    return app.styleHints().colorScheme() == Qt.ColorScheme.Dark
+
+
 class _Follower(QObject):
     """Keeps the application's palette and stylesheet on the scheme in force."""
 
@@ -95,8 +100,7 @@ class _Follower(QObject):
         app.styleHints().colorSchemeChanged.connect(lambda _scheme: self.apply())
 
     def apply(self) -> None:
-        system_dark = self.app.styleHints().colorScheme() == Qt.ColorScheme.Dark
-        dark = self.mode == "dark" or (self.mode == "system" and system_dark)
+        dark = self.mode == "dark" or (self.mode == "system" and system_is_dark(self.app))
         switched, self.dark = dark != self.dark, dark
         if dark:
             # Fusion draws from the palette everywhere; some native styles ignore parts of it.

@@ -174,3 +174,23 @@ def test_colours_drawn_by_hand_follow_a_switch(
         idle(qtbot, window)
     window.close()
     window.ctx.tasks.wait_idle()
+
+
+def test_following_the_system_switches_when_the_system_does(
+    qapp: QApplication, plain_look: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ui.appearance
+
+    follow_appearance("system")
+    assert not is_dark()  # this test platform reports no scheme: light
+    # The desktop turns dark: Qt says so with colorSchemeChanged (no platform here can be asked).
+    monkeypatch.setattr(ui.appearance, "system_is_dark", lambda _app: True)
+    qapp.styleHints().colorSchemeChanged.emit(Qt.ColorScheme.Dark)
+    assert is_dark()
+    assert QApplication.palette().color(QPalette.ColorRole.Window).lightness() < 80
+    monkeypatch.setattr(ui.appearance, "system_is_dark", lambda _app: False)
+    qapp.styleHints().colorSchemeChanged.emit(Qt.ColorScheme.Light)
+    assert not is_dark()
+    follow_appearance("dark")  # the rep's own choice outranks the system's
+    qapp.styleHints().colorSchemeChanged.emit(Qt.ColorScheme.Light)
+    assert is_dark()
