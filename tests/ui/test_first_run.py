@@ -11,9 +11,10 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from models.db import open_database
 from models.paths import default_db_path, sample_db_path
+from models.sample import has_records, is_sample
 from tests.support.gui_helpers import visible
-from tests.ui.test_sample_data import rows
 from ui.app import AppShell
 from ui.errors import ErrorPresenter
 from ui.first_run import FirstChoice, FirstRunDialog, ask_first_start, is_first_start
@@ -96,7 +97,12 @@ def test_start_empty_opens_an_empty_database_of_the_reps_own(qtbot: QtBot, shell
     assert not [w for w in QApplication.topLevelWidgets() if isinstance(w, SignInDialog) and w.isVisible()]
     window.close()
     window.ctx.tasks.wait_idle()
-    assert rows(default_db_path()) == 0
+    db = open_database(default_db_path(), backup=False)
+    try:
+        with db.read() as s:
+            assert not has_records(s) and not is_sample(s)  # a real database, and empty
+    finally:
+        db.close()
     assert not is_first_start(default_db_path())
 
 
