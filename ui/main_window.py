@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import replace
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QColor, QGuiApplication, QKeyEvent, QKeySequence, QShowEvent
@@ -29,16 +28,15 @@ from models.rows import CommitmentRow
 from models.sample import is_sample, sample_db_path
 from models.services import accounts, contacts
 from ui.accounts_view import AccountsView
-from ui.appearance import colour, follow_appearance, icon, on_appearance_changed
+from ui.appearance import colour, icon, on_appearance_changed
 from ui.commitments_view import CommitmentsView
 from ui.contacts_view import ContactsView
 from ui.context import AppContext
 from ui.dialogs import CommitmentDialog, ContactDialog, NoteDialog
 from ui.help import AboutDialog, ShortcutsDialog
-from ui.preferences import PreferencesDialog
+from ui.preferences import WindowPreferences
 from ui.printing.preview import BriefingPreview, save_briefing_pdf, show_briefing_preview
-from ui.printing.render import default_paper
-from ui.settings import Preferences, app_settings, load_preferences, save_preferences
+from ui.settings import app_settings
 from ui.sync_controller import SyncController
 from ui.sync_views import ConflictsView, SignInDialog
 from ui.today_view import TodayView
@@ -186,8 +184,7 @@ class MainWindow(QMainWindow):
         self.today.summary_loaded.connect(
             lambda summary: self._on_overdue_counted(summary.overdue_commitments_count)
         )
-        self.prefs = load_preferences()
-        self.apply_preferences(self.prefs)
+        self.preferences = WindowPreferences(self)
         on_appearance_changed(self._on_appearance_changed)
         self.restore_state()
 
@@ -241,7 +238,7 @@ class MainWindow(QMainWindow):
         self.find_action = self._action("&Edit", "&Find…", self.focus_find, key.Find, "find")
         self._menus["&Edit"].addSeparator()
         self.preferences_action = self._action(
-            "&Edit", "&Preferences…", self.edit_preferences, "Ctrl+,", "preferences"
+            "&Edit", "&Preferences…", lambda: self.preferences.edit(), "Ctrl+,", "preferences"
         )
         self.preferences_action.setMenuRole(QAction.MenuRole.PreferencesRole)
         self.sync_action = self._action("&Sync", "Sync &now", lambda: self.sync.sync_now(), "F5", "sync_now")
@@ -290,7 +287,8 @@ class MainWindow(QMainWindow):
     def _on_overdue_counted(self, n: int) -> None:
         item = self.sidebar.item(PAGES.index("Commitments"))
         item.setText(f"Commitments ({n} overdue)" if n else "Commitments")
-        item.setForeground(QColor(colour("error")) if n else self.palette().text().color())
+        # None when nothing is overdue: the palette's own text colour, light or dark.
+        item.setData(Qt.ItemDataRole.ForegroundRole, QColor(colour("error")) if n else None)
 
     # -- actions -------------------------------------------------------------------------------
     def _current_contact(self) -> tuple[uuid.UUID, str] | None:
@@ -417,7 +415,7 @@ class MainWindow(QMainWindow):
 
     def print_briefing(self, contact_id: uuid.UUID) -> BriefingPreview:
         self.preview = show_briefing_preview(
-            self, self.ctx.db, self.ctx.tasks, contact_id=contact_id, paper=self.paper()
+            self, self.ctx.db, self.ctx.tasks, contact_id=contact_id, paper=self.preferences.paper()
         )
         return self.preview
 
@@ -434,7 +432,9 @@ class MainWindow(QMainWindow):
         if self.stack.currentWidget() is self.visits:
             self.visits.save_day_pdf()
         elif (current := self._current_contact()) is not None:
-            save_briefing_pdf(self, self.ctx.db, self.ctx.tasks, contact_id=current[0], paper=self.paper())
+            save_briefing_pdf(
+                self, self.ctx.db, self.ctx.tasks, contact_id=current[0], paper=self.preferences.paper()
+            )
         else:
             self.statusBar().showMessage("Open a contact or a day of visits to save its briefing.", 5_000)
 
@@ -442,43 +442,13 @@ class MainWindow(QMainWindow):
     def sign_in(self, server: str = "") -> SignInDialog:
         dialog = SignInDialog(self.ctx, self.sync, self)
         if server or not dialog.server.text():
-            dialog.server.setText(server or self.prefs.server)
+            dialog.server.setText(server or self.preferences.current.server)
         dialog.saved.connect(self._on_signed_in)
-        dialog.saved.connect(lambda _saved: self._remember_server(dialog.server.text()))
+        dialog.saved.connect(lambda _saved: self.preferences.remember_server(dialog.server.text()))
         dialog.open()
         return dialog
 
-    def _remember_server(self, server: str) -> None:
-        """The address signed in to is the one Preferences shows and the next sign-in proposes."""
-        self.prefs = replace(self.prefs, server=server.strip().rstrip("/"))
-        save_preferences(self.prefs)
-
-    # -- preferences and help ------------------------------------------------------------------
-    def paper(self) -> str:
-        return self.prefs.paper or default_paper()
-
-    def edit_preferences(self) -> PreferencesDialog:
-        status = self.sync.status
-        linked = f"{status.server} as {status.username}" if status and status.linked else ""
-        dialog = PreferencesDialog(self.ctx, self.prefs, linked, self)
-        dialog.saved.connect(self._on_preferences_saved)
-        dialog.open()
-        return dialog
-
-    def _on_preferences_saved(self, prefs: Preferences) -> None:
-        old, self.prefs = self.prefs, prefs
-        self.apply_preferences(prefs)
-        follow_appearance(prefs.appearance)  # the whole application's, set at start by ui/app.py
-        status = self.sync.status
-        moved = prefs.server and prefs.server != old.server
-        if moved and not self.sample and not (status and status.linked and status.server == prefs.server):
-            self.sign_in(prefs.server)  # a new address takes effect by signing in there
-
-    def apply_preferences(self, prefs: Preferences) -> None:
-        """Everything that can change while the app runs does so now (no restart)."""
-        self.sync.set_interval(prefs.sync_minutes * 60_000)
-        self.visits.paper.setCurrentText(self.paper())
-
+    # -- appearance and help -------------------------------------------------------------------
     def _on_appearance_changed(self) -> None:
         # Texts coloured by hand (overdue in red, in the scheme's own red) are drawn again.
         self.ctx.bus.notify({cls.__entity__ for cls in SYNCED_CLASSES})

@@ -3,7 +3,10 @@ field is valid (a wrong one is explained under it, and nothing is written)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QUrl
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -17,10 +20,22 @@ from PySide6.QtWidgets import (
 
 from models.paths import data_dir
 from models.services.contacts import KINDS
+from ui.appearance import follow_appearance
 from ui.context import AppContext
 from ui.forms import FormDialog
 from ui.printing.render import default_paper
-from ui.settings import APPEARANCES, PAPERS, SYNC_MINUTES, Preferences, check_preferences, save_preferences
+from ui.settings import (
+    APPEARANCES,
+    PAPERS,
+    SYNC_MINUTES,
+    Preferences,
+    check_preferences,
+    load_preferences,
+    save_preferences,
+)
+
+if TYPE_CHECKING:
+    from ui.main_window import MainWindow
 
 CADENCE_LABELS = {
     "customer": "New customers",
@@ -118,3 +133,43 @@ class PreferencesDialog(FormDialog):
         self.show_errors({})
         self.saved.emit(result)
         self.accept()
+
+
+class WindowPreferences(QObject):
+    """The window's side of Preferences: what is in force, the form, and applying a change at
+    once (the sync timer, the Visits page's paper, the appearance) rather than at the next start."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.current = load_preferences()
+        self.apply()
+
+    def paper(self) -> str:
+        return self.current.paper or default_paper()
+
+    def apply(self) -> None:
+        self.window.sync.set_interval(self.current.sync_minutes * 60_000)
+        self.window.visits.paper.setCurrentText(self.paper())
+
+    def edit(self) -> PreferencesDialog:
+        status = self.window.sync.status
+        linked = f"{status.server} as {status.username}" if status and status.linked else ""
+        dialog = PreferencesDialog(self.window.ctx, self.current, linked, self.window)
+        dialog.saved.connect(self._on_saved)
+        dialog.open()
+        return dialog
+
+    def remember_server(self, server: str) -> None:
+        """The address signed in to is the one Preferences shows and the next sign-in proposes."""
+        self.current = replace(self.current, server=server.strip().rstrip("/"))
+        save_preferences(self.current)
+
+    def _on_saved(self, prefs: Preferences) -> None:
+        old, self.current = self.current, prefs
+        self.apply()
+        follow_appearance(prefs.appearance)  # the whole application's, set at start by ui/app.py
+        status = self.window.sync.status
+        here = status is not None and status.linked and status.server == prefs.server
+        if prefs.server and prefs.server != old.server and not self.window.sample and not here:
+            self.window.sign_in(prefs.server)  # a new address takes effect by signing in there

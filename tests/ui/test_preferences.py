@@ -50,7 +50,7 @@ def tab_order(dialog: QWidget, start: QWidget) -> list[QWidget]:
 def test_wrong_values_are_explained_and_nothing_is_saved(
     qtbot: QtBot, window: MainWindow, plain_look: None
 ) -> None:
-    dialog = window.edit_preferences()
+    dialog = window.preferences.edit()
     qtbot.waitExposed(dialog)
     dialog.server.setText("htp:/sync example")
     dialog.sync_minutes.setText("0")
@@ -66,7 +66,7 @@ def test_wrong_values_are_explained_and_nothing_is_saved(
 
 
 def test_saved_preferences_apply_at_once(qtbot: QtBot, window: MainWindow, plain_look: None) -> None:
-    dialog = window.edit_preferences()
+    dialog = window.preferences.edit()
     qtbot.waitExposed(dialog)
     # The first field has the focus, and Tab follows the form top to bottom, then the buttons.
     assert dialog.focusWidget() is dialog.server
@@ -93,7 +93,7 @@ def test_saved_preferences_apply_at_once(qtbot: QtBot, window: MainWindow, plain
     )
     assert prefs.cadence["customer"] == 30 and prefs.cadence["partner"] is None
     assert window.sync._timer.interval() == 2 * 60_000  # no restart
-    assert window.visits.paper.currentText() == "Letter" and window.paper() == "Letter"
+    assert window.visits.paper.currentText() == "Letter" and window.preferences.paper() == "Letter"
     assert is_dark()
     assert QApplication.palette().color(QPalette.ColorRole.Window).lightness() < 80
     # A new server address is used by signing in there: the form opens with it filled in.
