@@ -115,3 +115,41 @@ def test_an_existing_database_is_never_asked_about(tmp_path: Path) -> None:
     path = tmp_path / "mine.sqlite"
     path.write_bytes(b"")
     assert not is_first_start(path)
+
+
+def test_the_app_asks_on_its_first_start_only(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """run_app itself: the screen comes before any window, and its answer decides the window."""
+    import sys
+    import threading
+
+    from ui.app import run_app
+
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    monkeypatch.setattr(threading, "excepthook", threading.excepthook)
+    asked: list[str] = []
+
+    def answer_then_close() -> None:
+        dialog = QApplication.activeModalWidget()
+        if isinstance(dialog, FirstRunDialog):
+            asked.append(dialog.windowTitle())
+            qtbot.keyClick(dialog.focusWidget(), Key.Key_Tab)
+            qtbot.keyClick(dialog.focusWidget(), Key.Key_Space)  # try with sample data
+        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
+        w = windows[0] if windows else None
+        loaded = w is not None and not w.ctx.tasks.pending and not w.contacts.model.busy
+        if w is not None and loaded and w.contacts.model.rowCount() >= w.sample:  # sample: filled
+            w.close()  # the last window: the app's event loop ends
+        else:
+            QTimer.singleShot(50, answer_then_close)
+
+    QTimer.singleShot(0, answer_then_close)
+    assert run_app(default_db_path()) == 0
+    assert asked == ["Welcome to Rapport"]
+    assert sample_db_path().exists() and not default_db_path().exists()
+
+    asked.clear()
+    QTimer.singleShot(0, answer_then_close)
+    assert run_app(default_db_path()) == 0  # the second start opens the rep's own, empty, unasked
+    assert asked == [] and default_db_path().exists()
