@@ -120,7 +120,9 @@ def _follower() -> _Follower | None:
     app = QApplication.instance()
     if not isinstance(app, QApplication):
         return None
-    return app.findChild(_Follower, "rapport_appearance") or _Follower(app)
+    return app.findChild(
+        _Follower, "rapport_appearance", Qt.FindChildOption.FindDirectChildrenOnly
+    ) or _Follower(app)
 
 
 def follow_appearance(mode: str = "system") -> None:
@@ -141,7 +143,11 @@ def on_appearance_changed(slot: Callable[[], None]) -> None:
 
 def is_dark() -> bool:
     app = QApplication.instance()
-    follower = app.findChild(_Follower, "rapport_appearance") if isinstance(app, QApplication) else None
+    follower = (
+        app.findChild(_Follower, "rapport_appearance", Qt.FindChildOption.FindDirectChildrenOnly)
+        if isinstance(app, QApplication)
+        else None
+    )
     return follower is not None and follower.dark
 
 
