@@ -22,7 +22,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshot.png")
     parser.add_argument("--dark", action="store_true", help="the dark appearance")
-    parser.add_argument("--size", default="1200x700", help="window size, WIDTHxHEIGHT")
+    parser.add_argument("--size", default="1280x720", help="window size, WIDTHxHEIGHT")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="rapport-screenshot-") as folder:
         os.environ["RAPPORT_DATA_DIR"] = folder  # read by models.paths when asked, not at import
@@ -73,6 +73,11 @@ def shoot(out: Path, *, dark: bool, size: str) -> int:
     def check() -> None:
         if not ready():
             QTimer.singleShot(50, check)
+            return
+        if (window.width(), window.height()) != (width, height):
+            # The first start fits the window to the screen, and the offscreen screen is 800x600.
+            window.resize(width, height)
+            QTimer.singleShot(100, check)
             return
         out.parent.mkdir(parents=True, exist_ok=True)
         if not window.grab().save(str(out)):
