@@ -11,7 +11,7 @@ import phonenumbers
 
 from models.entities import SyncedMixin
 from models.errors import ValidationError
-from models.values import field_errors
+from models.values import described, field_errors
 
 # Deliberately permissive: one @, a dot in the domain, no spaces. Real validation is delivery.
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -62,6 +62,16 @@ def check_storable(cls: type[SyncedMixin], values: Mapping[str, Any], errors: di
     field that has no error yet: the limits the sync server holds every change to."""
     for name, why in field_errors(cls, values).items():
         errors.setdefault(name, why)
+
+
+def trimmed_texts(cls: type[SyncedMixin], inp: object, values: dict[str, Any]) -> None:
+    """Add every text field of the form ``inp`` that no rule of its own has cleaned: trimmed.
+
+    A new plain text field (a ``line`` or ``text`` editor) needs no cleaning code of its own.
+    """
+    for field in described(cls):
+        if field.name not in values and field.shown.editor in ("line", "text"):
+            values[field.name] = (getattr(inp, field.name) or "").strip()
 
 
 def raise_if(errors: dict[str, str]) -> None:
