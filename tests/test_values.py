@@ -91,12 +91,16 @@ def test_the_forms_say_the_limit_and_keep_an_old_longer_value_whole(
 ) -> None:
     window.new_contact_action.trigger()
     dialog = visible(ContactDialog)
-    assert dialog.role.maxLength() == 200 and dialog.name.maxLength() == 200
-    hints = [label.text() for label in dialog.role.parentWidget().findChildren(QLabel) if label.isVisible()]
+    assert dialog.editor("role").maxLength() == 200 and dialog.editor("name").maxLength() == 200
+    hints = [
+        label.text()
+        for label in dialog.editor("role").parentWidget().findChildren(QLabel)
+        if label.isVisible()
+    ]
     assert hints == ["Up to 200 characters"]
-    dialog.name.setText("Ann")
-    dialog.role.insert("r" * 250)  # a paste: typing stops at the limit
-    assert dialog.role.text() == "r" * 200
+    dialog.editor("name").setText("Ann")
+    dialog.editor("role").insert("r" * 250)  # a paste: typing stops at the limit
+    assert dialog.editor("role").text() == "r" * 200
     with qtbot.waitSignal(dialog.saved, timeout=WAIT):
         dialog.buttons.accepted.emit()
 
@@ -110,7 +114,7 @@ def test_the_forms_say_the_limit_and_keep_an_old_longer_value_whole(
         row = accounts.get_account(s, account_id)
     edit = AccountDialog(window.ctx, row, window)
     edit.show()
-    assert edit.tier.text() == "t" * 60
+    assert edit.editor("tier").text() == "t" * 60
     edit.buttons.accepted.emit()
     qtbot.waitUntil(lambda: edit.error_text("tier") != "", timeout=WAIT)
     assert edit.error_text("tier") == "Tier is too long: 60 characters (at most 50)"
