@@ -17,11 +17,11 @@ from models.types import utcnow
 from models.validation import (
     check_email,
     check_storable,
+    clean_described,
     normalize_phone,
     parse_date,
     raise_if,
     require,
-    trimmed_texts,
 )
 from models.values import Described, described
 
@@ -102,7 +102,7 @@ def clean_contact(inp: ContactInput, session: Session | None = None) -> dict[str
         if acc is None or acc.deleted_at is not None:
             errs["account_id"] = "That account no longer exists"
     values["account_id"] = inp.account_id
-    trimmed_texts(Contact, inp, values)
+    clean_described(Contact, inp, values, errs)
     check_storable(Contact, values, errs)
     raise_if(errs)
     return values
