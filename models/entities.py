@@ -51,7 +51,9 @@ class CommitmentStatus(enum.StrEnum):
 
 # What a field may hold beyond its column type, declared with the column (``models.values``
 # reads it; the services and the sync server check it): a choice field's values, and the shape
-# of a JSON field (every JSON field must declare one).
+# of a JSON field (every JSON field must declare one). ``merge`` names a sync merge policy other
+# than the default (``sync.fields``): "set" merges additions and removals from both sides,
+# "copy" also keeps the overwritten value as a separate copy of the row.
 TEXTS: dict[str, Any] = {"shape": "texts"}
 
 
@@ -181,7 +183,9 @@ class Contact(SyncedMixin, Base):
         info=shown("Needs and pain points", "text", sheet="remember", sheet_label="Needs & pain points"),
     )
     tags: Mapped[list[str]] = mapped_column(
-        JSON, default=list, info=TEXTS | shown("Tags", "list", hint="Separate with commas", sheet="remember")
+        JSON,
+        default=list,
+        info=TEXTS | {"merge": "set"} | shown("Tags", "list", hint="Separate with commas", sheet="remember"),
     )
     about: Mapped[str] = mapped_column(Text, default="", info=shown("About", "text"))
     cadence_days: Mapped[int | None] = mapped_column(
@@ -211,7 +215,7 @@ class Note(SyncedMixin, Base):
     occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
     channel: Mapped[str] = mapped_column(String(20), default=Channel.CALL.value, info=_choices(Channel))
     summary: Mapped[str] = mapped_column(String(500))
-    body: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text, default="", info={"merge": "copy"})
     contact_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("contacts.id", ondelete="SET NULL"), default=None
     )
@@ -268,7 +272,9 @@ class Visit(SyncedMixin, Base):
     account_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("accounts.id", ondelete="SET NULL"), default=None
     )
-    contact_ids: Mapped[list[str]] = mapped_column(JSON, default=list, info={"shape": "uuids"})
+    contact_ids: Mapped[list[str]] = mapped_column(
+        JSON, default=list, info={"shape": "uuids", "merge": "set"}
+    )
     purpose: Mapped[str] = mapped_column(String(500), default="")
     agenda: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(

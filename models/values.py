@@ -43,6 +43,7 @@ class FieldSpec:
     default: Any
     choices: tuple[str, ...] | None = None
     shape: str | None = None  # for "json": a key of SHAPES
+    merge: str | None = None  # a sync merge policy other than the default: "set" | "copy"
 
 
 class FieldError(ValueError):
@@ -84,6 +85,7 @@ def _spec(col: Any) -> FieldSpec:
         default=default,
         choices=tuple(choices) if choices is not None else None,
         shape=shape,
+        merge=col.info.get("merge"),
     )
 
 
