@@ -35,10 +35,12 @@ from PySide6.QtGui import (
     QTextDocument,
 )
 
+from models.entities import Contact
 from models.errors import Cancelled, RapportError
-from models.rows import CommitmentRow, PurchaseRow
+from models.rows import CommitmentRow, ContactDetail, PurchaseRow
 from models.services.briefing import BriefingSheet
 from models.services.notes import channel_label
+from models.values import Described, described
 from ui.printing.fonts import missing_characters
 
 LAYOUT_DPI = 96.0
@@ -132,6 +134,11 @@ def _email(address: str) -> Markup:
     )
 
 
+def _filled(fields: Sequence[Described], contact: ContactDetail) -> list[tuple[Described, object]]:
+    """(field, value) of the ``fields`` that hold something for ``contact``, in order."""
+    return [(f, value) for f in fields if (value := getattr(contact, f.name)) not in (None, "", ())]
+
+
 def _overdue_in(rows: Sequence[CommitmentRow], today: date) -> list[CommitmentRow]:
     return [c for c in rows if c.is_overdue(today)]
 
@@ -157,6 +164,7 @@ def _environment() -> jinja2.Environment:
         ahead=_ahead,
         email=_email,
         channel=channel_label,
+        filled=_filled,
     )
     return env
 
@@ -176,6 +184,7 @@ def sheet_html(sheet: BriefingSheet, *, with_qr: bool = True) -> str:
             qr_url=qr_url(sheet) if with_qr else "",
             qr_px=round(_px(QR_MM)),
             font_family=FONT_FAMILY,
+            remember=[f for f in described(Contact) if f.shown.sheet == "remember"],
         )
     )
 
