@@ -10,6 +10,8 @@ from pathlib import Path
 from platformdirs import user_data_path, user_log_path
 
 APP_NAME = "Rapport"
+# Puts the user's data, logs and settings in another folder (tests, the self-test, portable use).
+DATA_OVERRIDE = "RAPPORT_DATA_DIR"
 # Points the app at another resources folder (tests use it to prove a missing file is caught).
 RESOURCES_OVERRIDE = "RAPPORT_RESOURCES_DIR"
 
@@ -41,12 +43,12 @@ def migrations_dir() -> Path:
 
 
 def data_dir() -> Path:
-    override = os.environ.get("RAPPORT_DATA_DIR")
+    override = os.environ.get(DATA_OVERRIDE)
     return Path(override) if override else user_data_path(APP_NAME, appauthor=False)
 
 
 def log_dir() -> Path:
-    override = os.environ.get("RAPPORT_DATA_DIR")
+    override = os.environ.get(DATA_OVERRIDE)
     return Path(override) / "logs" if override else user_log_path(APP_NAME, appauthor=False)
 
 

@@ -34,3 +34,22 @@ def test_the_checker_sees_a_qt_import(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
     sample.write_text("from PySide6.QtWidgets import QWidget\nimport ui.app\n")
     assert {"PySide6.QtWidgets", "ui.app"} <= imported_modules(sample)
+
+
+SERVER_ONLY = ("sync.server", "fastapi", "starlette", "uvicorn", "httptools", "uvloop", "argon2", "psycopg")
+
+
+def _is_server_only(name: str) -> bool:
+    return any(name == s or name.startswith(s + ".") for s in SERVER_ONLY)
+
+
+def test_main_never_imports_the_server() -> None:
+    """import-linter reads packages only; main.py (the bundle's entry point) is checked here.
+    What main.py imports from models/ui/sync is covered by the contract in pyproject.toml."""
+    offenders = sorted(name for name in imported_modules(ROOT / "main.py") if _is_server_only(name))
+    assert offenders == []
+
+
+def test_the_server_check_sees_a_server_import() -> None:
+    assert _is_server_only("sync.server.app") and _is_server_only("fastapi")
+    assert not _is_server_only("sync.serverless") and not _is_server_only("sync.client")
