@@ -15,6 +15,7 @@ from models import errors
 from models.db import Database, needs_migration, open_database
 from models.paths import default_db_path
 from models.sample import prepare_sample, sample_db_path
+from ui.branding import apply_branding
 from ui.context import AppContext
 from ui.errors import ErrorPresenter, install_excepthooks
 from ui.main_window import MainWindow
@@ -135,8 +136,7 @@ def _same_file(a: Path, b: Path) -> bool:
 def run_app(db_path: Path, log_file: Path | None = None) -> int:
     started = time.perf_counter()
     app = QApplication.instance() or QApplication(sys.argv)
-    app.setApplicationName("Rapport")
-    app.setOrganizationName("Rapport")
+    apply_branding(app)  # name, icon and desktop entry for the window, task bar and launcher
     presenter = ErrorPresenter(log_file)
     install_excepthooks(presenter)
     shell = AppShell(db_path, presenter)
