@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,3 +55,13 @@ def test_main_never_imports_the_server() -> None:
 def test_the_server_check_sees_a_server_import() -> None:
     assert _is_server_only("sync.server.app") and _is_server_only("fastapi")
     assert not _is_server_only("sync.serverless") and not _is_server_only("sync.client")
+
+
+def test_the_server_without_its_packages_says_what_to_install() -> None:
+    """A desktop install (no `server` extra) asked to run the server: a plain instruction.
+    ``-S`` leaves out site-packages, as an install without the server's packages would."""
+    command = [sys.executable, "-S", "-m", "sync.server", "--help"]
+    out = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert out.returncode != 0
+    assert "pip install '.[server]'" in out.stderr
+    assert "fastapi" in out.stderr
