@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint bench bundle bundle-test clean
+.PHONY: run test lint bench bundle bundle-test clean screenshot
 
 # A developer's set-up has both halves (the desktop and the `server` extra, which `dev` pulls
 # in: the tests run the server) and PyInstaller (the `build` extra) for the bundle.
@@ -48,6 +48,10 @@ bundle: $(STAMP)
 # elsewhere its summary lists it as skipped, with this target named.
 bundle-test: $(STAMP)
 	RAPPORT_BUNDLE_TEST=1 $(PY) -m pytest tests/test_bundle.py $(PYTEST_ARGS)
+
+# The README's picture of the main window, drawn offscreen from the real window on sample data.
+screenshot: $(STAMP)
+	$(PY) docs/screenshot.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache

@@ -90,12 +90,17 @@ def _step_qt(state: _State) -> str:
     from PySide6.QtCore import qVersion
     from PySide6.QtGui import QGuiApplication
 
+    from ui.appearance import follow_appearance, is_dark
     from ui.branding import apply_branding
 
     app = _ensure_application()
     assert isinstance(app, QGuiApplication)
     apply_branding(app)
-    return f"Qt {qVersion()} (PySide6 {pyside_version}), platform {QGuiApplication.platformName()}"
+    stylesheet = resource_path("style.qss")
+    _require(stylesheet.is_file(), f"the stylesheet is missing: {stylesheet}")
+    follow_appearance("system")  # as the app starts: the stylesheet and its colours for both schemes
+    scheme = "dark" if is_dark() else "light"
+    return f"Qt {qVersion()} (PySide6 {pyside_version}), platform {QGuiApplication.platformName()}, {scheme}"
 
 
 def _step_database(state: _State) -> str:
