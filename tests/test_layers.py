@@ -8,6 +8,8 @@ checks keep them in the test suite.
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,3 +65,32 @@ def test_the_checker_sees_a_submodule_and_skips_the_server_itself() -> None:
     assert offenders(("sync",), ("sync.server",)) != []  # the server imports itself
     assert offenders(("sync",), ("sync.protocol",)) != []
     assert offenders(("sync",), ("sync.protocol",), skip="sync") == []
+
+
+SERVER_ONLY = ("sync.server", "fastapi", "starlette", "uvicorn", "httptools", "uvloop", "argon2", "psycopg")
+
+
+def _is_server_only(name: str) -> bool:
+    return any(name == s or name.startswith(s + ".") for s in SERVER_ONLY)
+
+
+def test_main_never_imports_the_server() -> None:
+    """import-linter reads packages only; main.py (the bundle's entry point) is checked here.
+    What main.py imports from models/ui/sync is covered by the contract in pyproject.toml."""
+    offenders = sorted(name for name in imported_modules(ROOT / "main.py") if _is_server_only(name))
+    assert offenders == []
+
+
+def test_the_server_check_sees_a_server_import() -> None:
+    assert _is_server_only("sync.server.app") and _is_server_only("fastapi")
+    assert not _is_server_only("sync.serverless") and not _is_server_only("sync.client")
+
+
+def test_the_server_without_its_packages_says_what_to_install() -> None:
+    """A desktop install (no `server` extra) asked to run the server: a plain instruction.
+    ``-S`` leaves out site-packages, as an install without the server's packages would."""
+    command = [sys.executable, "-S", "-m", "sync.server", "--help"]
+    out = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert out.returncode != 0
+    assert "pip install '.[server]'" in out.stderr
+    assert "fastapi" in out.stderr

@@ -86,10 +86,12 @@ class MainWindow(QMainWindow):
         self.ctx = ctx
         with ctx.db.read() as s:  # one row of the meta table, before anything is shown
             self.sample = is_sample(s)
+        # Qt adds " — Rapport" (the application's display name, ui/branding.py) on Linux and
+        # Windows; macOS shows the name in the menu bar.
         if self.sample:
-            self.setWindowTitle("Rapport — Sample data (not your records)")
+            self.setWindowTitle("Sample data (not your records)")
         else:
-            self.setWindowTitle(f"Rapport — {ctx.db.path.name}")
+            self.setWindowTitle(ctx.db.path.name)
         self.setObjectName("main_window")
         self._undo: UndoOffer | None = None
         self._fit_after_show = False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtWidgets import QApplication
+
 from ui.branding import APP_NAME, ICON_SIZES, app_icon, apply_branding
 
 

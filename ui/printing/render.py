@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import sys
 import threading
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
@@ -37,6 +36,7 @@ from PySide6.QtGui import (
 
 from models.entities import Contact
 from models.errors import Cancelled, RapportError
+from models.paths import resource_path
 from models.rows import CommitmentRow, ContactDetail, PurchaseRow
 from models.services.briefing import BriefingSheet
 from models.services.notes import channel_label
@@ -52,12 +52,6 @@ FONT_FAMILY = '"Noto Sans", "DejaVu Sans", "Noto Sans CJK SC", "Noto Sans Arabic
 PAPERS = {"A4": QPageSize.PageSizeId.A4, "Letter": QPageSize.PageSizeId.Letter}
 
 Progress = Callable[[int, int], None]
-
-
-def _resources() -> Path:
-    # A PyInstaller bundle unpacks data files under sys._MEIPASS; from source they sit at the root.
-    base = Path(getattr(sys, "_MEIPASS", Path(__file__).resolve().parents[2]))
-    return base / "resources" / "templates"
 
 
 def _px(mm: float) -> float:
@@ -146,7 +140,7 @@ def _overdue_in(rows: Sequence[CommitmentRow], today: date) -> list[CommitmentRo
 @lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(_resources()),
+        loader=jinja2.FileSystemLoader(resource_path("templates")),
         autoescape=True,  # every value is text unless a filter says otherwise
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
