@@ -4,7 +4,7 @@ Every statement that writes or reads a whole row takes its column list from the 
 definitions (``tables.<t>.c``), once, at import: the text the drivers see is plain SQL built
 before the first request, as fast as the hand-written strings it replaces, and a column added
 to a table is written and read by every statement at once. A statement that leaves a column
-out names it here, with the reason. ``tests/test_server_statements.py`` reads the text of each
+out names it here, with the reason. ``tests/server/test_statements.py`` reads the text of each
 one, for both drivers (the PostgreSQL text too, without a PostgreSQL server), and fails when a
 statement misses a column of its table.
 

@@ -22,7 +22,7 @@ from sync.protocol import Mutation, MutationResult
 from sync.server import push, statements, tables
 from sync.server.db import ServerDB
 from sync.server.raw import Raw, Sql
-from tests.sync_support import Backend, backend  # noqa: F401  (fixture by name)
+from tests.support.sync_support import Backend
 
 DIALECTS = ("sqlite", "pg")
 _TABLE = r'"?{name}"?'
@@ -203,7 +203,7 @@ def _example_params(raw: Raw, template: str) -> tuple[str, dict[str, Any]]:
     return template.format(**fills), params
 
 
-def test_every_statement_is_valid_on_the_database(backend: Backend) -> None:  # noqa: F811
+def test_every_statement_is_valid_on_the_database(backend: Backend) -> None:
     """Each statement, as its driver gets it, is accepted by a migrated database (EXPLAIN: planned,
     not run), so a misspelt column fails here and not on the first request that uses it."""
     db = ServerDB(backend.new_url())
