@@ -116,6 +116,7 @@ def pull(conn: Connection, start: PullStart, req: PullRequest) -> PullResponse:
     changes: list[RowChange] = []
     conflicts: list[ConflictRecord] = []
     evictions: list[Eviction] = []
+    # In ``statements.PAGE_SLOTS`` order.
     for version, kind, entity, row_id, cid, field, ckind, data, lost, at, user, deleted_at in items:
         if kind == "r":
             changes.append(

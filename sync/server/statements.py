@@ -136,7 +136,6 @@ CLIENT_AND_COUNTER = Sql(
     "WHERE c.id = :client_id AND k.id = 1 {for_update}"
 )
 # A stored result, but the client id it is looked up by.
-STORED_RESULT_COLUMNS = columns(tables.results, leave_out=("client_id",))
 STORED_RESULTS = Sql(
     f"SELECT {select_list(tables.results, leave_out=('client_id',))} FROM {_name(tables.results)} "
     "WHERE client_id = :client_id AND mid >= :first AND mid <= :last"
@@ -160,8 +159,7 @@ ROW_UPDATE_LEAVES_OUT = ("scope",)
 UPDATE_ROW = update(tables.rows, leave_out=ROW_UPDATE_LEAVES_OUT)
 INSERT_CONFLICT = insert(tables.conflicts)
 # The id is the table's own sequence.
-EVICTION_LEAVES_OUT = ("id",)
-INSERT_EVICTION = insert(tables.evictions, leave_out=EVICTION_LEAVES_OUT)
+INSERT_EVICTION = insert(tables.evictions, leave_out=("id",))
 # The author's scope a row was moved out of: ``{scopes}`` is a ``Raw.in_list``.
 LEFT_FROM = (
     "SELECT scope FROM evictions WHERE scope {scopes} AND entity = :entity "
