@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from sync.server import auth, ops
+from sync.server import admin, auth, ops
 from sync.server.db import ServerDB, default_url, new_epoch
 
 
@@ -48,10 +48,10 @@ def _admin(args: argparse.Namespace) -> int:
                 print(f"new epoch {new_epoch(conn)}: laptops will re-bootstrap")
             elif args.command == "move-account":
                 auth.ensure_team(conn, args.team)
-                n = ops.move_account(conn, args.account_id, auth.team_scope(args.team))
+                n = admin.move_account(conn, args.account_id, auth.team_scope(args.team))
                 print(f"moved {n} row(s) to team {args.team}")
             elif args.command == "purge-tombstones":
-                n = ops.purge_tombstones(conn, timedelta(days=args.older_than_days))
+                n = admin.purge_tombstones(conn, timedelta(days=args.older_than_days))
                 print(f"purged {n} tombstone(s)")
     except (auth.AuthError, ops.OpError) as exc:
         print(f"sync.server: {exc}", file=sys.stderr)

@@ -1,4 +1,4 @@
-"""The HTTP API (FastAPI). Routes are thin: they authenticate, then call ``sync.server.ops``."""
+"""The HTTP API (FastAPI). Routes are thin: they authenticate, then call ``ops``, ``push`` or ``reads``."""
 # No "from __future__ import annotations" here: FastAPI reads the route annotations at runtime,
 # and the dependency aliases are local to create_app.
 
@@ -43,11 +43,12 @@ from sync.protocol import (
     SnapshotRequest,
     ValidationErrors,
 )
-from sync.server import auth, ops
+from sync.server import auth, ops, reads
+from sync.server.auth import Actor
 from sync.server.db import ServerDB, fork_point, get_meta, start_generation
 from sync.server.login_limits import LoginGate, LoginRefused
-from sync.server.merge import Actor
 from sync.server.middleware import GZIP_LEVEL, BodyLimitMiddleware, FastRoutes
+from sync.server.push import push as apply_push
 
 log = logging.getLogger(__name__)
 DEFAULT_MAX_BODY = 8 * 1024 * 1024
@@ -240,7 +241,7 @@ def create_app(url: str, *, max_body: int = DEFAULT_MAX_BODY, migrate: bool = Tr
     def push_work(req: PushRequest, token: str) -> bytes:
         # Authenticated inside the push's own transaction, with the first thing it reads.
         with db.write() as conn:
-            return ops.push(conn, token, req).model_dump_json().encode()
+            return apply_push(conn, token, req).model_dump_json().encode()
 
     async def push_fast(req: PushRequest, token: str) -> bytes:
         if len(req.mutations) <= push_inline:
@@ -268,21 +269,21 @@ def create_app(url: str, *, max_body: int = DEFAULT_MAX_BODY, migrate: bool = Tr
         # the page (on PostgreSQL every version below it is committed: the counter lock orders
         # the commits), and a row changed in between has a new version for the next pull.
         with db.glance() as conn:
-            start = ops.pull_start(conn, token, req)
+            start = reads.pull_start(conn, token, req)
             record, moved = start.scope_change()
             if not record:
-                return ops.pull(conn, start, req)
+                return reads.pull(conn, start, req)
         # Rare: only then a write transaction (on SQLite, pulls must not queue behind pushes).
         record_scopes(start.actor, req.client_id)
         if moved and req.cursor is not None:
             raise ops.OpError(410, "your territory changed: re-pull and reconcile", "scope_changed")
         with db.glance() as conn:
-            return ops.pull(conn, start, req)
+            return reads.pull(conn, start, req)
 
     def record_scopes(actor: Actor, client_id: uuid.UUID | None) -> None:
         assert client_id is not None
         with db.write() as conn:
-            ops.set_client_scopes(conn, client_id, ops.scope_key(actor))
+            reads.set_client_scopes(conn, client_id, reads.scope_key(actor))
 
     @app.post(
         f"{API}/snapshot",
@@ -298,16 +299,16 @@ def create_app(url: str, *, max_body: int = DEFAULT_MAX_BODY, migrate: bool = Tr
     def snapshot(req: SnapshotRequest, token: TokenDep) -> StreamingResponse:
         with db.read() as conn:  # refuse before streaming: a 410 cannot follow a 200
             actor = ops.authenticate(conn, token)
-            record = req.client_id is not None and ops.scope_change(conn, actor, req.client_id)[0]
-            ops.snapshot_bounds(conn, req)
+            record = req.client_id is not None and reads.scope_change(conn, actor, req.client_id)[0]
+            reads.snapshot_bounds(conn, req)
         if record:  # the pulls that follow the download compare against these scopes
             record_scopes(actor, req.client_id)
 
         def lines() -> Iterator[bytes]:
             # One read transaction for the whole response: one consistent cut of the rows.
             with db.read() as conn:
-                epoch, upper = ops.snapshot_bounds(conn, req)
-                yield from ops.snapshot(conn, actor, req, epoch, upper)
+                epoch, upper = reads.snapshot_bounds(conn, req)
+                yield from reads.snapshot(conn, actor, req, epoch, upper)
 
         return StreamingResponse(
             _gzipped(lines()), media_type=SNAPSHOT_MEDIA_TYPE, headers={"Content-Encoding": "gzip"}
@@ -324,7 +325,7 @@ def create_app(url: str, *, max_body: int = DEFAULT_MAX_BODY, migrate: bool = Tr
         if entity not in entity_fields():
             raise ops.OpError(404, "unknown entity", "not_found")
         with db.read() as conn:
-            found, cursor = ops.live_ids(conn, actor, entity)
+            found, cursor = reads.live_ids(conn, actor, entity)
         return IdsResponse(entity=entity, ids=found, cursor=cursor)
 
     app.outer = lambda inner: BodyLimitMiddleware(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,8 +17,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, insert, select, update
 
 from sync.server import tables
-from sync.server.merge import Actor, now_iso
-from sync.server.raw import Sql
+from sync.server.db import now_iso
+from sync.server.statements import TOKEN_WIDTH
 
 TOKEN_DAYS = 90
 _hasher = PasswordHasher()
@@ -27,6 +28,16 @@ _DUMMY_HASH = _hasher.hash("not a real password")
 
 class AuthError(Exception):
     pass
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The user a request acts for, and what they may see (from the user record, invariant 8)."""
+
+    user_id: int
+    name: str
+    scopes: frozenset[str]  # what this user may read and write
+    home_scope: str  # where the rows this user creates belong
 
 
 def token_hash(token: str) -> str:
@@ -151,25 +162,8 @@ def _actor(user_id: int, name: str, manager: bool, team: str | None) -> Actor:
     return Actor(user_id=user_id, name=name, scopes=frozenset(scopes), home_scope=home)
 
 
-# The token and its user: this runs on every request, inside the request's own transaction, so
-# a revoked or expired token is refused from the next request on (no cache). The busy requests
-# add their own columns to the same statement (``token_query``): one round trip, not several.
-_TOKEN_COLUMNS = "t.expires_at, t.revoked_at, u.id, u.name, u.manager, m.name"
-_TOKEN_FROM = (
-    "FROM tokens t JOIN users u ON u.id = t.user_id LEFT JOIN teams m ON m.id = u.team_id "
-    "WHERE t.token_hash = :token_hash"
-)
-TOKEN_WIDTH = 6  # the columns ``actor_from`` reads; the caller's own follow
-
-
-def token_query(*extra_columns: str) -> Sql:
-    """The token check, plus scalar ``extra_columns`` (which may use ``u.id``, the user's id)."""
-    columns = ", ".join((_TOKEN_COLUMNS, *extra_columns))
-    return Sql(f"SELECT {columns} {_TOKEN_FROM}")
-
-
 def actor_from(row: tuple[Any, ...] | None) -> Actor:
-    """The user a ``token_query`` row names, or ``AuthError``."""
+    """The user a ``statements.token_query`` row names, or ``AuthError``."""
     if row is None or row[1] is not None:
         raise AuthError("the token is not valid (revoked or unknown): log in again")
     expires_at, _, user_id, name, manager, team = row[:TOKEN_WIDTH]

@@ -15,8 +15,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, bindparam, create_engine, event, insert, make_url, select, update
 
-from sync.server import tables
-from sync.server.raw import Raw, Sql
+from sync.server import statements, tables
+from sync.server.raw import Raw
 
 try:
     import fcntl
@@ -25,6 +25,11 @@ except ImportError:  # Windows: the thread lock alone (one server process there)
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 DEFAULT_SQLITE = "rapport-server.sqlite"
+
+
+def now_iso() -> str:
+    """The server's clock, for display and audit only (invariant 4: clocks decide nothing)."""
+    return datetime.now(UTC).isoformat()
 
 
 def default_url() -> str:
@@ -187,7 +192,7 @@ def start_generation(conn: Connection) -> str:
     g = tables.generations
     conn.execute(update(g).where(g.c.last_version.is_(None)).values(last_version=at))
     generation = uuid.uuid4().hex
-    conn.execute(insert(g).values(id=generation, first_version=at, started_at=datetime.now(UTC).isoformat()))
+    conn.execute(insert(g).values(id=generation, first_version=at, started_at=now_iso()))
     return generation
 
 
@@ -222,10 +227,6 @@ def fork_point(conn: Connection, generations: Sequence[str]) -> int:
     return 0
 
 
-_LOCK_COUNTER = Sql("SELECT version FROM counter WHERE id = 1 {for_update}")
-_SET_COUNTER = Sql("UPDATE counter SET version = :version WHERE id = 1")
-
-
 class VersionCounter:
     """Hands out versions inside one write transaction; the row stays locked until commit.
 
@@ -243,7 +244,7 @@ class VersionCounter:
         """Take the counter row now. Writers call this before reading the rows they will merge
         into, so two transactions never merge against the same stale row (a lost update)."""
         if self.current is None:
-            row = self.raw.first(_LOCK_COUNTER)
+            row = self.raw.first(statements.LOCK_COUNTER)
             self.current = int(row[0]) if row is not None else 0
 
     def next(self) -> int:
@@ -254,7 +255,7 @@ class VersionCounter:
 
     def flush(self) -> None:
         if self.current is not None:
-            self.raw.run(_SET_COUNTER, {"version": self.current})
+            self.raw.run(statements.SET_COUNTER, {"version": self.current})
 
 
 def committed_version(conn: Connection) -> int:

@@ -1,12 +1,12 @@
-"""The busy requests' statements, run on the database driver's own connection.
+"""Running the busy requests' statements (``statements``) on the database driver's own connection.
 
 A push or a pull is a dozen small statements. Through SQLAlchemy Core each one cost 60-80 us of
 Python (cache key, parameter processing, result wrapping) against 10-20 us in ``sqlite3``: most
-of a sync's server time (cProfile of ``ops.push``/``ops.pull``: 3 ms a sync, 9% of it in the
+of a sync's server time (cProfile of a push and a pull: 3 ms a sync, 9% of it in the
 driver). The statements here run on the same DBAPI connection, inside the transaction the
 SQLAlchemy ``Connection`` began, so locking (``BEGIN IMMEDIATE`` on SQLite, ``FOR UPDATE`` on
 PostgreSQL) and commit work exactly as before. Each statement is written once, with ``:name``
-parameters, and rendered for both drivers.
+parameters (``Sql``), and rendered for both drivers.
 
 The admin paths (users, moves, purges) and the streamed snapshot stay on SQLAlchemy Core: they
 are rare, or one statement for many rows.

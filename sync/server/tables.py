@@ -4,6 +4,9 @@ Synced rows live in one table as JSON documents keyed by (entity, id): the serve
 pushed field against the specs declared with the client's ORM classes (``models.values``, applied
 by ``sync.fields``) instead of keeping a second copy of every column, so a new column needs no
 server migration.
+
+The busy requests' statements take their column lists from these definitions
+(``sync.server.statements``); the rare ones use them through SQLAlchemy Core.
 """
 
 from __future__ import annotations
@@ -116,7 +119,7 @@ results = Table(
     Column("status", String(10), nullable=False),
     Column("version", BigInteger, nullable=True),
     Column("reason", Text, nullable=True),
-    # What the mutation held (``ops.mutation_digest``): a replay of the id with other content is
+    # What the mutation held (``push.mutation_digest``): a replay of the id with other content is
     # refused instead of answered with this result. NULL for results stored before s0004.
     Column("digest", String(32), nullable=True),
 )

@@ -141,17 +141,17 @@ def test_a_lost_database_connection_is_retried_not_lost(
 def test_stored_results_are_pruned_but_a_retry_still_gets_its_own(
     laptops: Callable[..., Laptop], tag: str
 ) -> None:
-    """The results kept for retries stay bounded (``ops.KEEP_RESULTS`` per client), and the last
+    """The results kept for retries stay bounded (``push.KEEP_RESULTS`` per client), and the last
     batch's are always among them."""
     from sqlalchemy import func, select
 
-    from sync.server import ops, tables
+    from sync.server import push, tables
 
     ann = laptops("ann")
     client_id, epoch = _register(ann)
     mid = 1
     last: dict[str, Any] = {}
-    while mid <= ops.KEEP_RESULTS + 600:
+    while mid <= push.KEEP_RESULTS + 600:
         last = {"client_id": client_id, "epoch": epoch, "mutations": _creates(mid, 500, tag)}
         assert _post(ann, "/push", last).status_code == 200
         mid += 500
@@ -162,7 +162,7 @@ def test_stored_results_are_pruned_but_a_retry_still_gets_its_own(
         oldest = conn.scalar(
             select(func.min(tables.results.c.mid)).where(tables.results.c.client_id == client_id)
         )
-    assert kept is not None and kept <= ops.KEEP_RESULTS + ops.PRUNE_EVERY
+    assert kept is not None and kept <= push.KEEP_RESULTS + push.PRUNE_EVERY
     assert oldest is not None and oldest > 1  # pruned
     retry = _post(ann, "/push", last)
     assert retry.status_code == 200

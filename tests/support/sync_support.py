@@ -28,8 +28,7 @@ from sync.client import SyncClient, SyncSummary, login
 from sync.fields import entity_fields
 from sync.protocol import API, PROTOCOL, PROTOCOL_HEADER
 from sync.server import auth, tables
-from sync.server.db import ServerDB, VersionCounter
-from sync.server.merge import now_iso
+from sync.server.db import ServerDB, VersionCounter, now_iso
 from sync.store import SyncStore
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -3,7 +3,7 @@
 On PostgreSQL, read committed, two push transactions can both read a row before either writes
 it; the later one would then merge against a stale copy and drop the earlier one's change. The
 server prevents that by locking the version counter before it reads the rows it merges
-(``counter.lock()`` in ``sync.server.ops.push``). These tests fail when that lock is removed: they
+(``counter.lock()`` in ``sync.server.push.push``). These tests fail when that lock is removed: they
 were run without it (PostgreSQL lost additions and conflict records) before being kept.
 
 Each client pushes straight to the server (hand-made bodies, so every push is in flight at the
