@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QLabel,
     QLineEdit,
+    QListWidget,
     QPlainTextEdit,
     QScrollArea,
     QVBoxLayout,
@@ -102,6 +103,10 @@ class FormDialog(QDialog):
         err.hide()
         col.addWidget(err)
         self.form.addRow(label, box)
+        # The label's Alt+letter goes to the field itself (its box takes no focus).
+        buddy = self.form.labelForField(box)
+        if isinstance(buddy, QLabel):
+            buddy.setBuddy(widget)
         self._fields[key] = widget
         self._errors[key] = err
         # The red words go as soon as the rep changes the field they are about.
@@ -207,6 +212,8 @@ def _on_edit(widget: QWidget, hide: Callable[[], None]) -> None:
         widget.editingFinished.connect(slot)
     elif isinstance(widget, QAbstractButton):
         widget.toggled.connect(slot)
+    elif isinstance(widget, QListWidget):  # a list of people to tick
+        widget.itemChanged.connect(slot)
 
 
 def split_list(text: str) -> list[str]:
