@@ -70,6 +70,8 @@ class FormDialog(QDialog):
         self.scroll = QScrollArea()
         self.scroll.setWidgetResizable(True)
         self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        # No tab stop of its own between the last field and Save: a field tabbed to scrolls into view.
+        self.scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.scroll.setWidget(inner)
         layout = QVBoxLayout(self)
         layout.addWidget(self.scroll, 1)

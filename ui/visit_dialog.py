@@ -230,6 +230,7 @@ class CommitmentLine(QWidget):
         self.direction.addItem("They owe", "they")
         self.what = QLineEdit()
         self.what.setPlaceholderText("What was promised")
+        self.what.setMinimumWidth(160)  # the line's widest part: never squeezed to a few letters
         self.due = OptionalDateEdit()
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -263,6 +264,7 @@ class CompleteVisitDialog(FormDialog):
         self.log_note.toggled.connect(self.note_summary.setEnabled)
         self.log_note.toggled.connect(self.note_body.setEnabled)
         self.lines: list[CommitmentLine] = []
+        self._sent: list[CommitmentLine] = []  # the lines the last save sent, in the service's order
         made = QWidget()
         self._lines_box = QVBoxLayout(made)
         self._lines_box.setContentsMargins(0, 0, 0, 0)
@@ -281,12 +283,28 @@ class CompleteVisitDialog(FormDialog):
         line = CommitmentLine(self)
         self.lines.append(line)
         self._lines_box.insertWidget(len(self.lines) - 1, line)  # above the "Add" button
+        if self.isVisible():
+            self._grow_to_form()
         line.what.setFocus()
+        self.scroll.ensureWidgetVisible(line)
         return line
+
+    def _grow_to_form(self) -> None:
+        """Room for what the form now holds (a new line, an explanation), as far as the screen
+        allows; beyond that the form scrolls."""
+        self.layout().activate()
+        want = self.scroll.widget().sizeHint()
+        extra_w = self.width() - self.scroll.viewport().width()
+        extra_h = self.height() - self.scroll.viewport().height()
+        free = self.screen().availableGeometry()
+        width = min(max(self.width(), want.width() + extra_w), free.width() - 40)
+        height = min(max(self.height(), want.height() + extra_h), free.height() - 60)
+        self.resize(width, height)
 
     def value(self) -> VisitOutcome:
         # Rows left completely empty are ignored rather than reported as errors.
-        commitments = [line.value() for line in self.lines if line.what.text().strip()]
+        self._sent = [line for line in self.lines if line.what.text().strip()]
+        commitments = [line.value() for line in self._sent]
         if not self.log_note.isChecked():
             return VisitOutcome(commitments=commitments)
         return VisitOutcome(self.note_summary.text(), self.note_body.toPlainText(), commitments)
@@ -298,11 +316,21 @@ class CompleteVisitDialog(FormDialog):
     def show_errors(self, field_errors: dict[str, str]) -> None:
         # "commitments.1.due_date" is about the second line: said under the commitments, by number.
         shown: dict[str, str] = {}
+        bad_line: QWidget | None = None
         for key, why in field_errors.items():
             parts = key.split(".")
             if parts[0] == "commitments" and len(parts) > 1:
                 line = f"Commitment {int(parts[1]) + 1}: {why}"
                 shown["commitments"] = f"{shown['commitments']}\n{line}" if "commitments" in shown else line
+                if bad_line is None and int(parts[1]) < len(self._sent):
+                    sent = self._sent[int(parts[1])]
+                    bad_line = sent.due if parts[-1] == "due_date" else sent.what
             else:
                 shown[key] = why
         super().show_errors(shown)
+        if shown:
+            self._grow_to_form()
+        if bad_line is not None and not any(k in self._fields for k in shown if k != "commitments"):
+            # The field to fix, not the box the lines sit in.
+            bad_line.setFocus()
+            self.scroll.ensureWidgetVisible(bad_line)

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 from PySide6.QtCore import QDate, Qt
-from PySide6.QtWidgets import QDialogButtonBox, QLabel
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLabel
 from pytestqt.qtbot import QtBot
 from shiboken6 import isValid
 from sqlalchemy import func, select
@@ -333,6 +333,7 @@ def test_a_due_date_that_is_not_a_date_is_refused_in_words_and_nothing_is_saved(
     qtbot.waitUntil(lambda: dialog.error_text("commitments") != "", timeout=5_000)
     said = dialog.error_text("commitments")  # under the commitments, by number
     assert "Commitment 1" in said and "9 Dec" in said and "YYYY-MM-DD" in said
+    assert dialog.focusWidget() is line.due  # the field to fix, not the box the lines sit in
     assert dialog.isVisible() and line.due.text() == "9 Dec"  # what the rep typed stays
     assert count(db, Commitment) == 0 and count(db, Note) == 0
     dialog.reject()
@@ -448,4 +449,20 @@ def test_the_visit_dialogs_labels_take_the_rep_to_their_field(qtbot: QtBot, view
     for text, field in (("&Location", dialog.location), ("P&urpose", dialog.purpose)):
         (label,) = [w for w in dialog.findChildren(QLabel) if w.text() == text]
         assert label.buddy() is field
+    dialog.reject()
+
+
+def test_tab_goes_through_the_visit_dialog_in_the_forms_order(qtbot: QtBot, view: VisitsView) -> None:
+    dialog = view.new_visit()
+    wait_loaded(qtbot, dialog)
+    save = dialog.buttons.button(QDialogButtonBox.StandardButton.Save)
+    cancel = dialog.buttons.button(QDialogButtonBox.StandardButton.Cancel)
+    dialog.when.setFocus()
+    order = [QApplication.focusWidget()]
+    for _ in range(9):
+        dialog.focusNextChild()  # what Tab does
+        order.append(QApplication.focusWidget())
+    expected = [dialog.when, dialog.duration, dialog.account, dialog.contacts, dialog.location]
+    expected += [dialog.purpose, dialog.agenda, save, cancel, dialog.when]
+    assert order == expected
     dialog.reject()
