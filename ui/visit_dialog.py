@@ -320,10 +320,13 @@ class CompleteVisitDialog(FormDialog):
         for key, why in field_errors.items():
             parts = key.split(".")
             if parts[0] == "commitments" and len(parts) > 1:
-                line = f"Commitment {int(parts[1]) + 1}: {why}"
+                index = int(parts[1])
+                sent = self._sent[index] if index < len(self._sent) else None
+                # Numbered as the rep sees the lines (an empty one above was not sent).
+                number = self.lines.index(sent) + 1 if sent is not None else index + 1
+                line = f"Commitment {number}: {why}"
                 shown["commitments"] = f"{shown['commitments']}\n{line}" if "commitments" in shown else line
-                if bad_line is None and int(parts[1]) < len(self._sent):
-                    sent = self._sent[int(parts[1])]
+                if bad_line is None and sent is not None:
                     bad_line = sent.due if parts[-1] == "due_date" else sent.what
             else:
                 shown[key] = why

@@ -466,3 +466,18 @@ def test_tab_goes_through_the_visit_dialog_in_the_forms_order(qtbot: QtBot, view
     expected += [dialog.purpose, dialog.agenda, save, cancel, dialog.when]
     assert order == expected
     dialog.reject()
+
+
+def test_a_bad_commitment_is_named_by_the_line_the_rep_sees(
+    qtbot: QtBot, view: VisitsView, db: Database, people: dict[str, uuid.UUID]
+) -> None:
+    dialog, first = _completion_with_a_commitment(qtbot, view, db, people)
+    first.what.clear()  # left empty: not sent, but still the first line on screen
+    second = dialog.add_commitment()
+    second.what.setText("Call back")
+    second.due.setText("soon")
+    dialog.done_button.click()
+    qtbot.waitUntil(lambda: dialog.error_text("commitments") != "", timeout=5_000)
+    assert dialog.error_text("commitments").startswith("Commitment 2:")
+    assert dialog.focusWidget() is second.due
+    dialog.reject()
