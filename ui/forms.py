@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 from sqlalchemy.orm import Session
 
 from models import errors
@@ -188,12 +189,17 @@ class FormDialog(QDialog):
         self.ctx.act(action, self._on_saved, self._on_failed)
 
     def _on_saved(self, result: Any) -> None:
+        if not isValid(self):  # closed (and deleted) while saving: the save stands, the bus said so
+            return
         self.buttons.setEnabled(True)
         self.show_errors({})
         self.saved.emit(result)
         self.accept()
 
     def _on_failed(self, exc: BaseException) -> None:
+        if not isValid(self):  # closed while saving: no form left to explain it in
+            self.ctx.presenter.present(exc)
+            return
         self.buttons.setEnabled(True)
         if isinstance(exc, errors.ValidationError):
             self.show_errors(exc.field_errors)
