@@ -24,7 +24,7 @@ from models.services.visits import VisitInput, VisitOutcome
 from tests.support.briefing_data import TODAY, at
 from ui.contact_detail import ContactDetailPane
 from ui.context import AppContext
-from ui.forms import ERROR_STYLE, FormDialog
+from ui.forms import FormDialog, error_style
 from ui.today_view import TodayView
 from ui.visit_dialog import CommitmentLine, CompleteVisitDialog, VisitDialog
 from ui.visits_view import VisitsView
@@ -429,7 +429,7 @@ def test_the_visit_dialog_explains_bad_fields_like_every_form(
     qtbot.waitUntil(lambda: dialog.error_text("account_id") != "", timeout=5_000)
     # The base's label under the field, in the base's colour, and the field ready for the fix.
     label = dialog.findChild(QLabel, "error_account_id")
-    assert label is not None and label.isVisibleTo(dialog) and label.styleSheet() == ERROR_STYLE
+    assert label is not None and label.isVisibleTo(dialog) and label.styleSheet() == error_style()
     assert "Choose the account" in label.text()
     assert dialog.focusWidget() in (dialog.account, dialog.account.lineEdit())
     assert dialog.summary.isHidden()
