@@ -38,9 +38,10 @@ from sqlalchemy.orm import Session
 from models import errors
 from models.entities import SyncedMixin
 from models.services import contacts
-from models.values import entity_fields
+from models.values import described, entity_fields
 from ui.appearance import colour
 from ui.context import AppContext
+from ui.field_editors import Reader, make_editor
 
 
 def error_style() -> str:
@@ -85,6 +86,7 @@ class FormDialog(QDialog):
         layout.addWidget(self.buttons)
         self._fields: dict[str, QWidget] = {}
         self._errors: dict[str, QLabel] = {}
+        self._readers: dict[str, Reader] = {}
         self._focus_set = False
 
     def add_field(self, key: str, label: str, widget: QWidget, hint: str = "") -> QWidget:
@@ -121,6 +123,23 @@ class FormDialog(QDialog):
         for editor in [widget, *widget.findChildren(QWidget)]:
             _on_edit(editor, err.hide)
         return widget
+
+    def add_described(self, values: object) -> None:
+        """A row for every described field of ``entity`` (``models.shown``), in declaration order,
+        each filled from the attribute of ``values`` (the form's input, or a row) of its name."""
+        assert self.entity is not None
+        for field in described(self.entity):
+            widget, read = make_editor(self.ctx, field, getattr(values, field.name))
+            self.add_field(field.name, field.shown.label, widget, field.shown.hint)
+            self._readers[field.name] = read
+
+    def described_values(self) -> dict[str, Any]:
+        """What the rep typed in the described fields, by field name, as the services take it."""
+        return {name: read() for name, read in self._readers.items()}
+
+    def editor(self, key: str) -> QWidget:
+        """The editor of field ``key``."""
+        return self._fields[key]
 
     def showEvent(self, event: QShowEvent) -> None:
         inner = self.scroll.widget().sizeHint()
@@ -227,11 +246,6 @@ def _on_edit(widget: QWidget, hide: Callable[[], None]) -> None:
         widget.toggled.connect(slot)
     elif isinstance(widget, QListWidget):  # a list of people to tick
         widget.itemChanged.connect(slot)
-
-
-def split_list(text: str) -> list[str]:
-    """Several values typed in one line, separated by commas or semicolons."""
-    return [part.strip() for part in text.replace(";", ",").split(",") if part.strip()]
 
 
 class OptionalDateEdit(QLineEdit):
