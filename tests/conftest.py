@@ -23,6 +23,7 @@ pytest_plugins = ["tests.support.sync_support", "tests.support.keyrings"]
 if TYPE_CHECKING:
     from pytestqt.qtbot import QtBot
 
+    from ui.context import AppContext
     from ui.errors import ErrorPresenter
     from ui.main_window import MainWindow
     from ui.tasks import TaskRunner
@@ -87,6 +88,29 @@ def presenter() -> ErrorPresenter:
     shown = ErrorPresenter(log_file=Path("/tmp/rapport-test.log"))
     shown.interactive = False
     return shown
+
+
+@pytest.fixture
+def shown_errors(presenter: ErrorPresenter) -> list[tuple[str, str]]:
+    """(title, message) of every error the presenter showed; a test that expects one takes it out."""
+    shown: list[tuple[str, str]] = []
+    presenter.error_shown.connect(lambda title, message: shown.append((title, message)))
+    return shown
+
+
+@pytest.fixture
+def ctx(
+    qapp: object, db: Database, presenter: ErrorPresenter, shown_errors: list[tuple[str, str]]
+) -> Iterator[AppContext]:
+    """What the app gives every view, over the test's database. It must end idle, and with no
+    error shown that the test did not take out of ``shown_errors``."""
+    from ui.context import AppContext
+
+    context = AppContext(db, presenter)
+    yield context
+    assert context.tasks.wait_idle(10_000)
+    assert shown_errors == []
+    context.deleteLater()
 
 
 @pytest.fixture

@@ -26,11 +26,13 @@ from PySide6.QtWidgets import (
     QFrame,
     QLabel,
     QLineEdit,
+    QListWidget,
     QPlainTextEdit,
     QScrollArea,
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 from sqlalchemy.orm import Session
 
 from models import errors
@@ -111,6 +113,10 @@ class FormDialog(QDialog):
         err.hide()
         col.addWidget(err)
         self.form.addRow(label, box)
+        # The label's Alt+letter goes to the field itself (its box takes no focus).
+        buddy = self.form.labelForField(box)
+        if isinstance(buddy, QLabel):
+            buddy.setBuddy(widget)
         self._fields[key] = widget
         self._errors[key] = err
         # The red words go as soon as the rep changes the field they are about.
@@ -207,12 +213,17 @@ class FormDialog(QDialog):
         self.ctx.act(action, self._on_saved, self._on_failed)
 
     def _on_saved(self, result: Any) -> None:
+        if not isValid(self):  # closed (and deleted) while saving: the save stands, the bus said so
+            return
         self.buttons.setEnabled(True)
         self.show_errors({})
         self.saved.emit(result)
         self.accept()
 
     def _on_failed(self, exc: BaseException) -> None:
+        if not isValid(self):  # closed while saving: no form left to explain it in
+            self.ctx.presenter.present(exc)
+            return
         self.buttons.setEnabled(True)
         if isinstance(exc, errors.ValidationError):
             self.show_errors(exc.field_errors)
@@ -233,6 +244,8 @@ def _on_edit(widget: QWidget, hide: Callable[[], None]) -> None:
         widget.editingFinished.connect(slot)
     elif isinstance(widget, QAbstractButton):
         widget.toggled.connect(slot)
+    elif isinstance(widget, QListWidget):  # a list of people to tick
+        widget.itemChanged.connect(slot)
 
 
 class OptionalDateEdit(QLineEdit):

@@ -104,7 +104,7 @@ class MainWindow(QMainWindow):
         self.sidebar.setIconSize(QSize(20, 20))
         self.sidebar.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.today = TodayView(ctx)
-        self.visits = VisitsView(ctx.db, ctx.tasks)
+        self.visits = VisitsView(ctx)
         self.contacts = ContactsView(ctx)
         self.accounts = AccountsView(ctx)
         self.commitments = CommitmentsView(ctx)
@@ -176,11 +176,6 @@ class MainWindow(QMainWindow):
             box.installEventFilter(self)
         self.accounts.delete_requested.connect(self.delete_account)
         self.accounts.print_requested.connect(self.print_briefing)
-        # The Visits page writes through the same runner; tell every view what its actions touch.
-        self.visits.data_changed.connect(lambda: ctx.bus.notify({"visit", "note", "commitment"}))
-        ctx.bus.changed.connect(
-            lambda entities: entities & {"visit", "contact", "account"} and self.visits.refresh()
-        )
         for view in (self.today, self.accounts, self.commitments):
             view.contact_open_requested.connect(self.open_contact)
         self.today.summary_loaded.connect(
@@ -417,7 +412,7 @@ class MainWindow(QMainWindow):
 
     def print_briefing(self, contact_id: uuid.UUID) -> BriefingPreview:
         self.preview = show_briefing_preview(
-            self, self.ctx.db, self.ctx.tasks, contact_id=contact_id, paper=self.preferences.paper()
+            self, self.ctx, contact_id=contact_id, paper=self.preferences.paper()
         )
         return self.preview
 
@@ -434,9 +429,7 @@ class MainWindow(QMainWindow):
         if self.stack.currentWidget() is self.visits:
             self.visits.save_day_pdf()
         elif (current := self._current_contact()) is not None:
-            save_briefing_pdf(
-                self, self.ctx.db, self.ctx.tasks, contact_id=current[0], paper=self.preferences.paper()
-            )
+            save_briefing_pdf(self, self.ctx, contact_id=current[0], paper=self.preferences.paper())
         else:
             self.statusBar().showMessage("Open a contact or a day of visits to save its briefing.", 5_000)
 

@@ -1,23 +1,23 @@
 """Plan or edit a visit, and record how a visit went.
 
-All database work goes through the task runner; the dialogs hold plain rows only. Field errors
-from the service are shown under the field they concern, and nothing is saved until they are
-fixed (the service's transaction rolls back).
+Both dialogs are forms on the common base (``ui.forms.FormDialog``): they read through the app
+context, save in one transaction off the GUI thread, explain bad input under the field it is
+about, and hand anything else to the one error presenter. Their writes reach the other pages
+through the context's change bus.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date, datetime, time
 
-from PySide6.QtCore import QDateTime, Qt, Signal
+from PySide6.QtCore import QDateTime, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDateTimeEdit,
-    QDialog,
     QDialogButtonBox,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -30,49 +30,26 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 from shiboken6 import isValid
+from sqlalchemy.orm import Session
 
-from models import errors
-from models.db import Database
+from models.entities import Visit
 from models.rows import ContactRow, VisitRow
 from models.services.accounts import account_choices, get_account
 from models.services.commitments import CommitmentInput
 from models.services.contacts import contact_rows, list_contacts
 from models.services.visits import VisitInput, VisitOutcome, complete_visit, create_visit, update_visit
-from ui.forms import OptionalDateEdit
-from ui.tasks import TaskRunner
-
-ERROR_STYLE = "color: #b03a2e;"
+from ui.context import AppContext
+from ui.forms import FormDialog, OptionalDateEdit
 
 
-def _error_label() -> QLabel:
-    label = QLabel()
-    label.setStyleSheet(ERROR_STYLE)
-    label.setWordWrap(True)
-    label.hide()
-    return label
+class VisitDialog(FormDialog):
+    """Create (``visit=None``) or edit a visit; ``saved(id)`` once it is saved."""
 
-
-def _with_error(field: QWidget, label: QLabel) -> QWidget:
-    box = QWidget()
-    layout = QVBoxLayout(box)
-    layout.setContentsMargins(0, 0, 0, 0)
-    layout.setSpacing(2)
-    layout.addWidget(field)
-    layout.addWidget(label)
-    return box
-
-
-class VisitDialog(QDialog):
-    """Create (``visit=None``) or edit a visit. Emits ``saved(id)`` and ``data_changed``."""
-
-    saved = Signal(object)
-    save_failed = Signal(dict)  # field -> why, as shown in the form
-    data_changed = Signal()
+    entity = Visit
 
     def __init__(
         self,
-        db: Database,
-        tasks: TaskRunner,
+        ctx: AppContext,
         parent: QWidget | None = None,
         *,
         visit: VisitRow | None = None,
@@ -80,13 +57,12 @@ class VisitDialog(QDialog):
         account_id: uuid.UUID | None = None,
         contact_ids: tuple[uuid.UUID, ...] = (),
     ) -> None:
-        super().__init__(parent)
-        self._db, self._tasks, self._visit = db, tasks, visit
+        super().__init__(ctx, "Edit visit" if visit else "New visit", parent)
+        self._visit = visit
         self._wanted_account = visit.account_id if visit else account_id
         self._checked: set[uuid.UUID] = set(visit.contact_ids if visit else contact_ids)
         self._account_address = ""
         self._contacts_seq = 0
-        self.setWindowTitle("Edit visit" if visit else "New visit")
 
         self.when = QDateTimeEdit()
         self.when.setCalendarPopup(True)
@@ -111,53 +87,38 @@ class VisitDialog(QDialog):
         self.purpose = QLineEdit(visit.purpose if visit else "")
         self.agenda = QPlainTextEdit(visit.agenda if visit else "")
         self.agenda.setTabChangesFocus(True)
-
-        self.errors: dict[str, QLabel] = {
-            k: _error_label()
-            for k in (
-                "starts_at",
-                "duration_minutes",
-                "account_id",
-                "contact_ids",
-                "location",
-                "purpose",
-                "agenda",
-            )
-        }
-        self.general_error = _error_label()
-        form = QFormLayout()
-        form.addRow("&When", _with_error(self.when, self.errors["starts_at"]))
-        form.addRow("&Duration", _with_error(self.duration, self.errors["duration_minutes"]))
-        form.addRow("&Account", _with_error(self.account, self.errors["account_id"]))
-        form.addRow("&People", _with_error(self.contacts, self.errors["contact_ids"]))
-        form.addRow("&Location", _with_error(self.location, self.errors["location"]))
-        form.addRow("&Purpose", _with_error(self.purpose, self.errors["purpose"]))
-        form.addRow("A&genda", _with_error(self.agenda, self.errors["agenda"]))
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
-        )
-        self.buttons.accepted.connect(self.save)
-        self.buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.general_error)
-        layout.addLayout(form)
-        layout.addWidget(self.buttons)
-        self.resize(520, 560)
+        for key, label, widget in (
+            ("starts_at", "&When", self.when),
+            ("duration_minutes", "&Duration", self.duration),
+            ("account_id", "&Account", self.account),
+            ("contact_ids", "&People", self.contacts),
+            ("location", "&Location", self.location),
+            ("purpose", "P&urpose", self.purpose),
+            ("agenda", "A&genda", self.agenda),
+        ):
+            self.add_field(key, label, widget)
 
         self.account.currentIndexChanged.connect(self._on_account_changed)
         self.contacts.itemChanged.connect(self._on_contact_toggled)
         self._set_busy(True)
-        tasks.read(self._load_accounts, self._on_accounts_loaded, self._on_error)
+        ctx.query(account_choices, self._when_alive(self._on_accounts_loaded))
+
+    def first_to_fill(self) -> QWidget:
+        # The time comes first, as on paper; the rest is often right already (the day, the hour).
+        return self.when
+
+    def _when_alive(self, slot: Callable[..., None]) -> Callable[..., None]:
+        """A slot dropped if the dialog was closed (and deleted) while the worker was reading."""
+
+        def call(*args: object) -> None:
+            if isValid(self):
+                slot(*args)
+
+        return call
 
     # --- loading ------------------------------------------------------------------------------
 
-    def _load_accounts(self) -> list[tuple[uuid.UUID, str]]:
-        with self._db.read() as s:
-            return account_choices(s)
-
     def _on_accounts_loaded(self, choices: list[tuple[uuid.UUID, str]]) -> None:
-        if not isValid(self):  # closed (and deleted) while the worker was reading
-            return
         self.account.blockSignals(True)
         for account_id, name in choices:
             # Text ids: QComboBox.findData compares wrapped Python objects by identity, not value.
@@ -181,20 +142,17 @@ class VisitDialog(QDialog):
         self._contacts_seq += 1
         seq = self._contacts_seq
 
-        def load() -> tuple[str, list[ContactRow]]:
-            with self._db.read() as s:
-                if account_id is None:
-                    # People without a company: list those already chosen so they can stay.
-                    return "", contact_rows(s, list(chosen))
-                return get_account(s, account_id).address, list_contacts(s, account_id=account_id, limit=500)
+        def load(s: Session) -> tuple[str, list[ContactRow]]:
+            if account_id is None:
+                # People without a company: list those already chosen so they can stay.
+                return "", contact_rows(s, list(chosen))
+            return get_account(s, account_id).address, list_contacts(s, account_id=account_id, limit=500)
 
         def done(result: tuple[str, list[ContactRow]]) -> None:
-            if (
-                isValid(self) and seq == self._contacts_seq
-            ):  # a slower, older answer must not overwrite a newer one
+            if seq == self._contacts_seq:  # a slower, older answer must not overwrite a newer one
                 self._on_contacts_loaded(*result)
 
-        self._tasks.read(load, done, self._on_error)
+        self.ctx.query(load, self._when_alive(done))
 
     def _on_contacts_loaded(self, address: str, rows: list[ContactRow]) -> None:
         if self._account_address and self.location.text().strip() == self._account_address.strip():
@@ -246,51 +204,17 @@ class VisitDialog(QDialog):
             agenda=self.agenda.toPlainText(),
         )
 
-    def save(self) -> None:
+    def save_action(self) -> Callable[[Session], uuid.UUID]:
         inp = self.value()
         visit_id = self._visit.id if self._visit else None
-        self._show_errors({})
-        self._set_busy(True)
 
-        def write() -> uuid.UUID:
-            with self._db.write() as s:
-                if visit_id is None:
-                    return create_visit(s, inp)
-                update_visit(s, visit_id, inp)
-                return visit_id
+        def save(s: Session) -> uuid.UUID:
+            if visit_id is None:
+                return create_visit(s, inp)
+            update_visit(s, visit_id, inp)
+            return visit_id
 
-        self._tasks.write(write, self._on_saved, self._on_error)
-
-    def _on_saved(self, visit_id: uuid.UUID) -> None:
-        self._set_busy(False)
-        self.saved.emit(visit_id)
-        self.data_changed.emit()
-        self.accept()
-
-    def _on_error(self, exc: BaseException) -> None:
-        if not isValid(self):
-            raise exc
-        self._set_busy(False)
-        if isinstance(exc, errors.ValidationError):
-            shown = exc.field_errors
-        elif isinstance(exc, errors.RapportError):
-            shown = {"": str(exc)}
-        else:
-            shown = {"": f"Something went wrong: {exc}"}
-        self._show_errors(shown)
-        self.save_failed.emit(shown)
-        if not isinstance(exc, errors.RapportError):
-            raise exc  # the task runner reports it to the error presenter with its traceback
-
-    def _show_errors(self, field_errors: dict[str, str]) -> None:
-        for key, label in [*self.errors.items(), ("", self.general_error)]:
-            text = field_errors.get(key, "")
-            label.setText(text)
-            label.setVisible(bool(text))
-        unknown = [why for key, why in field_errors.items() if key not in self.errors and key]
-        if unknown:
-            self.general_error.setText("\n".join(unknown))
-            self.general_error.show()
+        return save
 
     def _set_busy(self, busy: bool) -> None:
         self.buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(not busy)
@@ -306,6 +230,7 @@ class CommitmentLine(QWidget):
         self.direction.addItem("They owe", "they")
         self.what = QLineEdit()
         self.what.setPlaceholderText("What was promised")
+        self.what.setMinimumWidth(160)  # the line's widest part: never squeezed to a few letters
         self.due = OptionalDateEdit()
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -319,87 +244,96 @@ class CommitmentLine(QWidget):
         )
 
 
-class CompleteVisitDialog(QDialog):
+class CompleteVisitDialog(FormDialog):
     """Mark a visit done; offers to log a visit note and the commitments made in the meeting."""
 
-    data_changed = Signal()
-
-    def __init__(
-        self, db: Database, tasks: TaskRunner, parent: QWidget | None = None, *, visit: VisitRow
-    ) -> None:
-        super().__init__(parent)
-        self._db, self._tasks, self._visit = db, tasks, visit
-        self.setWindowTitle("Complete visit")
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None, *, visit: VisitRow) -> None:
+        super().__init__(ctx, "Complete visit", parent)
+        self._visit = visit
         who = ", ".join(visit.contact_names) or visit.account_name
         intro = QLabel(f"{visit.starts_at.astimezone():%H:%M} · {visit.account_name or who}")
         intro.setStyleSheet("font-weight: bold;")
+        self.form.addRow(intro)
         self.log_note = QCheckBox("Log a visit note")
         self.log_note.setChecked(True)
-        self.summary = QLineEdit(visit.purpose)
-        self.summary.setPlaceholderText("What happened, in a line")
-        self.body = QPlainTextEdit()
-        self.body.setPlaceholderText("Details (optional)")
-        self.log_note.toggled.connect(self.summary.setEnabled)
-        self.log_note.toggled.connect(self.body.setEnabled)
+        self.note_summary = QLineEdit(visit.purpose)
+        self.note_summary.setPlaceholderText("What happened, in a line")
+        self.note_body = QPlainTextEdit()
+        self.note_body.setTabChangesFocus(True)
+        self.note_body.setPlaceholderText("Details (optional)")
+        self.log_note.toggled.connect(self.note_summary.setEnabled)
+        self.log_note.toggled.connect(self.note_body.setEnabled)
         self.lines: list[CommitmentLine] = []
-        self._lines_box = QVBoxLayout()
+        self._sent: list[CommitmentLine] = []  # the lines the last save sent, in the service's order
+        made = QWidget()
+        self._lines_box = QVBoxLayout(made)
+        self._lines_box.setContentsMargins(0, 0, 0, 0)
         add = QPushButton("Add a commitment")
         add.clicked.connect(self.add_commitment)
-        self.error = _error_label()
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.done_button = self.buttons.addButton("Mark as done", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.buttons.accepted.connect(self.save)
-        self.buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(intro)
-        layout.addWidget(self.log_note)
-        layout.addWidget(self.summary)
-        layout.addWidget(self.body)
-        layout.addWidget(QLabel("Commitments made in the meeting"))
-        layout.addLayout(self._lines_box)
-        layout.addWidget(add, 0, Qt.AlignmentFlag.AlignLeft)
-        layout.addWidget(self.error)
-        layout.addWidget(self.buttons)
-        self.resize(520, 420)
+        self._lines_box.addWidget(add, 0, Qt.AlignmentFlag.AlignLeft)
+        # The note service's own keys (summary, body), so its explanations land under these.
+        self.add_field("log_note", "", self.log_note)
+        self.add_field("summary", "&Summary", self.note_summary)
+        self.add_field("body", "&Details", self.note_body)
+        self.add_field("commitments", "Commitments made\nin the meeting", made)
+        self.done_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
+        self.done_button.setText("Mark as done")
 
     def add_commitment(self) -> CommitmentLine:
         line = CommitmentLine(self)
         self.lines.append(line)
-        self._lines_box.addWidget(line)
+        self._lines_box.insertWidget(len(self.lines) - 1, line)  # above the "Add" button
+        if self.isVisible():
+            self._grow_to_form()
         line.what.setFocus()
+        self.scroll.ensureWidgetVisible(line)
         return line
+
+    def _grow_to_form(self) -> None:
+        """Room for what the form now holds (a new line, an explanation), as far as the screen
+        allows; beyond that the form scrolls."""
+        self.layout().activate()
+        want = self.scroll.widget().sizeHint()
+        extra_w = self.width() - self.scroll.viewport().width()
+        extra_h = self.height() - self.scroll.viewport().height()
+        free = self.screen().availableGeometry()
+        width = min(max(self.width(), want.width() + extra_w), free.width() - 40)
+        height = min(max(self.height(), want.height() + extra_h), free.height() - 60)
+        self.resize(width, height)
 
     def value(self) -> VisitOutcome:
         # Rows left completely empty are ignored rather than reported as errors.
-        commitments = [line.value() for line in self.lines if line.what.text().strip()]
+        self._sent = [line for line in self.lines if line.what.text().strip()]
+        commitments = [line.value() for line in self._sent]
         if not self.log_note.isChecked():
             return VisitOutcome(commitments=commitments)
-        return VisitOutcome(self.summary.text(), self.body.toPlainText(), commitments)
+        return VisitOutcome(self.note_summary.text(), self.note_body.toPlainText(), commitments)
 
-    def save(self) -> None:
+    def save_action(self) -> Callable[[Session], None]:
         outcome, visit_id = self.value(), self._visit.id
-        self.done_button.setEnabled(False)
+        return lambda s: complete_visit(s, visit_id, outcome)
 
-        def write() -> None:
-            with self._db.write() as s:
-                complete_visit(s, visit_id, outcome)
-
-        self._tasks.write(write, self._on_saved, self._on_error)
-
-    def _on_saved(self, _result: object) -> None:
-        self.data_changed.emit()
-        self.accept()
-
-    def _on_error(self, exc: BaseException) -> None:
-        self.done_button.setEnabled(True)
-        if not isinstance(exc, errors.RapportError):
-            raise exc
-        if isinstance(exc, errors.ValidationError):
-            lines = []
-            for key, why in exc.field_errors.items():
-                parts = key.split(".")
-                lines.append(f"Commitment {int(parts[1]) + 1}: {why}" if parts[0] == "commitments" else why)
-            self.error.setText("\n".join(lines))
-        else:
-            self.error.setText(str(exc))
-        self.error.show()
+    def show_errors(self, field_errors: dict[str, str]) -> None:
+        # "commitments.1.due_date" is about the second line: said under the commitments, by number.
+        shown: dict[str, str] = {}
+        bad_line: QWidget | None = None
+        for key, why in field_errors.items():
+            parts = key.split(".")
+            if parts[0] == "commitments" and len(parts) > 1:
+                index = int(parts[1])
+                sent = self._sent[index] if index < len(self._sent) else None
+                # Numbered as the rep sees the lines (an empty one above was not sent).
+                number = self.lines.index(sent) + 1 if sent is not None else index + 1
+                line = f"Commitment {number}: {why}"
+                shown["commitments"] = f"{shown['commitments']}\n{line}" if "commitments" in shown else line
+                if bad_line is None and sent is not None:
+                    bad_line = sent.due if parts[-1] == "due_date" else sent.what
+            else:
+                shown[key] = why
+        super().show_errors(shown)
+        if shown:
+            self._grow_to_form()
+        if bad_line is not None and not any(k in self._fields for k in shown if k != "commitments"):
+            # The field to fix, not the box the lines sit in.
+            bad_line.setFocus()
+            self.scroll.ensureWidgetVisible(bad_line)

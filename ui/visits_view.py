@@ -23,14 +23,13 @@ from PySide6.QtWidgets import (
 )
 from shiboken6 import isValid
 
-from models.db import Database
 from models.entities import VisitStatus
 from models.rows import VisitRow
 from models.services.visits import cancel_visit, visits_on
+from ui.context import AppContext
 from ui.printing.preview import save_briefing_pdf, show_briefing_preview
 from ui.printing.render import PAPERS, default_paper
 from ui.table import button_bar
-from ui.tasks import TaskRunner
 from ui.visit_dialog import CompleteVisitDialog, VisitDialog
 
 ModelIndex = QModelIndex | QPersistentModelIndex
@@ -101,12 +100,11 @@ class VisitTableModel(QAbstractTableModel):
 class VisitsView(QWidget):
     """Pick a day; plan, edit, cancel and complete its visits; print the day's briefings."""
 
-    data_changed = Signal()
     refreshed = Signal()  # the table shows the day's rows (after every reload)
 
-    def __init__(self, db: Database, tasks: TaskRunner, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._db, self._tasks = db, tasks
+        self.ctx = ctx
         self._seq = 0
         self._select_after_refresh: uuid.UUID | None = None
         self.dialog: QWidget | None = None  # the dialog last opened (tests and focus handling)
@@ -148,9 +146,13 @@ class VisitsView(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
+        # Tab leaves the table for the buttons under it (rows are picked with the arrow keys);
+        # moving cell by cell kept a keyboard rep from ever reaching "New visit…".
+        self.table.setTabKeyNavigation(False)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.doubleClicked.connect(lambda _i: self.edit_visit())
+        # Double-click, or Enter for a rep on the keyboard (as on the Today page).
+        self.table.activated.connect(lambda _i: self.edit_visit())
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_actions())
         self.empty_label = QLabel("No visits planned on this day.")
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -171,6 +173,9 @@ class VisitsView(QWidget):
         layout.addWidget(self.empty_label)
         layout.addLayout(actions)
         self._update_actions()
+        # Every write (a dialog here, a sync, a contact renamed) says what it touched; a day's
+        # visits are few, so the page reloads at once rather than when next shown.
+        ctx.bus.changed.connect(self._on_data_changed)
         self.refresh()
 
     @property
@@ -189,15 +194,11 @@ class VisitsView(QWidget):
         self._seq += 1
         seq, day = self._seq, self.day
 
-        def load() -> list[VisitRow]:
-            with self._db.read() as s:
-                return visits_on(s, day)
-
         def done(rows: list[VisitRow]) -> None:
             if isValid(self) and seq == self._seq:  # dropped if the view is gone or moved on
                 self._on_loaded(rows)
 
-        self._tasks.read(load, done)
+        self.ctx.query(lambda s: visits_on(s, day), done)
 
     def _on_loaded(self, rows: list[VisitRow]) -> None:
         current = self.selected()
@@ -211,6 +212,10 @@ class VisitsView(QWidget):
         self._update_actions()
         self.refreshed.emit()
 
+    def _on_data_changed(self, entities: set[str]) -> None:
+        if entities & {"visit", "contact", "account"}:
+            self.refresh()
+
     def _update_actions(self) -> None:
         v = self.selected()
         planned = v is not None and v.status == VisitStatus.PLANNED.value
@@ -222,26 +227,21 @@ class VisitsView(QWidget):
         self.print_btn.setEnabled(has_visits)
         self.pdf_btn.setEnabled(has_visits)
 
-    def _changed(self, *_args: object) -> None:
-        self.refresh()
-        self.data_changed.emit()
-
     # --- actions ------------------------------------------------------------------------------
 
     def new_visit(self) -> VisitDialog:
-        dialog = VisitDialog(self._db, self._tasks, self, day=self.day)
+        dialog = VisitDialog(self.ctx, self, day=self.day)
         return self._open(dialog)
 
     def edit_visit(self) -> VisitDialog | None:
         v = self.selected()
         if v is None:
             return None
-        return self._open(VisitDialog(self._db, self._tasks, self, visit=v))
+        return self._open(VisitDialog(self.ctx, self, visit=v))
 
     def _open(self, dialog: VisitDialog) -> VisitDialog:
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.saved.connect(self._on_saved)
-        dialog.data_changed.connect(self._changed)
+        dialog.saved.connect(self._on_saved)  # the page itself reloads when the bus says so
         self.dialog = dialog
         dialog.open()
         return dialog
@@ -260,19 +260,14 @@ class VisitsView(QWidget):
             return
         visit_id = v.id
 
-        def write() -> None:
-            with self._db.write() as s:
-                cancel_visit(s, visit_id)
-
-        self._tasks.write(write, self._changed)
+        self.ctx.act(lambda s: cancel_visit(s, visit_id))
 
     def complete_selected(self) -> CompleteVisitDialog | None:
         v = self.selected()
         if v is None:
             return None
-        dialog = CompleteVisitDialog(self._db, self._tasks, self, visit=v)
+        dialog = CompleteVisitDialog(self.ctx, self, visit=v)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.data_changed.connect(self._changed)
         self.dialog = dialog
         dialog.open()
         return dialog
@@ -280,10 +275,10 @@ class VisitsView(QWidget):
     def print_selected(self) -> None:
         v = self.selected()
         if v is not None:
-            show_briefing_preview(self, self._db, self._tasks, visit_id=v.id, paper=self.paper.currentText())
+            show_briefing_preview(self, self.ctx, visit_id=v.id, paper=self.paper.currentText())
 
     def print_day(self) -> None:
-        show_briefing_preview(self, self._db, self._tasks, day=self.day, paper=self.paper.currentText())
+        show_briefing_preview(self, self.ctx, day=self.day, paper=self.paper.currentText())
 
     def save_day_pdf(self) -> None:
-        save_briefing_pdf(self, self._db, self._tasks, day=self.day, paper=self.paper.currentText())
+        save_briefing_pdf(self, self.ctx, day=self.day, paper=self.paper.currentText())

@@ -28,9 +28,9 @@ from models.services.notes import NoteInput
 from models.services.visits import VisitInput
 from tests.support.briefing_data import TODAY, at, flat, pdf_pages
 from tests.support.cli import run_cli
+from ui.context import AppContext
 from ui.printing import render
 from ui.printing.preview import save_briefing_pdf, show_briefing_preview
-from ui.tasks import TaskRunner
 
 ROOT = Path(__file__).resolve().parents[2]
 ZWSP = "\u200b"
@@ -372,11 +372,11 @@ def test_a_sheet_every_font_covers_warns_nothing(db: Database, db_path: Path, tm
 
 
 def test_preview_warns_the_rep_about_missing_fonts(
-    qtbot: QtBot, db: Database, tasks: TaskRunner, rare: tuple[str, str]
+    qtbot: QtBot, db: Database, ctx: AppContext, rare: tuple[str, str]
 ) -> None:
     rare_name, rare_text = rare
     cid = script_contact(db, rare_text)
-    preview = show_briefing_preview(None, db, tasks, contact_id=cid, paper="A4")
+    preview = show_briefing_preview(None, ctx, contact_id=cid, paper="A4")
     with qtbot.waitSignals([preview.opened, preview.warned], timeout=10_000):
         pass
     box = preview.warning_box
@@ -393,12 +393,12 @@ def test_preview_warns_the_rep_about_missing_fonts(
 
 
 def test_saving_a_pdf_warns_and_still_saves(
-    qtbot: QtBot, db: Database, tasks: TaskRunner, rare: tuple[str, str], tmp_path: Path
+    qtbot: QtBot, db: Database, ctx: AppContext, rare: tuple[str, str], tmp_path: Path
 ) -> None:
     rare_name, rare_text = rare
     cid = script_contact(db, rare_text)
     out = tmp_path / "saved.pdf"
-    export = save_briefing_pdf(None, db, tasks, contact_id=cid, path=out)
+    export = save_briefing_pdf(None, ctx, contact_id=cid, path=out)
     assert export is not None
     warnings: list[str] = []
     export.warned.connect(warnings.append)

@@ -378,7 +378,7 @@ def test_saving_a_pdf_says_where_it_went(
 ) -> None:
     cid = seed_contact(db, "Lea Brandt", account="Brandt & Söhne")
     target = tmp_path / "lea.pdf"
-    export = save_briefing_pdf(window, window.ctx.db, window.ctx.tasks, contact_id=cid, path=target)
+    export = save_briefing_pdf(window, window.ctx, contact_id=cid, path=target)
     assert export is not None
     with qtbot.waitSignal(export.saved, timeout=20_000):
         pass

@@ -1,13 +1,12 @@
-"""Print preview and "Save as PDF…" for briefing sheets, for the main window to call.
+"""Print preview and "Save as PDF…" for briefing sheets, for the pages to call.
 
 The database is read (and the HTML made) in a worker; the preview paints on the GUI thread,
 because QPrintPreviewDialog asks for pages there. Saving a PDF renders in the worker too, with
-a progress dialog that can cancel between sheets.
+a progress dialog that can cancel between sheets. Failures go to the app's one error presenter.
 """
 
 from __future__ import annotations
 
-import logging
 import threading
 import uuid
 from collections.abc import Callable
@@ -23,11 +22,10 @@ from shiboken6 import isValid
 from models import errors
 from models.db import Database
 from models.services.briefing import BriefingSheet, contact_sheet, day_sheets, visit_sheet
+from ui.context import AppContext
+from ui.errors import describe
 from ui.printing.fonts import font_warning, sheets_font_warning
 from ui.printing.render import prepare_device, render_sheets, sheet_html, write_pdf
-from ui.tasks import TaskRunner
-
-log = logging.getLogger(__name__)
 
 Loaded = tuple[list[BriefingSheet], list[str], str]  # sheets, their HTML, the font warning
 
@@ -65,11 +63,12 @@ class BriefingPreview(QObject):
     """Loads the sheets in a worker, then opens a print preview (paper print goes from there)."""
 
     opened = Signal(object)  # the QPrintPreviewDialog, once it is shown
-    failed = Signal(str)
+    failed = Signal(str)  # what the presenter said; empty when cancelled
     warned = Signal(str)  # text no installed font can draw (shown in a box over the preview)
 
-    def __init__(self, parent: QWidget | None, paper: str | None) -> None:
+    def __init__(self, ctx: AppContext, parent: QWidget | None, paper: str | None) -> None:
         super().__init__(parent)
+        self._ctx = ctx
         self._parent_widget = parent
         self._paper = paper
         self._sheets: list[BriefingSheet] = []
@@ -109,7 +108,7 @@ class BriefingPreview(QObject):
         self.deleteLater()
 
     def on_error(self, exc: BaseException) -> None:
-        _report(self._parent_widget, exc, self.failed.emit)
+        _report(self._ctx, self._parent_widget, exc, self.failed.emit)
         _running.discard(self)
         self.deleteLater()
 
@@ -138,25 +137,16 @@ def _readable(dialog: QPrintPreviewDialog) -> None:
         widget.fitToWidth()
 
 
-def _report(parent: QWidget | None, exc: BaseException, emit: Callable[[str], None]) -> None:
-    if isinstance(exc, errors.Cancelled):
-        emit("")
-        return
-    if isinstance(exc, errors.RapportError):
-        message = str(exc)
-    else:
-        log.error("briefing failed", exc_info=(type(exc), exc, exc.__traceback__))
-        message = f"The briefing could not be made: {exc}"
-    emit(message)
-    box = QMessageBox(QMessageBox.Icon.Warning, "Briefing", message, QMessageBox.StandardButton.Ok, parent)
-    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    box.open()
+def _report(ctx: AppContext, parent: QWidget | None, exc: BaseException, emit: Callable[[str], None]) -> None:
+    """Tell the listeners, then the rep, through the one presenter: a bug is logged with its
+    traceback and shown with the log's place, a cancellation is silent."""
+    emit("" if isinstance(exc, errors.Cancelled) else describe(exc)[1])
+    ctx.presenter.present(exc, parent if parent is not None and isValid(parent) else None)
 
 
 def show_briefing_preview(
     parent: QWidget | None,
-    db: Database,
-    tasks: TaskRunner,
+    ctx: AppContext,
     *,
     contact_id: uuid.UUID | None = None,
     visit_id: uuid.UUID | None = None,
@@ -167,15 +157,15 @@ def show_briefing_preview(
 
     Returns at once; the preview opens when the sheets are loaded (``opened`` fires).
     """
-    preview = BriefingPreview(parent, paper)
+    preview = BriefingPreview(ctx, parent, paper)
     _running.add(preview)
 
     def load() -> Loaded:
-        sheets = load_sheets(db, contact_id=contact_id, visit_id=visit_id, day=day)
+        sheets = load_sheets(ctx.db, contact_id=contact_id, visit_id=visit_id, day=day)
         html = [sheet_html(s) for s in sheets]
         return sheets, html, sheets_font_warning(sheets, html)
 
-    tasks.read(load, preview.on_loaded, preview.on_error)
+    ctx.tasks.read(load, preview.on_loaded, preview.on_error)
     return preview
 
 
@@ -192,8 +182,9 @@ class BriefingExport(QObject):
     failed = Signal(str)  # the message shown; empty when the rep cancelled
     warned = Signal(str)  # saved, but text no installed font can draw came out blank
 
-    def __init__(self, parent: QWidget | None) -> None:
+    def __init__(self, ctx: AppContext, parent: QWidget | None) -> None:
         super().__init__(parent)
+        self._ctx = ctx
         self._parent_widget = parent
         self.cancel_event = threading.Event()
         self.relay = _ProgressRelay(self)
@@ -225,7 +216,7 @@ class BriefingExport(QObject):
 
     def on_error(self, exc: BaseException) -> None:
         self._finish()
-        _report(self._parent_widget, exc, self.failed.emit)
+        _report(self._ctx, self._parent_widget, exc, self.failed.emit)
 
     def _finish(self) -> None:
         self.progress.reset()
@@ -237,8 +228,7 @@ class BriefingExport(QObject):
 
 def save_briefing_pdf(
     parent: QWidget | None,
-    db: Database,
-    tasks: TaskRunner,
+    ctx: AppContext,
     *,
     contact_id: uuid.UUID | None = None,
     visit_id: uuid.UUID | None = None,
@@ -259,11 +249,11 @@ def save_briefing_pdf(
             return None
         path = chosen if chosen.lower().endswith(".pdf") else chosen + ".pdf"
     target = Path(path)
-    export = BriefingExport(parent)
+    export = BriefingExport(ctx, parent)
     _running.add(export)
 
     def work() -> tuple[str, int, str]:
-        sheets = load_sheets(db, contact_id=contact_id, visit_id=visit_id, day=day)
+        sheets = load_sheets(ctx.db, contact_id=contact_id, visit_id=visit_id, day=day)
         export.relay.advanced.emit(0, len(sheets))
         missing: list[set[str]] = []
         pages = write_pdf(
@@ -276,5 +266,5 @@ def save_briefing_pdf(
         )
         return str(target), pages, font_warning(sheets, missing)
 
-    tasks.read(work, export.on_done, export.on_error)
+    ctx.tasks.read(work, export.on_done, export.on_error)
     return export
