@@ -65,6 +65,9 @@ class ServerProcess:
         self._admin: ServerDB | None = None
 
     def start(self) -> None:
+        # The one-shot ``migrate`` an operator runs before starting servers (serve never does);
+        # here in the test's own process, which has imported Alembic already.
+        self.admin().migrate()
         cmd = [
             sys.executable,
             "-m",
@@ -425,6 +428,7 @@ def as_first_release(db: ServerDB) -> None:
         conn.exec_driver_sql("ALTER TABLE results DROP COLUMN digest")
         conn.exec_driver_sql("DROP TABLE generations")
         conn.exec_driver_sql("DROP TABLE given_back")
+        conn.exec_driver_sql("DROP TABLE login_failures")
         conn.exec_driver_sql("UPDATE server_schema_version SET version_num = 's0001'")
 
 

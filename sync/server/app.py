@@ -17,7 +17,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp
 
@@ -44,10 +44,11 @@ from sync.protocol import (
     ValidationErrors,
 )
 from sync.server import auth, ops
-from sync.server.db import ServerDB, fork_point, get_meta, start_generation
-from sync.server.login_limits import LoginGate, LoginRefused
+from sync.server.db import PENDING, ServerDB, fork_point, get_meta, start_generation
+from sync.server.login_limits import FailureCounts, LoginGate, LoginRefused
 from sync.server.merge import Actor
 from sync.server.middleware import GZIP_LEVEL, BodyLimitMiddleware, FastRoutes
+from sync.server.restore_watch import watch_restores
 
 log = logging.getLogger(__name__)
 DEFAULT_MAX_BODY = 8 * 1024 * 1024
@@ -134,14 +135,25 @@ class SyncAPI(FastAPI):
         return self.outer(inner) if self.outer is not None else inner
 
 
-def create_app(url: str, *, max_body: int = DEFAULT_MAX_BODY, migrate: bool = True) -> SyncAPI:
+class SchemaNotReady(RuntimeError):
+    """The database needs ``python -m sync.server migrate`` before a server may start on it."""
+
+
+def create_app(url: str, *, max_body: int = DEFAULT_MAX_BODY) -> SyncAPI:
+    """The app on ``url``. It never migrates (``python -m sync.server migrate`` does, once, before
+    a rolling restart): several processes starting at once must not all run the migrations."""
     db = ServerDB(url)
-    if migrate:
-        db.migrate()
+    if db.schema_status() == PENDING:
+        db.close()
+        raise SchemaNotReady(
+            "the database's schema is older than this server: run `python -m sync.server migrate` first"
+        )
     # Every run of the server hands out versions in a generation of its own: a cursor from a
     # generation this database does not know was issued by a history it lost (a restore).
     with db.write() as conn:
         start_generation(conn)
+    # From here on, a database replaced under this process (a restore) is noticed by itself.
+    app_restore_watch = watch_restores(db)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -150,6 +162,7 @@ def create_app(url: str, *, max_body: int = DEFAULT_MAX_BODY, migrate: bool = Tr
 
     app = SyncAPI(title="Rapport sync", version=str(PROTOCOL), lifespan=lifespan)
     app.state.db = db
+    app.state.restore_watch = app_restore_watch
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=GZIP_LEVEL)
     bearer = HTTPBearer(auto_error=False)
 
@@ -177,12 +190,22 @@ def create_app(url: str, *, max_body: int = DEFAULT_MAX_BODY, migrate: bool = Tr
         app.add_exception_handler(handled, _handled)
     app.add_exception_handler(RequestValidationError, _invalid_request)
 
-    @app.get("/healthz")
-    def healthz() -> Health:
-        with db.read() as conn:
-            return Health(status="ok", protocol=PROTOCOL, epoch=get_meta(conn, "epoch"))
+    @app.get("/healthz", response_model=Health, responses={503: {"model": ErrorBody}})
+    def healthz() -> Any:
+        # The load balancer's check: ready only when the database answers and its schema is one
+        # this release can serve (pending migrations, e.g. a database restored from an old dump).
+        try:
+            status = db.schema_status()
+            if status != PENDING:
+                with db.glance() as conn:
+                    return Health(status="ok", protocol=PROTOCOL, epoch=get_meta(conn, "epoch"))
+            detail, reason = "not ready: database migrations are pending", "migrations_pending"
+        except DBAPIError as exc:
+            log.warning("not ready: the database does not answer: %s", exc.orig)
+            detail, reason = "not ready: the database does not answer", "database_unreachable"
+        return JSONResponse({"detail": detail, "reason": reason}, 503)
 
-    gate = LoginGate()
+    gate = LoginGate(FailureCounts(db))
 
     def find_user(name: str) -> tuple[int | None, str]:
         with db.read() as conn:
@@ -202,12 +225,12 @@ def create_app(url: str, *, max_body: int = DEFAULT_MAX_BODY, migrate: bool = Tr
         # Async: a login waiting for its turn to check a password holds no thread (login_limits).
         address = request.client.host if request.client else ""
         try:
-            with gate.attempt(req.username, address) as attempt:
+            async with gate.attempt(req.username, address) as attempt:
                 user_id, stored = await anyio.to_thread.run_sync(find_user, req.username)
                 right = await gate.check(functools.partial(auth.verify_password, stored, req.password))
                 if not right or user_id is None:
                     raise ops.OpError(401, "wrong user name or password", "bad_password")
-                attempt.succeeded()
+                await attempt.succeeded()
         except LoginRefused as exc:
             reason = "too_many_attempts" if exc.status == 429 else "busy"
             raise ops.OpError(exc.status, exc.detail, reason, retry_after=exc.retry_after) from None

@@ -13,6 +13,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, bindparam, create_engine, event, insert, make_url, select, update
 
 from sync.server import tables
@@ -24,6 +26,11 @@ except ImportError:  # Windows: the thread lock alone (one server process there)
     fcntl = None  # type: ignore[assignment]
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+VERSION_TABLE = "server_schema_version"
+# ``ServerDB.schema_status``: the schema is this release's; migrations are pending (run
+# ``python -m sync.server migrate``); a later release migrated it (a rolling upgrade: its
+# migrations only add, so this release keeps working on it, docs/operations.md).
+READY, PENDING, NEWER = "ready", "pending", "newer"
 DEFAULT_SQLITE = "rapport-server.sqlite"
 
 
@@ -109,9 +116,27 @@ class ServerDB:
         )
         self._writers = _SQLiteWriters(url) if self.is_sqlite else None
 
-    def migrate(self) -> None:
+    @staticmethod
+    def _alembic() -> Config:
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS))
+        return cfg
+
+    def schema_status(self) -> str:
+        """``READY``, ``PENDING`` or ``NEWER``: where the database's schema stands against this
+        release's migrations. Raises the database's error when it cannot be reached."""
+        script = ScriptDirectory.from_config(self._alembic())
+        with self.glance_engine.connect() as conn:
+            current = set(
+                MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE}).get_current_heads()
+            )
+        if current == set(script.get_heads()):
+            return READY
+        known = {revision.revision for revision in script.walk_revisions()}
+        return NEWER if current and not current <= known else PENDING
+
+    def migrate(self) -> None:
+        cfg = self._alembic()
         with self.write_engine.connect() as conn:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
