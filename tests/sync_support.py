@@ -64,10 +64,11 @@ class ServerProcess:
         self.proc: subprocess.Popen[bytes] | None = None
         self._admin: ServerDB | None = None
 
-    def start(self) -> None:
+    def start(self, *, migrate: bool = True) -> None:
         # The one-shot ``migrate`` an operator runs before starting servers (serve never does);
         # here in the test's own process, which has imported Alembic already.
-        self.admin().migrate()
+        if migrate:
+            self.admin().migrate()
         cmd = [
             sys.executable,
             "-m",
@@ -88,7 +89,8 @@ class ServerProcess:
         cmd += self.extra
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
+        # Generous: on a shared machine several servers importing at once take a while.
+        deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited: {self.log_path.read_text()[-2000:]}")

@@ -63,7 +63,11 @@ def _make_engine(url: str, *, immediate: bool) -> Engine:
     # No pre-ping: it is a round trip on every request. A connection that died (PostgreSQL
     # restarted) fails its request once; the pool is then invalidated (``raw.Raw.translated``
     # and SQLAlchemy both do it) and the client, told 503, retries on a fresh connection.
-    return create_engine(url, pool_size=10, max_overflow=10)
+    # Per process: with several processes, processes x (size + overflow) must stay under
+    # PostgreSQL's max_connections (docs/operations.md).
+    pool_size = int(os.environ.get("RAPPORT_DB_POOL_SIZE", "10"))
+    overflow = int(os.environ.get("RAPPORT_DB_MAX_OVERFLOW", "10"))
+    return create_engine(url, pool_size=pool_size, max_overflow=overflow)
 
 
 class _SQLiteWriters:
