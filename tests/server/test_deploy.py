@@ -19,8 +19,7 @@ import pytest
 from sqlalchemy import text
 
 from sync.protocol import API, PROTOCOL, PROTOCOL_HEADER
-from tests.scale_support import pg_url
-from tests.sync_support import ROOT, ServerChange, ServerProcess, free_port
+from tests.support.sync_support import ROOT, ServerChange, ServerProcess, free_port
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:

@@ -17,17 +17,23 @@ from sync.protocol import API, PROTOCOL, PROTOCOL_HEADER
 from sync.server import tables
 from sync.server.db import committed_version
 from sync.server.login_limits import NAME_FREE
-from tests.scale_support import (
+from tests.support.scale_support import (
     Switch,
     have_pg_tools,
     make_laptop,
     pg_dump,
     pg_restore,
-    pg_url,
     start_servers,
     stop_servers,
 )
-from tests.sync_support import CutBodyTransport, FaultyTransport, Laptop, ServerProcess, contact, raw_snapshot
+from tests.support.sync_support import (
+    CutBodyTransport,
+    FaultyTransport,
+    Laptop,
+    ServerProcess,
+    contact,
+    raw_snapshot,
+)
 
 
 @pytest.fixture
@@ -163,6 +169,3 @@ def test_a_restore_under_running_processes_is_noticed_without_a_restart(
     everything = {("contact", str(row_id)) for row_id in [*lost, *fresh]}
     assert everything <= set(_live(dora)) and _live(cat) == _live(dora)
     assert any("the database was replaced" in srv.log_path.read_text() for srv in two)
-
-
-__all__ = ["pg_url"]

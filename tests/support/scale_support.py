@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.sync_support import (
+from tests.support.sync_support import (
     PG_URL,
     REQUIRE_PG,
     ROOT,

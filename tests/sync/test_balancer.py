@@ -18,7 +18,7 @@ import pytest
 from sync.errors import SyncError
 from sync.protocol import API, PROTOCOL, PROTOCOL_HEADER
 from sync.server.login_limits import ADDRESS_FREE, NAME_FREE
-from tests.scale_support import (
+from tests.support.scale_support import (
     BACK_IN,
     Balancer,
     make_laptop,
@@ -26,7 +26,7 @@ from tests.scale_support import (
     start_servers,
     stop_servers,
 )
-from tests.sync_support import (
+from tests.support.sync_support import (
     PG_URL,
     REQUIRE_PG,
     FaultyTransport,
