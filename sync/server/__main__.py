@@ -94,6 +94,7 @@ def _serve(args: argparse.Namespace) -> int:
         )
         return 2
     max_body = args.max_body or DEFAULT_MAX_BODY
+    os.environ["RAPPORT_LOG_LEVEL"] = args.log_level  # the access log's, in every worker too
     # The client's address is read only by the login limits. Behind a proxy it is the proxy's,
     # unless the proxy's X-Forwarded-For is trusted; otherwise no proxy-headers layer (it runs on
     # every request).

@@ -5,6 +5,7 @@
 import functools
 import logging
 import math
+import os
 import uuid
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -43,7 +44,7 @@ from sync.protocol import (
     SnapshotRequest,
     ValidationErrors,
 )
-from sync.server import auth, ops
+from sync.server import auth, observe, ops
 from sync.server.db import PENDING, ServerDB, fork_point, get_meta, start_generation
 from sync.server.login_limits import FailureCounts, LoginGate, LoginRefused
 from sync.server.merge import Actor
@@ -161,6 +162,9 @@ def create_app(url: str, *, max_body: int = DEFAULT_MAX_BODY) -> SyncAPI:
         db.close()
 
     app = SyncAPI(title="Rapport sync", version=str(PROTOCOL), lifespan=lifespan)
+    observe.configure_logging(os.environ.get("RAPPORT_LOG_LEVEL", "info"))
+    pool = db.write_engine.pool
+    observe.watch_pool(lambda: getattr(pool, "checkedout", int)(), lambda: getattr(pool, "size", int)())
     app.state.db = db
     app.state.restore_watch = app_restore_watch
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=GZIP_LEVEL)
@@ -263,7 +267,9 @@ def create_app(url: str, *, max_body: int = DEFAULT_MAX_BODY) -> SyncAPI:
     def push_work(req: PushRequest, token: str) -> bytes:
         # Authenticated inside the push's own transaction, with the first thing it reads.
         with db.write() as conn:
-            return ops.push(conn, token, req).model_dump_json().encode()
+            answer = ops.push(conn, token, req)
+        observe.pushed(answer)
+        return answer.model_dump_json().encode()
 
     async def push_fast(req: PushRequest, token: str) -> bytes:
         if len(req.mutations) <= push_inline:
@@ -271,7 +277,9 @@ def create_app(url: str, *, max_body: int = DEFAULT_MAX_BODY) -> SyncAPI:
         return await anyio.to_thread.run_sync(push_work, req, token, limiter=db_threads)
 
     async def pull_fast(req: PullRequest, token: str) -> bytes:
-        return pull_page(req, token).model_dump_json().encode()
+        page = pull_page(req, token)
+        observe.pulled(page)
+        return page.model_dump_json().encode()
 
     # Declared for /openapi.json, and they answer whatever ``FastRoutes`` hands over.
     @app.post(
@@ -285,6 +293,11 @@ def create_app(url: str, *, max_body: int = DEFAULT_MAX_BODY) -> SyncAPI:
     @app.post(f"{API}/pull", response_model=PullResponse, responses=_ERRORS)
     async def pull(req: PullRequest, token: TokenDep) -> Response:
         return Response(await pull_fast(req, token), media_type="application/json")
+
+    @app.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})
+    def metrics() -> Response:
+        # For Prometheus on the private network: deploy/haproxy.cfg does not pass it on.
+        return Response(observe.metrics_body(), media_type=observe.METRICS_CONTENT_TYPE)
 
     def pull_page(req: PullRequest, token: str) -> PullResponse:
         # Two statements that need not share a snapshot: the committed version read first bounds
@@ -330,7 +343,10 @@ def create_app(url: str, *, max_body: int = DEFAULT_MAX_BODY) -> SyncAPI:
             # One read transaction for the whole response: one consistent cut of the rows.
             with db.read() as conn:
                 epoch, upper = ops.snapshot_bounds(conn, req)
-                yield from ops.snapshot(conn, actor, req, epoch, upper)
+                chunk = b""
+                for chunk in ops.snapshot(conn, actor, req, epoch, upper):
+                    yield chunk
+                observe.snapshot_sent(chunk)  # the end line: how many rows went out
 
         return StreamingResponse(
             _gzipped(lines()), media_type=SNAPSHOT_MEDIA_TYPE, headers={"Content-Encoding": "gzip"}
@@ -350,13 +366,15 @@ def create_app(url: str, *, max_body: int = DEFAULT_MAX_BODY) -> SyncAPI:
             found, cursor = ops.live_ids(conn, actor, entity)
         return IdsResponse(entity=entity, ids=found, cursor=cursor)
 
-    app.outer = lambda inner: BodyLimitMiddleware(
-        FastRoutes(
-            inner,
-            routes={f"{API}/push": (PushRequest, push_fast), f"{API}/pull": (PullRequest, pull_fast)},
-            errors=error_answer,
-        ),
-        max_body=max_body,
+    app.outer = lambda inner: observe.Observed(
+        BodyLimitMiddleware(
+            FastRoutes(
+                inner,
+                routes={f"{API}/push": (PushRequest, push_fast), f"{API}/pull": (PullRequest, pull_fast)},
+                errors=error_answer,
+            ),
+            max_body=max_body,
+        )
     )
 
     return app

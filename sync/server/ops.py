@@ -27,7 +27,7 @@ from sync.protocol import (
     SnapshotHeader,
     SnapshotRequest,
 )
-from sync.server import auth, tables
+from sync.server import auth, observe, tables
 from sync.server.db import VersionCounter, committed_version, generation_end, get_meta, set_meta
 from sync.server.merge import Actor, Applier, conflict_record, now_iso
 from sync.server.raw import Raw, Sql, json_out
@@ -101,9 +101,11 @@ def check_cursor(epoch: str, committed: int, generation_end: int | None, cursor:
 def authenticated(row: tuple[Any, ...] | None) -> Actor:
     """The user of a ``auth.token_query`` row, or the 401 every route answers."""
     try:
-        return auth.actor_from(row)
+        actor = auth.actor_from(row)
     except auth.AuthError as exc:
         raise OpError(401, str(exc), "bad_token") from exc
+    observe.note_user(actor.name)  # for the access log
+    return actor
 
 
 _TOKEN_USER = auth.token_query()

@@ -32,6 +32,7 @@ from typing import Any
 import psycopg
 from sqlalchemy import event
 
+from sync.server import observe
 from sync.server.db import ServerDB
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,7 @@ class RestoreWatch:
                 cursor.execute(_NEW_GENERATION, (uuid.uuid4().hex, at, datetime.now(UTC).isoformat()))
                 self.fingerprint = seen
                 self.noticed += 1
+                observe.RESTORES.inc()
                 log.warning("the database was replaced (restored from a backup?): new generation at %d", at)
             dbapi_conn.commit()
         except Exception:
