@@ -22,9 +22,11 @@ from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp
 
+from models.migrate import revisions_oldest_first
 from sync.fields import entity_fields
 from sync.protocol import (
     API,
+    MIN_SCHEMA,
     PROTOCOL,
     SNAPSHOT_MEDIA_TYPE,
     ErrorBody,
@@ -374,6 +376,8 @@ def create_app(url: str, *, max_body: int = DEFAULT_MAX_BODY) -> SyncAPI:
                 errors=error_answer,
             ),
             max_body=max_body,
+            schemas=revisions_oldest_first(),
+            min_schema=MIN_SCHEMA,
         )
     )
 
