@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import uuid
@@ -105,6 +106,16 @@ class _SQLiteWriters:
             self.fd = None
 
 
+@functools.cache
+def _release_revisions() -> tuple[frozenset[str], frozenset[str]]:
+    """(heads, every revision) of this release's migrations: read once (Alembic runs each
+    migration file to learn them, far too slow for every health check)."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    script = ScriptDirectory.from_config(cfg)
+    return frozenset(script.get_heads()), frozenset(r.revision for r in script.walk_revisions())
+
+
 class ServerDB:
     """Engines plus the few operations every request needs."""
 
@@ -128,15 +139,15 @@ class ServerDB:
 
     def schema_status(self) -> str:
         """``READY``, ``PENDING`` or ``NEWER``: where the database's schema stands against this
-        release's migrations. Raises the database's error when it cannot be reached."""
-        script = ScriptDirectory.from_config(self._alembic())
+        release's migrations. Raises the database's error when it cannot be reached. One small
+        query: the load balancer's health check runs it every second."""
+        heads, known = _release_revisions()
         with self.glance_engine.connect() as conn:
             current = set(
                 MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE}).get_current_heads()
             )
-        if current == set(script.get_heads()):
+        if current == heads:
             return READY
-        known = {revision.revision for revision in script.walk_revisions()}
         return NEWER if current and not current <= known else PENDING
 
     def migrate(self) -> None:
