@@ -183,9 +183,7 @@ def main() -> int:
     shape = (
         f"{args.processes} process(es) behind HAProxy" if servers else f"{args.server_workers} process(es)"
     )
-    print(
-        f"server on {url.split(':')[0]}, {shape} process(es); load average before: {os.getloadavg()[0]:.2f}"
-    )
+    print(f"server on {url.split(':')[0]}, {shape}; load average before: {os.getloadavg()[0]:.2f}")
     try:
         users = [(f"crowd{i}", f"crowd{i % args.teams}") for i in range(args.clients)]
         for name, team in users:
