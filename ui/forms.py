@@ -37,9 +37,13 @@ from models import errors
 from models.entities import SyncedMixin
 from models.services import contacts
 from models.values import entity_fields
+from ui.appearance import colour
 from ui.context import AppContext
 
-ERROR_STYLE = "color: #b3261e;"
+
+def error_style() -> str:
+    """Red words that stay readable on the dark appearance too (set when a dialog is made)."""
+    return f"color: {colour('error')};"
 
 
 class FormDialog(QDialog):
@@ -55,7 +59,7 @@ class FormDialog(QDialog):
         self.form = QFormLayout()
         self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.summary = QLabel()
-        self.summary.setStyleSheet(ERROR_STYLE)
+        self.summary.setStyleSheet(error_style())
         self.summary.setWordWrap(True)
         self.summary.hide()
         self.buttons = QDialogButtonBox(
@@ -70,6 +74,9 @@ class FormDialog(QDialog):
         self.scroll.setWidgetResizable(True)
         self.scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.scroll.setWidget(inner)
+        # Tab goes from field to field: the scroll area is no stop of its own (it still scrolls
+        # the focused field into view).
+        self.scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         layout = QVBoxLayout(self)
         layout.addWidget(self.scroll, 1)
         layout.addWidget(self.summary)
@@ -93,11 +100,11 @@ class FormDialog(QDialog):
         col.addWidget(widget)
         if hint:
             tip = QLabel(hint)
-            tip.setStyleSheet("color: palette(mid);")
+            tip.setStyleSheet(f"color: {colour('muted')};")
             col.addWidget(tip)
         err = QLabel()
         err.setObjectName(f"error_{key}")
-        err.setStyleSheet(ERROR_STYLE)
+        err.setStyleSheet(error_style())
         err.setWordWrap(True)
         err.hide()
         col.addWidget(err)
