@@ -19,6 +19,7 @@ import argparse
 import gzip
 import http.client
 import json
+import ssl
 import sys
 import time
 import uuid
@@ -39,6 +40,7 @@ class Client:
     team: str
     protocol: str
     schema: str
+    tls: bool = False  # through HAProxy (deploy/haproxy.cfg terminates TLS); its test certificate
     conn: http.client.HTTPConnection = field(init=False)
     token: str = ""
     client_id: str = ""
@@ -51,7 +53,12 @@ class Client:
     last_used: float = 0.0
 
     def __post_init__(self) -> None:
-        self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        if self.tls:
+            # One connection per client for all its syncs: one handshake, not one per sync.
+            context = ssl._create_unverified_context()  # the bench's self-signed certificate
+            self.conn = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=60, context=context)
+        else:
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
 
     def post(self, path: str, payload: dict[str, Any]) -> tuple[int, Any]:
         raw = json.dumps(payload).encode()
@@ -168,8 +175,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, required=True)
     parser.add_argument("--period", type=float, default=0.0, help="seconds between round starts; 0: flat out")
     parser.add_argument("--offset", type=float, default=0.0, help="this client's start within a round")
+    parser.add_argument("--tls", action="store_true", help="HTTPS (through HAProxy)")
     args = parser.parse_args()
-    client = Client(args.port, args.username, args.team, args.protocol, args.schema)
+    client = Client(args.port, args.username, args.team, args.protocol, args.schema, args.tls)
     client.start(args.password)
     client.sync(-1)  # warm-up (connection, first push): not measured
     print(json.dumps({"ready": True}), flush=True)

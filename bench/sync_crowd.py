@@ -2,6 +2,7 @@
 
     python bench/sync_crowd.py [--clients 50] [--teams 10] [--rounds 10] [--period 2.0]
                                [--database-url postgresql+psycopg://...]   # a fresh, empty database
+                               [--processes N]   # N servers behind HAProxy (deploy/haproxy.cfg, TLS)
 
 What "50 clients syncing at once" means here. The server is the real one (``python -m
 sync.server`` under uvicorn, as ``tests/support/sync_support.ServerProcess`` starts it; SQLite by default).
@@ -34,6 +35,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -50,6 +52,7 @@ sys.path.insert(0, str(ROOT))
 from models.migrate import head_revision  # noqa: E402
 from sync.protocol import PROTOCOL  # noqa: E402
 from sync.server import tables  # noqa: E402
+from tests.support.scale_support import Balancer, start_servers, stop_servers  # noqa: E402
 from tests.support.sync_support import ServerProcess  # noqa: E402
 
 CLIENT = Path(__file__).resolve().parent / "crowd_client.py"
@@ -66,7 +69,12 @@ class Outcome:
 
 
 def run_variant(
-    server: ServerProcess, users: list[tuple[str, str]], rounds: int, period: float, staggered: bool
+    server: ServerProcess,
+    users: list[tuple[str, str]],
+    rounds: int,
+    period: float,
+    staggered: bool,
+    tls: bool = False,
 ) -> Outcome:
     procs = []
     for i, (name, team) in enumerate(users):
@@ -74,7 +82,7 @@ def run_variant(
         cmd = [
             sys.executable, str(CLIENT), "--port", str(server.port), "--username", name, "--team", team,
             "--protocol", str(PROTOCOL), "--schema", head_revision(), "--rounds", str(rounds),
-            "--period", str(period), "--offset", f"{offset:.6f}",
+            "--period", str(period), "--offset", f"{offset:.6f}", *(["--tls"] if tls else []),
         ]  # fmt: skip
         procs.append(subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True))
     for p in procs:
@@ -154,16 +162,28 @@ def main() -> int:
     parser.add_argument("--period", type=float, default=2.0, help="seconds between rounds (herd, staggered)")
     parser.add_argument("--database-url", help="a fresh, empty database (default: a new SQLite file)")
     parser.add_argument("--server-workers", type=int, default=1, help="server processes (uvicorn workers)")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=0,
+        help="separate server processes behind HAProxy (deploy/haproxy.cfg, TLS), instead of one server",
+    )
     parser.add_argument("--only", choices=["herd", "staggered", "flat"], action="append")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="sync-crowd-"))
     url = args.database_url or f"sqlite:///{tmp / 'server.sqlite'}"
-    server = ServerProcess(url, tmp / "server.log", workers=args.server_workers)
+    servers: list[ServerProcess] = []
+    if args.processes:
+        haproxy = shutil.which("haproxy") or "/usr/sbin/haproxy"
+        servers = start_servers(url, tmp, args.processes)
+        server: ServerProcess = Balancer(servers, tmp, haproxy)
+    else:
+        server = ServerProcess(url, tmp / "server.log", workers=args.server_workers)
     server.start()
-    print(
-        f"server on {url.split(':')[0]}, {args.server_workers} process(es); "
-        f"load average before: {os.getloadavg()[0]:.2f}"
+    shape = (
+        f"{args.processes} process(es) behind HAProxy" if servers else f"{args.server_workers} process(es)"
     )
+    print(f"server on {url.split(':')[0]}, {shape}; load average before: {os.getloadavg()[0]:.2f}")
     try:
         users = [(f"crowd{i}", f"crowd{i % args.teams}") for i in range(args.clients)]
         for name, team in users:
@@ -172,7 +192,9 @@ def main() -> int:
         outcomes = []
         for variant in variants:
             period = 0.0 if variant == "flat" else args.period
-            o = run_variant(server, users, args.rounds, period, staggered=variant == "staggered")
+            o = run_variant(
+                server, users, args.rounds, period, staggered=variant == "staggered", tls=bool(servers)
+            )
             outcomes.append(o)
             report(variant, o, args.clients)
         problems = check_server(server, outcomes, before=0)
@@ -181,6 +203,7 @@ def main() -> int:
     finally:
         server.stop()
         server.close_admin()
+        stop_servers(servers)
     return 1 if problems or any(o.errors for o in outcomes) else 0
 
 

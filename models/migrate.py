@@ -34,6 +34,12 @@ def known_revisions() -> set[str]:
     return {rev.revision for rev in _script().walk_revisions()}
 
 
+def revisions_oldest_first() -> list[str]:
+    """The laptop's schema revisions in the order they apply (the server ranks a laptop's
+    ``X-Rapport-Schema`` by it)."""
+    return [rev.revision for rev in reversed(list(_script().walk_revisions()))]
+
+
 def head_revision() -> str:
     head = _script().get_current_head()
     assert head is not None

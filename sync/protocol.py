@@ -18,6 +18,12 @@ PROTOCOL = 1
 MIN_PROTOCOL = 1
 PROTOCOL_HEADER = "X-Rapport-Protocol"
 SCHEMA_HEADER = "X-Rapport-Schema"
+# The oldest laptop schema (its Alembic revision, sent as SCHEMA_HEADER) the server still syncs
+# with; older gets 426 ``schema_too_old``, and a schema the server does not know (a laptop newer
+# than the server) 400 ``server_too_old``: both keep the outbox and say so (docs/sync.md,
+# "Versions"). Raised when a release's synced fields change so that an older laptop's pushes
+# would be refused or would lose something; a purely local migration leaves it.
+MIN_SCHEMA = "0003"
 API = "/api/v1"
 
 # Upper bounds that keep one request bounded in memory on the server.

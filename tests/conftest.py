@@ -18,7 +18,7 @@ import pytest
 
 from models.db import Database, open_database
 
-pytest_plugins = ["tests.support.sync_support", "tests.support.keyrings"]
+pytest_plugins = ["tests.support.sync_support", "tests.support.scale_support", "tests.support.keyrings"]
 
 if TYPE_CHECKING:
     from pytestqt.qtbot import QtBot

@@ -1,6 +1,7 @@
 """``python -m sync.server``: run the server, or administer users, tokens and the database.
 
 python -m sync.server [--host H] [--port P] [--database-url URL] [--workers N] [--forwarded-allow-ips IPS]
+python -m sync.server migrate                                    (once, before starting servers)
 python -m sync.server add-user NAME [--team T] [--manager]     (password on standard input)
 python -m sync.server revoke NAME                                (a lost laptop)
 python -m sync.server new-epoch                                  (after restoring a backup)
@@ -12,19 +13,31 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
 from sync.server import admin, auth, ops
-from sync.server.db import ServerDB, default_url, new_epoch
+from sync.server.db import PENDING, ServerDB, default_url, new_epoch
 
 
 def _read_password(prompt: str) -> str:
     if sys.stdin.isatty():
         return getpass.getpass(prompt)
     return sys.stdin.readline().rstrip("\r\n")
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    db = ServerDB(args.database_url)
+    try:
+        before = db.schema_status()
+        db.migrate()
+    finally:
+        db.close()
+    print("the database was already up to date" if before != PENDING else "migrated the database")
+    return 0
 
 
 def _admin(args: argparse.Namespace) -> int:
@@ -66,7 +79,22 @@ def _serve(args: argparse.Namespace) -> int:
 
     from sync.server.app import DEFAULT_MAX_BODY, create_app
 
+    # Never migrates: with several processes (and hosts) starting at once, the one-shot
+    # ``migrate`` command runs them, once. A database that needs it is refused here, in words.
+    db = ServerDB(args.database_url)
+    try:
+        status = db.schema_status()
+    finally:
+        db.close()
+    if status == PENDING:
+        print(
+            "sync.server: the database's schema is older than this server: "
+            "run `python -m sync.server migrate` first (once, not on every server)",
+            file=sys.stderr,
+        )
+        return 2
     max_body = args.max_body or DEFAULT_MAX_BODY
+    os.environ["RAPPORT_LOG_LEVEL"] = args.log_level  # the access log's, in every worker too
     # The client's address is read only by the login limits. Behind a proxy it is the proxy's,
     # unless the proxy's X-Forwarded-For is trusted; otherwise no proxy-headers layer (it runs on
     # every request).
@@ -76,6 +104,9 @@ def _serve(args: argparse.Namespace) -> int:
         log_level=args.log_level,
         access_log=False,
         proxy_headers=bool(args.forwarded_allow_ips),
+        # On SIGTERM uvicorn stops accepting, finishes the requests in flight, then exits; a
+        # request still running after this many seconds is cut (its transaction rolls back).
+        timeout_graceful_shutdown=args.graceful_timeout,
     )
     if args.forwarded_allow_ips:
         common["forwarded_allow_ips"] = args.forwarded_allow_ips
@@ -88,22 +119,47 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _env(name: str, default: str) -> str:
+    return os.environ.get(f"RAPPORT_{name}", default)
+
+
 def build_parser() -> argparse.ArgumentParser:
+    # Every option of the server can come from the environment (docs/operations.md, the sample
+    # in deploy/rapport-server.env.sample): a systemd unit or a container sets those.
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--database-url", default=default_url(), help="SQLAlchemy URL (or DATABASE_URL)")
     parser = argparse.ArgumentParser(prog="python -m sync.server", parents=[common], description=__doc__)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--max-body", type=int, default=0, help="largest request body in bytes")
-    parser.add_argument("--log-level", default="info")
-    parser.add_argument("--workers", type=int, default=1, help="server processes sharing the port")
+    parser.add_argument("--host", default=_env("HOST", "127.0.0.1"), help="(RAPPORT_HOST)")
+    parser.add_argument("--port", type=int, default=int(_env("PORT", "8765")), help="(RAPPORT_PORT)")
+    parser.add_argument(
+        "--max-body",
+        type=int,
+        default=int(_env("MAX_BODY", "0")),
+        help="largest request body in bytes (RAPPORT_MAX_BODY; 0: 8 MiB)",
+    )
+    parser.add_argument("--log-level", default=_env("LOG_LEVEL", "info"), help="(RAPPORT_LOG_LEVEL)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=int(_env("WORKERS", "1")),
+        help="server processes sharing the port (RAPPORT_WORKERS)",
+    )
     parser.add_argument(
         "--forwarded-allow-ips",
-        default="",
-        help="proxies (comma-separated addresses) whose X-Forwarded-For gives the laptop's address",
+        default=_env("FORWARDED_ALLOW_IPS", ""),
+        help="proxies (comma-separated addresses) whose X-Forwarded-For gives the laptop's address "
+        "(RAPPORT_FORWARDED_ALLOW_IPS)",
+    )
+    parser.add_argument(
+        "--graceful-timeout",
+        type=float,
+        default=float(_env("GRACEFUL_TIMEOUT", "30")),
+        help="seconds to finish requests in flight on SIGTERM (RAPPORT_GRACEFUL_TIMEOUT)",
     )
     parser.set_defaults(func=_serve, command="serve")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    p = sub.add_parser("migrate", parents=[common], help="bring the database's schema up to this release")
+    p.set_defaults(func=_migrate)
     p = sub.add_parser("add-user", parents=[common], help="add a user (password on standard input)")
     p.add_argument("name")
     p.add_argument("--team")

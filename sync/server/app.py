@@ -5,6 +5,7 @@
 import functools
 import logging
 import math
+import os
 import uuid
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -17,13 +18,15 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp
 
+from models.migrate import revisions_oldest_first
 from sync.fields import entity_fields
 from sync.protocol import (
     API,
+    MIN_SCHEMA,
     PROTOCOL,
     SNAPSHOT_MEDIA_TYPE,
     ErrorBody,
@@ -43,12 +46,13 @@ from sync.protocol import (
     SnapshotRequest,
     ValidationErrors,
 )
-from sync.server import auth, ops, reads
+from sync.server import auth, observe, ops, reads
 from sync.server.auth import Actor
-from sync.server.db import ServerDB, fork_point, get_meta, start_generation
-from sync.server.login_limits import LoginGate, LoginRefused
+from sync.server.db import PENDING, ServerDB, fork_point, get_meta, start_generation
+from sync.server.login_limits import FailureCounts, LoginGate, LoginRefused
 from sync.server.middleware import GZIP_LEVEL, BodyLimitMiddleware, FastRoutes
 from sync.server.push import push as apply_push
+from sync.server.restore_watch import watch_restores
 
 log = logging.getLogger(__name__)
 DEFAULT_MAX_BODY = 8 * 1024 * 1024
@@ -135,14 +139,25 @@ class SyncAPI(FastAPI):
         return self.outer(inner) if self.outer is not None else inner
 
 
-def create_app(url: str, *, max_body: int = DEFAULT_MAX_BODY, migrate: bool = True) -> SyncAPI:
+class SchemaNotReady(RuntimeError):
+    """The database needs ``python -m sync.server migrate`` before a server may start on it."""
+
+
+def create_app(url: str, *, max_body: int = DEFAULT_MAX_BODY) -> SyncAPI:
+    """The app on ``url``. It never migrates (``python -m sync.server migrate`` does, once, before
+    a rolling restart): several processes starting at once must not all run the migrations."""
     db = ServerDB(url)
-    if migrate:
-        db.migrate()
+    if db.schema_status() == PENDING:
+        db.close()
+        raise SchemaNotReady(
+            "the database's schema is older than this server: run `python -m sync.server migrate` first"
+        )
     # Every run of the server hands out versions in a generation of its own: a cursor from a
     # generation this database does not know was issued by a history it lost (a restore).
     with db.write() as conn:
         start_generation(conn)
+    # From here on, a database replaced under this process (a restore) is noticed by itself.
+    app_restore_watch = watch_restores(db)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -150,7 +165,11 @@ def create_app(url: str, *, max_body: int = DEFAULT_MAX_BODY, migrate: bool = Tr
         db.close()
 
     app = SyncAPI(title="Rapport sync", version=str(PROTOCOL), lifespan=lifespan)
+    observe.configure_logging(os.environ.get("RAPPORT_LOG_LEVEL", "info"))
+    pool = db.write_engine.pool
+    observe.watch_pool(lambda: getattr(pool, "checkedout", int)(), lambda: getattr(pool, "size", int)())
     app.state.db = db
+    app.state.restore_watch = app_restore_watch
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=GZIP_LEVEL)
     bearer = HTTPBearer(auto_error=False)
 
@@ -178,12 +197,22 @@ def create_app(url: str, *, max_body: int = DEFAULT_MAX_BODY, migrate: bool = Tr
         app.add_exception_handler(handled, _handled)
     app.add_exception_handler(RequestValidationError, _invalid_request)
 
-    @app.get("/healthz")
-    def healthz() -> Health:
-        with db.read() as conn:
-            return Health(status="ok", protocol=PROTOCOL, epoch=get_meta(conn, "epoch"))
+    @app.get("/healthz", response_model=Health, responses={503: {"model": ErrorBody}})
+    def healthz() -> Any:
+        # The load balancer's check: ready only when the database answers and its schema is one
+        # this release can serve (pending migrations, e.g. a database restored from an old dump).
+        try:
+            status = db.schema_status()
+            if status != PENDING:
+                with db.glance() as conn:
+                    return Health(status="ok", protocol=PROTOCOL, epoch=get_meta(conn, "epoch"))
+            detail, reason = "not ready: database migrations are pending", "migrations_pending"
+        except DBAPIError as exc:
+            log.warning("not ready: the database does not answer: %s", exc.orig)
+            detail, reason = "not ready: the database does not answer", "database_unreachable"
+        return JSONResponse({"detail": detail, "reason": reason}, 503)
 
-    gate = LoginGate()
+    gate = LoginGate(FailureCounts(db))
 
     def find_user(name: str) -> tuple[int | None, str]:
         with db.read() as conn:
@@ -203,12 +232,12 @@ def create_app(url: str, *, max_body: int = DEFAULT_MAX_BODY, migrate: bool = Tr
         # Async: a login waiting for its turn to check a password holds no thread (login_limits).
         address = request.client.host if request.client else ""
         try:
-            with gate.attempt(req.username, address) as attempt:
+            async with gate.attempt(req.username, address) as attempt:
                 user_id, stored = await anyio.to_thread.run_sync(find_user, req.username)
                 right = await gate.check(functools.partial(auth.verify_password, stored, req.password))
                 if not right or user_id is None:
                     raise ops.OpError(401, "wrong user name or password", "bad_password")
-                attempt.succeeded()
+                await attempt.succeeded()
         except LoginRefused as exc:
             reason = "too_many_attempts" if exc.status == 429 else "busy"
             raise ops.OpError(exc.status, exc.detail, reason, retry_after=exc.retry_after) from None
@@ -241,7 +270,9 @@ def create_app(url: str, *, max_body: int = DEFAULT_MAX_BODY, migrate: bool = Tr
     def push_work(req: PushRequest, token: str) -> bytes:
         # Authenticated inside the push's own transaction, with the first thing it reads.
         with db.write() as conn:
-            return apply_push(conn, token, req).model_dump_json().encode()
+            answer = apply_push(conn, token, req)
+        observe.pushed(answer)
+        return answer.model_dump_json().encode()
 
     async def push_fast(req: PushRequest, token: str) -> bytes:
         if len(req.mutations) <= push_inline:
@@ -249,7 +280,9 @@ def create_app(url: str, *, max_body: int = DEFAULT_MAX_BODY, migrate: bool = Tr
         return await anyio.to_thread.run_sync(push_work, req, token, limiter=db_threads)
 
     async def pull_fast(req: PullRequest, token: str) -> bytes:
-        return pull_page(req, token).model_dump_json().encode()
+        page = pull_page(req, token)
+        observe.pulled(page)
+        return page.model_dump_json().encode()
 
     # Declared for /openapi.json, and they answer whatever ``FastRoutes`` hands over.
     @app.post(
@@ -263,6 +296,11 @@ def create_app(url: str, *, max_body: int = DEFAULT_MAX_BODY, migrate: bool = Tr
     @app.post(f"{API}/pull", response_model=PullResponse, responses=_ERRORS)
     async def pull(req: PullRequest, token: TokenDep) -> Response:
         return Response(await pull_fast(req, token), media_type="application/json")
+
+    @app.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})
+    def metrics() -> Response:
+        # For Prometheus on the private network: deploy/haproxy.cfg does not pass it on.
+        return Response(observe.metrics_body(), media_type=observe.METRICS_CONTENT_TYPE)
 
     def pull_page(req: PullRequest, token: str) -> PullResponse:
         # Two statements that need not share a snapshot: the committed version read first bounds
@@ -308,7 +346,10 @@ def create_app(url: str, *, max_body: int = DEFAULT_MAX_BODY, migrate: bool = Tr
             # One read transaction for the whole response: one consistent cut of the rows.
             with db.read() as conn:
                 epoch, upper = reads.snapshot_bounds(conn, req)
-                yield from reads.snapshot(conn, actor, req, epoch, upper)
+                chunk = b""
+                for chunk in reads.snapshot(conn, actor, req, epoch, upper):
+                    yield chunk
+                observe.snapshot_sent(chunk)  # the end line: how many rows went out
 
         return StreamingResponse(
             _gzipped(lines()), media_type=SNAPSHOT_MEDIA_TYPE, headers={"Content-Encoding": "gzip"}
@@ -328,13 +369,17 @@ def create_app(url: str, *, max_body: int = DEFAULT_MAX_BODY, migrate: bool = Tr
             found, cursor = reads.live_ids(conn, actor, entity)
         return IdsResponse(entity=entity, ids=found, cursor=cursor)
 
-    app.outer = lambda inner: BodyLimitMiddleware(
-        FastRoutes(
-            inner,
-            routes={f"{API}/push": (PushRequest, push_fast), f"{API}/pull": (PullRequest, pull_fast)},
-            errors=error_answer,
-        ),
-        max_body=max_body,
+    app.outer = lambda inner: observe.Observed(
+        BodyLimitMiddleware(
+            FastRoutes(
+                inner,
+                routes={f"{API}/push": (PushRequest, push_fast), f"{API}/pull": (PullRequest, pull_fast)},
+                errors=error_answer,
+            ),
+            max_body=max_body,
+            schemas=revisions_oldest_first(),
+            min_schema=MIN_SCHEMA,
+        )
     )
 
     return app

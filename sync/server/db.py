@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import uuid
@@ -13,6 +14,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, bindparam, create_engine, event, insert, make_url, select, update
 
 from sync.server import statements, tables
@@ -24,6 +27,11 @@ except ImportError:  # Windows: the thread lock alone (one server process there)
     fcntl = None  # type: ignore[assignment]
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+VERSION_TABLE = "server_schema_version"
+# ``ServerDB.schema_status``: the schema is this release's; migrations are pending (run
+# ``python -m sync.server migrate``); a later release migrated it (a rolling upgrade: its
+# migrations only add, so this release keeps working on it, docs/operations.md).
+READY, PENDING, NEWER = "ready", "pending", "newer"
 DEFAULT_SQLITE = "rapport-server.sqlite"
 
 
@@ -61,7 +69,11 @@ def _make_engine(url: str, *, immediate: bool) -> Engine:
     # No pre-ping: it is a round trip on every request. A connection that died (PostgreSQL
     # restarted) fails its request once; the pool is then invalidated (``raw.Raw.translated``
     # and SQLAlchemy both do it) and the client, told 503, retries on a fresh connection.
-    return create_engine(url, pool_size=10, max_overflow=10)
+    # Per process: with several processes, processes x (size + overflow) must stay under
+    # PostgreSQL's max_connections (docs/operations.md).
+    pool_size = int(os.environ.get("RAPPORT_DB_POOL_SIZE", "10"))
+    overflow = int(os.environ.get("RAPPORT_DB_MAX_OVERFLOW", "10"))
+    return create_engine(url, pool_size=pool_size, max_overflow=overflow)
 
 
 class _SQLiteWriters:
@@ -99,6 +111,16 @@ class _SQLiteWriters:
             self.fd = None
 
 
+@functools.cache
+def _release_revisions() -> tuple[frozenset[str], frozenset[str]]:
+    """(heads, every revision) of this release's migrations: read once (Alembic runs each
+    migration file to learn them, far too slow for every health check)."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    script = ScriptDirectory.from_config(cfg)
+    return frozenset(script.get_heads()), frozenset(r.revision for r in script.walk_revisions())
+
+
 class ServerDB:
     """Engines plus the few operations every request needs."""
 
@@ -114,9 +136,27 @@ class ServerDB:
         )
         self._writers = _SQLiteWriters(url) if self.is_sqlite else None
 
-    def migrate(self) -> None:
+    @staticmethod
+    def _alembic() -> Config:
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS))
+        return cfg
+
+    def schema_status(self) -> str:
+        """``READY``, ``PENDING`` or ``NEWER``: where the database's schema stands against this
+        release's migrations. Raises the database's error when it cannot be reached. One small
+        query: the load balancer's health check runs it every second."""
+        heads, known = _release_revisions()
+        with self.glance_engine.connect() as conn:
+            current = set(
+                MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE}).get_current_heads()
+            )
+        if current == heads:
+            return READY
+        return NEWER if current and not current <= known else PENDING
+
+    def migrate(self) -> None:
+        cfg = self._alembic()
         with self.write_engine.connect() as conn:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")

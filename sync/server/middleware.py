@@ -6,13 +6,13 @@ from __future__ import annotations
 import gzip
 import json
 import zlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from sync.protocol import API, MIN_PROTOCOL, PROTOCOL, PROTOCOL_HEADER
+from sync.protocol import API, MIN_PROTOCOL, PROTOCOL, PROTOCOL_HEADER, SCHEMA_HEADER
 
 
 async def _reply(send: Send, status: int, detail: str, reason: str) -> None:
@@ -34,9 +34,16 @@ class BodyLimitMiddleware:
     older client gets 426 and keeps its outbox.
     """
 
-    def __init__(self, app: ASGIApp, max_body: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_body: int, schemas: Sequence[str] = (), min_schema: str = ""
+    ) -> None:
+        """``schemas``: the laptop schema revisions this release knows, oldest first; a laptop
+        older than ``min_schema`` is told to update, one newer than all of them that the server
+        is older (an empty ``schemas`` checks nothing)."""
         self.app = app
         self.max_body = max_body
+        self.rank = {revision: i for i, revision in enumerate(schemas)}
+        self.min_rank = self.rank.get(min_schema, 0)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -65,6 +72,29 @@ class BodyLimitMiddleware:
                     "server_too_old",
                 )
                 return
+            # The laptop's database schema: a request without one (a script, not the app) is
+            # judged by its protocol alone.
+            schema = headers.get(SCHEMA_HEADER.lower())
+            if schema is not None and self.rank:
+                rank = self.rank.get(schema)
+                if rank is None:
+                    await _reply(
+                        send,
+                        400,
+                        "The server is older than this app: ask for the server to be updated. "
+                        "Your changes are kept on this laptop.",
+                        "server_too_old",
+                    )
+                    return
+                if rank < self.min_rank:
+                    await _reply(
+                        send,
+                        426,
+                        "This version of Rapport is too old for the server: please update the app. "
+                        "Your changes are kept on this laptop and sync after the update.",
+                        "schema_too_old",
+                    )
+                    return
         length = headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > self.max_body:
             await _reply(send, 413, "request body too large", "too_large")

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, insert
 
 from sync.protocol import Cursor
-from sync.server import auth, statements, tables
+from sync.server import auth, observe, statements, tables
 from sync.server.auth import Actor
 from sync.server.db import get_meta, now_iso
 from sync.server.raw import Raw
@@ -68,9 +68,11 @@ def check_cursor(epoch: str, committed: int, generation_end: int | None, cursor:
 def authenticated(row: tuple[Any, ...] | None) -> Actor:
     """The user of a ``statements.token_query`` row, or the 401 every route answers."""
     try:
-        return auth.actor_from(row)
+        actor = auth.actor_from(row)
     except auth.AuthError as exc:
         raise OpError(401, str(exc), "bad_token") from exc
+    observe.note_user(actor.name)  # for the access log
+    return actor
 
 
 def authenticate(conn: Connection, token: str) -> Actor:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -168,4 +169,16 @@ evictions = Table(
     Column("scope", String(120), nullable=False),
     Column("version", BigInteger, nullable=False),
     Index("ix_evictions_scope_version", "scope", "version"),
+)
+
+# Failed sign-ins per user name or client address (``login_limits``), shared by every server
+# process on this database: a guesser gets no more tries by landing on another process.
+login_failures = Table(
+    "login_failures",
+    metadata,
+    # "name:<user name>" or "address:<client address>"
+    Column("key", String(300), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    # Wall-clock seconds (time.time()) of the last failure: processes on several hosts share it.
+    Column("last_at", Float, nullable=False),
 )

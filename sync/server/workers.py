@@ -16,16 +16,16 @@ import uvicorn
 from fastapi import FastAPI
 from uvicorn.supervisors import Multiprocess
 
-from sync.server.db import ServerDB, default_url
+from sync.server.db import default_url
 
 MAX_BODY_ENV = "RAPPORT_MAX_BODY"
 
 
 def worker_app() -> FastAPI:
-    """One worker's app: the parent ran the migrations and put the settings in the environment."""
+    """One worker's app: the parent checked the schema and put the settings in the environment."""
     from sync.server.app import create_app
 
-    return create_app(default_url(), max_body=int(os.environ[MAX_BODY_ENV]), migrate=False)
+    return create_app(default_url(), max_body=int(os.environ[MAX_BODY_ENV]))
 
 
 class TcpConfig(uvicorn.Config):
@@ -40,9 +40,6 @@ class TcpConfig(uvicorn.Config):
 
 
 def serve_workers(url: str, max_body: int, workers: int, **uvicorn_args: Any) -> None:
-    db = ServerDB(url)
-    db.migrate()
-    db.close()
     os.environ["DATABASE_URL"] = url
     os.environ[MAX_BODY_ENV] = str(max_body)
     config = TcpConfig(f"{__name__}:worker_app", factory=True, workers=workers, **uvicorn_args)

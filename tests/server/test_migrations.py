@@ -24,7 +24,7 @@ def test_fresh_and_upgraded_server_schema(backend: Backend) -> None:
         assert {"generations", "given_back"} <= set(sa.inspect(db.write_engine).get_table_names())
         with db.read() as conn:
             version = conn.exec_driver_sql("SELECT version_num FROM server_schema_version").scalar()
-            assert version == "s0004"
+            assert version == "s0005"
             assert conn.exec_driver_sql("SELECT version FROM counter").scalar() == 0
     finally:
         db.close()
