@@ -37,16 +37,18 @@ def open_with_notice(path: Path) -> Database:
     notice.setWindowTitle("Rapport")
     notice.setMargin(24)
     notice.show()
-    outcome: dict[str, object] = {}
+    # Filled by the worker, read after it has joined.
+    opened_db: list[Database] = []
+    failure: list[BaseException] = []
     opened = _Opened()
     loop = QEventLoop()
     opened.finished.connect(loop.quit, Qt.ConnectionType.QueuedConnection)
 
     def work() -> None:
         try:
-            outcome["db"] = open_database(path)
+            opened_db.append(open_database(path))
         except BaseException as exc:  # handed back to the GUI thread below
-            outcome["error"] = exc
+            failure.append(exc)
         finally:
             opened.finished.emit()
 
@@ -55,11 +57,9 @@ def open_with_notice(path: Path) -> Database:
     loop.exec()
     worker.join()
     notice.close()
-    if "error" in outcome:
-        raise outcome["error"]  # type: ignore[misc]
-    db = outcome["db"]
-    assert isinstance(db, Database)
-    return db
+    if failure:
+        raise failure[0]
+    return opened_db[0]
 
 
 def build_window(db: Database, presenter: ErrorPresenter) -> MainWindow:

@@ -27,6 +27,7 @@ from models.services.contacts import ContactInput
 from models.services.notes import NoteInput
 from ui.context import AppContext
 from ui.forms import ContactPicker, FormDialog, OptionalDateEdit, split_list
+from ui.qt_dates import from_qdatetime, to_qdatetime
 
 KIND_LABELS = {k: k.capitalize() for k in contacts.KINDS}
 CHANNEL_LABELS = notes.CHANNEL_LABELS  # one mapping, shared with the briefing sheet
@@ -67,8 +68,10 @@ class AccountCombo(QComboBox):
             if self._current is not None and self.itemData(i) == self._current:
                 self.setCurrentIndex(i)
                 break
-        self.completer().setFilterMode(Qt.MatchFlag.MatchContains)
-        self.completer().setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer = self.completer()
+        if completer is not None:  # an editable combo box always has one
+            completer.setFilterMode(Qt.MatchFlag.MatchContains)
+            completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
 
     def account_id(self) -> uuid.UUID | None:
         index = self.findText(self.currentText())
@@ -239,7 +242,7 @@ class NoteDialog(FormDialog):
             contact = (row.contact_id, row.contact_name)
         self.contact = self.add_field("contact_id", "Contact", _picker(ctx, contact))
         when = QDateTimeEdit(
-            QDateTime.currentDateTime() if row is None else QDateTime(row.occurred_at.astimezone())
+            QDateTime.currentDateTime() if row is None else to_qdatetime(row.occurred_at.astimezone())
         )
         when.setCalendarPopup(True)
         when.setDisplayFormat("yyyy-MM-dd HH:mm")
@@ -254,7 +257,7 @@ class NoteDialog(FormDialog):
 
     def save_action(self) -> Callable[[Session], Any]:
         contact_id = chosen_contact(self.contact, self._account_id)
-        occurred = self.when.dateTime().toPython()
+        occurred = from_qdatetime(self.when.dateTime())
         inp = NoteInput(
             summary=self.summary_edit.text(),
             channel=self.channel.currentData(),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import date
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from PySide6.QtCore import QDate, QStringListModel, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QShowEvent
@@ -41,6 +41,9 @@ from ui.context import AppContext
 
 ERROR_STYLE = "color: #b3261e;"
 
+# A field keeps its own type, so a dialog can call its QLineEdit or QComboBox methods on it.
+FieldT = TypeVar("FieldT", bound=QWidget)
+
 
 class FormDialog(QDialog):
     saved = Signal(object)  # what the service returned (usually the row's id)
@@ -64,21 +67,22 @@ class FormDialog(QDialog):
         self.buttons.accepted.connect(self.submit)
         self.buttons.rejected.connect(self.reject)
         # The form scrolls, so a long one still fits a 768-pixel laptop screen.
-        inner = QWidget()
-        inner.setLayout(self.form)
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll.setWidget(inner)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.scroll, 1)
-        layout.addWidget(self.summary)
-        layout.addWidget(self.buttons)
+        self._inner = QWidget()
+        self._inner.setLayout(self.form)
+        # Not ``self.scroll``: that would hide QWidget.scroll(dx, dy).
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll_area.setWidget(self._inner)
+        self._outer = QVBoxLayout(self)
+        self._outer.addWidget(self.scroll_area, 1)
+        self._outer.addWidget(self.summary)
+        self._outer.addWidget(self.buttons)
         self._fields: dict[str, QWidget] = {}
         self._errors: dict[str, QLabel] = {}
         self._focus_set = False
 
-    def add_field(self, key: str, label: str, widget: QWidget, hint: str = "") -> QWidget:
+    def add_field(self, key: str, label: str, widget: FieldT, hint: str = "") -> FieldT:
         spec = entity_fields()[self.entity.__entity__].get(key) if self.entity is not None else None
         if isinstance(widget, QLineEdit) and spec is not None and spec.max_length is not None:
             # Typing stops at the limit the server holds every change to; an older, longer value
@@ -105,12 +109,13 @@ class FormDialog(QDialog):
         self._fields[key] = widget
         self._errors[key] = err
         # The red words go as soon as the rep changes the field they are about.
-        for editor in [widget, *widget.findChildren(QWidget)]:
+        editors: list[QWidget] = [widget, *widget.findChildren(QWidget)]
+        for editor in editors:
             _on_edit(editor, err.hide)
         return widget
 
     def showEvent(self, event: QShowEvent) -> None:
-        inner = self.scroll.widget().sizeHint()
+        inner = self._inner.sizeHint()
         self.resize(max(self.width(), inner.width() + 40), min(inner.height() + 90, 640))
         super().showEvent(event)
         if not self._focus_set:
@@ -137,9 +142,9 @@ class FormDialog(QDialog):
         if text:
             # Room for every line of it, taken neither from it nor from the fields: the dialog
             # grows (as far as the screen allows).
-            self.layout().activate()
+            self._outer.activate()
             lacking = self.summary.heightForWidth(self.summary.width()) - self.summary.height()
-            clipped = self.scroll.widget().sizeHint().height() - self.scroll.viewport().height()
+            clipped = self._inner.sizeHint().height() - self.scroll_area.viewport().height()
             grow = max(0, lacking) + max(0, clipped)
             if grow:
                 free = self.screen().availableGeometry().height() - 60
@@ -164,7 +169,7 @@ class FormDialog(QDialog):
         self.show_message("\n".join(unplaced))
         if first is not None:
             first.setFocus()
-            self.scroll.ensureWidgetVisible(first)
+            self.scroll_area.ensureWidgetVisible(first)
 
     # -- saving --------------------------------------------------------------------------------
     def save_action(self) -> Callable[[Session], Any]:

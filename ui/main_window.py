@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from functools import partial
 
 from PySide6.QtCore import QEvent, QObject, QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeyEvent, QKeySequence, QShowEvent
@@ -150,9 +151,7 @@ class MainWindow(QMainWindow):
         self.accounts.print_requested.connect(self.print_briefing)
         # The Visits page writes through the same runner; tell every view what its actions touch.
         self.visits.data_changed.connect(lambda: ctx.bus.notify({"visit", "note", "commitment"}))
-        ctx.bus.changed.connect(
-            lambda entities: entities & {"visit", "contact", "account"} and self.visits.refresh()
-        )
+        ctx.bus.changed.connect(self._on_data_changed)
         for view in (self.today, self.accounts, self.commitments):
             view.contact_open_requested.connect(self.open_contact)
         self.today.summary_loaded.connect(
@@ -166,7 +165,7 @@ class MainWindow(QMainWindow):
         menu_title: str,
         text: str,
         slot: Callable[[], object],
-        shortcut: QKeySequence | str | None = None,
+        shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
         name: str = "",
     ) -> QAction:
         menu = self._menus.get(menu_title) or self.menuBar().addMenu(menu_title)
@@ -215,9 +214,7 @@ class MainWindow(QMainWindow):
             for action in self._menus["&Sync"].actions():
                 action.setEnabled(False)
         for i, title in enumerate(PAGES):
-            self._action(
-                "&View", title, lambda i=i: self.show_page(i), f"Ctrl+{i + 1}", f"page_{title.lower()}"
-            )
+            self._action("&View", title, partial(self.show_page, i), f"Ctrl+{i + 1}", f"page_{title.lower()}")
 
     def start(self) -> None:
         """Load the first screens (off the GUI thread) once the window is up."""
@@ -244,6 +241,10 @@ class MainWindow(QMainWindow):
     def focus_find(self) -> None:
         self.show_page(PAGES.index("Contacts"))
         self.contacts.focus_filter()
+
+    def _on_data_changed(self, entities: set[str]) -> None:
+        if entities & {"visit", "contact", "account"}:
+            self.visits.refresh()
 
     def _on_overdue_counted(self, n: int) -> None:
         item = self.sidebar.item(PAGES.index("Commitments"))
@@ -455,7 +456,9 @@ class MainWindow(QMainWindow):
             self.splitter.restoreState(splitter)
         for view in (self.contacts, self.accounts, self.commitments):
             view.restore_state(settings)
-        self.show_page(int(settings.value("window/page", PAGES.index("Contacts"))))
+        # An int as saved, or its text: the INI files QSettings writes on Linux keep no types.
+        page = settings.value("window/page", PAGES.index("Contacts"))
+        self.show_page(int(page) if isinstance(page, int | str) else PAGES.index("Contacts"))
 
     def fit_to_screen(self) -> None:
         """First start: as big as FIRST_SIZE, but never past the screen's free area (a 720-pixel

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime, time
 
-from PySide6.QtCore import QDateTime, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -39,6 +39,7 @@ from models.services.commitments import CommitmentInput
 from models.services.contacts import contact_rows, list_contacts
 from models.services.visits import VisitInput, VisitOutcome, complete_visit, create_visit, update_visit
 from ui.forms import OptionalDateEdit
+from ui.qt_dates import from_qdatetime, to_qdatetime
 from ui.tasks import TaskRunner
 
 ERROR_STYLE = "color: #b03a2e;"
@@ -92,10 +93,10 @@ class VisitDialog(QDialog):
         self.when.setCalendarPopup(True)
         self.when.setDisplayFormat("yyyy-MM-dd HH:mm")
         if visit is not None:
-            self.when.setDateTime(QDateTime(visit.starts_at.astimezone().replace(tzinfo=None)))
+            self.when.setDateTime(to_qdatetime(visit.starts_at.astimezone()))
         else:
             start = datetime.combine(day or date.today(), time(9, 0))
-            self.when.setDateTime(QDateTime(start))
+            self.when.setDateTime(to_qdatetime(start))
         self.duration = QSpinBox()
         self.duration.setRange(5, 24 * 60)
         self.duration.setSingleStep(15)
@@ -229,7 +230,7 @@ class VisitDialog(QDialog):
     # --- saving -------------------------------------------------------------------------------
 
     def value(self) -> VisitInput:
-        starts = self.when.dateTime().toPython()
+        starts = from_qdatetime(self.when.dateTime())
         # Only people listed for the chosen account count; a tick left from another account does not.
         listed = {
             self.contacts.item(i).data(Qt.ItemDataRole.UserRole)

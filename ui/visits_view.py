@@ -29,6 +29,7 @@ from models.rows import VisitRow
 from models.services.visits import cancel_visit, visits_on
 from ui.printing.preview import save_briefing_pdf, show_briefing_preview
 from ui.printing.render import PAPERS, default_paper
+from ui.qt_dates import from_qdate
 from ui.table import button_bar
 from ui.tasks import TaskRunner
 from ui.visit_dialog import CompleteVisitDialog, VisitDialog
@@ -175,7 +176,7 @@ class VisitsView(QWidget):
 
     @property
     def day(self) -> date:
-        return self.date_edit.date().toPython()
+        return from_qdate(self.date_edit.date())
 
     def set_day(self, day: date) -> None:
         self.date_edit.setDate(QDate(day.year, day.month, day.day))  # refreshes via dateChanged
