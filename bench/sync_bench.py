@@ -39,7 +39,7 @@ from sync.protocol import API, PROTOCOL, PROTOCOL_HEADER  # noqa: E402
 from sync.server import auth, tables  # noqa: E402
 from sync.server.db import ServerDB  # noqa: E402
 from sync.snapshot import insert_sql, storage_row  # noqa: E402
-from tests.sync_support import Laptop, ServerProcess  # noqa: E402
+from tests.support.sync_support import Laptop, ServerProcess  # noqa: E402
 
 
 def seed(url: str, contacts: int, notes: int, commitments: int) -> None:

@@ -4,7 +4,7 @@
                                [--database-url postgresql+psycopg://...]   # a fresh, empty database
 
 What "50 clients syncing at once" means here. The server is the real one (``python -m
-sync.server`` under uvicorn, as ``tests/sync_support.ServerProcess`` starts it; SQLite by default).
+sync.server`` under uvicorn, as ``tests/support/sync_support.ServerProcess`` starts it; SQLite by default).
 50 users in 10 teams each run a client in a process of their own (``bench/crowd_client.py``,
 standard library only, so the load generator stays light; the real ``SyncClient`` with its local
 SQLite database costs several times the server's work per sync and would be measured instead).
@@ -50,7 +50,7 @@ sys.path.insert(0, str(ROOT))
 from models.migrate import head_revision  # noqa: E402
 from sync.protocol import PROTOCOL  # noqa: E402
 from sync.server import tables  # noqa: E402
-from tests.sync_support import ServerProcess  # noqa: E402
+from tests.support.sync_support import ServerProcess  # noqa: E402
 
 CLIENT = Path(__file__).resolve().parent / "crowd_client.py"
 

@@ -3,7 +3,7 @@
 The paged pull validates every row with pydantic and converts each value twice (wire form to
 Python, Python to SQLite); for a new laptop's 450,000 rows that was most of a first sync. Here a
 row goes from its wire form to the exact value SQLAlchemy would have stored, and a batch goes to
-one ``executemany``. tests/test_sync_snapshot.py loads the same rows both ways and compares the
+one ``executemany``. tests/sync/test_snapshot.py loads the same rows both ways and compares the
 stored bytes, so the two paths cannot drift apart.
 
 Rows the laptop already has (pushed from here before this first pull, or a re-pull after a

@@ -1,4 +1,11 @@
-"""Shared fixtures. Every test gets its own data folder, so nothing touches the real one."""
+"""Shared fixtures. Every test gets its own data folder, so nothing touches the real one.
+
+The tests are grouped by what they test: models/, ui/, briefing/ (the sheet and its printing),
+sync/ (a laptop syncing with a real server process), server/ (the server on its own), and at the
+top the checks that span the project (layers, command line, schema against migrations, the
+laptop's files). Helpers live in support/; their fixtures are registered here as plugins, so a
+test names a fixture in its arguments and never imports it.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +17,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 from models.db import Database, open_database
+
+pytest_plugins = ["tests.support.sync_support", "tests.support.keyrings"]
 
 if TYPE_CHECKING:
     from pytestqt.qtbot import QtBot
@@ -83,7 +92,7 @@ def presenter() -> ErrorPresenter:
 @pytest.fixture
 def window(qtbot: QtBot, db: Database, presenter: ErrorPresenter) -> Iterator[MainWindow]:
     """The real main window over the test's database, shown and idle; closed afterwards."""
-    from tests.gui_helpers import open_window
+    from tests.support.gui_helpers import open_window
 
     win = open_window(qtbot, db, presenter)
     yield win

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from models.db import open_database
 from models.entities import Contact
 from models.sample import SAMPLE_KEY
-from tests.sync_support import ROOT, Backend, ServerProcess, backend  # fixtures by name
+from tests.support.sync_support import ROOT, Backend, ServerProcess
 
 
 def listing(folder: Path) -> dict[str, str]:

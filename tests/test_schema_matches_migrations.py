@@ -20,7 +20,7 @@ from models.entities import Base
 from models.migrate import include_object
 from sync.server import tables
 from sync.server.db import ServerDB
-from tests.sync_support import Backend, as_first_release, backend  # noqa: F401  (fixture by name)
+from tests.support.sync_support import Backend, as_first_release
 
 
 def _pending(conn: Connection, metadata: MetaData, **options: Any) -> list[Any]:
@@ -69,7 +69,7 @@ def _server_pending(db: ServerDB) -> list[Any]:
         return _pending(conn, tables.metadata, version_table="server_schema_version")
 
 
-def test_a_migrated_server_database_matches_its_tables(backend: Backend) -> None:  # noqa: F811
+def test_a_migrated_server_database_matches_its_tables(backend: Backend) -> None:
     db = ServerDB(backend.new_url())
     try:
         db.migrate()
