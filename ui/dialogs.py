@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import Any
 
 from PySide6.QtCore import QDateTime, Qt
 from PySide6.QtWidgets import (
@@ -150,7 +149,7 @@ class ContactDialog(FormDialog):
             cadence_days=self.cadence.text().strip() or None,
         )
 
-    def save_action(self) -> Callable[[Session], Any]:
+    def save_action(self) -> Callable[[Session], uuid.UUID]:
         inp = self.collect()
         contacts.clean_contact(inp)  # instant feedback on the GUI thread: pure checks, no I/O
         return saving(
@@ -174,7 +173,7 @@ class AccountDialog(FormDialog):
         self.about = self.add_field("about", "About", _text_box())
         self.about.setPlainText(row.about if row else "")
 
-    def save_action(self) -> Callable[[Session], Any]:
+    def save_action(self) -> Callable[[Session], uuid.UUID]:
         inp = AccountInput(
             name=self.name.text(),
             address=self.address.toPlainText(),
@@ -255,7 +254,7 @@ class NoteDialog(FormDialog):
         self.body = self.add_field("body", "Details", _text_box(140))
         self.body.setPlainText(row.body if row else "")
 
-    def save_action(self) -> Callable[[Session], Any]:
+    def save_action(self) -> Callable[[Session], uuid.UUID]:
         contact_id = chosen_contact(self.contact, self._account_id)
         occurred = from_qdatetime(self.when.dateTime())
         inp = NoteInput(
@@ -296,7 +295,7 @@ class CommitmentDialog(FormDialog):
         # the day section gave 2026-12-12): the shared optional-date field keeps what is typed.
         self.due = self.add_field("due_date", "Due", OptionalDateEdit(row.due_date if row else None))
 
-    def save_action(self) -> Callable[[Session], Any]:
+    def save_action(self) -> Callable[[Session], uuid.UUID]:
         contact_id = chosen_contact(self.contact, self._account_id)
         inp = CommitmentInput(
             what=self.what.text(),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import date
-from typing import Any, ClassVar, TypeVar
+from typing import ClassVar, TypeVar
 
 from PySide6.QtCore import QDate, QStringListModel, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QShowEvent
@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from models import errors
 from models.entities import SyncedMixin
+from models.rows import ContactRow
 from models.services import contacts
 from models.values import entity_fields
 from ui.context import AppContext
@@ -172,7 +173,7 @@ class FormDialog(QDialog):
             self.scroll_area.ensureWidgetVisible(first)
 
     # -- saving --------------------------------------------------------------------------------
-    def save_action(self) -> Callable[[Session], Any]:
+    def save_action(self) -> Callable[[Session], object]:
         """The service call for what the form holds now (subclasses)."""
         raise NotImplementedError
 
@@ -185,7 +186,7 @@ class FormDialog(QDialog):
         self.buttons.setEnabled(False)
         self.ctx.act(action, self._on_saved, self._on_failed)
 
-    def _on_saved(self, result: Any) -> None:
+    def _on_saved(self, result: object) -> None:
         self.buttons.setEnabled(True)
         self.show_errors({})
         self.saved.emit(result)
@@ -301,7 +302,7 @@ class ContactPicker(QLineEdit):
         if not text:
             return
 
-        def show(rows: list[Any]) -> None:
+        def show(rows: list[ContactRow]) -> None:
             labels = []
             for r in rows:
                 label = f"{r.name} ({r.account_name})" if r.account_name else r.name
