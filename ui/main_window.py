@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QProgressBar,
     QPushButton,
@@ -180,7 +181,7 @@ class MainWindow(QMainWindow):
         return action
 
     def _build_menus(self) -> None:
-        self._menus: dict = {}
+        self._menus: dict[str, QMenu] = {}
         key = QKeySequence.StandardKey
         self.new_contact_action = self._action(
             "&File", "New &contact…", self.new_contact, key.New, "new_contact"
