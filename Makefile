@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint bench bundle clean
+.PHONY: run test lint bench bundle clean screenshot
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ bench: $(STAMP)
 bundle: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[build]'
 	$(VENV)/bin/pyinstaller --noconfirm build.spec
+
+# The README's picture of the main window, drawn offscreen from the real window on sample data.
+screenshot: $(STAMP)
+	$(PY) docs/screenshot.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache

@@ -15,9 +15,12 @@ from models import errors
 from models.db import Database, needs_migration, open_database
 from models.paths import default_db_path
 from models.sample import prepare_sample, sample_db_path
+from ui.appearance import follow_appearance
 from ui.context import AppContext
 from ui.errors import ErrorPresenter, install_excepthooks
+from ui.first_run import FirstChoice, ask_first_start, is_first_start
 from ui.main_window import MainWindow
+from ui.settings import load_preferences
 
 # Set by bench/run.py: print how long until the contact list showed rows, then quit.
 STARTUP_PROBE = "RAPPORT_STARTUP_PROBE"
@@ -85,9 +88,19 @@ class AppShell(QObject):
         self.home = default_db_path() if _same_file(db_path, sample_db_path()) else db_path
         self.window: MainWindow | None = None
 
-    def start(self) -> MainWindow:
-        """Open the database the app was started on (errors are the caller's to show)."""
-        return self._open(self.start_path, sample=False)
+    def start(self, first: FirstChoice | None = None) -> MainWindow:
+        """Open the database the app was started on (errors are the caller's to show).
+
+        ``first``: what the rep chose on the first-start screen. Sample data opens the sample
+        database instead (the rep's own is made when they go back to it); signing in opens the
+        rep's own, empty database with the sign-in form over it.
+        """
+        if first is FirstChoice.SAMPLE:
+            return self._open(sample_db_path(), sample=True)
+        window = self._open(self.start_path, sample=False)
+        if first is FirstChoice.SIGN_IN:
+            window.sign_in()
+        return window
 
     def switch(self, target: Path | None) -> None:
         """Open ``target`` (the sample database) or, with ``None``, the rep's own in place of
@@ -139,9 +152,11 @@ def run_app(db_path: Path, log_file: Path | None = None) -> int:
     app.setOrganizationName("Rapport")
     presenter = ErrorPresenter(log_file)
     install_excepthooks(presenter)
+    follow_appearance(load_preferences().appearance)
+    first = ask_first_start() if is_first_start(db_path) else None
     shell = AppShell(db_path, presenter)
     try:
-        window = shell.start()
+        window = shell.start(first)
     except errors.DatabaseError as exc:
         QMessageBox.critical(None, exc.title, str(exc))
         print(f"rapport: {exc}", file=sys.stderr)

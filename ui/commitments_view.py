@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushBu
 
 from models.rows import CommitmentRow
 from models.services import commitments
+from ui.appearance import colour
 from ui.context import AppContext, RefreshWhenShown
 from ui.dialogs import CommitmentDialog
 from ui.table import RowsModel, commitment_columns, make_table, on_selection, refill, selected_row
@@ -99,7 +100,7 @@ class CommitmentsView(QWidget):
             if len(rows) >= LIMIT:
                 text = f"first {LIMIT:,} shown, type to narrow"
             if overdue:
-                text = f"<b style='color:#b3261e'>{overdue} overdue</b> · " + text
+                text = f"<b style='color:{colour('error')}'>{overdue} overdue</b> · " + text
             self.summary.setText(text)
 
         self.ctx.query(

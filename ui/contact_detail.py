@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from models.errors import NotFoundError
 from models.rows import CommitmentRow, ContactDetail, KeptRate, NoteRow
 from models.services import commitments, contacts, notes
+from ui.appearance import colour
 from ui.context import AppContext
 from ui.dialogs import CHANNEL_LABELS, KIND_LABELS, CommitmentDialog, ContactDialog, NoteDialog
 from ui.plural import days_ago, in_days, plural
@@ -95,7 +96,7 @@ def profile_html(d: ContactDetail, kept: KeptRate, today: date) -> str:
         )
         if due_in is None or due_in < 0:
             every = plural(d.cadence_days, "day")
-            last += f" — <b style='color:#b3261e'>check-in overdue</b> (every {every})"
+            last += f" — <b style='color:{colour('error')}'>check-in overdue</b> (every {every})"
         else:
             last += f" — next check-in {in_days(due_in)}"
     lines.append(f"<p>{last}</p>")

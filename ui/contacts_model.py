@@ -25,7 +25,7 @@ from PySide6.QtGui import QBrush
 from models.rows import ContactRow
 from models.services import contacts
 from ui.context import AppContext
-from ui.table import OVERDUE
+from ui.table import overdue_colour
 
 PAGE = 200
 MAX_REFRESH = 5_000  # rows re-read after an edit; past that the list starts again at the top
@@ -174,7 +174,7 @@ class ContactTableModel(QAbstractTableModel):
                 last_contact_text(row, self._today),
             )[col]
         if role == Qt.ItemDataRole.ForegroundRole and col == 6 and row.checkin_overdue(self._today):
-            return QBrush(OVERDUE)
+            return QBrush(overdue_colour())
         if role == Qt.ItemDataRole.ToolTipRole and col == 6 and row.checkin_overdue(self._today):
             return f"Check-in overdue: every {row.cadence_days} days"
         if role == Qt.ItemDataRole.UserRole:

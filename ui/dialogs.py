@@ -27,6 +27,7 @@ from models.services.notes import NoteInput
 from ui.context import AppContext
 from ui.forms import ContactPicker, FormDialog, OptionalDateEdit, split_list
 from ui.qt_dates import from_qdatetime, to_qdatetime
+from ui.settings import load_preferences
 
 KIND_LABELS = {k: k.capitalize() for k in contacts.KINDS}
 CHANNEL_LABELS = notes.CHANNEL_LABELS  # one mapping, shared with the briefing sheet
@@ -125,6 +126,19 @@ class ContactDialog(FormDialog):
         self.cadence = self.add_field(
             "cadence_days", "Check in every", QLineEdit(cadence), "Days; empty for no cadence"
         )
+        self._cadence_default = ""
+        if detail is None:  # a new contact starts with the cadence Preferences give its kind
+            self._cadence_defaults = load_preferences().cadence
+            self._fill_cadence_default()
+            self.kind.currentIndexChanged.connect(lambda _i: self._fill_cadence_default())
+
+    def _fill_cadence_default(self) -> None:
+        # Never over what the rep typed: only an empty field or the previous kind's default.
+        if self.cadence.text().strip() not in ("", self._cadence_default):
+            return
+        days = self._cadence_defaults.get(self.kind.currentData())
+        self._cadence_default = "" if days is None else str(days)
+        self.cadence.setText(self._cadence_default)
 
     def collect(self) -> ContactInput:
         dates: list[tuple[str, str | date]] = []

@@ -38,9 +38,14 @@ from models.entities import SyncedMixin
 from models.rows import ContactRow
 from models.services import contacts
 from models.values import entity_fields
+from ui.appearance import colour
 from ui.context import AppContext
 
-ERROR_STYLE = "color: #b3261e;"
+
+def error_style() -> str:
+    """Red words that stay readable on the dark appearance too (set when a dialog is made)."""
+    return f"color: {colour('error')};"
+
 
 # A field keeps its own type, so a dialog can call its QLineEdit or QComboBox methods on it.
 FieldT = TypeVar("FieldT", bound=QWidget)
@@ -59,7 +64,7 @@ class FormDialog(QDialog):
         self.form = QFormLayout()
         self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.summary = QLabel()
-        self.summary.setStyleSheet(ERROR_STYLE)
+        self.summary.setStyleSheet(error_style())
         self.summary.setWordWrap(True)
         self.summary.hide()
         self.buttons = QDialogButtonBox(
@@ -75,6 +80,9 @@ class FormDialog(QDialog):
         self.scroll_area.setWidgetResizable(True)
         self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
         self.scroll_area.setWidget(self._inner)
+        # Tab goes from field to field: the scroll area is no stop of its own (it still scrolls
+        # the focused field into view).
+        self.scroll_area.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self._outer = QVBoxLayout(self)
         self._outer.addWidget(self.scroll_area, 1)
         self._outer.addWidget(self.summary)
@@ -98,11 +106,11 @@ class FormDialog(QDialog):
         col.addWidget(widget)
         if hint:
             tip = QLabel(hint)
-            tip.setStyleSheet("color: palette(mid);")
+            tip.setStyleSheet(f"color: {colour('muted')};")
             col.addWidget(tip)
         err = QLabel()
         err.setObjectName(f"error_{key}")
-        err.setStyleSheet(ERROR_STYLE)
+        err.setStyleSheet(error_style())
         err.setWordWrap(True)
         err.hide()
         col.addWidget(err)

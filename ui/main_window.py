@@ -8,8 +8,8 @@ import uuid
 from collections.abc import Callable
 from functools import partial
 
-from PySide6.QtCore import QEvent, QObject, QSettings, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeyEvent, QKeySequence, QShowEvent
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QColor, QGuiApplication, QKeyEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
@@ -26,16 +26,19 @@ from PySide6.QtWidgets import (
 from models.demo import fill_demo
 from models.entities import SYNCED_CLASSES
 from models.errors import NotFoundError
-from models.paths import data_dir
 from models.rows import CommitmentRow
 from models.sample import is_sample, sample_db_path
 from models.services import accounts, contacts
 from ui.accounts_view import AccountsView
+from ui.appearance import colour, icon, on_appearance_changed
 from ui.commitments_view import CommitmentsView
 from ui.contacts_view import ContactsView
 from ui.context import AppContext
 from ui.dialogs import CommitmentDialog, ContactDialog, NoteDialog
+from ui.help import AboutDialog, ShortcutsDialog
+from ui.preferences import WindowPreferences
 from ui.printing.preview import BriefingPreview, save_briefing_pdf, show_briefing_preview
+from ui.settings import app_settings
 from ui.sync_controller import SyncController
 from ui.sync_views import ConflictsView, SignInDialog
 from ui.today_view import TodayView
@@ -50,9 +53,28 @@ FIRST_SIZE = QSize(1200, 780)  # the first window, when the screen has room for 
 FRAME_ALLOWANCE = QSize(16, 40)
 
 
-def app_settings() -> QSettings:
-    """Window state lives beside the database folder, so tests and portable installs stay apart."""
-    return QSettings(str(data_dir() / "settings.ini"), QSettings.Format.IniFormat)
+# Lucide icons (resources/icons/lucide) for the sidebar's pages and the menus' main actions.
+PAGE_ICONS = ("sun", "calendar-days", "users", "building-2", "list-checks", "git-merge", "trash-2")
+ACTION_ICONS = {
+    "new_contact": "user-plus",
+    "new_account": "building",
+    "new_note": "notebook-pen",
+    "new_commitment": "list-plus",
+    "print_briefing": "printer",
+    "save_briefing": "file-down",
+    "leave_sample": "house",
+    "try_sample": "flask-conical",
+    "quit": "log-out",
+    "undo": "undo-2",
+    "delete": "trash-2",
+    "find": "search",
+    "preferences": "settings",
+    "sync_now": "refresh-cw",
+    "sign_in": "log-in",
+    "review": "git-merge",
+    "shortcuts": "keyboard",
+    "about": "info",
+}
 
 
 class MainWindow(QMainWindow):
@@ -77,6 +99,9 @@ class MainWindow(QMainWindow):
         self.sidebar = QListWidget()
         self.sidebar.setObjectName("sidebar")
         self.sidebar.addItems(list(PAGES))
+        for i, name in enumerate(PAGE_ICONS):
+            self.sidebar.item(i).setIcon(icon(name))
+        self.sidebar.setIconSize(QSize(20, 20))
         self.sidebar.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.today = TodayView(ctx)
         self.visits = VisitsView(ctx.db, ctx.tasks)
@@ -102,7 +127,7 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.sidebar)
         self.splitter.addWidget(self.stack)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([190, 1010])
+        self.splitter.setSizes([225, 975])  # room for an icon and "Commitments (21 overdue)"
         self.setCentralWidget(self.splitter)
         self.sidebar.currentRowChanged.connect(self._on_page)
 
@@ -120,6 +145,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.sync_label)
         self.sync_button = QPushButton("Sync")
         self.sync_button.setObjectName("sync_button")
+        self.sync_button.setIcon(icon("refresh-cw"))
         self.sync_button.setToolTip("Sync with the team's server now (F5)")
         self.sync_button.clicked.connect(self._on_sync_button)
         self.statusBar().addPermanentWidget(self.sync_button)
@@ -158,6 +184,8 @@ class MainWindow(QMainWindow):
         self.today.summary_loaded.connect(
             lambda summary: self._on_overdue_counted(summary.overdue_commitments_count)
         )
+        self.preferences = WindowPreferences(self)
+        on_appearance_changed(self._on_appearance_changed)
         self.restore_state()
 
     # -- set-up --------------------------------------------------------------------------------
@@ -173,6 +201,8 @@ class MainWindow(QMainWindow):
         self._menus[menu_title] = menu
         action = QAction(text, self)
         action.setObjectName(name)
+        if name in ACTION_ICONS:
+            action.setIcon(icon(ACTION_ICONS[name]))
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
         action.triggered.connect(lambda _checked=False: slot())
@@ -206,6 +236,11 @@ class MainWindow(QMainWindow):
         self.undo_action.setEnabled(False)
         self.delete_action = self._action("&Edit", "&Delete", self.delete_current, key.Delete, "delete")
         self.find_action = self._action("&Edit", "&Find…", self.focus_find, key.Find, "find")
+        self._menus["&Edit"].addSeparator()
+        self.preferences_action = self._action(
+            "&Edit", "&Preferences…", lambda: self.preferences.edit(), "Ctrl+,", "preferences"
+        )
+        self.preferences_action.setMenuRole(QAction.MenuRole.PreferencesRole)
         self.sync_action = self._action("&Sync", "Sync &now", lambda: self.sync.sync_now(), "F5", "sync_now")
         self._action("&Sync", "&Sign in…", self.sign_in, None, "sign_in")
         self._action(
@@ -216,6 +251,10 @@ class MainWindow(QMainWindow):
                 action.setEnabled(False)
         for i, title in enumerate(PAGES):
             self._action("&View", title, partial(self.show_page, i), f"Ctrl+{i + 1}", f"page_{title.lower()}")
+        self._action("&Help", "&Keyboard shortcuts", self.show_shortcuts, "F1", "shortcuts")
+        self._action("&Help", "&About Rapport", self.show_about, None, "about").setMenuRole(
+            QAction.MenuRole.AboutRole
+        )
 
     def start(self) -> None:
         """Load the first screens (off the GUI thread) once the window is up."""
@@ -250,7 +289,8 @@ class MainWindow(QMainWindow):
     def _on_overdue_counted(self, n: int) -> None:
         item = self.sidebar.item(PAGES.index("Commitments"))
         item.setText(f"Commitments ({n} overdue)" if n else "Commitments")
-        item.setForeground(Qt.GlobalColor.red if n else self.palette().text().color())
+        # None when nothing is overdue: the palette's own text colour, light or dark.
+        item.setData(Qt.ItemDataRole.ForegroundRole, QColor(colour("error")) if n else None)
 
     # -- actions -------------------------------------------------------------------------------
     def _current_contact(self) -> tuple[uuid.UUID, str] | None:
@@ -376,7 +416,9 @@ class MainWindow(QMainWindow):
         )
 
     def print_briefing(self, contact_id: uuid.UUID) -> BriefingPreview:
-        self.preview = show_briefing_preview(self, self.ctx.db, self.ctx.tasks, contact_id=contact_id)
+        self.preview = show_briefing_preview(
+            self, self.ctx.db, self.ctx.tasks, contact_id=contact_id, paper=self.preferences.paper()
+        )
         return self.preview
 
     def print_current(self) -> None:
@@ -392,14 +434,34 @@ class MainWindow(QMainWindow):
         if self.stack.currentWidget() is self.visits:
             self.visits.save_day_pdf()
         elif (current := self._current_contact()) is not None:
-            save_briefing_pdf(self, self.ctx.db, self.ctx.tasks, contact_id=current[0])
+            save_briefing_pdf(
+                self, self.ctx.db, self.ctx.tasks, contact_id=current[0], paper=self.preferences.paper()
+            )
         else:
             self.statusBar().showMessage("Open a contact or a day of visits to save its briefing.", 5_000)
 
     # -- sync ----------------------------------------------------------------------------------
-    def sign_in(self) -> SignInDialog:
+    def sign_in(self, server: str = "") -> SignInDialog:
         dialog = SignInDialog(self.ctx, self.sync, self)
+        if server or not dialog.server.text():
+            dialog.server.setText(server or self.preferences.current.server)
         dialog.saved.connect(self._on_signed_in)
+        dialog.saved.connect(lambda _saved: self.preferences.remember_server(dialog.server.text()))
+        dialog.open()
+        return dialog
+
+    # -- appearance and help -------------------------------------------------------------------
+    def _on_appearance_changed(self) -> None:
+        # Texts coloured by hand (overdue in red, in the scheme's own red) are drawn again.
+        self.ctx.bus.notify({cls.__entity__ for cls in SYNCED_CLASSES})
+
+    def show_shortcuts(self) -> ShortcutsDialog:
+        dialog = ShortcutsDialog(self)
+        dialog.open()
+        return dialog
+
+    def show_about(self) -> AboutDialog:
+        dialog = AboutDialog(self.ctx.presenter.log_file, self)
         dialog.open()
         return dialog
 

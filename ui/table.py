@@ -14,11 +14,16 @@ from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from models.rows import CommitmentRow
+from ui.appearance import colour
 from ui.flow_layout import FlowLayout
 
 R = TypeVar("R")
 Index = QModelIndex | QPersistentModelIndex
-OVERDUE = QColor("#b3261e")
+
+
+def overdue_colour() -> QColor:
+    """Red that stays readable on the dark appearance too."""
+    return QColor(colour("error"))
 
 
 @dataclass(frozen=True)
@@ -70,7 +75,7 @@ class RowsModel(QAbstractTableModel, Generic[R]):
             return col.text(row)
         alert = col.alert is not None and col.alert(row)
         if role == Qt.ItemDataRole.ForegroundRole and alert:
-            return QBrush(OVERDUE)
+            return QBrush(overdue_colour())
         if role == Qt.ItemDataRole.FontRole and alert:
             font = QFont()
             font.setBold(True)

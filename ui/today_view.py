@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from models.rows import CommitmentRow, ContactRow, TodaySummary
 from models.services import today as today_service
+from ui.appearance import colour
 from ui.contacts_model import last_contact_text
 from ui.context import AppContext
 from ui.plural import plural
@@ -67,7 +68,7 @@ class TodayView(QWidget):
         self.checkins.set_rows(summary.overdue_checkins)
         overdue = summary.overdue_commitments_count
         parts = [
-            f"<b style='color:#b3261e'>{plural(overdue, 'overdue commitment')}</b>"
+            f"<b style='color:{colour('error')}'>{plural(overdue, 'overdue commitment')}</b>"
             if overdue
             else "No overdue commitments",
             f"{summary.due_this_week_count:,} due this week",

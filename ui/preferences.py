@@ -1,0 +1,175 @@
+"""Edit › Preferences…: the rep's settings in one form, saved to ``settings.ini`` only when every
+field is valid (a wrong one is explained under it, and nothing is written)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, QUrl
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QWidget,
+)
+
+from models.paths import data_dir
+from models.services.contacts import KINDS
+from ui.appearance import follow_appearance
+from ui.context import AppContext
+from ui.forms import FormDialog
+from ui.printing.render import default_paper
+from ui.settings import (
+    APPEARANCES,
+    PAPERS,
+    SYNC_MINUTES,
+    Preferences,
+    check_preferences,
+    load_preferences,
+    save_preferences,
+)
+
+if TYPE_CHECKING:
+    from ui.main_window import MainWindow
+
+CADENCE_LABELS = {
+    "customer": "New customers",
+    "partner": "New partners",
+    "supplier": "New suppliers",
+    "colleague": "New colleagues",
+    "other": "Other new contacts",
+}
+
+
+class PreferencesDialog(FormDialog):
+    """``saved`` carries the new :class:`Preferences`; the window applies them at once."""
+
+    def __init__(
+        self, ctx: AppContext, prefs: Preferences, signed_in: str = "", parent: QWidget | None = None
+    ) -> None:
+        super().__init__(ctx, "Preferences", parent)
+        self.setObjectName("preferences")
+        where = f"You are signed in to {signed_in}. " if signed_in else ""
+        self.server = self.add_field(
+            "server",
+            "Team server",
+            QLineEdit(prefs.server),
+            where + "Proposed when you sign in; a new address asks you to sign in there.",
+        )
+        self.server.setPlaceholderText("https://sync.example.com")
+        self.paper = self.add_field("paper", "Paper size", QComboBox(), "For briefing sheets, printed or PDF")
+        for paper in PAPERS:
+            self.paper.addItem(paper or f"From the language settings ({default_paper()})", paper)
+        self.paper.setCurrentIndex(max(0, self.paper.findData(prefs.paper)))
+        low, high = SYNC_MINUTES
+        self.sync_minutes = self.add_field(
+            "sync_minutes",
+            "Sync every",
+            QLineEdit(str(prefs.sync_minutes)),
+            f"Minutes, {low} to {high:,}; also on F5 and when the network comes back",
+        )
+        self.reminders = self.add_field(
+            "reminders",
+            "Reminders",
+            QCheckBox("Remind me of due commitments and check-ins"),
+            "Reminders arrive in a later version of Rapport; your choice is kept for them.",
+        )
+        self.reminders.setChecked(prefs.reminders)
+        self.appearance = self.add_field("appearance", "Appearance", QComboBox())
+        for key, label in APPEARANCES.items():
+            self.appearance.addItem(label, key)
+        self.appearance.setCurrentIndex(max(0, self.appearance.findData(prefs.appearance)))
+        self.cadence: dict[str, QLineEdit] = {}
+        for i, kind in enumerate(KINDS):
+            days = prefs.cadence.get(kind)
+            hint = "Days; fills in a new contact's check-in cadence. Empty: none." if i == 0 else ""
+            self.cadence[kind] = self.add_field(
+                f"cadence_{kind}",
+                f"{CADENCE_LABELS.get(kind, kind.capitalize())}: check in every",
+                QLineEdit("" if days is None else str(days)),
+                hint,
+            )
+        folder = QWidget()
+        row = QHBoxLayout(folder)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.folder_label = QLabel(str(data_dir()))
+        self.folder_label.setObjectName("data_folder")
+        self.folder_label.setWordWrap(True)
+        self.open_folder_button = QPushButton("&Open data folder")
+        self.open_folder_button.setAutoDefault(False)  # Enter in a field saves, it does not open this
+        self.open_folder_button.clicked.connect(self.open_data_folder)
+        row.addWidget(self.folder_label, 1)
+        row.addWidget(self.open_folder_button)
+        self.add_field(
+            "data_folder",
+            "Data folder",
+            folder,
+            "Your database, its backups and these settings (Help › About shows the log file's place)",
+        )
+
+    def open_data_folder(self) -> bool:
+        folder = data_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        return QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+
+    def submit(self) -> None:
+        result = check_preferences(
+            server=self.server.text(),
+            paper=self.paper.currentData(),
+            sync_minutes=self.sync_minutes.text(),
+            reminders=self.reminders.isChecked(),
+            appearance=self.appearance.currentData(),
+            cadence={kind: box.text() for kind, box in self.cadence.items()},
+        )
+        if not isinstance(result, Preferences):
+            self.show_errors(result)
+            return
+        save_preferences(result)
+        self.show_errors({})
+        self.saved.emit(result)
+        self.accept()
+
+
+class WindowPreferences(QObject):
+    """The window's side of Preferences: what is in force, the form, and applying a change at
+    once (the sync timer, the Visits page's paper, the appearance) rather than at the next start."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.current = load_preferences()
+        self.apply()
+
+    def paper(self) -> str:
+        return self.current.paper or default_paper()
+
+    def apply(self) -> None:
+        self.window.sync.set_interval(self.current.sync_minutes * 60_000)
+        self.window.visits.paper.setCurrentText(self.paper())
+
+    def edit(self) -> PreferencesDialog:
+        status = self.window.sync.status
+        linked = f"{status.server} as {status.username}" if status and status.linked else ""
+        dialog = PreferencesDialog(self.window.ctx, self.current, linked, self.window)
+        dialog.saved.connect(self._on_saved)
+        dialog.open()
+        return dialog
+
+    def remember_server(self, server: str) -> None:
+        """The address signed in to is the one Preferences shows and the next sign-in proposes."""
+        self.current = replace(self.current, server=server.strip().rstrip("/"))
+        save_preferences(self.current)
+
+    def _on_saved(self, prefs: Preferences) -> None:
+        old, self.current = self.current, prefs
+        self.apply()
+        follow_appearance(prefs.appearance)  # the whole application's, set at start by ui/app.py
+        status = self.window.sync.status
+        here = status is not None and status.linked and status.server == prefs.server
+        if prefs.server and prefs.server != old.server and not self.window.sample and not here:
+            self.window.sign_in(prefs.server)  # a new address takes effect by signing in there
