@@ -15,8 +15,7 @@ from pathlib import Path
 
 from models import errors
 from models.paths import default_db_path, log_dir, sample_db_path
-
-__version__ = "0.1.0"
+from models.version import VERSION as __version__
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -81,6 +80,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rapport", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"Rapport {__version__}")
     parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check that this installation has every part it needs (in a temporary folder), then exit",
+    )
+    parser.add_argument(
         "--db", type=Path, default=default_db_path(), help="database file (default: %(default)s)"
     )
     parser.set_defaults(func=_cmd_gui)
@@ -111,6 +115,10 @@ def _extra_commands() -> list[Callable[[argparse._SubParsersAction[argparse.Argu
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.self_test:  # before logging: it touches nothing of the user's, not even the log
+        from ui.self_test import run_self_test
+
+        return run_self_test()
     try:
         args.log_file = setup_logging()
     except OSError as exc:

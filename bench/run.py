@@ -67,14 +67,18 @@ def build(db_path: Path, contacts: int, notes_per_contact: float) -> None:
     print(f"  built in {time.perf_counter() - started:.0f} s")
 
 
-def startup(db_path: Path, runs: int) -> list[float]:
-    """Seconds from starting the process to the contact list showing rows."""
+def startup(db_path: Path, runs: int, app: list[str] | None = None) -> list[float]:
+    """Seconds from starting the process to the contact list showing rows.
+
+    ``app`` is the command that starts Rapport (default: main.py from source; the bundle's
+    executable in bench/bundle_bench.py).
+    """
     times = []
     env = {**os.environ, "RAPPORT_STARTUP_PROBE": "1", "RAPPORT_DATA_DIR": str(db_path.parent / "data")}
     for _ in range(runs):
         started = time.perf_counter()
         proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "main.py"), "--db", str(db_path)],
+            [*(app or [sys.executable, str(ROOT / "main.py")]), "--db", str(db_path)],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
@@ -203,14 +207,19 @@ def in_process(db_path: Path, contact_id: uuid.UUID, runs: int) -> None:
     del app
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def data_set_arguments(parser: argparse.ArgumentParser) -> None:
+    """The big data set's options (bench/bundle_bench.py uses the same database)."""
     parser.add_argument(
         "--db", type=Path, default=Path(os.environ.get("RAPPORT_BENCH_DB", "/tmp/rapport-bench/big.sqlite"))
     )
     parser.add_argument("--contacts", type=int, default=100_000)
     parser.add_argument("--notes-per-contact", type=float, default=10.0)
     parser.add_argument("--runs", type=int, default=5)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    data_set_arguments(parser)
     args = parser.parse_args()
     args.db.parent.mkdir(parents=True, exist_ok=True)
     build(args.db, args.contacts, args.notes_per_contact)

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from sqlalchemy import JSON, Column, Date, ForeignKey, Index, Integer, String, Table, Text, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from models.shown import shown
 from models.types import UTCDateTime, new_id, utcnow
 
 
@@ -50,7 +51,9 @@ class CommitmentStatus(enum.StrEnum):
 
 # What a field may hold beyond its column type, declared with the column (``models.values``
 # reads it; the services and the sync server check it): a choice field's values, and the shape
-# of a JSON field (every JSON field must declare one).
+# of a JSON field (every JSON field must declare one). ``merge`` names a sync merge policy other
+# than the default (``sync.fields``): "set" merges additions and removals from both sides,
+# "copy" also keeps the overwritten value as a separate copy of the row.
 TEXTS: dict[str, Any] = {"shape": "texts"}
 
 
@@ -88,11 +91,15 @@ class Account(SyncedMixin, Base):
     __tablename__ = "accounts"
     __entity__ = "account"
 
-    name: Mapped[str] = mapped_column(String(200))
-    address: Mapped[str] = mapped_column(Text, default="")
-    segment: Mapped[str] = mapped_column(String(100), default="")
-    tier: Mapped[str] = mapped_column(String(50), default="")
-    about: Mapped[str] = mapped_column(Text, default="")
+    # The account form is built from ``shown`` (in this order); the account's page and its part
+    # of the briefing sheet are still laid out by hand, so no place is declared for them.
+    name: Mapped[str] = mapped_column(String(200), info=shown("Name", "line", detail=None))
+    address: Mapped[str] = mapped_column(
+        Text, default="", info=shown("Address", "text", height=48, detail=None)
+    )
+    segment: Mapped[str] = mapped_column(String(100), default="", info=shown("Segment", "line", detail=None))
+    tier: Mapped[str] = mapped_column(String(50), default="", info=shown("Tier", "line", detail=None))
+    about: Mapped[str] = mapped_column(Text, default="", info=shown("About", "text", detail=None))
 
     contacts: Mapped[list[Contact]] = relationship(back_populates="account", lazy="raise")
 
@@ -103,25 +110,91 @@ class Contact(SyncedMixin, Base):
     __tablename__ = "contacts"
     __entity__ = "contact"
 
-    name: Mapped[str] = mapped_column(String(200))
+    # The order here is the form's order; ``shown`` says the label, the editor and where the
+    # contact page and the briefing sheet show the field (``models.shown``).
+    name: Mapped[str] = mapped_column(
+        String(200), info=shown("Name", "line", detail="heading", sheet="heading")
+    )
     kind: Mapped[str] = mapped_column(
-        String(20), default=ContactKind.CUSTOMER.value, info=_choices(ContactKind)
+        String(20),
+        default=ContactKind.CUSTOMER.value,
+        info=_choices(ContactKind) | shown("Kind", "choice", detail="heading", sheet="heading"),
     )
     account_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("accounts.id", ondelete="SET NULL"), default=None
+        ForeignKey("accounts.id", ondelete="SET NULL"),
+        default=None,
+        info=shown("Account", "account", detail="heading", sheet="heading"),
     )
-    role: Mapped[str] = mapped_column(String(200), default="")
-    emails: Mapped[list[str]] = mapped_column(JSON, default=list, info=TEXTS)
-    phones: Mapped[list[str]] = mapped_column(JSON, default=list, info=TEXTS)
-    address: Mapped[str] = mapped_column(Text, default="")
-    birthday: Mapped[date | None] = mapped_column(default=None)
+    role: Mapped[str] = mapped_column(
+        String(200), default="", info=shown("Role", "line", detail="heading", sheet="heading")
+    )
+    emails: Mapped[list[str]] = mapped_column(
+        JSON,
+        default=list,
+        info=TEXTS
+        | shown(
+            "Emails",
+            "list",
+            hint="Separate several with commas",
+            detail="reach",
+            sheet="reach",
+            sheet_label="Email",
+        ),
+    )
+    phones: Mapped[list[str]] = mapped_column(
+        JSON,
+        default=list,
+        info=TEXTS
+        | shown(
+            "Phones",
+            "list",
+            hint="International form, e.g. +44 20 7946 0958",
+            detail="reach",
+            sheet="reach",
+            sheet_label="Phone",
+        ),
+    )
+    address: Mapped[str] = mapped_column(
+        Text, default="", info=shown("Address", "text", height=48, sheet="reach")
+    )
+    birthday: Mapped[date | None] = mapped_column(
+        default=None, info=shown("Birthday", "date", placeholder="YYYY-MM-DD", detail="dates", sheet="dates")
+    )
     # [{"label": "Work anniversary", "date": "2019-04-01"}, ...]
-    personal_dates: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list, info={"shape": "dates"})
-    preferences: Mapped[str] = mapped_column(Text, default="")
-    needs: Mapped[str] = mapped_column(Text, default="")  # needs and pain points
-    tags: Mapped[list[str]] = mapped_column(JSON, default=list, info=TEXTS)
-    about: Mapped[str] = mapped_column(Text, default="")
-    cadence_days: Mapped[int | None] = mapped_column(Integer, default=None)
+    personal_dates: Mapped[list[dict[str, str]]] = mapped_column(
+        JSON,
+        default=list,
+        info={"shape": "dates"}
+        | shown(
+            "Personal dates",
+            "dates",
+            height=48,
+            hint="One per line: Label: YYYY-MM-DD",
+            detail="dates",
+            sheet="dates",
+        ),
+    )
+    preferences: Mapped[str] = mapped_column(
+        Text, default="", info=shown("Preferences", "text", sheet="remember")
+    )
+    needs: Mapped[str] = mapped_column(
+        Text,
+        default="",
+        info=shown("Needs and pain points", "text", sheet="remember", sheet_label="Needs & pain points"),
+    )
+    tags: Mapped[list[str]] = mapped_column(
+        JSON,
+        default=list,
+        info=TEXTS | {"merge": "set"} | shown("Tags", "list", hint="Separate with commas", sheet="remember"),
+    )
+    about: Mapped[str] = mapped_column(Text, default="", info=shown("About", "text"))
+    cadence_days: Mapped[int | None] = mapped_column(
+        Integer,
+        default=None,
+        info=shown(
+            "Check in every", "count", hint="Days; empty for no cadence", detail="checkin", sheet="glance"
+        ),
+    )
     # Kept by triggers on notes; the ORM only reads it.
     last_contact_at: Mapped[datetime | None] = mapped_column(default=None)
 
@@ -142,7 +215,7 @@ class Note(SyncedMixin, Base):
     occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
     channel: Mapped[str] = mapped_column(String(20), default=Channel.CALL.value, info=_choices(Channel))
     summary: Mapped[str] = mapped_column(String(500))
-    body: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text, default="", info={"merge": "copy"})
     contact_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("contacts.id", ondelete="SET NULL"), default=None
     )
@@ -199,7 +272,9 @@ class Visit(SyncedMixin, Base):
     account_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("accounts.id", ondelete="SET NULL"), default=None
     )
-    contact_ids: Mapped[list[str]] = mapped_column(JSON, default=list, info={"shape": "uuids"})
+    contact_ids: Mapped[list[str]] = mapped_column(
+        JSON, default=list, info={"shape": "uuids", "merge": "set"}
+    )
     purpose: Mapped[str] = mapped_column(String(500), default="")
     agenda: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(

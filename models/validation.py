@@ -11,7 +11,7 @@ import phonenumbers
 
 from models.entities import SyncedMixin
 from models.errors import ValidationError
-from models.values import field_errors
+from models.values import described, field_errors
 
 # Deliberately permissive: one @, a dot in the domain, no spaces. Real validation is delivery.
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -62,6 +62,40 @@ def check_storable(cls: type[SyncedMixin], values: Mapping[str, Any], errors: di
     field that has no error yet: the limits the sync server holds every change to."""
     for name, why in field_errors(cls, values).items():
         errors.setdefault(name, why)
+
+
+def clean_described(
+    cls: type[SyncedMixin], inp: object, values: dict[str, Any], errors: dict[str, str]
+) -> None:
+    """Clean every described field of the form ``inp`` that no rule of its own has cleaned, as
+    its editor's kind says: text trimmed, list items trimmed (empty ones dropped), a date parsed,
+    a count read as a whole number. A new plain field needs no cleaning code of its own; one of a
+    kind with no generic rule (a choice, an account, dated entries) is refused here, loudly."""
+    for field in described(cls):
+        if field.name in values:
+            continue
+        raw = getattr(inp, field.name)
+        editor = field.shown.editor
+        if editor in ("line", "text"):
+            values[field.name] = (raw or "").strip()
+        elif editor == "list":
+            values[field.name] = [item.strip() for item in raw or () if item.strip()]
+        elif editor == "date":
+            values[field.name] = parse_date(raw, field.name, errors)
+        elif editor == "count":
+            values[field.name] = _count(raw, field.name, field.shown.label, errors)
+        else:
+            raise TypeError(f"{cls.__name__}.{field.name} ({editor}) needs a cleaning rule of its own")
+
+
+def _count(raw: object, name: str, label: str, errors: dict[str, str]) -> int | None:
+    if raw is None or str(raw).strip() == "":
+        return None
+    try:
+        return int(str(raw).strip())
+    except ValueError:
+        errors[name] = f"{label} is a whole number"
+        return None
 
 
 def raise_if(errors: dict[str, str]) -> None:

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import JSON, Date, Integer, String, Text, Uuid, inspect
 
 from models.entities import SYNCED_CLASSES, SyncedMixin
+from models.shown import Shown
 from models.types import UTCDateTime, to_wire
 
 # Ids, counts and amounts fit a signed 64-bit column and a JSON number exactly.
@@ -42,6 +43,7 @@ class FieldSpec:
     default: Any
     choices: tuple[str, ...] | None = None
     shape: str | None = None  # for "json": a key of SHAPES
+    merge: str | None = None  # a sync merge policy other than the default: "set" | "copy"
 
 
 class FieldError(ValueError):
@@ -83,6 +85,7 @@ def _spec(col: Any) -> FieldSpec:
         default=default,
         choices=tuple(choices) if choices is not None else None,
         shape=shape,
+        merge=col.info.get("merge"),
     )
 
 
@@ -97,6 +100,34 @@ def entity_fields() -> dict[str, dict[str, FieldSpec]]:
             if attr.key not in SyncedMixin.bookkeeping
         }
     return out
+
+
+@dataclass(frozen=True)
+class Described:
+    """One field as the rep sees it (``shown``) with what it may hold (``spec``)."""
+
+    name: str
+    shown: Shown
+    spec: FieldSpec
+
+
+def described(cls: type[SyncedMixin]) -> tuple[Described, ...]:
+    """The fields of ``cls`` that declare how they are shown, in declaration order: the order of
+    the form, of the contact page's sections and of the sheet's Remember lines."""
+    return _described()[cls.__entity__]
+
+
+@cache
+def _described() -> dict[str, tuple[Described, ...]]:
+    specs = entity_fields()
+    return {
+        cls.__entity__: tuple(
+            Described(attr.key, attr.columns[0].info["shown"], specs[cls.__entity__][attr.key])
+            for attr in inspect(cls).column_attrs
+            if "shown" in attr.columns[0].info
+        )
+        for cls in SYNCED_CLASSES
+    }
 
 
 def label(name: str) -> str:

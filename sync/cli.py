@@ -1,7 +1,7 @@
 """``rapport login`` and ``rapport sync``: the command-line face of the sync client.
 
-The token lives only in the OS keychain (``keyring``); the database keeps the server address and
-user name, which are not secrets.
+The token lives only in the OS keychain (``sync.keychain``); the database keeps the server address
+and user name, which are not secrets.
 """
 
 from __future__ import annotations
@@ -11,51 +11,13 @@ import getpass
 import sys
 from pathlib import Path
 
-import keyring
-import keyring.errors
-from keyring.backends import fail
-
 from models.db import open_database
 from models.paths import default_db_path
 from sync.client import SyncClient, login
 from sync.errors import NotLoggedIn
+from sync.keychain import load_token, save_token
 from sync.status import link_server
 from sync.store import K_SERVER, K_USER, SyncStore
-
-SERVICE = "rapport-sync"
-# A keychain-less login keeps its token here, for this process only.
-_RUN_ONLY: dict[str, str] = {}
-
-
-def _key(server: str, username: str) -> str:
-    return f"{server.rstrip('/')} {username}"
-
-
-def _has_keychain() -> bool:
-    return not isinstance(keyring.get_keyring(), fail.Keyring)
-
-
-def save_token(server: str, username: str, token: str) -> bool:
-    """True if the token went to the keychain; False if it is kept for this run only."""
-    if _has_keychain():
-        try:
-            keyring.set_password(SERVICE, _key(server, username), token)
-            return True
-        except keyring.errors.KeyringError:
-            pass
-    _RUN_ONLY[_key(server, username)] = token
-    return False
-
-
-def load_token(server: str, username: str) -> str | None:
-    if _key(server, username) in _RUN_ONLY:
-        return _RUN_ONLY[_key(server, username)]
-    if not _has_keychain():
-        return None
-    try:
-        return keyring.get_password(SERVICE, _key(server, username))
-    except keyring.errors.KeyringError:
-        return None
 
 
 def _read_password() -> str:

@@ -1,4 +1,4 @@
-"""What the rep does with a conflict record: re-apply the value that was set aside, or dismiss it.
+"""Conflict records for the rep: list them, re-apply the value that was set aside, or dismiss one.
 
 Services in the models style: they take the caller's session (``db.write()``), so a re-applied
 value goes through the change hook into the outbox like any other edit.
@@ -17,6 +17,14 @@ from models.errors import NotFoundError
 from models.types import utcnow
 from sync.fields import entity_fields
 from sync.store import from_wire
+
+
+def list_conflicts(session: Session, *, include_dismissed: bool = False) -> list[Any]:
+    """Conflict records for the Conflicts view, newest first (value kept, value set aside, who)."""
+    stmt = select(sync_conflicts).order_by(sync_conflicts.c.server_version.desc())
+    if not include_dismissed:
+        stmt = stmt.where(sync_conflicts.c.dismissed_at.is_(None))
+    return list(session.execute(stmt))
 
 
 def dismiss(session: Session, conflict_id: uuid.UUID) -> None:

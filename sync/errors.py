@@ -1,4 +1,5 @@
-"""Sync errors a rep can act on (they carry a message written for them)."""
+"""Sync errors a rep can act on (they carry a message written for them), and the one signal
+between the sync modules that never reaches the rep (``ServerWentBack``)."""
 
 from __future__ import annotations
 
@@ -35,3 +36,9 @@ class SampleDataNotSynced(SyncError):
 
 class SyncBusy(SyncError):
     title = "Sync already running"
+
+
+class ServerWentBack(Exception):
+    """The server went back in time (a restore), changed its epoch, or forgot this laptop: the
+    client gives back what it lacks, registers again and starts over. Raised by the push, the
+    pull and the first-sync download alike; ``SyncClient`` always catches it."""

@@ -23,10 +23,21 @@ __all__ = [
     "entity_fields",
 ]
 
+
+def _merged(policy: str) -> frozenset[tuple[str, str]]:
+    # Declared on the columns with the rest of each field (``info={"merge": ...}``).
+    return frozenset(
+        (entity, name)
+        for entity, specs in entity_fields().items()
+        for name, s in specs.items()
+        if s.merge == policy
+    )
+
+
 # Fields merged as sets (additions and removals on both sides both survive).
-SET_FIELDS = {("contact", "tags"), ("visit", "contact_ids")}
+SET_FIELDS = _merged("set")
 # Fields whose overwritten value is kept as a separate copy of the row, not only in a record.
-COPY_FIELDS = {("note", "body")}
+COPY_FIELDS = _merged("copy")
 # References to a parent row: a child created under a parent deleted elsewhere is reported.
 PARENT_FIELDS = {"account_id": "account", "contact_id": "contact"}
 

@@ -25,9 +25,9 @@ from sqlalchemy.orm import Session
 
 from models.entities import synced_class
 from models.types import json_text
+from sync.apply import PageCounts, apply_rows, pending_fields
 from sync.fields import entity_fields
 from sync.protocol import RowChange
-from sync.store import PageCounts, SyncStore
 
 RowFunction = Callable[[dict[str, Any], dict[str, Any]], tuple[Any, ...]]  # (line, document) -> params
 BOOKKEEPING = ("id", "created_at", "updated_at", "deleted_at", "server_version")
@@ -144,8 +144,7 @@ class SnapshotLoader:
     """Converts batches of snapshot row lines (``prepare``) and writes them (``write``, inside
     the caller's transaction). The two halves may run on different threads, one batch apart."""
 
-    def __init__(self, store: SyncStore, session: Session) -> None:
-        self.store = store
+    def __init__(self, session: Session) -> None:
         # Ids already here, read once: a new laptop has none, so nearly every row is a plain insert.
         self.known: dict[str, set[str]] = {}
         for entity in entity_fields():
@@ -192,8 +191,8 @@ class SnapshotLoader:
             conn.exec_driver_sql(_plan(entity).sql, rows)
         counts = PageCounts(applied=sum(len(rows) for rows in batch.fresh.values()))
         for entity, changes in batch.existing.items():
-            pending = self.store.pending_fields(session, [c.id for c in changes])
-            self.store.apply_rows(session, _plan(entity).table, entity, changes, [], pending, counts)
+            pending = pending_fields(session, [c.id for c in changes])
+            apply_rows(session, _plan(entity).table, entity, changes, [], pending, counts)
         return counts.applied
 
     def load(self, session: Session, lines: list[dict[str, Any]]) -> int:

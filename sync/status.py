@@ -12,13 +12,8 @@ from sqlalchemy.orm import Session
 
 from models.entities import sync_conflicts, sync_rejections, synced_class
 from models.types import utcnow
-from sync.store import (
-    K_SERVER,
-    K_USER,
-    SyncStore,
-    list_conflicts,
-    list_rejections,
-)
+from sync.conflicts import list_conflicts
+from sync.store import K_SERVER, K_USER, SyncStore
 
 K_LAST_SYNC = "sync.last_synced_at"
 
@@ -71,6 +66,14 @@ def link_server(session: Session, server: str, username: str) -> None:
 
 def record_success(session: Session) -> None:
     SyncStore.put(session, K_LAST_SYNC, utcnow().isoformat())
+
+
+def list_rejections(session: Session, *, include_dismissed: bool = False) -> list[Any]:
+    """Changes the server refused (out of territory, invalid), kept so the rep can redo them."""
+    stmt = select(sync_rejections).order_by(sync_rejections.c.id.desc())
+    if not include_dismissed:
+        stmt = stmt.where(sync_rejections.c.dismissed_at.is_(None))
+    return list(session.execute(stmt))
 
 
 def dismiss_rejection(session: Session, rejection_id: int) -> None:

@@ -16,6 +16,7 @@ from models.db import Database, needs_migration, open_database
 from models.paths import default_db_path
 from models.sample import prepare_sample, sample_db_path
 from ui.appearance import follow_appearance
+from ui.branding import apply_branding
 from ui.context import AppContext
 from ui.errors import ErrorPresenter, install_excepthooks
 from ui.first_run import FirstChoice, ask_first_start, is_first_start
@@ -147,9 +148,10 @@ def _same_file(a: Path, b: Path) -> bool:
 
 def run_app(db_path: Path, log_file: Path | None = None) -> int:
     started = time.perf_counter()
-    app = QApplication.instance() or QApplication(sys.argv)
-    app.setApplicationName("Rapport")
-    app.setOrganizationName("Rapport")
+    # instance() is typed as the core application; the one running here is a QApplication.
+    running = QApplication.instance()
+    app = running if isinstance(running, QApplication) else QApplication(sys.argv)
+    apply_branding(app)  # name, icon and desktop entry for the window, task bar and launcher
     presenter = ErrorPresenter(log_file)
     install_excepthooks(presenter)
     follow_appearance(load_preferences().appearance)

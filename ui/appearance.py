@@ -10,21 +10,15 @@ screen and readable on a dark background.
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Callable
 from functools import cache
-from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QObject, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QIconEngine, QPainter, QPalette, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QApplication
 
-
-def resources_dir() -> Path:
-    # A PyInstaller bundle unpacks data files under sys._MEIPASS; from source they sit at the root.
-    return Path(getattr(sys, "_MEIPASS", Path(__file__).resolve().parents[1])) / "resources"
-
+from models.paths import resource_path
 
 # --- the stylesheet and its colours ----------------------------------------------------------
 
@@ -34,7 +28,7 @@ _PAIR = re.compile(r"@([a-z_]+)\s*:\s*(#[0-9a-fA-F]{6})")
 
 @cache
 def _stylesheet_source() -> tuple[str, dict[str, dict[str, str]]]:
-    text = (resources_dir() / "style.qss").read_text(encoding="utf-8")
+    text = resource_path("style.qss").read_text(encoding="utf-8")
     schemes = {name: dict(_PAIR.findall(body)) for name, body in _BLOCK.findall(text)}
     return text, schemes
 
@@ -207,7 +201,7 @@ class _SvgIconEngine(QIconEngine):
 
 @cache
 def _svg(name: str) -> bytes:
-    return (resources_dir() / "icons" / "lucide" / f"{name}.svg").read_bytes()
+    return resource_path("icons", "lucide", f"{name}.svg").read_bytes()
 
 
 def icon(name: str) -> QIcon:

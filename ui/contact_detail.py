@@ -22,9 +22,11 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.orm import Session
 
+from models.entities import Contact
 from models.errors import NotFoundError
 from models.rows import CommitmentRow, ContactDetail, KeptRate, NoteRow
 from models.services import commitments, contacts, notes
+from models.values import described
 from ui.appearance import colour
 from ui.context import AppContext
 from ui.dialogs import CHANNEL_LABELS, KIND_LABELS, CommitmentDialog, ContactDialog, NoteDialog
@@ -73,6 +75,24 @@ def _section(title: str, text: str) -> str:
     return f"<p><b>{html.escape(title)}</b><br>{body}</p>"
 
 
+def shown_text(value: object) -> str:
+    """A field's value as a section of the page shows it: lists joined, dates as YYYY-MM-DD."""
+    if value is None:
+        return ""
+    if isinstance(value, tuple):
+        return ", ".join(map(str, value))
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _dates(d: ContactDetail) -> list[str]:
+    dates = []
+    if d.birthday:
+        dates.append(f"Birthday: {d.birthday.strftime('%d %B')}")
+    return dates + [f"{label}: {when}" for label, when in d.personal_dates]
+
+
 def profile_html(d: ContactDetail, kept: KeptRate, today: date) -> str:
     esc = html.escape
     where = " at ".join(p for p in (esc(d.role), esc(d.account_name)) if p)
@@ -104,16 +124,15 @@ def profile_html(d: ContactDetail, kept: KeptRate, today: date) -> str:
         lines.append(
             f"<p>Our promises kept on time: {kept.rate:.0%} ({kept.kept_on_time} of {kept.total})</p>"
         )
-    lines.append(_section("Address", d.address))
-    dates = []
-    if d.birthday:
-        dates.append(f"Birthday: {d.birthday.strftime('%d %B')}")
-    dates += [f"{label}: {when}" for label, when in d.personal_dates]
-    lines.append(_section("Personal dates", "\n".join(dates)))
-    lines.append(_section("Preferences", d.preferences))
-    lines.append(_section("Needs and pain points", d.needs))
-    lines.append(_section("Tags", ", ".join(d.tags)))
-    lines.append(_section("About", d.about))
+    # The sections under the heading, in the fields' order (models.entities.Contact): a field
+    # whose place is "section" shows as it is; the birthday and personal dates share one.
+    fields = described(Contact)
+    last_dated = [f.name for f in fields if f.shown.detail == "dates"][-1:]
+    for field in fields:
+        if field.shown.detail == "section":
+            lines.append(_section(field.shown.label, shown_text(getattr(d, field.name))))
+        elif field.name in last_dated:
+            lines.append(_section(field.shown.label, "\n".join(_dates(d))))
     return "".join(lines)
 
 

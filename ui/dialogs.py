@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
-from PySide6.QtCore import QDateTime, Qt
+from PySide6.QtCore import QDateTime
 from PySide6.QtWidgets import (
     QComboBox,
     QDateTimeEdit,
     QLineEdit,
-    QPlainTextEdit,
     QWidget,
 )
 from sqlalchemy.orm import Session
@@ -25,62 +24,14 @@ from models.services.commitments import CommitmentInput
 from models.services.contacts import ContactInput
 from models.services.notes import NoteInput
 from ui.context import AppContext
-from ui.forms import ContactPicker, FormDialog, OptionalDateEdit, split_list
+from ui.field_editors import combo, text_box
+from ui.forms import ContactPicker, FormDialog, OptionalDateEdit
 from ui.qt_dates import from_qdatetime, to_qdatetime
 from ui.settings import load_preferences
 
 KIND_LABELS = {k: k.capitalize() for k in contacts.KINDS}
 CHANNEL_LABELS = notes.CHANNEL_LABELS  # one mapping, shared with the briefing sheet
 DIRECTION_LABELS = {"we": "We promised them", "they": "They promised us"}
-
-
-def _text_box(height: int = 60) -> QPlainTextEdit:
-    box = QPlainTextEdit()
-    box.setTabChangesFocus(True)
-    box.setFixedHeight(height)
-    return box
-
-
-def _combo(labels: dict[str, str], current: str) -> QComboBox:
-    combo = QComboBox()
-    for value, label in labels.items():
-        combo.addItem(label, value)
-    combo.setCurrentIndex(max(0, combo.findData(current)))
-    return combo
-
-
-class AccountCombo(QComboBox):
-    """Every live account (loaded off the GUI thread), plus "no account"."""
-
-    def __init__(self, ctx: AppContext, current: uuid.UUID | None, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.addItem("— none —", None)
-        self.setEditable(True)  # type to jump: the completer matches any part of the name
-        self.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self._current = current
-        ctx.query(accounts.account_choices, self._fill)
-
-    def _fill(self, choices: list[tuple[uuid.UUID, str]]) -> None:
-        for aid, name in choices:
-            self.addItem(name, aid)
-        # findData cannot compare Python objects such as UUIDs, so look the account up by hand.
-        for i in range(self.count()):
-            if self._current is not None and self.itemData(i) == self._current:
-                self.setCurrentIndex(i)
-                break
-        completer = self.completer()
-        if completer is not None:  # an editable combo box always has one
-            completer.setFilterMode(Qt.MatchFlag.MatchContains)
-            completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-
-    def account_id(self) -> uuid.UUID | None:
-        index = self.findText(self.currentText())
-        if index < 0:
-            if self.currentText().strip():
-                raise ValidationError({"account_id": f"There is no account called “{self.currentText()}”"})
-            return None
-        value = self.itemData(index)
-        return value if isinstance(value, uuid.UUID) else None
 
 
 class ContactDialog(FormDialog):
@@ -96,72 +47,30 @@ class ContactDialog(FormDialog):
         super().__init__(ctx, "Edit contact" if detail else "New contact", parent)
         self._id = detail.id if detail else None
         inp = contacts.contact_input(detail) if detail else ContactInput(name="", account_id=account_id)
-        self.name = self.add_field("name", "Name", QLineEdit(inp.name))
-        self.kind = self.add_field("kind", "Kind", _combo(KIND_LABELS, inp.kind))
-        self.account = self.add_field("account_id", "Account", AccountCombo(ctx, inp.account_id))
-        self.role = self.add_field("role", "Role", QLineEdit(inp.role))
-        self.emails = self.add_field(
-            "emails", "Emails", QLineEdit(", ".join(inp.emails)), "Separate several with commas"
-        )
-        self.phones = self.add_field(
-            "phones", "Phones", QLineEdit(", ".join(inp.phones)), "International form, e.g. +44 20 7946 0958"
-        )
-        self.address = self.add_field("address", "Address", _text_box(48))
-        self.address.setPlainText(inp.address)
-        birthday = inp.birthday.isoformat() if isinstance(inp.birthday, date) else (inp.birthday or "")
-        self.birthday = self.add_field("birthday", "Birthday", QLineEdit(birthday))
-        self.birthday.setPlaceholderText("YYYY-MM-DD")
-        self.personal_dates = self.add_field(
-            "personal_dates", "Personal dates", _text_box(48), "One per line: Label: YYYY-MM-DD"
-        )
-        self.personal_dates.setPlainText("\n".join(f"{label}: {when}" for label, when in inp.personal_dates))
-        self.preferences = self.add_field("preferences", "Preferences", _text_box())
-        self.preferences.setPlainText(inp.preferences)
-        self.needs = self.add_field("needs", "Needs and pain points", _text_box())
-        self.needs.setPlainText(inp.needs)
-        self.tags = self.add_field("tags", "Tags", QLineEdit(", ".join(inp.tags)), "Separate with commas")
-        self.about = self.add_field("about", "About", _text_box())
-        self.about.setPlainText(inp.about)
-        cadence = "" if inp.cadence_days is None else str(inp.cadence_days)
-        self.cadence = self.add_field(
-            "cadence_days", "Check in every", QLineEdit(cadence), "Days; empty for no cadence"
-        )
+        self.add_described(inp)  # every field, its label, hint and order: models.entities.Contact
         self._cadence_default = ""
         if detail is None:  # a new contact starts with the cadence Preferences give its kind
             self._cadence_defaults = load_preferences().cadence
             self._fill_cadence_default()
-            self.kind.currentIndexChanged.connect(lambda _i: self._fill_cadence_default())
+            self._kind().currentIndexChanged.connect(lambda _i: self._fill_cadence_default())
+
+    def _kind(self) -> QComboBox:
+        kind = self.editor("kind")
+        assert isinstance(kind, QComboBox)
+        return kind
 
     def _fill_cadence_default(self) -> None:
         # Never over what the rep typed: only an empty field or the previous kind's default.
-        if self.cadence.text().strip() not in ("", self._cadence_default):
+        cadence = self.editor("cadence_days")
+        assert isinstance(cadence, QLineEdit)
+        if cadence.text().strip() not in ("", self._cadence_default):
             return
-        days = self._cadence_defaults.get(self.kind.currentData())
+        days = self._cadence_defaults.get(self._kind().currentData())
         self._cadence_default = "" if days is None else str(days)
-        self.cadence.setText(self._cadence_default)
+        cadence.setText(self._cadence_default)
 
     def collect(self) -> ContactInput:
-        dates: list[tuple[str, str | date]] = []
-        for line in self.personal_dates.toPlainText().splitlines():
-            if line.strip():
-                label, _, when = line.rpartition(":")
-                dates.append((label.strip(), when.strip()))
-        return ContactInput(
-            name=self.name.text(),
-            kind=self.kind.currentData(),
-            account_id=self.account.account_id(),
-            role=self.role.text(),
-            emails=split_list(self.emails.text()),
-            phones=split_list(self.phones.text()),
-            address=self.address.toPlainText(),
-            birthday=self.birthday.text().strip() or None,
-            personal_dates=dates,
-            preferences=self.preferences.toPlainText(),
-            needs=self.needs.toPlainText(),
-            tags=split_list(self.tags.text()),
-            about=self.about.toPlainText(),
-            cadence_days=self.cadence.text().strip() or None,
-        )
+        return ContactInput(**self.described_values())
 
     def save_action(self) -> Callable[[Session], uuid.UUID]:
         inp = self.collect()
@@ -179,22 +88,10 @@ class AccountDialog(FormDialog):
     def __init__(self, ctx: AppContext, row: AccountRow | None = None, parent: QWidget | None = None) -> None:
         super().__init__(ctx, "Edit account" if row else "New account", parent)
         self._id = row.id if row else None
-        self.name = self.add_field("name", "Name", QLineEdit(row.name if row else ""))
-        self.address = self.add_field("address", "Address", _text_box(48))
-        self.address.setPlainText(row.address if row else "")
-        self.segment = self.add_field("segment", "Segment", QLineEdit(row.segment if row else ""))
-        self.tier = self.add_field("tier", "Tier", QLineEdit(row.tier if row else ""))
-        self.about = self.add_field("about", "About", _text_box())
-        self.about.setPlainText(row.about if row else "")
+        self.add_described(row or AccountInput(name=""))  # models.entities.Account
 
     def save_action(self) -> Callable[[Session], uuid.UUID]:
-        inp = AccountInput(
-            name=self.name.text(),
-            address=self.address.toPlainText(),
-            segment=self.segment.text(),
-            tier=self.tier.text(),
-            about=self.about.toPlainText(),
-        )
+        inp = AccountInput(**self.described_values())
         accounts.clean_account(inp)
         return saving(
             self._id,
@@ -261,11 +158,11 @@ class NoteDialog(FormDialog):
         when.setDisplayFormat("yyyy-MM-dd HH:mm")
         self.when = self.add_field("occurred_at", "When", when)
         self.channel = self.add_field(
-            "channel", "Channel", _combo(CHANNEL_LABELS, row.channel if row else channel)
+            "channel", "Channel", combo(CHANNEL_LABELS, row.channel if row else channel)
         )
         self.summary_edit = self.add_field("summary", "Summary", QLineEdit(row.summary if row else ""))
         self.summary_edit.setPlaceholderText("What happened, in one line")
-        self.body = self.add_field("body", "Details", _text_box(140))
+        self.body = self.add_field("body", "Details", text_box(140))
         self.body.setPlainText(row.body if row else "")
 
     def save_action(self) -> Callable[[Session], uuid.UUID]:
@@ -301,7 +198,7 @@ class CommitmentDialog(FormDialog):
             contact = (row.contact_id, row.contact_name)
         self.contact = self.add_field("contact_id", "With", _picker(ctx, contact))
         self.direction = self.add_field(
-            "direction", "Who promised", _combo(DIRECTION_LABELS, row.direction if row else "we")
+            "direction", "Who promised", combo(DIRECTION_LABELS, row.direction if row else "we")
         )
         self.what = self.add_field("what", "What", QLineEdit(row.what if row else ""))
         self.what.setPlaceholderText("e.g. Send the revised quote")

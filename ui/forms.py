@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import date
-from typing import ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from PySide6.QtCore import QDate, QStringListModel, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QShowEvent
@@ -37,9 +37,10 @@ from models import errors
 from models.entities import SyncedMixin
 from models.rows import ContactRow
 from models.services import contacts
-from models.values import entity_fields
+from models.values import described, entity_fields
 from ui.appearance import colour
 from ui.context import AppContext
+from ui.field_editors import Reader, make_editor
 
 
 def error_style() -> str:
@@ -89,6 +90,7 @@ class FormDialog(QDialog):
         self._outer.addWidget(self.buttons)
         self._fields: dict[str, QWidget] = {}
         self._errors: dict[str, QLabel] = {}
+        self._readers: dict[str, Reader] = {}
         self._focus_set = False
 
     def add_field(self, key: str, label: str, widget: FieldT, hint: str = "") -> FieldT:
@@ -122,6 +124,23 @@ class FormDialog(QDialog):
         for editor in editors:
             _on_edit(editor, err.hide)
         return widget
+
+    def add_described(self, values: object) -> None:
+        """A row for every described field of ``entity`` (``models.shown``), in declaration order,
+        each filled from the attribute of ``values`` (the form's input, or a row) of its name."""
+        assert self.entity is not None
+        for field in described(self.entity):
+            widget, read = make_editor(self.ctx, field, getattr(values, field.name))
+            self.add_field(field.name, field.shown.label, widget, field.shown.hint)
+            self._readers[field.name] = read
+
+    def described_values(self) -> dict[str, Any]:
+        """What the rep typed in the described fields, by field name, as the services take it."""
+        return {name: read() for name, read in self._readers.items()}
+
+    def editor(self, key: str) -> QWidget:
+        """The editor of field ``key``."""
+        return self._fields[key]
 
     def showEvent(self, event: QShowEvent) -> None:
         inner = self._inner.sizeHint()
@@ -221,11 +240,6 @@ def _on_edit(widget: QWidget, hide: Callable[[], None]) -> None:
         widget.editingFinished.connect(slot)
     elif isinstance(widget, QAbstractButton):
         widget.toggled.connect(slot)
-
-
-def split_list(text: str) -> list[str]:
-    """Several values typed in one line, separated by commas or semicolons."""
-    return [part.strip() for part in text.replace(";", ",").split(",") if part.strip()]
 
 
 class OptionalDateEdit(QLineEdit):

@@ -88,10 +88,12 @@ class MainWindow(QMainWindow):
         self.ctx = ctx
         with ctx.db.read() as s:  # one row of the meta table, before anything is shown
             self.sample = is_sample(s)
+        # Qt adds " — Rapport" (the application's display name, ui/branding.py) on Linux and
+        # Windows; macOS shows the name in the menu bar.
         if self.sample:
-            self.setWindowTitle("Rapport — Sample data (not your records)")
+            self.setWindowTitle("Sample data (not your records)")
         else:
-            self.setWindowTitle(f"Rapport — {ctx.db.path.name}")
+            self.setWindowTitle(ctx.db.path.name)
         self.setObjectName("main_window")
         self._undo: UndoOffer | None = None
         self._fit_after_show = False
@@ -564,7 +566,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_state()
-        # A running sync stops at once, even mid-request (sync/client.py); what it committed
+        # A running sync stops at once, even mid-request (sync/transport.py); what it committed
         # stays, and the outbox is on disk, so nothing queued is lost.
         self.sync.stop()
         # Let a write in flight finish: it is one transaction, and the rep expects it kept.

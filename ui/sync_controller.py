@@ -18,8 +18,8 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from models import errors
 from models.entities import SYNCED_CLASSES
 from sync import errors as sync_errors
-from sync.cli import load_token, save_token
 from sync.client import SyncClient, SyncSummary, login
+from sync.keychain import load_token, save_token
 from sync.status import SyncStatus, link_server, record_success, sync_status
 from ui.context import AppContext
 from ui.plural import plural

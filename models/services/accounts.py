@@ -14,7 +14,7 @@ from models.rows import AccountRow
 from models.services.common import children_of, fts_query, get_live
 from models.services.trash import restore
 from models.types import utcnow
-from models.validation import check_storable, raise_if, require
+from models.validation import check_storable, clean_described, raise_if, require
 
 
 @dataclass
@@ -29,8 +29,7 @@ class AccountInput:
 def clean_account(inp: AccountInput) -> dict[str, Any]:
     errs: dict[str, str] = {}
     values = {"name": require(inp.name, "name", errs, "A name")}
-    for key in ("address", "segment", "tier", "about"):
-        values[key] = (getattr(inp, key) or "").strip()
+    clean_described(Account, inp, values, errs)
     check_storable(Account, values, errs)
     raise_if(errs)
     return values

@@ -14,7 +14,16 @@ from models.entities import Account, Commitment, CommitmentStatus, Contact, Cont
 from models.rows import ContactDetail, ContactRow
 from models.services.common import children_of, fts_query, get_live
 from models.types import utcnow
-from models.validation import check_email, check_storable, normalize_phone, parse_date, raise_if, require
+from models.validation import (
+    check_email,
+    check_storable,
+    clean_described,
+    normalize_phone,
+    parse_date,
+    raise_if,
+    require,
+)
+from models.values import Described, described
 
 KINDS = [k.value for k in ContactKind]
 
@@ -93,8 +102,7 @@ def clean_contact(inp: ContactInput, session: Session | None = None) -> dict[str
         if acc is None or acc.deleted_at is not None:
             errs["account_id"] = "That account no longer exists"
     values["account_id"] = inp.account_id
-    for key in ("role", "address", "preferences", "needs", "about"):
-        values[key] = (getattr(inp, key) or "").strip()
+    clean_described(Contact, inp, values, errs)
     check_storable(Contact, values, errs)
     raise_if(errs)
     return values
@@ -261,48 +269,32 @@ def get_contact(session: Session, contact_id: uuid.UUID) -> ContactDetail:
     if c.account_id is not None:
         acc = session.get(Account, c.account_id)
         account_name = acc.name if acc is not None and acc.deleted_at is None else ""
-    last = c.last_contact_at
     return ContactDetail(
         id=c.id,
-        name=c.name,
-        kind=c.kind,
-        account_id=c.account_id,
         account_name=account_name,
-        role=c.role,
-        emails=tuple(c.emails),
-        phones=tuple(c.phones),
-        address=c.address,
-        birthday=c.birthday,
-        personal_dates=tuple((d["label"], d["date"]) for d in c.personal_dates or ()),
-        preferences=c.preferences,
-        needs=c.needs,
-        tags=tuple(c.tags),
-        about=c.about,
-        cadence_days=c.cadence_days,
-        last_contact_at=last,
+        last_contact_at=c.last_contact_at,
         created_at=c.created_at,
         updated_at=c.updated_at,
+        **{f.name: _detail_value(f, getattr(c, f.name)) for f in described(Contact)},
     )
+
+
+def _detail_value(field: Described, value: Any) -> Any:
+    """A column's value as a frozen row holds it: lists become tuples, dated entries pairs."""
+    if field.spec.shape == "dates":
+        return tuple((d["label"], d["date"]) for d in value or ())
+    if field.spec.kind == "json":
+        return tuple(value or ())
+    return value
 
 
 def contact_input(detail: ContactDetail) -> ContactInput:
     """The form values of an existing contact (for editing)."""
-    return ContactInput(
-        name=detail.name,
-        kind=detail.kind,
-        account_id=detail.account_id,
-        role=detail.role,
-        emails=list(detail.emails),
-        phones=list(detail.phones),
-        address=detail.address,
-        birthday=detail.birthday,
-        personal_dates=list(detail.personal_dates),
-        preferences=detail.preferences,
-        needs=detail.needs,
-        tags=list(detail.tags),
-        about=detail.about,
-        cadence_days=detail.cadence_days,
-    )
+    values: dict[str, Any] = {}
+    for f in described(Contact):
+        value = getattr(detail, f.name)
+        values[f.name] = list(value) if isinstance(value, tuple) else value
+    return ContactInput(**values)
 
 
 def find_contacts(session: Session, name_or_id: str, limit: int = 20) -> list[ContactRow]:

@@ -6,6 +6,9 @@ on its author's laptop.
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 import pytest
 from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
@@ -91,12 +94,16 @@ def test_the_forms_say_the_limit_and_keep_an_old_longer_value_whole(
 ) -> None:
     window.new_contact_action.trigger()
     dialog = visible(ContactDialog)
-    assert dialog.role.maxLength() == 200 and dialog.name.maxLength() == 200
-    hints = [label.text() for label in dialog.role.parentWidget().findChildren(QLabel) if label.isVisible()]
+    assert dialog.editor("role").maxLength() == 200 and dialog.editor("name").maxLength() == 200
+    hints = [
+        label.text()
+        for label in dialog.editor("role").parentWidget().findChildren(QLabel)
+        if label.isVisible()
+    ]
     assert hints == ["Up to 200 characters"]
-    dialog.name.setText("Ann")
-    dialog.role.insert("r" * 250)  # a paste: typing stops at the limit
-    assert dialog.role.text() == "r" * 200
+    dialog.editor("name").setText("Ann")
+    dialog.editor("role").insert("r" * 250)  # a paste: typing stops at the limit
+    assert dialog.editor("role").text() == "r" * 200
     with qtbot.waitSignal(dialog.saved, timeout=WAIT):
         dialog.buttons.accepted.emit()
 
@@ -110,9 +117,46 @@ def test_the_forms_say_the_limit_and_keep_an_old_longer_value_whole(
         row = accounts.get_account(s, account_id)
     edit = AccountDialog(window.ctx, row, window)
     edit.show()
-    assert edit.tier.text() == "t" * 60
+    assert edit.editor("tier").text() == "t" * 60
     edit.buttons.accepted.emit()
     qtbot.waitUntil(lambda: edit.error_text("tier") != "", timeout=WAIT)
     assert edit.error_text("tier") == "Tier is too long: 60 characters (at most 50)"
     assert edit.isVisible()
     edit.reject()
+
+
+def test_a_described_field_with_no_rule_of_its_own_is_cleaned_by_its_editor_kind(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A plain field added later (any of these editors) is saved cleaned without new code, and
+    one whose kind has no generic rule is refused loudly rather than silently not saved."""
+    from types import SimpleNamespace
+
+    from models import validation
+    from models.shown import Shown
+    from models.values import Described, FieldSpec
+
+    def field(name: str, editor: Any) -> Described:
+        return Described(name, Shown(name.title(), editor), FieldSpec("str", True, None, None))
+
+    kinds = [
+        field("a", "line"),
+        field("b", "text"),
+        field("c", "list"),
+        field("d", "date"),
+        field("e", "count"),
+    ]
+    monkeypatch.setattr(validation, "described", lambda _cls: kinds)
+    inp = SimpleNamespace(a=" x ", b=" y\n", c=[" p ", " ", "q"], d="2001-02-03", e=" 7 ")
+    values: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    validation.clean_described(Contact, inp, values, errors)
+    assert values == {"a": "x", "b": "y", "c": ["p", "q"], "d": date(2001, 2, 3), "e": 7} and errors == {}
+    values = {}
+    validation.clean_described(
+        Contact, SimpleNamespace(a="", b="", c=[], d="3 Feb", e="seven"), values, errors
+    )
+    assert set(errors) == {"d", "e"} and values["e"] is None
+    monkeypatch.setattr(validation, "described", lambda _cls: [field("f", "choice")])
+    with pytest.raises(TypeError, match="needs a cleaning rule"):
+        validation.clean_described(Contact, SimpleNamespace(f="x"), {}, {})

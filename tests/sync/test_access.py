@@ -19,7 +19,8 @@ from models.types import utcnow
 from sync.errors import AuthRejected, VersionMismatch
 from sync.protocol import API, PROTOCOL, PROTOCOL_HEADER
 from sync.server import tables
-from sync.store import K_CLIENT, K_EPOCH, SyncStore, list_rejections
+from sync.status import list_rejections
+from sync.store import K_CLIENT, K_EPOCH, SyncStore
 from tests.support.sync_support import Laptop, ServerProcess, admin_cli, contact
 
 
@@ -147,9 +148,9 @@ def test_unsupported_protocol_version(
     ann = laptops("ann")
     ann.add(contact("Waiting"))
     assert _raw(ann, "/pull", {"cursor": None}, protocol=0).status_code == 426
-    import sync.client
+    import sync.transport
 
-    monkeypatch.setattr(sync.client, "PROTOCOL", 0)
+    monkeypatch.setattr(sync.transport, "PROTOCOL", 0)
     with pytest.raises(VersionMismatch):
         ann.sync()
     assert ann.outbox() == 1

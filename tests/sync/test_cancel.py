@@ -16,9 +16,9 @@ from pytestqt.qtbot import QtBot
 
 from models.db import Database
 from models.errors import Cancelled
-from sync.cli import save_token
 from sync.client import SyncClient
 from sync.errors import ServerUnreachable
+from sync.keychain import save_token
 from sync.status import link_server, sync_status
 from tests.support.gui_helpers import seed_contact
 from tests.support.keyrings import MemoryKeyring

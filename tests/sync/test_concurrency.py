@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from models.entities import Contact
-from sync.store import list_conflicts
+from sync.conflicts import list_conflicts
 from tests.support.sync_support import Laptop, contact, raw_post
 
 USERS = 4

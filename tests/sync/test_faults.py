@@ -15,10 +15,11 @@ import pytest
 
 from models.entities import Note
 from models.types import utcnow
+from sync.conflicts import list_conflicts
 from sync.errors import ServerUnreachable
 from sync.fields import check_patch
 from sync.protocol import API, PullResponse
-from sync.store import K_CLIENT, K_CURSOR, K_EPOCH, list_conflicts
+from sync.store import K_CLIENT, K_CURSOR, K_EPOCH
 from tests.support.sync_support import (
     FaultyTransport,
     Laptop,

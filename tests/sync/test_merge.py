@@ -15,8 +15,8 @@ from sqlalchemy import select
 from models.entities import Account, Note
 from models.services.trash import restore
 from models.types import utcnow
+from sync.conflicts import list_conflicts
 from sync.server.merge import merge_set
-from sync.store import list_conflicts
 from tests.support.sync_support import Laptop, contact
 
 

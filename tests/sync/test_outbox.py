@@ -18,7 +18,8 @@ from sqlalchemy import select
 from sync.errors import ServerUnreachable, SyncBusy
 from sync.lock import lock_path, sync_lock
 from sync.server import tables
-from sync.store import K_CLIENT, K_EPOCH, list_rejections
+from sync.status import list_rejections
+from sync.store import K_CLIENT, K_EPOCH
 from tests.support.sync_support import FaultyTransport, Laptop, ServerProcess, contact, raw_post, sync_state
 
 

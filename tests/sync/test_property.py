@@ -42,8 +42,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from models.types import utcnow
+from sync.conflicts import list_conflicts
 from sync.protocol import API, PROTOCOL, PROTOCOL_HEADER
-from sync.store import Pending, SyncStore, list_conflicts, list_rejections
+from sync.status import list_rejections
+from sync.store import Pending, SyncStore
 from tests.support.sync_support import Laptop, ServerProcess, contact, raw_post
 
 # About 1 s an example on a busy 2-core machine, on each of SQLite and PostgreSQL: some

@@ -22,12 +22,13 @@ from models.db import open_database
 from models.entities import Contact, Note, sync_conflicts, synced_class
 from models.services import contacts
 from models.types import utcnow
+from sync.apply import PageCounts, apply_rows
 from sync.errors import ServerUnreachable
 from sync.fields import entity_fields
 from sync.protocol import API, PROTOCOL, PROTOCOL_HEADER, SNAPSHOT_MEDIA_TYPE, RowChange
 from sync.server import tables
 from sync.snapshot import SnapshotLoader
-from sync.store import K_CURSOR, K_SNAPSHOT, PageCounts, SyncStore
+from sync.store import K_CURSOR, K_SNAPSHOT, SyncStore
 from tests.support.sync_support import (
     CutBodyTransport,
     Laptop,
@@ -101,7 +102,7 @@ def test_fast_loader_stores_exactly_what_the_paged_pull_stores(tmp_path: Path) -
         open_database(path, backup=False).close()
     fast = SyncStore(open_database(fast_path, backup=False))
     with fast.tx() as s:
-        assert SnapshotLoader(fast, s).load(s, lines) == len(lines)
+        assert SnapshotLoader(s).load(s, lines) == len(lines)
     fast.close()
     slow = SyncStore(open_database(slow_path, backup=False))
     with slow.tx() as s:
@@ -115,7 +116,7 @@ def test_fast_loader_stores_exactly_what_the_paged_pull_stores(tmp_path: Path) -
                 data=line["d"],
                 updated_at=line["u"],
             )
-            slow.apply_rows(s, table, line["e"], [change], [], {}, PageCounts())
+            apply_rows(s, table, line["e"], [change], [], {}, PageCounts())
     slow.close()
     for entity in entity_fields():
         got, want = _raw_rows(fast_path, entity), _raw_rows(slow_path, entity)

@@ -14,8 +14,10 @@ from sqlalchemy import select
 
 from models.entities import Account, Note
 from models.types import utcnow
+from sync.conflicts import list_conflicts
 from sync.server import tables
-from sync.store import K_CLIENT, K_EPOCH, SyncStore, list_conflicts, list_rejections
+from sync.status import list_rejections
+from sync.store import K_CLIENT, K_EPOCH, SyncStore
 from tests.support.sync_support import Laptop, ServerProcess, admin_cli, contact, raw_post
 
 

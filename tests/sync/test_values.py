@@ -16,7 +16,7 @@ import httpx
 from models.entities import Account
 from models.services.briefing import person_brief
 from sync.protocol import API, PROTOCOL, PROTOCOL_HEADER
-from sync.store import list_rejections
+from sync.status import list_rejections
 from tests.support.sync_support import Laptop, ServerProcess, contact, raw_post
 
 

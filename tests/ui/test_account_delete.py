@@ -194,8 +194,8 @@ def test_a_contact_who_moves_takes_their_notes_and_open_commitments(
     qtbot.waitUntil(lambda: window.contacts.detail.page is not None, timeout=WAIT)
     window.contacts.detail.edit()
     dialog = visible(ContactDialog)
-    qtbot.waitUntil(lambda: dialog.account.count() == 3, timeout=WAIT)
-    dialog.account.setCurrentText("Nordwind GmbH")
+    qtbot.waitUntil(lambda: dialog.editor("account_id").count() == 3, timeout=WAIT)
+    dialog.editor("account_id").setCurrentText("Nordwind GmbH")
     with qtbot.waitSignal(dialog.saved, timeout=WAIT):
         dialog.buttons.accepted.emit()
     idle(qtbot, window)

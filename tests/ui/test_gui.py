@@ -45,10 +45,10 @@ def test_create_contact_through_the_dialog_explains_bad_fields_first(
 ) -> None:
     window.new_contact_action.trigger()
     dialog = visible(ContactDialog)
-    qtbot.keyClicks(dialog.name, "Anna Schmidt")
-    qtbot.keyClicks(dialog.emails, "anna-at-acme")
-    qtbot.keyClicks(dialog.phones, "12")
-    qtbot.keyClicks(dialog.cadence, "often")
+    qtbot.keyClicks(dialog.editor("name"), "Anna Schmidt")
+    qtbot.keyClicks(dialog.editor("emails"), "anna-at-acme")
+    qtbot.keyClicks(dialog.editor("phones"), "12")
+    qtbot.keyClicks(dialog.editor("cadence_days"), "often")
     dialog.buttons.accepted.emit()
     assert "not an email address" in dialog.error_text("emails")
     assert "phone number" in dialog.error_text("phones")
@@ -58,10 +58,10 @@ def test_create_contact_through_the_dialog_explains_bad_fields_first(
     with db.read() as s:
         assert contacts.count_contacts(s) == 0  # nothing saved half-way
 
-    dialog.emails.setText("anna@acme.de")
-    dialog.phones.setText("+49 30 1234567")
-    dialog.cadence.setText("14")
-    qtbot.keyClicks(dialog.tags, "VIP, golf")
+    dialog.editor("emails").setText("anna@acme.de")
+    dialog.editor("phones").setText("+49 30 1234567")
+    dialog.editor("cadence_days").setText("14")
+    qtbot.keyClicks(dialog.editor("tags"), "VIP, golf")
     with qtbot.waitSignal(dialog.saved, timeout=WAIT):
         dialog.buttons.accepted.emit()
     qtbot.waitUntil(lambda: window.contacts.detail.page is not None, timeout=WAIT)
@@ -77,8 +77,8 @@ def test_create_contact_through_the_dialog_explains_bad_fields_first(
 def test_invalid_birthday_is_explained_in_the_form(qtbot: QtBot, window: MainWindow, db: Database) -> None:
     window.new_contact_action.trigger()
     dialog = visible(ContactDialog)
-    dialog.name.setText("Ben")
-    dialog.birthday.setText("31/12/1980")
+    dialog.editor("name").setText("Ben")
+    dialog.editor("birthday").setText("31/12/1980")
     dialog.buttons.accepted.emit()
     assert "not a date" in dialog.error_text("birthday")
     dialog.reject()
@@ -336,8 +336,8 @@ def test_accounts_page_create_add_people_and_delete_with_undo(
     dialog = visible(AccountDialog)
     dialog.buttons.accepted.emit()
     assert dialog.error_text("name") == "A name is required"
-    dialog.name.setText("Nordwind GmbH")
-    dialog.segment.setText("Wholesale")
+    dialog.editor("name").setText("Nordwind GmbH")
+    dialog.editor("segment").setText("Wholesale")
     with qtbot.waitSignal(dialog.saved, timeout=WAIT):
         dialog.buttons.accepted.emit()
     qtbot.waitUntil(lambda: view.list.rowCount() == 1, timeout=WAIT)
@@ -346,8 +346,8 @@ def test_accounts_page_create_add_people_and_delete_with_undo(
 
     view.add_contact_button.click()  # may sit in the bar's » menu on a small screen
     cdialog = visible(ContactDialog)
-    qtbot.waitUntil(lambda: cdialog.account.currentText() == "Nordwind GmbH", timeout=WAIT)
-    cdialog.name.setText("Ida Lund")
+    qtbot.waitUntil(lambda: cdialog.editor("account_id").currentText() == "Nordwind GmbH", timeout=WAIT)
+    cdialog.editor("name").setText("Ida Lund")
     with qtbot.waitSignal(cdialog.saved, timeout=WAIT):
         cdialog.buttons.accepted.emit()
     qtbot.waitUntil(lambda: view.people.rowCount() == 1, timeout=WAIT)

@@ -86,7 +86,7 @@ def test_dialogs_open_with_the_first_field_to_fill_focused(
 ) -> None:
     window.new_contact_action.trigger()
     dialog = visible(ContactDialog)
-    qtbot.waitUntil(lambda: dialog.focusWidget() is dialog.name, timeout=WAIT)
+    qtbot.waitUntil(lambda: dialog.focusWidget() is dialog.editor("name"), timeout=WAIT)
     dialog.reject()
 
     window.new_commitment_action.trigger()  # no contact on screen: the contact comes first
@@ -389,11 +389,11 @@ def test_saving_a_pdf_says_where_it_went(
 def test_a_fields_error_goes_once_it_is_fixed(qtbot: QtBot, window: MainWindow) -> None:
     window.new_contact_action.trigger()
     dialog = visible(ContactDialog)
-    dialog.name.setText("Mia Roth")
-    dialog.emails.setText("mia-at-roth")
+    dialog.editor("name").setText("Mia Roth")
+    dialog.editor("emails").setText("mia-at-roth")
     dialog.buttons.accepted.emit()
     assert "not an email address" in dialog.error_text("emails")
-    dialog.emails.setText("mia@roth.de")
+    dialog.editor("emails").setText("mia@roth.de")
     assert dialog.error_text("emails") == ""
     dialog.reject()
 

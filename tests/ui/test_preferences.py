@@ -103,12 +103,12 @@ def test_saved_preferences_apply_at_once(qtbot: QtBot, window: MainWindow, plain
 
     # A new contact gets its kind's cadence, and a cadence the rep typed stays.
     new = ContactDialog(window.ctx, parent=window)
-    assert new.kind.currentData() == "customer" and new.cadence.text() == "30"
-    new.kind.setCurrentIndex(new.kind.findData("partner"))
-    assert new.cadence.text() == ""
-    new.cadence.setText("7")
-    new.kind.setCurrentIndex(new.kind.findData("customer"))
-    assert new.cadence.text() == "7"
+    assert new.editor("kind").currentData() == "customer" and new.editor("cadence_days").text() == "30"
+    new.editor("kind").setCurrentIndex(new.editor("kind").findData("partner"))
+    assert new.editor("cadence_days").text() == ""
+    new.editor("cadence_days").setText("7")
+    new.editor("kind").setCurrentIndex(new.editor("kind").findData("customer"))
+    assert new.editor("cadence_days").text() == "7"
     new.reject()
 
 

@@ -98,7 +98,7 @@ def test_try_with_sample_data_opens_a_separate_labelled_database_and_back_is_one
     # What the rep adds while trying it out stays in the sample database.
     sample.new_contact_action.trigger()
     dialog = visible(ContactDialog)
-    qtbot.keyClicks(dialog.name, "Tried Out")
+    qtbot.keyClicks(dialog.editor("name"), "Tried Out")
     with qtbot.waitSignal(dialog.saved, timeout=WAIT):
         dialog.buttons.accepted.emit()
     idle(qtbot, sample)

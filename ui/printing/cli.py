@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from datetime import date, datetime
 from pathlib import Path
@@ -35,11 +34,11 @@ def ensure_gui_application() -> object:
     """A QGuiApplication for text layout; offscreen when there is no display (servers, CI)."""
     from PySide6.QtGui import QGuiApplication
 
+    from ui.headless import offscreen_without_display
+
     app = QGuiApplication.instance()
     if app is None:
-        no_display = not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-        if sys.platform.startswith("linux") and no_display and "QT_QPA_PLATFORM" not in os.environ:
-            os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        offscreen_without_display()
         app = QGuiApplication(sys.argv[:1])
     return app
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import sys
 import threading
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
@@ -35,10 +34,13 @@ from PySide6.QtGui import (
     QTextDocument,
 )
 
+from models.entities import Contact
 from models.errors import Cancelled, RapportError
-from models.rows import CommitmentRow, PurchaseRow
+from models.paths import resource_path
+from models.rows import CommitmentRow, ContactDetail, PurchaseRow
 from models.services.briefing import BriefingSheet
 from models.services.notes import channel_label
+from models.values import Described, described
 from ui.printing.fonts import missing_characters
 
 LAYOUT_DPI = 96.0
@@ -50,12 +52,6 @@ FONT_FAMILY = '"Noto Sans", "DejaVu Sans", "Noto Sans CJK SC", "Noto Sans Arabic
 PAPERS = {"A4": QPageSize.PageSizeId.A4, "Letter": QPageSize.PageSizeId.Letter}
 
 Progress = Callable[[int, int], None]
-
-
-def _resources() -> Path:
-    # A PyInstaller bundle unpacks data files under sys._MEIPASS; from source they sit at the root.
-    base = Path(getattr(sys, "_MEIPASS", Path(__file__).resolve().parents[2]))
-    return base / "resources" / "templates"
 
 
 def _px(mm: float) -> float:
@@ -132,6 +128,11 @@ def _email(address: str) -> Markup:
     )
 
 
+def _filled(fields: Sequence[Described], contact: ContactDetail) -> list[tuple[Described, object]]:
+    """(field, value) of the ``fields`` that hold something for ``contact``, in order."""
+    return [(f, value) for f in fields if (value := getattr(contact, f.name)) not in (None, "", ())]
+
+
 def _overdue_in(rows: Sequence[CommitmentRow], today: date) -> list[CommitmentRow]:
     return [c for c in rows if c.is_overdue(today)]
 
@@ -139,7 +140,7 @@ def _overdue_in(rows: Sequence[CommitmentRow], today: date) -> list[CommitmentRo
 @lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(_resources()),
+        loader=jinja2.FileSystemLoader(resource_path("templates")),
         autoescape=True,  # every value is text unless a filter says otherwise
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -157,6 +158,7 @@ def _environment() -> jinja2.Environment:
         ahead=_ahead,
         email=_email,
         channel=channel_label,
+        filled=_filled,
     )
     return env
 
@@ -176,6 +178,7 @@ def sheet_html(sheet: BriefingSheet, *, with_qr: bool = True) -> str:
             qr_url=qr_url(sheet) if with_qr else "",
             qr_px=round(_px(QR_MM)),
             font_family=FONT_FAMILY,
+            remember=[f for f in described(Contact) if f.shown.sheet == "remember"],
         )
     )
 
