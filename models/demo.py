@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -310,7 +310,9 @@ VISITS_PER_DAY = 5
 VISIT_DAYS = 7
 
 
-def _batches(make: Callable[[int], dict[str, Any]], total: int, size: int = 20_000):
+def _batches(
+    make: Callable[[int], dict[str, Any]], total: int, size: int = 20_000
+) -> Iterator[list[dict[str, Any]]]:
     for start in range(0, total, size):
         yield [make(i) for i in range(start, min(total, start + size))]
 

@@ -41,16 +41,18 @@ def open_with_notice(path: Path) -> Database:
     notice.setWindowTitle("Rapport")
     notice.setMargin(24)
     notice.show()
-    outcome: dict[str, object] = {}
+    # Filled by the worker, read after it has joined.
+    opened_db: list[Database] = []
+    failure: list[BaseException] = []
     opened = _Opened()
     loop = QEventLoop()
     opened.finished.connect(loop.quit, Qt.ConnectionType.QueuedConnection)
 
     def work() -> None:
         try:
-            outcome["db"] = open_database(path)
+            opened_db.append(open_database(path))
         except BaseException as exc:  # handed back to the GUI thread below
-            outcome["error"] = exc
+            failure.append(exc)
         finally:
             opened.finished.emit()
 
@@ -59,11 +61,9 @@ def open_with_notice(path: Path) -> Database:
     loop.exec()
     worker.join()
     notice.close()
-    if "error" in outcome:
-        raise outcome["error"]  # type: ignore[misc]
-    db = outcome["db"]
-    assert isinstance(db, Database)
-    return db
+    if failure:
+        raise failure[0]
+    return opened_db[0]
 
 
 def build_window(db: Database, presenter: ErrorPresenter) -> MainWindow:
@@ -148,7 +148,9 @@ def _same_file(a: Path, b: Path) -> bool:
 
 def run_app(db_path: Path, log_file: Path | None = None) -> int:
     started = time.perf_counter()
-    app = QApplication.instance() or QApplication(sys.argv)
+    # instance() is typed as the core application; the one running here is a QApplication.
+    running = QApplication.instance()
+    app = running if isinstance(running, QApplication) else QApplication(sys.argv)
     apply_branding(app)  # name, icon and desktop entry for the window, task bar and launcher
     presenter = ErrorPresenter(log_file)
     install_excepthooks(presenter)

@@ -79,9 +79,11 @@ class CommitmentsView(QWidget):
         self.filter.textChanged.connect(lambda _t: self._timer.start())
         self.status.currentIndexChanged.connect(lambda _i: self.reload())
         self.refresher = RefreshWhenShown(self, self.reload)
-        ctx.bus.changed.connect(
-            lambda entities: entities & {"commitment", "contact", "account"} and self.refresher.request()
-        )
+        ctx.bus.changed.connect(self._on_data_changed)
+
+    def _on_data_changed(self, entities: set[str]) -> None:
+        if entities & {"commitment", "contact", "account"}:
+            self.refresher.request()
 
     def reload(self) -> None:
         self._gen += 1

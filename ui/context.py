@@ -4,7 +4,7 @@ presenter, and a bus that tells views which kinds of rows changed."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtWidgets import QWidget
@@ -87,11 +87,11 @@ class AppContext(QObject):
         self.tasks.write(job, done, on_error)
 
     def run_write(
-        self, fn: Callable[[], Any], entities: set[str], on_done: Callable[[Any], None] | None = None
+        self, fn: Callable[[], T], entities: set[str], on_done: Callable[[T], None] | None = None
     ) -> None:
         """Writes that manage their own transactions (sample data, sync)."""
 
-        def done(result: Any) -> None:
+        def done(result: T) -> None:
             self.bus.notify(entities)
             if on_done is not None:
                 on_done(result)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 from PySide6.QtCore import QDateTime
 from PySide6.QtWidgets import (
@@ -27,6 +26,7 @@ from models.services.notes import NoteInput
 from ui.context import AppContext
 from ui.field_editors import combo, text_box
 from ui.forms import ContactPicker, FormDialog, OptionalDateEdit
+from ui.qt_dates import from_qdatetime, to_qdatetime
 from ui.settings import load_preferences
 
 KIND_LABELS = {k: k.capitalize() for k in contacts.KINDS}
@@ -72,7 +72,7 @@ class ContactDialog(FormDialog):
     def collect(self) -> ContactInput:
         return ContactInput(**self.described_values())
 
-    def save_action(self) -> Callable[[Session], Any]:
+    def save_action(self) -> Callable[[Session], uuid.UUID]:
         inp = self.collect()
         contacts.clean_contact(inp)  # instant feedback on the GUI thread: pure checks, no I/O
         return saving(
@@ -90,7 +90,7 @@ class AccountDialog(FormDialog):
         self._id = row.id if row else None
         self.add_described(row or AccountInput(name=""))  # models.entities.Account
 
-    def save_action(self) -> Callable[[Session], Any]:
+    def save_action(self) -> Callable[[Session], uuid.UUID]:
         inp = AccountInput(**self.described_values())
         accounts.clean_account(inp)
         return saving(
@@ -152,7 +152,7 @@ class NoteDialog(FormDialog):
             contact = (row.contact_id, row.contact_name)
         self.contact = self.add_field("contact_id", "Contact", _picker(ctx, contact))
         when = QDateTimeEdit(
-            QDateTime.currentDateTime() if row is None else QDateTime(row.occurred_at.astimezone())
+            QDateTime.currentDateTime() if row is None else to_qdatetime(row.occurred_at.astimezone())
         )
         when.setCalendarPopup(True)
         when.setDisplayFormat("yyyy-MM-dd HH:mm")
@@ -165,9 +165,9 @@ class NoteDialog(FormDialog):
         self.body = self.add_field("body", "Details", text_box(140))
         self.body.setPlainText(row.body if row else "")
 
-    def save_action(self) -> Callable[[Session], Any]:
+    def save_action(self) -> Callable[[Session], uuid.UUID]:
         contact_id = chosen_contact(self.contact, self._account_id)
-        occurred = self.when.dateTime().toPython()
+        occurred = from_qdatetime(self.when.dateTime())
         inp = NoteInput(
             summary=self.summary_edit.text(),
             channel=self.channel.currentData(),
@@ -206,7 +206,7 @@ class CommitmentDialog(FormDialog):
         # the day section gave 2026-12-12): the shared optional-date field keeps what is typed.
         self.due = self.add_field("due_date", "Due", OptionalDateEdit(row.due_date if row else None))
 
-    def save_action(self) -> Callable[[Session], Any]:
+    def save_action(self) -> Callable[[Session], uuid.UUID]:
         contact_id = chosen_contact(self.contact, self._account_id)
         inp = CommitmentInput(
             what=self.what.text(),

@@ -63,8 +63,10 @@ class AccountCombo(QComboBox):
             if self._current is not None and self.itemData(i) == self._current:
                 self.setCurrentIndex(i)
                 break
-        self.completer().setFilterMode(Qt.MatchFlag.MatchContains)
-        self.completer().setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer = self.completer()
+        if completer is not None:  # an editable combo box always has one
+            completer.setFilterMode(Qt.MatchFlag.MatchContains)
+            completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
 
     def account_id(self) -> uuid.UUID | None:
         index = self.findText(self.currentText())

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import date
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from PySide6.QtCore import QDate, QStringListModel, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QShowEvent
@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 
 from models import errors
 from models.entities import SyncedMixin
+from models.rows import ContactRow
 from models.services import contacts
 from models.values import described, entity_fields
 from ui.appearance import colour
@@ -47,6 +48,10 @@ from ui.field_editors import Reader, make_editor
 def error_style() -> str:
     """Red words that stay readable on the dark appearance too (set when a dialog is made)."""
     return f"color: {colour('error')};"
+
+
+# A field keeps its own type, so a dialog can call its QLineEdit or QComboBox methods on it.
+FieldT = TypeVar("FieldT", bound=QWidget)
 
 
 class FormDialog(QDialog):
@@ -71,25 +76,26 @@ class FormDialog(QDialog):
         self.buttons.accepted.connect(self.submit)
         self.buttons.rejected.connect(self.reject)
         # The form scrolls, so a long one still fits a 768-pixel laptop screen.
-        inner = QWidget()
-        inner.setLayout(self.form)
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll.setWidget(inner)
+        self._inner = QWidget()
+        self._inner.setLayout(self.form)
+        # Not ``self.scroll``: that would hide QWidget.scroll(dx, dy).
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll_area.setWidget(self._inner)
         # Tab goes from field to field: the scroll area is no stop of its own (it still scrolls
         # the focused field into view).
-        self.scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.scroll, 1)
-        layout.addWidget(self.summary)
-        layout.addWidget(self.buttons)
+        self.scroll_area.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self._outer = QVBoxLayout(self)
+        self._outer.addWidget(self.scroll_area, 1)
+        self._outer.addWidget(self.summary)
+        self._outer.addWidget(self.buttons)
         self._fields: dict[str, QWidget] = {}
         self._errors: dict[str, QLabel] = {}
         self._readers: dict[str, Reader] = {}
         self._focus_set = False
 
-    def add_field(self, key: str, label: str, widget: QWidget, hint: str = "") -> QWidget:
+    def add_field(self, key: str, label: str, widget: FieldT, hint: str = "") -> FieldT:
         spec = entity_fields()[self.entity.__entity__].get(key) if self.entity is not None else None
         if isinstance(widget, QLineEdit) and spec is not None and spec.max_length is not None:
             # Typing stops at the limit the server holds every change to; an older, longer value
@@ -120,7 +126,8 @@ class FormDialog(QDialog):
         self._fields[key] = widget
         self._errors[key] = err
         # The red words go as soon as the rep changes the field they are about.
-        for editor in [widget, *widget.findChildren(QWidget)]:
+        editors: list[QWidget] = [widget, *widget.findChildren(QWidget)]
+        for editor in editors:
             _on_edit(editor, err.hide)
         return widget
 
@@ -142,7 +149,7 @@ class FormDialog(QDialog):
         return self._fields[key]
 
     def showEvent(self, event: QShowEvent) -> None:
-        inner = self.scroll.widget().sizeHint()
+        inner = self._inner.sizeHint()
         self.resize(max(self.width(), inner.width() + 40), min(inner.height() + 90, 640))
         super().showEvent(event)
         if not self._focus_set:
@@ -169,9 +176,9 @@ class FormDialog(QDialog):
         if text:
             # Room for every line of it, taken neither from it nor from the fields: the dialog
             # grows (as far as the screen allows).
-            self.layout().activate()
+            self._outer.activate()
             lacking = self.summary.heightForWidth(self.summary.width()) - self.summary.height()
-            clipped = self.scroll.widget().sizeHint().height() - self.scroll.viewport().height()
+            clipped = self._inner.sizeHint().height() - self.scroll_area.viewport().height()
             grow = max(0, lacking) + max(0, clipped)
             if grow:
                 free = self.screen().availableGeometry().height() - 60
@@ -196,10 +203,10 @@ class FormDialog(QDialog):
         self.show_message("\n".join(unplaced))
         if first is not None:
             first.setFocus()
-            self.scroll.ensureWidgetVisible(first)
+            self.scroll_area.ensureWidgetVisible(first)
 
     # -- saving --------------------------------------------------------------------------------
-    def save_action(self) -> Callable[[Session], Any]:
+    def save_action(self) -> Callable[[Session], object]:
         """The service call for what the form holds now (subclasses)."""
         raise NotImplementedError
 
@@ -212,7 +219,7 @@ class FormDialog(QDialog):
         self.buttons.setEnabled(False)
         self.ctx.act(action, self._on_saved, self._on_failed)
 
-    def _on_saved(self, result: Any) -> None:
+    def _on_saved(self, result: object) -> None:
         if not isValid(self):  # closed (and deleted) while saving: the save stands, the bus said so
             return
         self.buttons.setEnabled(True)
@@ -330,7 +337,7 @@ class ContactPicker(QLineEdit):
         if not text:
             return
 
-        def show(rows: list[Any]) -> None:
+        def show(rows: list[ContactRow]) -> None:
             labels = []
             for r in rows:
                 label = f"{r.name} ({r.account_name})" if r.account_name else r.name

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QLabel,
     QMainWindow,
+    QMenu,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -78,7 +79,8 @@ def shortcut_rows(window: QMainWindow) -> list[tuple[str, str, str]]:
     seen: set[int] = set()
     for entry in window.menuBar().actions():
         menu = entry.menu()
-        if menu is None:
+        # PySide6 types menu() as QObject (Qt's is a template); a menu bar's entries hold QMenus.
+        if not isinstance(menu, QMenu):
             continue
         for action in menu.actions():
             if not action.shortcut().isEmpty():

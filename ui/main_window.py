@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from functools import partial
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QColor, QGuiApplication, QKeyEvent, QKeySequence, QShowEvent
@@ -13,6 +14,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QProgressBar,
     QPushButton,
@@ -191,7 +193,7 @@ class MainWindow(QMainWindow):
         menu_title: str,
         text: str,
         slot: Callable[[], object],
-        shortcut: QKeySequence | str | None = None,
+        shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
         name: str = "",
     ) -> QAction:
         menu = self._menus.get(menu_title) or self.menuBar().addMenu(menu_title)
@@ -208,7 +210,7 @@ class MainWindow(QMainWindow):
         return action
 
     def _build_menus(self) -> None:
-        self._menus: dict = {}
+        self._menus: dict[str, QMenu] = {}
         key = QKeySequence.StandardKey
         self.new_contact_action = self._action(
             "&File", "New &contact…", self.new_contact, key.New, "new_contact"
@@ -247,9 +249,7 @@ class MainWindow(QMainWindow):
             for action in self._menus["&Sync"].actions():
                 action.setEnabled(False)
         for i, title in enumerate(PAGES):
-            self._action(
-                "&View", title, lambda i=i: self.show_page(i), f"Ctrl+{i + 1}", f"page_{title.lower()}"
-            )
+            self._action("&View", title, partial(self.show_page, i), f"Ctrl+{i + 1}", f"page_{title.lower()}")
         self._action("&Help", "&Keyboard shortcuts", self.show_shortcuts, "F1", "shortcuts")
         self._action("&Help", "&About Rapport", self.show_about, None, "about").setMenuRole(
             QAction.MenuRole.AboutRole
@@ -512,7 +512,9 @@ class MainWindow(QMainWindow):
             self.splitter.restoreState(splitter)
         for view in (self.contacts, self.accounts, self.commitments):
             view.restore_state(settings)
-        self.show_page(int(settings.value("window/page", PAGES.index("Contacts"))))
+        # An int as saved, or its text: the INI files QSettings writes on Linux keep no types.
+        page = settings.value("window/page", PAGES.index("Contacts"))
+        self.show_page(int(page) if isinstance(page, int | str) else PAGES.index("Contacts"))
 
     def fit_to_screen(self) -> None:
         """First start: as big as FIRST_SIZE, but never past the screen's free area (a 720-pixel

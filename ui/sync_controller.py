@@ -130,7 +130,7 @@ class SyncController(QObject):
         self._sign_in_cancel.set()
 
     # -- status --------------------------------------------------------------------------------
-    def refresh_status(self, then: Callable[[], None] | None = None) -> None:
+    def refresh_status(self, then: Callable[[], object] | None = None) -> None:
         def done(status: SyncStatus) -> None:
             self.status = status
             self._emit_status()

@@ -4,7 +4,6 @@ with Re-apply and Dismiss (nothing the server set aside is ever silently dropped
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from PySide6.QtWidgets import (
     QDialogButtonBox,
@@ -33,7 +32,7 @@ KIND_TEXT = {
 }
 
 
-def value_text(value: Any) -> str:
+def value_text(value: object) -> str:
     if value is None:
         return "—"
     if isinstance(value, str):

@@ -13,40 +13,41 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
+from functools import partial
+from typing import TypeVar
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 log = logging.getLogger(__name__)
 
 ErrorHandler = Callable[[BaseException], None]
+T = TypeVar("T")
 
 
 class _Relay(QObject):
     """Lives on the GUI thread; its signals carry results across threads (queued)."""
 
-    finished = Signal(object, object, object)  # callback, result, error
+    # What to call on the GUI thread: the success slot with its result already bound, or the
+    # error slot (None for the presenter) and the error. Binding the result in the worker
+    # keeps its type between the function and its slot (a signal's arguments have none).
+    finished = Signal(object, object, object)  # deliver, on_error, error
 
 
 class _Job(QRunnable):
     def __init__(
-        self,
-        fn: Callable[[], Any],
-        relay: _Relay,
-        on_done: Callable[[Any], None] | None,
-        on_error: ErrorHandler | None,
+        self, run: Callable[[], Callable[[], None] | None], relay: _Relay, on_error: ErrorHandler | None
     ) -> None:
         super().__init__()
-        self._fn, self._relay, self._on_done, self._on_error = fn, relay, on_done, on_error
+        self._run, self._relay, self._on_error = run, relay, on_error
         self.setAutoDelete(True)
 
     def run(self) -> None:
         try:
-            result = self._fn()
+            deliver = self._run()
         except BaseException as exc:  # handed to the GUI thread, never swallowed
-            self._relay.finished.emit(self._on_error, None, exc)
+            self._relay.finished.emit(None, self._on_error, exc)
         else:
-            self._relay.finished.emit(self._on_done, result, None)
+            self._relay.finished.emit(deliver, None, None)
 
 
 class TaskRunner(QObject):
@@ -72,8 +73,8 @@ class TaskRunner(QObject):
 
     def read(
         self,
-        fn: Callable[[], Any],
-        on_done: Callable[[Any], None] | None = None,
+        fn: Callable[[], T],
+        on_done: Callable[[T], None] | None = None,
         on_error: ErrorHandler | None = None,
     ) -> None:
         """Run a read-only query in the background."""
@@ -81,8 +82,8 @@ class TaskRunner(QObject):
 
     def write(
         self,
-        fn: Callable[[], Any],
-        on_done: Callable[[Any], None] | None = None,
+        fn: Callable[[], T],
+        on_done: Callable[[T], None] | None = None,
         on_error: ErrorHandler | None = None,
     ) -> None:
         """Run a write (one user action, one transaction) on the single writer thread."""
@@ -90,8 +91,8 @@ class TaskRunner(QObject):
 
     def long(
         self,
-        fn: Callable[[], Any],
-        on_done: Callable[[Any], None] | None = None,
+        fn: Callable[[], T],
+        on_done: Callable[[T], None] | None = None,
         on_error: ErrorHandler | None = None,
     ) -> None:
         """Run a long job (it manages its own transactions) beside reads and writes."""
@@ -100,30 +101,34 @@ class TaskRunner(QObject):
     def _submit(
         self,
         pool: QThreadPool,
-        fn: Callable[[], Any],
-        on_done: Callable[[Any], None] | None,
+        fn: Callable[[], T],
+        on_done: Callable[[T], None] | None,
         on_error: ErrorHandler | None,
     ) -> None:
+        def run() -> Callable[[], None] | None:
+            result = fn()
+            return None if on_done is None else partial(on_done, result)
+
         self._pending += 1
         if self._pending == 1:
             self.busy_changed.emit(True)
-        pool.start(_Job(fn, self._relay, on_done, on_error))
+        pool.start(_Job(run, self._relay, on_error))
 
     @Slot(object, object, object)
     def _on_finished(
-        self, callback: Callable[[Any], None] | None, result: Any, error: BaseException | None
+        self, deliver: Callable[[], None] | None, on_error: ErrorHandler | None, error: BaseException | None
     ) -> None:
         self._pending -= 1
         if self._pending == 0:
             self.busy_changed.emit(False)
         try:
             if error is not None:
-                if callback is not None:
-                    callback(error)
+                if on_error is not None:
+                    on_error(error)
                 else:
                     self._on_unhandled(error)
-            elif callback is not None:
-                callback(result)
+            elif deliver is not None:
+                deliver()
         except Exception as exc:  # a bug in a slot: report it, keep the app alive
             log.exception("error in task callback")
             self._on_unhandled(exc)

@@ -87,7 +87,7 @@ class TodayView(QWidget):
         self.headline.setText(" · ".join(parts))
         self.summary_loaded.emit(summary)
 
-    def _open(self, model: RowsModel, index: QModelIndex) -> None:
+    def _open(self, model: RowsModel[ContactRow] | RowsModel[CommitmentRow], index: QModelIndex) -> None:
         row = model.row_at(index.row())
         if isinstance(row, ContactRow):
             self.contact_open_requested.emit(row.id)

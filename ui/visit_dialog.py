@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable
 from datetime import date, datetime, time
 
-from PySide6.QtCore import QDateTime, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -40,6 +40,7 @@ from models.services.contacts import contact_rows, list_contacts
 from models.services.visits import VisitInput, VisitOutcome, complete_visit, create_visit, update_visit
 from ui.context import AppContext
 from ui.forms import FormDialog, OptionalDateEdit
+from ui.qt_dates import from_qdatetime, to_qdatetime
 
 
 class VisitDialog(FormDialog):
@@ -68,10 +69,10 @@ class VisitDialog(FormDialog):
         self.when.setCalendarPopup(True)
         self.when.setDisplayFormat("yyyy-MM-dd HH:mm")
         if visit is not None:
-            self.when.setDateTime(QDateTime(visit.starts_at.astimezone().replace(tzinfo=None)))
+            self.when.setDateTime(to_qdatetime(visit.starts_at.astimezone()))
         else:
             start = datetime.combine(day or date.today(), time(9, 0))
-            self.when.setDateTime(QDateTime(start))
+            self.when.setDateTime(to_qdatetime(start))
         self.duration = QSpinBox()
         self.duration.setRange(5, 24 * 60)
         self.duration.setSingleStep(15)
@@ -187,7 +188,7 @@ class VisitDialog(FormDialog):
     # --- saving -------------------------------------------------------------------------------
 
     def value(self) -> VisitInput:
-        starts = self.when.dateTime().toPython()
+        starts = from_qdatetime(self.when.dateTime())
         # Only people listed for the chosen account count; a tick left from another account does not.
         listed = {
             self.contacts.item(i).data(Qt.ItemDataRole.UserRole)
@@ -286,16 +287,19 @@ class CompleteVisitDialog(FormDialog):
         if self.isVisible():
             self._grow_to_form()
         line.what.setFocus()
-        self.scroll.ensureWidgetVisible(line)
+        self.scroll_area.ensureWidgetVisible(line)
         return line
 
     def _grow_to_form(self) -> None:
         """Room for what the form now holds (a new line, an explanation), as far as the screen
         allows; beyond that the form scrolls."""
-        self.layout().activate()
-        want = self.scroll.widget().sizeHint()
-        extra_w = self.width() - self.scroll.viewport().width()
-        extra_h = self.height() - self.scroll.viewport().height()
+        layout, inner = self.layout(), self.scroll_area.widget()
+        if layout is None or inner is None:
+            return
+        layout.activate()
+        want = inner.sizeHint()
+        extra_w = self.width() - self.scroll_area.viewport().width()
+        extra_h = self.height() - self.scroll_area.viewport().height()
         free = self.screen().availableGeometry()
         width = min(max(self.width(), want.width() + extra_w), free.width() - 40)
         height = min(max(self.height(), want.height() + extra_h), free.height() - 60)
@@ -336,4 +340,4 @@ class CompleteVisitDialog(FormDialog):
         if bad_line is not None and not any(k in self._fields for k in shown if k != "commitments"):
             # The field to fix, not the box the lines sit in.
             bad_line.setFocus()
-            self.scroll.ensureWidgetVisible(bad_line)
+            self.scroll_area.ensureWidgetVisible(bad_line)

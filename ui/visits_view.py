@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, timedelta
-from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QDate, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
@@ -29,6 +28,7 @@ from models.services.visits import cancel_visit, visits_on
 from ui.context import AppContext
 from ui.printing.preview import save_briefing_pdf, show_briefing_preview
 from ui.printing.render import PAPERS, default_paper
+from ui.qt_dates import from_qdate
 from ui.table import button_bar
 from ui.visit_dialog import CompleteVisitDialog, VisitDialog
 
@@ -63,12 +63,12 @@ class VisitTableModel(QAbstractTableModel):
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
+    ) -> object:
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
             return self.HEADERS[section]
         return None
 
-    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None
         v = self._rows[index.row()]
@@ -180,7 +180,7 @@ class VisitsView(QWidget):
 
     @property
     def day(self) -> date:
-        return self.date_edit.date().toPython()
+        return from_qdate(self.date_edit.date())
 
     def set_day(self, day: date) -> None:
         self.date_edit.setDate(QDate(day.year, day.month, day.day))  # refreshes via dateChanged

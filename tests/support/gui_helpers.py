@@ -42,10 +42,18 @@ def visible(kind: type[W]) -> W:
     return found[0]
 
 
-def seed_contact(db: Database, name: str, *, account: str | None = None, **kw: object) -> uuid.UUID:
+def seed_contact(
+    db: Database,
+    name: str,
+    *,
+    account: str | None = None,
+    role: str = "",
+    cadence_days: int | None = None,
+) -> uuid.UUID:
     with db.write() as s:
         account_id = accounts.create_account(s, AccountInput(name=account)) if account else None
-        return contacts.create_contact(s, ContactInput(name=name, account_id=account_id, **kw))  # type: ignore[arg-type]
+        inp = ContactInput(name=name, account_id=account_id, role=role, cadence_days=cadence_days)
+        return contacts.create_contact(s, inp)
 
 
 def seed_note(db: Database, contact_id: uuid.UUID, summary: str) -> uuid.UUID:

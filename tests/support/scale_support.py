@@ -161,7 +161,8 @@ class Balancer(ServerProcess):
             env[f"RAPPORT_SERVER_{slot + 1}"] = f"127.0.0.1:{self.servers[slot % len(self.servers)].port}"
         return config, env
 
-    def start(self) -> None:
+    def start(self, *, migrate: bool = True) -> None:
+        del migrate  # the balancer has no database of its own
         config, env = self._config()
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(

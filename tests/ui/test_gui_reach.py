@@ -276,7 +276,7 @@ def test_sign_in_with_the_server_down_explains_it_in_full(qtbot: QtBot, window: 
     assert label.height() >= label.heightForWidth(label.width())  # every line of it shows
     assert on_screen(label, dialog)
     # …and not by squeezing the fields: the password is still there to correct.
-    viewport = dialog.scroll.viewport()
+    viewport = dialog.scroll_area.viewport()
     password = QRect(dialog.password.mapTo(viewport, QPoint(0, 0)), dialog.password.size())
     assert viewport.rect().contains(password)
     assert button.isEnabled() and dialog.password.text() == "secret"  # try again: nothing to retype

@@ -15,7 +15,7 @@ from models.services.contacts import find_contacts
 MAX_CANDIDATES = 10
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
         "brief",
         help="write briefing sheets to a PDF: one contact, or every visit of a day",
