@@ -17,6 +17,17 @@ from typing import TYPE_CHECKING
 import pytest
 
 from models.db import Database, open_database
+from tests.support import bundle_build
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if bundle_build.REQUIRED and not session.config.option.collectonly:
+        bundle_build.start()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    bundle_build.stop()
+
 
 pytest_plugins = ["tests.support.sync_support", "tests.support.scale_support", "tests.support.keyrings"]
 

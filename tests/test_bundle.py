@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 
 from models.version import VERSION
-from tests.support.cli import ROOT
+from tests.support import bundle_build
 
-REQUIRED = os.environ.get("RAPPORT_BUNDLE_TEST") == "1"
+REQUIRED = bundle_build.REQUIRED
 SERVER_ONLY = ("fastapi", "starlette", "uvicorn", "uvloop", "httptools", "argon2", "psycopg")
 
 pytestmark = [
@@ -39,32 +39,13 @@ def _executable(folder: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def bundle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    pyinstaller = shutil.which("pyinstaller", path=str(Path(sys.executable).parent))
-    assert pyinstaller, "PyInstaller is not installed: pip install -e '.[build]' (make does it)"
-    work = tmp_path_factory.mktemp("bundle")
-    started = time.perf_counter()
-    built = subprocess.run(
-        [
-            pyinstaller,
-            "--noconfirm",
-            "--log-level",
-            "WARN",
-            "--distpath",
-            str(work / "dist"),
-            "--workpath",
-            str(work / "build"),
-            str(ROOT / "build.spec"),
-        ],
-        cwd=ROOT,
-        text=True,
-        capture_output=True,
-        timeout=1500,
-    )
-    assert built.returncode == 0, built.stderr[-4000:]
-    # The cost CI pays for this test, in its log.
-    print(f"bundle built in {time.perf_counter() - started:.0f} s")
-    yield work / "dist" / "Rapport"
+def bundle() -> Iterator[Path]:
+    build = bundle_build.start()  # started with the session (tests/conftest.py); here if run alone
+    assert build is not None, "PyInstaller is not installed: pip install -e '.[build]' (make does it)"
+    folder = build.wait(timeout=1500)
+    # The cost CI pays for this test, in its log (the build overlaps the rest of the suite).
+    print(f"bundle built in {time.perf_counter() - build.started:.0f} s after the session started")
+    yield folder
 
 
 def _run(bundle: Path, *args: str, data: Path) -> subprocess.CompletedProcess[str]:

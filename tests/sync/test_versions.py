@@ -11,7 +11,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-import sync.client
+import sync.transport
 from models.migrate import head_revision, revisions_oldest_first
 from sync.errors import VersionMismatch
 from sync.protocol import API, MIN_SCHEMA, PROTOCOL, PROTOCOL_HEADER, SCHEMA_HEADER
@@ -20,7 +20,7 @@ from tests.support.sync_support import Laptop, contact
 
 def _as_schema(monkeypatch: pytest.MonkeyPatch, revision: str) -> None:
     """The laptop's app as if its database were at ``revision`` (what its requests say)."""
-    monkeypatch.setattr(sync.client, "head_revision", lambda: revision)
+    monkeypatch.setattr(sync.transport, "head_revision", lambda: revision)
 
 
 def test_an_older_compatible_laptop_keeps_syncing(
