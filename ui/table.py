@@ -92,6 +92,9 @@ def make_table(model: QAbstractTableModel, parent: QWidget | None = None, name: 
     view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     view.setAlternatingRowColors(True)
     view.setWordWrap(False)
+    # Tab moves on to the page's buttons, as in every other widget; the arrows move between rows.
+    # Qt's default walks Tab through every cell, so a rep on the keyboard alone never left the table.
+    view.setTabKeyNavigation(False)
     view.verticalHeader().hide()
     view.verticalHeader().setDefaultSectionSize(24)
     view.horizontalHeader().setStretchLastSection(True)
