@@ -126,9 +126,13 @@ def _env(name: str, default: str) -> str:
 def build_parser() -> argparse.ArgumentParser:
     # Every option of the server can come from the environment (docs/operations.md, the sample
     # in deploy/rapport-server.env.sample): a systemd unit or a container sets those.
+    parser = argparse.ArgumentParser(prog="python -m sync.server", description=__doc__)
+    parser.add_argument("--database-url", default=default_url(), help="SQLAlchemy URL (or DATABASE_URL)")
+    # A command takes the option after its name too. Its default is SUPPRESS: a default there
+    # would replace the URL given before the command (`--database-url X migrate` migrated the
+    # data folder's database instead of X).
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--database-url", default=default_url(), help="SQLAlchemy URL (or DATABASE_URL)")
-    parser = argparse.ArgumentParser(prog="python -m sync.server", parents=[common], description=__doc__)
+    common.add_argument("--database-url", default=argparse.SUPPRESS, help="SQLAlchemy URL (or DATABASE_URL)")
     parser.add_argument("--host", default=_env("HOST", "127.0.0.1"), help="(RAPPORT_HOST)")
     parser.add_argument("--port", type=int, default=int(_env("PORT", "8765")), help="(RAPPORT_PORT)")
     parser.add_argument(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import sqlalchemy as sa
 
 from sync.server.db import ServerDB
@@ -28,3 +30,16 @@ def test_fresh_and_upgraded_server_schema(backend: Backend) -> None:
             assert conn.exec_driver_sql("SELECT version FROM counter").scalar() == 0
     finally:
         db.close()
+
+
+def test_the_database_url_counts_before_and_after_the_command(tmp_path: Path) -> None:
+    """`--database-url X migrate` and `migrate --database-url X` both act on X, never on the
+    data folder's database (the command's own default used to replace the URL given before it)."""
+    from sync.server.__main__ import build_parser
+
+    url = f"sqlite:///{tmp_path / 'team.sqlite'}"
+    before = build_parser().parse_args(["--database-url", url, "migrate"])
+    after = build_parser().parse_args(["migrate", "--database-url", url])
+    assert before.database_url == url
+    assert after.database_url == url
+    assert build_parser().parse_args(["migrate"]).database_url != url
