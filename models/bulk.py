@@ -24,9 +24,21 @@ from sqlalchemy import Connection
 from models.entities import SYNCED_CLASSES
 
 SUSPENDED_KEY = "bulk.suspended_triggers"  # the name predates the indexes: kept for old files
+# "Last contact" from every touch the triggers count (migration 0007): notes, then thank-yous,
+# feedback and completed visits, each one set-based pass (a correlated lookup of the visits'
+# JSON lists per contact would scan them 100,000 times).
+_LATER = "WHERE contacts.id = t.cid AND (contacts.last_contact_at IS NULL OR contacts.last_contact_at < t.at)"
 _RECOMPUTE_LAST_CONTACT = (
     "UPDATE contacts SET last_contact_at = (SELECT max(occurred_at) FROM notes "
-    "WHERE notes.contact_id = contacts.id AND notes.deleted_at IS NULL)"
+    "WHERE notes.contact_id = contacts.id AND notes.deleted_at IS NULL)",
+    *(
+        f"UPDATE contacts SET last_contact_at = t.at FROM (SELECT contact_id AS cid, max({when}) AS at "
+        f"FROM {table} WHERE deleted_at IS NULL AND contact_id IS NOT NULL GROUP BY contact_id) AS t {_LATER}"
+        for table, when in (("appreciations", "given_at"), ("feedback", "received_at"))
+    ),
+    "UPDATE contacts SET last_contact_at = t.at FROM (SELECT replace(j.value, '-', '') AS cid, "
+    "max(v.starts_at) AS at FROM visits AS v, json_each(v.contact_ids) AS j "
+    f"WHERE v.status = 'done' AND v.deleted_at IS NULL GROUP BY 1) AS t {_LATER}",
 )
 
 
@@ -83,7 +95,8 @@ def restore_derived(conn: Connection) -> bool:
     ]
     for fts in fts_tables:
         conn.exec_driver_sql(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")
-    conn.exec_driver_sql(_RECOMPUTE_LAST_CONTACT)
+    for sql in _RECOMPUTE_LAST_CONTACT:
+        conn.exec_driver_sql(sql)
     for _name, sql in saved["triggers"]:
         conn.exec_driver_sql(sql)
     conn.exec_driver_sql("DELETE FROM meta WHERE key = ?", (SUSPENDED_KEY,))

@@ -1,69 +1,556 @@
-"""The Today view: who is overdue for a check-in, which commitments are late or due soon."""
+"""Today: the rep's to-do list for the day, built from everything the playbook asks of them.
+
+Sections, in the order the page shows them: today's visits; commitments overdue or due today
+(ours first); contacts due or overdue for a check-in (``models.services.cadence``); birthdays
+and personal dates in the next 14 days; thank-yous owed; follow-ups owed after a sale;
+detractors nobody has followed up. Every item names what it is about (a snooze key,
+``models.services.snoozes``) so it can be snoozed or dismissed, and the contact it concerns.
+
+Counts are true counts: a section lists at most ``LIST_LIMIT`` items but counts them all.
+Where the rule needs a window (or Today would list every purchase ever made) it is stated by a
+constant below.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+import calendar
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
-from models.entities import Commitment, Contact
-from models.rows import ContactRow, TodaySummary
-from models.services.commitments import count_open_due, kept_rate, list_commitments
-from models.services.contacts import _row_select, _to_row
+from models.entities import (
+    Account,
+    Appreciation,
+    Commitment,
+    CommitmentStatus,
+    Contact,
+    Direction,
+    Feedback,
+    Note,
+    Purchase,
+    ThanksReason,
+    VisitStatus,
+)
+from models.rows import KeptRate
+from models.services import cadence, snoozes
+from models.services.briefing import _next_anniversary
+from models.services.commitments import _select as commitment_select
+from models.services.commitments import count_open_due, kept_rate, set_status
+from models.services.visits import complete_visit, local_day_bounds, visits_on
+from models.types import utcnow
 
-LIST_LIMIT = 200  # rows listed per section of Today; the counts are counted, never this
+LIST_LIMIT = 200  # items listed per section; the counts are counted, never this
+DATES_AHEAD = 14  # personal dates from today to 13 days ahead
+THANKS_WINDOW = 30  # days a thank-you stays owed after the purchase, referral or kept promise
+FOLLOWUP_WINDOW = 30  # days a follow-up after a sale stays on Today after its day
+DETRACTOR_WINDOW = 90  # days a detractor's score stays on Today without a follow-up
 
 
-def _checkin_due() -> ColumnElement[float]:
-    # last_contact_at is kept by triggers (migration 0004): one pass over contacts, where a
-    # max() over a million notes per call took seconds. julianday() arithmetic is several times
-    # cheaper per row than building date strings.
-    return func.julianday(Contact.last_contact_at) + Contact.cadence_days
+class Kind(StrEnum):
+    VISIT = "visit"
+    COMMITMENT = "commitment"
+    CHECKIN = "checkin"
+    DATE = "date"
+    THANKS = "thanks"
+    FOLLOWUP = "followup"
+    DETRACTOR = "detractor"
 
 
-def _checkin_overdue(today: date) -> tuple[ColumnElement[bool], ...]:
-    start_of_today = datetime.combine(today, datetime.min.time())
+class Alert(StrEnum):
+    NONE = ""
+    AMBER = "amber"
+    RED = "red"
+
+
+@dataclass(frozen=True, slots=True)
+class TodayItem:
+    """One thing to do. ``key`` names it for a snooze; ``row_id`` is the row it acts on (the
+    visit, commitment, purchase, feedback, or the contact itself)."""
+
+    kind: Kind
+    key: str
+    row_id: uuid.UUID
+    contact_id: uuid.UUID | None
+    contact_name: str
+    account_name: str
+    title: str
+    when: str  # the item's date or time in words ("3 d late", "turns 50 on 2026-12-09")
+    alert: Alert = Alert.NONE
+    reason: str = ""  # a thank-you's reason (ThanksReason), for logging it
+    days: int = 0  # a check-in's ideal interval (done: hidden until it is next due)
+
+
+@dataclass(frozen=True, slots=True)
+class TodaySection:
+    name: str
+    title: str
+    items: tuple[TodayItem, ...]
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class TodayBoard:
+    today: date
+    sections: tuple[TodaySection, ...]
+    kept: KeptRate
+    overdue_commitments: int = 0  # due before today (the sidebar's "Commitments (n overdue)")
+
+    def section(self, name: str) -> TodaySection:
+        return next(s for s in self.sections if s.name == name)
+
+
+# -- sections ---------------------------------------------------------------------------------
+
+
+def _visits(session: Session, today: date) -> TodaySection:
+    items = []
+    for v in visits_on(session, today, include_cancelled=False):
+        who = ", ".join(v.contact_names)
+        done = v.status == VisitStatus.DONE.value
+        items.append(
+            TodayItem(
+                Kind.VISIT,
+                f"visit:{v.id}",
+                v.id,
+                v.contact_ids[0] if v.contact_ids else None,
+                who,
+                v.account_name,
+                (v.purpose or "Visit") + (" (done)" if done else ""),
+                v.starts_at.astimezone().strftime("%H:%M"),
+            )
+        )
+    return TodaySection("visits", "Today's visits", tuple(items), len(items))
+
+
+def _commitment_filter(today: date) -> tuple[ColumnElement[bool], ...]:
     return (
-        Contact.deleted_at.is_(None),
-        Contact.cadence_days.is_not(None),
-        or_(
-            Contact.last_contact_at.is_(None),
-            _checkin_due() < func.julianday(start_of_today.isoformat(sep=" ")),
-        ),
+        Commitment.deleted_at.is_(None),
+        Commitment.status == CommitmentStatus.OPEN.value,
+        Commitment.due_date <= today,
     )
 
 
-def overdue_checkins(session: Session, today: date, limit: int = LIST_LIMIT) -> list[ContactRow]:
-    """Contacts with a cadence whose last interaction is older than it, most overdue first.
-
-    A contact with a cadence and no interaction at all is overdue from the start.
-    """
+def _commitments(session: Session, today: date) -> TodaySection:
+    # Ours first ("we" sorts after "they"), then the longest overdue.
     stmt = (
-        _row_select()
-        .where(*_checkin_overdue(today))
-        .order_by(func.coalesce(_checkin_due(), 0).asc(), Contact.name)
-        .limit(limit)
+        commitment_select()
+        .where(*_commitment_filter(today))
+        .order_by(Commitment.direction.desc(), Commitment.due_date, Commitment.what)
+        .limit(LIST_LIMIT)
     )
-    return [_to_row(r) for r in session.execute(stmt)]
+    items = []
+    for r in session.execute(stmt):
+        cid, direction, what, due = r[0], r[1], r[2], r[3]
+        late = (today - due).days
+        items.append(
+            TodayItem(
+                Kind.COMMITMENT,
+                f"commitment:{cid}",
+                cid,
+                r[6],
+                r[7],
+                r[9],
+                ("We owe: " if direction == Direction.WE.value else "They owe: ") + what,
+                f"{late} d late" if late else "due today",
+                Alert.RED if late else Alert.NONE,
+            )
+        )
+    count = session.execute(select(func.count()).where(*_commitment_filter(today))).scalar_one()
+    return TodaySection("commitments", "Commitments due", tuple(items), int(count))
 
 
-def count_overdue_checkins(session: Session, today: date) -> int:
-    return int(session.execute(select(func.count()).where(*_checkin_overdue(today))).scalar_one())
+def _checkins(session: Session, today: date, hidden: set[str]) -> TodaySection:
+    defaults = cadence.load_defaults(session)
+    exclude = {uuid.UUID(k.split(":", 1)[1]) for k in hidden if k.startswith("checkin:")}
+    rows = cadence.checkins_due(session, today, defaults=defaults, exclude=exclude, limit=LIST_LIMIT)
+    count = cadence.count_checkins_due(session, today, defaults=defaults, exclude=exclude)
+    items = []
+    for r in rows:
+        late = r.days_late(today)
+        if r.last_contact_at is None:
+            when = f"never contacted; every {r.ideal} d"
+        elif late > 0:
+            when = f"{late} d late; every {r.ideal} d"
+        else:
+            when = f"due today; every {r.ideal} d"
+        alert = {cadence.Standing.LOSING: Alert.RED, cadence.Standing.LATE: Alert.AMBER}.get(
+            r.standing, Alert.NONE
+        )
+        items.append(
+            TodayItem(
+                Kind.CHECKIN,
+                f"checkin:{r.id}",
+                r.id,
+                r.id,
+                r.name,
+                r.account_name,
+                "Check in",
+                when,
+                alert,
+                days=r.ideal,
+            )
+        )
+    return TodaySection("checkins", "Check-ins due", tuple(items), count)
 
 
-def today_summary(session: Session, today: date | None = None) -> TodaySummary:
-    today = today or datetime.now(UTC).astimezone().date()
-    week_end = today + timedelta(days=8)
-    return TodaySummary(
-        overdue_checkins=overdue_checkins(session, today),
-        overdue_commitments=list_commitments(session, due_before=today, limit=LIST_LIMIT),
-        due_this_week=list_commitments(session, due_from=today, due_before=week_end, limit=LIST_LIMIT),
+def month_days(today: date, days: int = DATES_AHEAD) -> list[str]:
+    """The "MM-DD" of each day from ``today`` on; 29 February is looked for when the 28th of a
+    common year is among them (its people celebrate on the 28th, as on the briefing sheet)."""
+    out = []
+    for i in range(days):
+        day = today + timedelta(days=i)
+        out.append(day.strftime("%m-%d"))
+        if day.month == 2 and day.day == 28 and not calendar.isleap(day.year):
+            out.append("02-29")
+    return out
+
+
+def _date_key(contact_id: uuid.UUID, on: date, label: str) -> str:
+    which = hashlib.sha1(label.encode(), usedforsecurity=False).hexdigest()[:8]
+    return f"date:{contact_id}:{on.isoformat()}:{which}"
+
+
+def _dates(session: Session, today: date, hidden: set[str]) -> TodaySection:
+    mds = month_days(today)
+    end = today + timedelta(days=DATES_AHEAD)
+    pd = func.json_each(Contact.personal_dates).table_valued("value").alias("pd")
+    has_date = (
+        select(1)
+        .select_from(pd)
+        .where(func.substr(func.json_extract(pd.c.value, "$.date"), 6, 5).in_(mds))
+        .exists()
+    )
+    stmt = (
+        select(
+            Contact.id,
+            Contact.name,
+            func.coalesce(Account.name, ""),
+            Contact.birthday,
+            Contact.personal_dates,
+        )
+        .outerjoin(Account, (Account.id == Contact.account_id) & Account.deleted_at.is_(None))
+        .where(
+            Contact.deleted_at.is_(None),
+            or_(
+                func.substr(Contact.birthday, 6, 5).in_(mds),
+                (Contact.personal_dates != "[]") & has_date,
+            ),
+        )
+    )
+    found: list[tuple[date, str, TodayItem]] = []
+    for cid, name, account, born, dates in session.execute(stmt):
+        entries: list[tuple[str, date, str]] = []
+        if born is not None:
+            entries.append(("Birthday", born, "turns"))
+        for entry in dates or ():
+            try:
+                entries.append(
+                    (str(entry.get("label", "")), date.fromisoformat(str(entry.get("date"))), "years")
+                )
+            except (TypeError, ValueError, AttributeError):
+                continue  # a hand-damaged entry: the contact page shows it as typed
+        for label, original, how in entries:
+            on = _next_anniversary(original, today)
+            if not today <= on < end:
+                continue
+            key = _date_key(cid, on, label)
+            if key in hidden:
+                continue
+            n = on.year - original.year
+            # A placeholder year (0001, 1900) says nothing about the age: shown without one.
+            if how == "turns" and 0 < n < 120:
+                title = f"Birthday: turns {n}"
+            elif how == "years" and 0 < n < 200:
+                title = f"{label}: {n} year{'' if n == 1 else 's'}"
+            else:
+                title = label
+            away = (on - today).days
+            when = "today" if away == 0 else "tomorrow" if away == 1 else f"in {away} d ({on.isoformat()})"
+            found.append(
+                (on, name, TodayItem(Kind.DATE, key, cid, cid, name, account, title, when, Alert.NONE))
+            )
+    found.sort(key=lambda f: (f[0], f[1]))
+    return TodaySection("dates", "Birthdays and dates", tuple(f[2] for f in found[:LIST_LIMIT]), len(found))
+
+
+def _thanked(reason_id: Any) -> ColumnElement[bool]:
+    return exists().where(Appreciation.reason_id == reason_id, Appreciation.deleted_at.is_(None))
+
+
+def _since(days: int, today: date) -> datetime:
+    return local_day_bounds(today - timedelta(days=days))[0]
+
+
+def _thanks(session: Session, today: date, hidden: set[str]) -> TodaySection:
+    """After a purchase, a referral (a contact whose ``referred_by_id`` names the referrer) or a
+    promise the customer kept on time, unless a thank-you names it (``Appreciation.reason_id``)."""
+    since_day = today - timedelta(days=THANKS_WINDOW)
+    c, a = aliased(Contact), aliased(Account)
+    purchases = (
+        select(
+            Purchase.id,
+            Purchase.contact_id,
+            c.name,
+            func.coalesce(a.name, ""),
+            Purchase.product,
+            Purchase.purchased_on,
+        )
+        .join(c, (c.id == Purchase.contact_id) & c.deleted_at.is_(None))
+        .outerjoin(a, a.id == c.account_id)
+        .where(
+            Purchase.deleted_at.is_(None),
+            Purchase.purchased_on >= since_day,
+            Purchase.purchased_on <= today,
+            ~_thanked(Purchase.id),
+        )
+    )
+    referred = aliased(Contact)
+    referrals = (
+        select(referred.id, c.id, c.name, func.coalesce(a.name, ""), referred.name, referred.created_at)
+        .join(c, (c.id == referred.referred_by_id) & c.deleted_at.is_(None))
+        .outerjoin(a, a.id == c.account_id)
+        .where(
+            referred.deleted_at.is_(None),
+            referred.referred_by_id.is_not(None),
+            referred.created_at >= _since(THANKS_WINDOW, today),
+            ~_thanked(referred.id),
+        )
+    )
+    kept_on_time = or_(Commitment.due_date.is_(None), func.date(Commitment.done_at) <= Commitment.due_date)
+    kept = (
+        select(
+            Commitment.id,
+            Commitment.contact_id,
+            c.name,
+            func.coalesce(a.name, ""),
+            Commitment.what,
+            Commitment.done_at,
+        )
+        .join(c, (c.id == Commitment.contact_id) & c.deleted_at.is_(None))
+        .outerjoin(a, a.id == c.account_id)
+        .where(
+            Commitment.deleted_at.is_(None),
+            Commitment.direction == Direction.THEY.value,
+            Commitment.status == CommitmentStatus.DONE.value,
+            Commitment.done_at >= _since(THANKS_WINDOW, today),
+            kept_on_time,
+            ~_thanked(Commitment.id),
+        )
+    )
+    found: list[tuple[date, TodayItem]] = []
+    for stmt, reason, words in (
+        (purchases, ThanksReason.PURCHASE, "for buying {}"),
+        (referrals, ThanksReason.REFERRAL, "for introducing {}"),
+        (kept, ThanksReason.COMMITMENT, "for keeping their word: {}"),
+    ):
+        for rid, cid, name, account, what, when in session.execute(stmt):
+            key = f"thanks:{rid}"
+            if key in hidden:
+                continue
+            day = when if not isinstance(when, datetime) else cadence.local_date(when)
+            found.append(
+                (
+                    day,
+                    TodayItem(
+                        Kind.THANKS,
+                        key,
+                        rid,
+                        cid,
+                        name,
+                        account,
+                        "Thank them " + words.format(what),
+                        f"since {day.isoformat()}",
+                        reason=reason.value,
+                    ),
+                )
+            )
+    found.sort(key=lambda f: (f[0], f[1].contact_name))
+    return TodaySection("thanks", "Thank-yous owed", tuple(f[1] for f in found[:LIST_LIMIT]), len(found))
+
+
+def _followups(session: Session, today: date, hidden: set[str]) -> TodaySection:
+    """Follow-ups after a sale: on the first and second follow-up day after a purchase (7 and 30
+    by default, Preferences), owed until the contact is touched on or after that day (any touch
+    that counts as last contact: a note, a done visit, a thank-you, feedback), or it is snoozed
+    or dismissed; listed for ``FOLLOWUP_WINDOW`` days after its day."""
+    days = cadence.load_followup_days(session)
+    c, a = aliased(Contact), aliased(Account)
+    found: list[tuple[date, TodayItem]] = []
+    for which, n in enumerate(days, start=1):
+        first = today - timedelta(days=n + FOLLOWUP_WINDOW)
+        last = today - timedelta(days=n)
+        # The touch must fall on or after the follow-up day, in the rep's time zone: compare the
+        # UTC instant where that local day starts.
+        start_of_day = func.datetime(func.date(Purchase.purchased_on, f"+{n} days"), "utc")
+        stmt = (
+            select(
+                Purchase.id,
+                Purchase.contact_id,
+                c.name,
+                func.coalesce(a.name, ""),
+                Purchase.product,
+                Purchase.purchased_on,
+            )
+            .join(c, (c.id == Purchase.contact_id) & c.deleted_at.is_(None))
+            .outerjoin(a, a.id == c.account_id)
+            .where(
+                Purchase.deleted_at.is_(None),
+                Purchase.purchased_on >= first,
+                Purchase.purchased_on <= last,
+                or_(c.last_contact_at.is_(None), func.datetime(c.last_contact_at) < start_of_day),
+            )
+        )
+        for pid, cid, name, account, product, bought in session.execute(stmt):
+            key = f"followup{which}:{pid}"
+            if key in hidden:
+                continue
+            due = bought + timedelta(days=n)
+            found.append(
+                (
+                    due,
+                    TodayItem(
+                        Kind.FOLLOWUP,
+                        key,
+                        pid,
+                        cid,
+                        name,
+                        account,
+                        f"Follow up {n} days after: {product}",
+                        f"bought {bought.isoformat()}"
+                        + (f"; {(today - due).days} d late" if due < today else ""),
+                        Alert.AMBER if due < today else Alert.NONE,
+                    ),
+                )
+            )
+    found.sort(key=lambda f: (f[0], f[1].contact_name))
+    return TodaySection(
+        "followups", "Follow-ups after a sale", tuple(f[1] for f in found[:LIST_LIMIT]), len(found)
+    )
+
+
+def _detractors(session: Session, today: date, hidden: set[str]) -> TodaySection:
+    """Feedback scored 0-6 with no follow-up: no commitment made from it (``feedback_id``) and
+    no note with that contact since it came."""
+    c, a = aliased(Contact), aliased(Account)
+    answered = exists().where(Commitment.feedback_id == Feedback.id, Commitment.deleted_at.is_(None))
+    noted = exists().where(
+        Note.contact_id == Feedback.contact_id,
+        Note.occurred_at > Feedback.received_at,
+        Note.deleted_at.is_(None),
+    )
+    stmt = (
+        select(
+            Feedback.id,
+            Feedback.contact_id,
+            c.name,
+            func.coalesce(a.name, ""),
+            Feedback.score,
+            Feedback.comment,
+            Feedback.received_at,
+        )
+        .join(c, (c.id == Feedback.contact_id) & c.deleted_at.is_(None))
+        .outerjoin(a, a.id == c.account_id)
+        .where(
+            Feedback.deleted_at.is_(None),
+            Feedback.score.between(0, 6),
+            Feedback.received_at >= _since(DETRACTOR_WINDOW, today),
+            ~answered,
+            ~noted,
+        )
+        .order_by(Feedback.score, Feedback.received_at)
+    )
+    items = []
+    for fid, cid, name, account, score, comment, received in session.execute(stmt):
+        key = f"detractor:{fid}"
+        if key in hidden:
+            continue
+        said = f": “{comment.strip()[:80]}”" if comment.strip() else ""
+        items.append(
+            TodayItem(
+                Kind.DETRACTOR,
+                key,
+                fid,
+                cid,
+                name,
+                account,
+                f"Scored us {score}/10{said}",
+                f"on {cadence.local_date(received).isoformat()}",
+                Alert.RED,
+            )
+        )
+    return TodaySection("detractors", "Detractors to follow up", tuple(items[:LIST_LIMIT]), len(items))
+
+
+def today_board(session: Session, today: date) -> TodayBoard:
+    """Everything Today shows for the rep's local ``today``."""
+    hidden = snoozes.hidden_items(session, today)
+    return TodayBoard(
+        today=today,
+        sections=(
+            _visits(session, today),
+            _commitments(session, today),
+            _checkins(session, today, hidden),
+            _dates(session, today, hidden),
+            _thanks(session, today, hidden),
+            _followups(session, today, hidden),
+            _detractors(session, today, hidden),
+        ),
         kept=kept_rate(session, today),
-        overdue_checkins_count=count_overdue_checkins(session, today),
-        overdue_commitments_count=count_open_due(session, before=today),
-        due_this_week_count=count_open_due(session, start=today, before=week_end),
+        overdue_commitments=count_open_due(session, before=today),
     )
 
 
-__all__ = ["Commitment", "overdue_checkins", "today_summary"]
+# -- acting on an item ------------------------------------------------------------------------
+
+
+def mark_done(session: Session, item: TodayItem, today: date) -> None:
+    """What "done" means for each kind: a commitment is done (kept), a visit is completed, a
+    thank-you owed is logged as given, a check-in is put away until it is next due; the rest
+    (a date, a follow-up, a detractor) are dismissed for good."""
+    if item.kind is Kind.COMMITMENT:
+        set_status(session, item.row_id, CommitmentStatus.DONE.value)
+    elif item.kind is Kind.VISIT:
+        complete_visit(session, item.row_id)
+    elif item.kind is Kind.THANKS:
+        contact = session.get(Contact, item.contact_id) if item.contact_id else None
+        session.add(
+            Appreciation(
+                given_at=utcnow(),
+                reason=item.reason or ThanksReason.OTHER.value,
+                reason_id=item.row_id,
+                summary=item.title,
+                contact_id=item.contact_id,
+                account_id=contact.account_id if contact is not None else None,
+            )
+        )
+    elif item.kind is Kind.CHECKIN:
+        snoozes.snooze(
+            session,
+            item.key,
+            today + timedelta(days=max(item.days, 1)),
+            today=today,
+            contact_id=item.contact_id,
+        )
+    else:
+        snoozes.dismiss(session, item.key, today=today, contact_id=item.contact_id)
+
+
+def snooze_item(session: Session, item: TodayItem, until: date, today: date) -> None:
+    """Put an item off until ``until``: a commitment's due date moves, the rest get a snooze."""
+    if item.kind is Kind.COMMITMENT:
+        snoozes.snooze_commitment(session, item.row_id, until, today=today)
+    else:
+        snoozes.snooze(session, item.key, until, today=today, contact_id=item.contact_id)
+
+
+def can_snooze(item: TodayItem) -> bool:
+    return item.kind is not Kind.VISIT
+
+
+__all__ = ["Kind", "TodayBoard", "TodayItem", "TodaySection", "mark_done", "snooze_item", "today_board"]

@@ -1,0 +1,305 @@
+"""Cadence: how often a rep means to be in touch with each contact, and who is slipping.
+
+A contact's cadence has two numbers of days: the ideal interval (``cadence_days``: a check-in
+is due that many days after the last touch) and the maximum (``cadence_max_days``: past it the
+relationship is at risk). Each comes from the contact's own value, else the default for its
+account's tier, else the default for its kind (customer, partner...). The defaults are set once
+in Preferences and kept in this database's ``meta`` table, so the services read them and they
+apply at read time: a contact without its own value follows a changed default at once.
+
+"Last contact" (``contacts.last_contact_at``) is kept by SQLite triggers from every logged touch
+(migration 0007). Dates are the rep's: a touch at 23:30 local time on the 31st counts for the
+31st, so due dates are computed from the local calendar date of the (UTC) touch, with SQLite's
+``localtime`` (the same zone as Python's), which follows daylight-saving changes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, case, func, literal, select
+from sqlalchemy.orm import Session
+
+from models.entities import Account, Contact, ContactKind, Meta
+
+DEFAULTS_KEY = "cadence.defaults"
+FOLLOWUP_KEY = "today.followup_days"
+FOLLOWUP_DAYS = (7, 30)  # after a purchase: a first follow-up, then a second (Preferences)
+DAYS = (1, 3650)  # the bounds the contact form holds a cadence to
+
+
+@dataclass(frozen=True, slots=True)
+class Cadence:
+    """Days: the ideal interval and the maximum gap (either may be None: not set)."""
+
+    ideal: int | None = None
+    maximum: int | None = None
+
+
+@dataclass(frozen=True)
+class CadenceDefaults:
+    """The rep's defaults by contact kind and by account tier (tier text as typed, e.g. "A")."""
+
+    kinds: Mapping[str, Cadence] = field(default_factory=dict)
+    tiers: Mapping[str, Cadence] = field(default_factory=dict)
+
+
+class Standing(StrEnum):
+    """Where a contact stands against its cadence on a given day."""
+
+    DUE = "due"  # due today (or never contacted yet)
+    LATE = "late"  # past the ideal interval: amber
+    LOSING = "losing"  # past the maximum: red
+
+
+def _cadence(raw: Any) -> Cadence:
+    def days(value: Any) -> int | None:
+        return value if isinstance(value, int) and DAYS[0] <= value <= DAYS[1] else None
+
+    if not isinstance(raw, dict):
+        return Cadence()
+    return Cadence(days(raw.get("ideal")), days(raw.get("max")))
+
+
+def load_defaults(session: Session) -> CadenceDefaults:
+    """The defaults saved in this database; a missing or hand-damaged entry counts as none."""
+    row = session.get(Meta, DEFAULTS_KEY)
+    value = row.value if row is not None and isinstance(row.value, dict) else {}
+    kinds = value.get("kinds")
+    tiers = value.get("tiers")
+    kinds = kinds if isinstance(kinds, dict) else {}
+    tiers = tiers if isinstance(tiers, dict) else {}
+    return CadenceDefaults(
+        kinds={k: _cadence(v) for k, v in kinds.items() if k in set(ContactKind)},
+        tiers={str(k): _cadence(v) for k, v in tiers.items() if str(k).strip()},
+    )
+
+
+def save_defaults(session: Session, defaults: CadenceDefaults) -> None:
+    def out(cad: Mapping[str, Cadence]) -> dict[str, dict[str, int | None]]:
+        return {
+            k: {"ideal": c.ideal, "max": c.maximum}
+            for k, c in cad.items()
+            if c.ideal is not None or c.maximum is not None
+        }
+
+    _put(session, DEFAULTS_KEY, {"kinds": out(defaults.kinds), "tiers": out(defaults.tiers)})
+
+
+def _put(session: Session, key: str, value: Any) -> None:
+    row = session.get(Meta, key)
+    if row is None:
+        session.add(Meta(key=key, value=value))
+    else:
+        row.value = value
+
+
+def load_followup_days(session: Session) -> tuple[int, int]:
+    row = session.get(Meta, FOLLOWUP_KEY)
+    value = row.value if row is not None else None
+    if (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(isinstance(v, int) and DAYS[0] <= v <= DAYS[1] for v in value)
+    ):
+        return (value[0], value[1])
+    return FOLLOWUP_DAYS
+
+
+def save_followup_days(session: Session, days: tuple[int, int]) -> None:
+    _put(session, FOLLOWUP_KEY, list(days))
+
+
+def account_tiers(session: Session) -> list[str]:
+    """The tiers the rep's accounts use (for Preferences: a default per tier)."""
+    stmt = (
+        select(Account.tier)
+        .where(Account.deleted_at.is_(None), Account.tier != "")
+        .distinct()
+        .order_by(Account.tier)
+    )
+    return [t for t in session.scalars(stmt) if t.strip()]
+
+
+def effective_cadence(own: Cadence, kind: str, tier: str | None, defaults: CadenceDefaults) -> Cadence:
+    """Each number from the contact's own value, else its account tier's default, else its kind's."""
+    by_tier = defaults.tiers.get(tier or "", Cadence())
+    by_kind = defaults.kinds.get(kind, Cadence())
+    ideal = next((d for d in (own.ideal, by_tier.ideal, by_kind.ideal) if d is not None), None)
+    maximum = next((d for d in (own.maximum, by_tier.maximum, by_kind.maximum) if d is not None), None)
+    return Cadence(ideal, maximum)
+
+
+def local_date(when: datetime) -> date:
+    """The rep's calendar day of a stored (UTC) instant."""
+    return when.astimezone().date()
+
+
+def due_date(last_contact_at: datetime | None, days: int | None, today: date) -> date | None:
+    """The day a check-in falls due: ``days`` after the local day of the last touch; today when
+    there was none; None without a cadence. Calendar arithmetic, so month ends and Feb 29 need no
+    special case (Jan 31 + 30 days is Mar 1 or Mar 2)."""
+    if days is None:
+        return None
+    if last_contact_at is None:
+        return today
+    return local_date(last_contact_at) + timedelta(days=days)
+
+
+def standing(last_contact_at: datetime | None, cad: Cadence, today: date) -> Standing | None:
+    """Due today, late (amber), losing touch (red), or None (not due yet, or no cadence)."""
+    due = due_date(last_contact_at, cad.ideal, today)
+    if due is None or due > today:
+        return None
+    losing = last_contact_at is not None and cad.maximum is not None
+    if losing and local_date(last_contact_at) + timedelta(days=cad.maximum) < today:  # type: ignore[arg-type, operator]
+        return Standing.LOSING
+    return Standing.LATE if due < today else Standing.DUE
+
+
+# -- the same in SQL, for lists over 100,000 contacts ---------------------------------------------
+
+
+def _by(column: Any, values: Mapping[str, int | None]) -> ColumnElement[Any] | None:
+    whens = [(column == key, literal(days)) for key, days in values.items() if days is not None]
+    return case(*whens, else_=None) if whens else None
+
+
+def effective_columns(defaults: CadenceDefaults) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+    """The effective ideal and maximum as SQL expressions over ``Contact`` joined to ``Account``
+    (outer join: a contact without an account takes its kind's default)."""
+    out: list[ColumnElement[Any]] = []
+    for own, pick in ((Contact.cadence_days, "ideal"), (Contact.cadence_max_days, "maximum")):
+        parts: list[Any] = [own]
+        for column, values in ((Account.tier, defaults.tiers), (Contact.kind, defaults.kinds)):
+            expr = _by(column, {k: getattr(c, pick) for k, c in values.items()})
+            if expr is not None:
+                parts.append(expr)
+        out.append(func.coalesce(*parts) if len(parts) > 1 else own.expression)
+    return out[0], out[1]
+
+
+def last_day() -> ColumnElement[float]:
+    """The Julian day number of the local calendar day of the last touch."""
+    return func.julianday(func.date(Contact.last_contact_at, "localtime"))
+
+
+def julian(day: date) -> float:
+    # julianday('YYYY-MM-DD') is the day's midnight: n + 0.5 for proleptic Gregorian day n.
+    return day.toordinal() + 1721424.5
+
+
+@dataclass(frozen=True, slots=True)
+class CheckinRow:
+    """A contact due or overdue for a check-in, with how late and how bad."""
+
+    id: uuid.UUID
+    name: str
+    kind: str
+    account_name: str
+    last_contact_at: datetime | None
+    ideal: int
+    maximum: int | None
+    due: date
+    standing: Standing
+
+    def days_late(self, today: date) -> int:
+        return (today - self.due).days
+
+
+def _checkins(defaults: CadenceDefaults, today: date, *, overdue_only: bool) -> Select[Any]:
+    ideal, maximum = effective_columns(defaults)
+    due = last_day() + ideal
+    limit = julian(today) if not overdue_only else julian(today) - 1
+    return (
+        select(
+            Contact.id,
+            Contact.name,
+            Contact.kind,
+            func.coalesce(Account.name, ""),
+            Contact.last_contact_at,
+            ideal,
+            maximum,
+            due,
+        )
+        .outerjoin(Account, (Account.id == Contact.account_id) & Account.deleted_at.is_(None))
+        .where(
+            Contact.deleted_at.is_(None),
+            ideal.is_not(None),
+            # Never contacted: due from the start, so it is due (not late) today.
+            (Contact.last_contact_at.is_(None) & literal(not overdue_only)) | (due <= limit),
+        )
+    )
+
+
+def _to_checkin(r: Any, today: date) -> CheckinRow:
+    cad = Cadence(r[5], r[6])
+    return CheckinRow(
+        id=r[0],
+        name=r[1],
+        kind=r[2],
+        account_name=r[3],
+        last_contact_at=r[4],
+        ideal=r[5],
+        maximum=r[6],
+        due=due_date(r[4], r[5], today) or today,
+        standing=standing(r[4], cad, today) or Standing.DUE,
+    )
+
+
+def checkins_due(
+    session: Session,
+    today: date,
+    *,
+    defaults: CadenceDefaults | None = None,
+    overdue_only: bool = False,
+    exclude: set[uuid.UUID] | None = None,
+    limit: int = 200,
+) -> list[CheckinRow]:
+    """Contacts due today or overdue for a check-in (``overdue_only``: past the ideal interval,
+    the "losing touch" list), the most overdue first, never-contacted ones last."""
+    defaults = defaults if defaults is not None else load_defaults(session)
+    stmt = _checkins(defaults, today, overdue_only=overdue_only)
+    if exclude:
+        stmt = stmt.where(Contact.id.not_in(exclude))
+    due_col = stmt.selected_columns[7]
+    stmt = stmt.order_by(due_col.is_(None), due_col, Contact.name).limit(limit)
+    return [_to_checkin(r, today) for r in session.execute(stmt)]
+
+
+def count_checkins_due(
+    session: Session,
+    today: date,
+    *,
+    defaults: CadenceDefaults | None = None,
+    overdue_only: bool = False,
+    exclude: set[uuid.UUID] | None = None,
+) -> int:
+    defaults = defaults if defaults is not None else load_defaults(session)
+    inner = _checkins(defaults, today, overdue_only=overdue_only).with_only_columns(Contact.id)
+    if exclude:
+        inner = inner.where(Contact.id.not_in(exclude))
+    return int(session.execute(select(func.count()).select_from(inner.subquery())).scalar_one())
+
+
+def losing_touch(session: Session, today: date, limit: int = 200) -> list[CheckinRow]:
+    """Contacts past their ideal interval, most overdue first: amber past the ideal, red past
+    the maximum (``CheckinRow.standing``)."""
+    return checkins_due(session, today, overdue_only=True, limit=limit)
+
+
+def contact_cadence(session: Session, contact_id: uuid.UUID) -> Cadence:
+    """One contact's effective cadence (for its page's cadence line)."""
+    row = session.execute(
+        select(Contact.cadence_days, Contact.cadence_max_days, Contact.kind, Account.tier)
+        .outerjoin(Account, (Account.id == Contact.account_id) & Account.deleted_at.is_(None))
+        .where(Contact.id == contact_id)
+    ).one_or_none()
+    if row is None:
+        return Cadence()
+    return effective_cadence(Cadence(row[0], row[1]), row[2], row[3], load_defaults(session))
