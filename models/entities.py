@@ -222,7 +222,11 @@ class Contact(SyncedMixin, Base):
         Integer,
         default=None,
         info=shown(
-            "Check in every", "count", hint="Days; empty for no cadence", detail="checkin", sheet="glance"
+            "Check in every",
+            "count",
+            hint="Days; empty for the default (Preferences)",
+            detail="checkin",
+            sheet="glance",
         ),
     )
     # The longest gap before the relationship is at risk ("losing touch": amber past

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 
@@ -123,18 +123,6 @@ class KeptRate:
     @property
     def rate(self) -> float | None:
         return self.kept_on_time / self.total if self.total else None
-
-
-@dataclass(frozen=True, slots=True)
-class TodaySummary:
-    overdue_checkins: list[ContactRow] = field(default_factory=list)
-    overdue_commitments: list[CommitmentRow] = field(default_factory=list)
-    due_this_week: list[CommitmentRow] = field(default_factory=list)
-    kept: KeptRate = KeptRate(0, 0, 0)
-    # True counts: the lists above stop at a few hundred rows.
-    overdue_checkins_count: int = 0
-    overdue_commitments_count: int = 0
-    due_this_week_count: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 
 from PySide6.QtCore import QDateTime
 from PySide6.QtWidgets import (
-    QComboBox,
     QDateTimeEdit,
     QLineEdit,
     QWidget,
@@ -27,7 +26,6 @@ from ui.context import AppContext
 from ui.field_editors import combo, text_box
 from ui.forms import ContactPicker, FormDialog, OptionalDateEdit
 from ui.qt_dates import from_qdatetime, to_qdatetime
-from ui.settings import load_preferences
 
 KIND_LABELS = {k: k.capitalize() for k in contacts.KINDS}
 CHANNEL_LABELS = notes.CHANNEL_LABELS  # one mapping, shared with the briefing sheet
@@ -48,26 +46,6 @@ class ContactDialog(FormDialog):
         self._id = detail.id if detail else None
         inp = contacts.contact_input(detail) if detail else ContactInput(name="", account_id=account_id)
         self.add_described(inp)  # every field, its label, hint and order: models.entities.Contact
-        self._cadence_default = ""
-        if detail is None:  # a new contact starts with the cadence Preferences give its kind
-            self._cadence_defaults = load_preferences().cadence
-            self._fill_cadence_default()
-            self._kind().currentIndexChanged.connect(lambda _i: self._fill_cadence_default())
-
-    def _kind(self) -> QComboBox:
-        kind = self.editor("kind")
-        assert isinstance(kind, QComboBox)
-        return kind
-
-    def _fill_cadence_default(self) -> None:
-        # Never over what the rep typed: only an empty field or the previous kind's default.
-        cadence = self.editor("cadence_days")
-        assert isinstance(cadence, QLineEdit)
-        if cadence.text().strip() not in ("", self._cadence_default):
-            return
-        days = self._cadence_defaults.get(self._kind().currentData())
-        self._cadence_default = "" if days is None else str(days)
-        cadence.setText(self._cadence_default)
 
     def collect(self) -> ContactInput:
         return ContactInput(**self.described_values())

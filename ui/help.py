@@ -88,7 +88,13 @@ def shortcut_rows(window: QMainWindow) -> list[tuple[str, str, str]]:
                 rows.append((plain(entry.text()), plain(action.text()), _keys(action)))
     for action in window.actions():  # a shortcut with no menu entry still belongs in the list
         if id(action) not in seen and not action.shortcut().isEmpty():
+            seen.add(id(action))
             rows.append(("Window", plain(action.text()), _keys(action)))
+    # A page's own keys (Today's N, D, S...): actions that name their group.
+    for action in window.findChildren(QAction):
+        group = action.property("shortcut_group")
+        if id(action) not in seen and isinstance(group, str) and not action.shortcut().isEmpty():
+            rows.append((group, plain(action.text()), _keys(action)))
     return rows
 
 

@@ -180,9 +180,7 @@ class MainWindow(QMainWindow):
         self.accounts.print_requested.connect(self.print_briefing)
         for view in (self.today, self.accounts, self.commitments):
             view.contact_open_requested.connect(self.open_contact)
-        self.today.summary_loaded.connect(
-            lambda summary: self._on_overdue_counted(summary.overdue_commitments_count)
-        )
+        self.today.board_loaded.connect(lambda board: self._on_overdue_counted(board.overdue_commitments))
         self.preferences = WindowPreferences(self)
         on_appearance_changed(self._on_appearance_changed)
         self.restore_state()
@@ -512,9 +510,9 @@ class MainWindow(QMainWindow):
             self.splitter.restoreState(splitter)
         for view in (self.contacts, self.accounts, self.commitments):
             view.restore_state(settings)
-        # An int as saved, or its text: the INI files QSettings writes on Linux keep no types.
-        page = settings.value("window/page", PAGES.index("Contacts"))
-        self.show_page(int(page) if isinstance(page, int | str) else PAGES.index("Contacts"))
+        # Today is the start screen (issue 12): the rep's day starts with what is due, whatever
+        # page was open when the window last closed.
+        self.show_page(PAGES.index("Today"))
 
     def fit_to_screen(self) -> None:
         """First start: as big as FIRST_SIZE, but never past the screen's free area (a 720-pixel
@@ -550,7 +548,6 @@ class MainWindow(QMainWindow):
         settings = app_settings()
         settings.setValue("window/geometry", self.saveGeometry())
         settings.setValue("window/splitter", self.splitter.saveState())
-        settings.setValue("window/page", self.sidebar.currentRow())
         for view in (self.contacts, self.accounts, self.commitments):
             view.save_state(settings)
         settings.sync()

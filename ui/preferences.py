@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from models.paths import data_dir
+from models.services import cadence
 from models.services.contacts import KINDS
 from ui.appearance import follow_appearance
 from ui.context import AppContext
@@ -38,11 +39,11 @@ if TYPE_CHECKING:
     from ui.main_window import MainWindow
 
 CADENCE_LABELS = {
-    "customer": "New customers",
-    "partner": "New partners",
-    "supplier": "New suppliers",
-    "colleague": "New colleagues",
-    "other": "Other new contacts",
+    "customer": "Customers",
+    "partner": "Partners",
+    "supplier": "Suppliers",
+    "colleague": "Colleagues",
+    "other": "Other contacts",
 }
 
 
@@ -54,6 +55,7 @@ class PreferencesDialog(FormDialog):
     ) -> None:
         super().__init__(ctx, "Preferences", parent)
         self.setObjectName("preferences")
+        self._prefs = prefs
         where = f"You are signed in to {signed_in}. " if signed_in else ""
         self.server = self.add_field(
             "server",
@@ -84,16 +86,6 @@ class PreferencesDialog(FormDialog):
         for key, label in APPEARANCES.items():
             self.appearance.addItem(label, key)
         self.appearance.setCurrentIndex(max(0, self.appearance.findData(prefs.appearance)))
-        self.cadence: dict[str, QLineEdit] = {}
-        for i, kind in enumerate(KINDS):
-            days = prefs.cadence.get(kind)
-            hint = "Days; fills in a new contact's check-in cadence. Empty: none." if i == 0 else ""
-            self.cadence[kind] = self.add_field(
-                f"cadence_{kind}",
-                f"{CADENCE_LABELS.get(kind, kind.capitalize())}: check in every",
-                QLineEdit("" if days is None else str(days)),
-                hint,
-            )
         folder = QWidget()
         row = QHBoxLayout(folder)
         row.setContentsMargins(0, 0, 0, 0)
@@ -111,6 +103,93 @@ class PreferencesDialog(FormDialog):
             folder,
             "Your database, its backups and these settings (Help › About shows the log file's place)",
         )
+        self._add_playbook()
+
+    # -- cadence defaults and follow-ups (kept in the database: the services read them) ---------
+    def _add_playbook(self) -> None:
+        self.cadence: dict[str, QLineEdit] = {}
+        self.cadence_max: dict[str, QLineEdit] = {}
+        self.tier_ideal: dict[str, QLineEdit] = {}
+        self.tier_max: dict[str, QLineEdit] = {}
+        self.playbook_loaded = False
+        self._followups = QWidget()
+        row = QHBoxLayout(self._followups)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.followup_first, self.followup_second = QLineEdit(), QLineEdit()
+        for box in (self.followup_first, self.followup_second):
+            box.setMaximumWidth(70)
+            box.setEnabled(False)  # until the saved values are read
+        row.addWidget(self.followup_first)
+        row.addWidget(QLabel("and"))
+        row.addWidget(self.followup_second)
+        row.addWidget(QLabel("days after a purchase"), 1)
+        self.add_field("followups", "Follow up after a sale", self._followups, "Listed on Today until done")
+        for i, kind in enumerate(KINDS):
+            hint = (
+                "Days: check in every…, losing touch after…. For contacts without their own; "
+                "an account tier's default comes first. Empty: none."
+                if i == 0
+                else ""
+            )
+            self.cadence[kind], self.cadence_max[kind] = self._pair(
+                f"cadence_{kind}", CADENCE_LABELS.get(kind, kind.capitalize()), hint
+            )
+        self.ctx.query(cadence.playbook_settings, self._fill_playbook)
+
+    def _pair(self, key: str, label: str, hint: str) -> tuple[QLineEdit, QLineEdit]:
+        pair = QWidget()
+        row = QHBoxLayout(pair)
+        row.setContentsMargins(0, 0, 0, 0)
+        ideal, maximum = QLineEdit(), QLineEdit()
+        ideal.setObjectName(f"{key}_ideal")
+        maximum.setObjectName(f"{key}_max")
+        for box in (ideal, maximum):
+            box.setMaximumWidth(70)
+            box.setEnabled(False)
+        row.addWidget(QLabel("every"))
+        row.addWidget(ideal)
+        row.addWidget(QLabel("days; losing touch after"))
+        row.addWidget(maximum)
+        row.addStretch(1)
+        self.add_field(key, label, pair, hint)
+        return ideal, maximum
+
+    def _fill_playbook(self, settings: cadence.PlaybookSettings) -> None:
+        def put(box: QLineEdit, days: int | None) -> None:
+            box.setText("" if days is None else str(days))
+            box.setEnabled(True)
+
+        for kind in KINDS:
+            cad = settings.defaults.kinds.get(kind, cadence.Cadence())
+            put(self.cadence[kind], cad.ideal)
+            put(self.cadence_max[kind], cad.maximum)
+        # Rows added now would come after the buttons in Tab's order: chain them after the kinds.
+        previous: QWidget = self.cadence_max[KINDS[-1]]
+        for i, tier in enumerate(settings.tiers):
+            hint = "Account tiers come first, then the kind" if i == 0 else ""
+            self.tier_ideal[tier], self.tier_max[tier] = self._pair(
+                f"tier_{tier}", f"Tier {tier} accounts", hint
+            )
+            cad = settings.defaults.tiers.get(tier, cadence.Cadence())
+            put(self.tier_ideal[tier], cad.ideal)
+            put(self.tier_max[tier], cad.maximum)
+            QWidget.setTabOrder(previous, self.tier_ideal[tier])
+            QWidget.setTabOrder(self.tier_ideal[tier], self.tier_max[tier])
+            previous = self.tier_max[tier]
+        put(self.followup_first, settings.followup_days[0])
+        put(self.followup_second, settings.followup_days[1])
+        self.playbook_loaded = True
+
+    def _checked_playbook(
+        self,
+    ) -> tuple[cadence.CadenceDefaults, tuple[int, int]] | dict[str, str] | None:
+        if not self.playbook_loaded:
+            return None  # not read yet: nothing of it to save
+        return cadence.check_defaults(
+            {k: (self.cadence[k].text(), self.cadence_max[k].text()) for k in self.cadence},
+            {t: (self.tier_ideal[t].text(), self.tier_max[t].text()) for t in self.tier_ideal},
+            (self.followup_first.text(), self.followup_second.text()),
+        )
 
     def open_data_folder(self) -> bool:
         folder = data_dir()
@@ -124,12 +203,17 @@ class PreferencesDialog(FormDialog):
             sync_minutes=self.sync_minutes.text(),
             reminders=self.reminders.isChecked(),
             appearance=self.appearance.currentData(),
-            cadence={kind: box.text() for kind, box in self.cadence.items()},
+            cadence={k: "" if v is None else str(v) for k, v in self._prefs.cadence.items()},
         )
-        if not isinstance(result, Preferences):
-            self.show_errors(result)
+        playbook = self._checked_playbook()
+        if not isinstance(result, Preferences) or isinstance(playbook, dict):
+            errors = result if isinstance(result, dict) else {}
+            self.show_errors(errors | (playbook if isinstance(playbook, dict) else {}))
             return
         save_preferences(result)
+        if playbook is not None:
+            defaults, followups = playbook
+            self.ctx.act(lambda s: cadence.save_playbook(s, defaults, followups))
         self.show_errors({})
         self.saved.emit(result)
         self.accept()
@@ -144,6 +228,11 @@ class WindowPreferences(QObject):
         self.window = window
         self.current = load_preferences()
         self.apply()
+        # Earlier versions kept a "new contact" cadence per kind in settings.ini; it becomes the
+        # kind's default in the database once (where the services read it at every check).
+        if any(self.current.cadence.values()) and not window.sample:
+            seed = dict(self.current.cadence)
+            window.ctx.act(lambda s: cadence.seed_kind_defaults(s, seed))
 
     def paper(self) -> str:
         return self.current.paper or default_paper()

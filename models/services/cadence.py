@@ -303,3 +303,75 @@ def contact_cadence(session: Session, contact_id: uuid.UUID) -> Cadence:
     if row is None:
         return Cadence()
     return effective_cadence(Cadence(row[0], row[1]), row[2], row[3], load_defaults(session))
+
+
+def _days_text(text: str, field: str, errs: dict[str, str]) -> int | None:
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not DAYS[0] <= value <= DAYS[1]:
+        errs[field] = f"A number of days between {DAYS[0]} and {DAYS[1]:,}, or empty"
+        return None
+    return value
+
+
+def check_defaults(
+    kinds: Mapping[str, tuple[str, str]],
+    tiers: Mapping[str, tuple[str, str]],
+    followups: tuple[str, str],
+) -> tuple[CadenceDefaults, tuple[int, int]] | dict[str, str]:
+    """The defaults the Preferences form's text describes (ideal and maximum per kind and per
+    tier; the two follow-up days), or a message per field that is wrong (keyed
+    ``cadence_<kind>``, ``tier_<tier>``, ``followups``)."""
+    errs: dict[str, str] = {}
+    parsed: dict[str, dict[str, Cadence]] = {"cadence": {}, "tier": {}}
+    for prefix, given in (("cadence", kinds), ("tier", tiers)):
+        for key, (ideal_text, max_text) in given.items():
+            field = f"{prefix}_{key}"
+            ideal = _days_text(ideal_text, field, errs)
+            maximum = _days_text(max_text, field, errs)
+            if ideal is not None and maximum is not None and maximum < ideal:
+                errs[field] = "Losing touch comes after the ideal interval: give a larger number"
+            parsed[prefix][key] = Cadence(ideal, maximum)
+    first = _days_text(followups[0], "followups", errs)
+    second = _days_text(followups[1], "followups", errs)
+    if "followups" not in errs and (first is None or second is None or first >= second):
+        errs["followups"] = "Two numbers of days, the first smaller (e.g. 7 and 30)"
+    if errs:
+        return errs
+    assert first is not None and second is not None
+    return CadenceDefaults(kinds=parsed["cadence"], tiers=parsed["tier"]), (first, second)
+
+
+def seed_kind_defaults(session: Session, ideal_by_kind: Mapping[str, int | None]) -> bool:
+    """Carry the per-kind "new contact" cadences of earlier versions (kept in settings.ini) into
+    the database's defaults, once: only when no defaults were ever saved here."""
+    if session.get(Meta, DEFAULTS_KEY) is not None or not any(ideal_by_kind.values()):
+        return False
+    kinds = {k: Cadence(v, None) for k, v in ideal_by_kind.items() if v is not None and k in set(ContactKind)}
+    save_defaults(session, CadenceDefaults(kinds=kinds))
+    return True
+
+
+@dataclass(frozen=True)
+class PlaybookSettings:
+    """What Preferences shows of the cadence defaults: the saved ones, the tiers in use."""
+
+    defaults: CadenceDefaults
+    tiers: tuple[str, ...]
+    followup_days: tuple[int, int]
+
+
+def playbook_settings(session: Session) -> PlaybookSettings:
+    defaults = load_defaults(session)
+    tiers = sorted({*account_tiers(session), *defaults.tiers})
+    return PlaybookSettings(defaults, tuple(tiers), load_followup_days(session))
+
+
+def save_playbook(session: Session, defaults: CadenceDefaults, followup_days: tuple[int, int]) -> None:
+    save_defaults(session, defaults)
+    save_followup_days(session, followup_days)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from models import errors
 from models.db import Database
 from models.entities import OutboxEntry
-from models.services import accounts, commitments, contacts, notes, today, trash
+from models.services import accounts, cadence, commitments, contacts, notes, trash
 from models.services.contacts import ContactInput
 
 
@@ -211,9 +211,10 @@ def test_overdue_checkins_respect_each_contacts_cadence(db: Database) -> None:
         notes.add_note(s, notes.NoteInput("hi", contact_id=fresh, occurred_at=now - timedelta(days=3)))
         notes.add_note(s, notes.NoteInput("hi", contact_id=stale, occurred_at=now - timedelta(days=20)))
     with db.read() as s:
-        overdue = today.overdue_checkins(s, now.date())
-    assert [r.name for r in overdue] == ["Never contacted", "Stale"]
-    assert overdue[1].checkin_overdue(now.date())
+        due = cadence.checkins_due(s, now.date())
+    # The most overdue first; never contacted (due from the start, how late unknown) after.
+    assert [r.name for r in due] == ["Stale", "Never contacted"]
+    assert due[0].days_late(now.date()) == 13
 
 
 def test_stale_ids_give_a_clear_not_found(db: Database) -> None:

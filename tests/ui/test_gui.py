@@ -114,7 +114,7 @@ def test_log_a_note_and_complete_a_commitment(qtbot: QtBot, db: Database, presen
     assert pane.commitments.data(index).endswith("2 d late")
     assert pane.commitments.data(index, Qt.ItemDataRole.ForegroundRole) is not None
     # Overdue ones are marked everywhere: Today and the Commitments view list it too.
-    qtbot.waitUntil(lambda: window.today.overdue.rowCount() == 1, timeout=WAIT)
+    qtbot.waitUntil(lambda: getattr(window.today.section("commitments"), "count", 0) == 1, timeout=WAIT)
     sidebar_item = window.sidebar.item(PAGES.index("Commitments"))
     qtbot.waitUntil(lambda: "1 overdue" in sidebar_item.text(), timeout=WAIT)
 
@@ -124,7 +124,7 @@ def test_log_a_note_and_complete_a_commitment(qtbot: QtBot, db: Database, presen
     with db.read() as s:
         (row,) = commitments.list_commitments(s, status="done", contact_id=cid)
     assert row.done_at is not None
-    qtbot.waitUntil(lambda: window.today.overdue.rowCount() == 0, timeout=WAIT)
+    qtbot.waitUntil(lambda: getattr(window.today.section("commitments"), "count", 1) == 0, timeout=WAIT)
     window.close()
     window.ctx.tasks.wait_idle()
 
@@ -223,7 +223,7 @@ def test_contact_list_fetches_pages_lazily_as_the_rep_scrolls(
     window.ctx.tasks.wait_idle()
 
 
-def test_window_geometry_page_and_column_widths_are_remembered(
+def test_window_geometry_and_column_widths_are_remembered_and_today_starts(
     qtbot: QtBot, db: Database, presenter: ErrorPresenter
 ) -> None:
     window = open_window(qtbot, db, presenter)
@@ -241,7 +241,7 @@ def test_window_geometry_page_and_column_widths_are_remembered(
 
     again = open_window(qtbot, db, presenter)
     assert again.contacts.table.horizontalHeader().sectionSize(1) == 321
-    assert again.stack.currentWidget() is again.accounts
+    assert again.stack.currentWidget() is again.today  # the start screen, whatever was open last
     assert again.size() == left
     assert left.height() == 560 and left.width() >= 760
     again.close()

@@ -195,10 +195,10 @@ def test_opening_a_contact_from_today_shows_it_in_the_list_too(
     view.filter.setText("bruno")
     qtbot.waitUntil(lambda: view.model.rowCount() == 60 and not view.model.busy, timeout=WAIT)
     window.show_page(PAGES.index("Today"))
-    qtbot.waitUntil(lambda: window.today.checkins.rowCount() == 1, timeout=WAIT)
-    table = window.today.findChild(QTableView, "today_checkins")
+    qtbot.waitUntil(lambda: window.today.row_of(f"checkin:{anna}") >= 0, timeout=WAIT)
+    table = window.today.findChild(QTableView, "today_items")
     table.setFocus()
-    table.selectRow(0)
+    table.selectRow(window.today.row_of(f"checkin:{anna}"))
     qtbot.keyClick(table, Qt.Key.Key_Return)  # Enter opens the contact, as a double-click does
     qtbot.waitUntil(lambda: shown(window) == anna, timeout=WAIT)
     idle(qtbot, window)
@@ -244,13 +244,16 @@ def test_today_shows_true_counts_not_the_row_limit(
             commitments.add_commitment(s, CommitmentInput(what=f"Soon {days}", contact_id=cid, due_date=due))
     window = open_window(qtbot, db, presenter)
     window.show_page(PAGES.index("Today"))
-    qtbot.waitUntil(lambda: "check-ins overdue" in window.today.headline.text(), timeout=WAIT)
+    qtbot.waitUntil(lambda: "check-ins due" in window.today.headline.text(), timeout=WAIT)
     headline = window.today.headline.text()
-    assert "205 check-ins overdue" in headline
+    assert "205 check-ins due" in headline
     assert "502 overdue commitments" in headline
-    assert "2 due this week" in headline
-    assert window.today.week.rowCount() == 2
-    assert "of 205" in window.today.titles["today_checkins"].text()
+    due = window.today.section("commitments")
+    assert due is not None and due.count == 503 and len(due.items) == 200  # 502 late, 1 due today
+    model = window.today.model
+    titles = [str(model.data(model.index(i, 0))) for i in range(model.rowCount()) if model.is_title(i)]
+    assert "Commitments due (503) — the first 200 shown" in titles
+    assert "Check-ins due (205) — the first 200 shown" in titles
     assert window.sidebar.item(PAGES.index("Commitments")).text() == "Commitments (502 overdue)"
     window.close()
     window.ctx.tasks.wait_idle()

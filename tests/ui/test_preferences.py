@@ -15,6 +15,7 @@ from pytestqt.qtbot import QtBot
 
 from models.db import Database
 from models.paths import data_dir
+from models.services import accounts, cadence
 from tests.support.gui_helpers import WAIT, idle, open_window, seed_commitment, seed_contact, visible
 from ui.appearance import follow_appearance, icon, is_dark, scheme_colours
 from ui.dialogs import ContactDialog
@@ -52,6 +53,7 @@ def test_wrong_values_are_explained_and_nothing_is_saved(
 ) -> None:
     dialog = window.preferences.edit()
     qtbot.waitExposed(dialog)
+    qtbot.waitUntil(lambda: dialog.playbook_loaded, timeout=WAIT)
     dialog.server.setText("htp:/sync example")
     dialog.sync_minutes.setText("0")
     dialog.cadence["customer"].setText("often")
@@ -62,18 +64,35 @@ def test_wrong_values_are_explained_and_nothing_is_saved(
     assert "number of days" in dialog.error_text("cadence_customer")
     assert not [k for k in app_settings().allKeys() if k.startswith(("preferences/", "cadence/"))]
     assert window.sync._timer.interval() == 5 * 60_000
+    dialog.cadence["customer"].setText("30")
+    dialog.cadence_max["customer"].setText("20")  # losing touch before the ideal interval
+    dialog.followup_first.setText("30")
+    dialog.followup_second.setText("7")
+    qtbot.keyClick(dialog.sync_minutes, Qt.Key.Key_Return)
+    assert "larger number" in dialog.error_text("cadence_customer")
+    assert "first smaller" in dialog.error_text("followups")
+    window.ctx.tasks.wait_idle()
+    with window.ctx.db.read() as s:
+        assert cadence.load_defaults(s) == cadence.CadenceDefaults()
     dialog.reject()
 
 
 def test_saved_preferences_apply_at_once(qtbot: QtBot, window: MainWindow, plain_look: None) -> None:
+    with window.ctx.db.write() as s:  # a tier in use gets a row of its own
+        accounts.create_account(s, accounts.AccountInput(name="Acme", tier="A"))
     dialog = window.preferences.edit()
     qtbot.waitExposed(dialog)
+    qtbot.waitUntil(lambda: dialog.playbook_loaded, timeout=WAIT)
     # The first field has the focus, and Tab follows the form top to bottom, then the buttons.
     assert dialog.focusWidget() is dialog.server
     fields = [dialog.server, dialog.paper, dialog.sync_minutes, dialog.reminders, dialog.appearance]
-    fields += [*dialog.cadence.values(), dialog.open_folder_button, *dialog.buttons.buttons()]
+    fields += [dialog.open_folder_button, dialog.followup_first, dialog.followup_second]
+    for kind in dialog.cadence:
+        fields += [dialog.cadence[kind], dialog.cadence_max[kind]]
+    fields += [dialog.tier_ideal["A"], dialog.tier_max["A"], *dialog.buttons.buttons()]
     assert tab_order(dialog, dialog.server) == fields
     assert dialog.folder_label.text() == str(data_dir())
+    assert (dialog.followup_first.text(), dialog.followup_second.text()) == ("7", "30")
 
     dialog.server.setText("https://sync.example.com/")
     dialog.paper.setCurrentIndex(dialog.paper.findData("Letter"))
@@ -81,8 +100,12 @@ def test_saved_preferences_apply_at_once(qtbot: QtBot, window: MainWindow, plain
     dialog.reminders.setChecked(False)
     dialog.appearance.setCurrentIndex(dialog.appearance.findData("dark"))
     dialog.cadence["customer"].setText("30")
+    dialog.cadence_max["customer"].setText("60")
+    dialog.tier_ideal["A"].setText("14")
+    dialog.followup_first.setText("10")
     qtbot.keyClick(dialog.sync_minutes, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=WAIT)
+    window.ctx.tasks.wait_idle()
 
     prefs = load_preferences()
     assert (prefs.server, prefs.paper, prefs.sync_minutes, prefs.reminders) == (
@@ -91,7 +114,11 @@ def test_saved_preferences_apply_at_once(qtbot: QtBot, window: MainWindow, plain
         2,
         False,
     )
-    assert prefs.cadence["customer"] == 30 and prefs.cadence["partner"] is None
+    with window.ctx.db.read() as s:  # in the database, where the services read them
+        assert cadence.load_defaults(s) == cadence.CadenceDefaults(
+            kinds={"customer": cadence.Cadence(30, 60)}, tiers={"A": cadence.Cadence(14, None)}
+        )
+        assert cadence.load_followup_days(s) == (10, 30)
     assert window.sync._timer.interval() == 2 * 60_000  # no restart
     assert window.visits.paper.currentText() == "Letter" and window.preferences.paper() == "Letter"
     assert is_dark()
@@ -101,14 +128,9 @@ def test_saved_preferences_apply_at_once(qtbot: QtBot, window: MainWindow, plain
     assert form.server.text() == "https://sync.example.com"
     form.reject()
 
-    # A new contact gets its kind's cadence, and a cadence the rep typed stays.
+    # The defaults apply when read: a new contact's cadence stays empty and follows them.
     new = ContactDialog(window.ctx, parent=window)
-    assert new.editor("kind").currentData() == "customer" and new.editor("cadence_days").text() == "30"
-    new.editor("kind").setCurrentIndex(new.editor("kind").findData("partner"))
     assert new.editor("cadence_days").text() == ""
-    new.editor("cadence_days").setText("7")
-    new.editor("kind").setCurrentIndex(new.editor("kind").findData("customer"))
-    assert new.editor("cadence_days").text() == "7"
     new.reject()
 
 
@@ -127,7 +149,10 @@ def test_the_shortcut_list_is_read_from_the_window(window: MainWindow, qtbot: Qt
     assert ("Edit", "Preferences", "Ctrl+,") in rows
     assert ("Sync", "Sync now", "F5") in rows
     keyed = [a for a in window.actions() if not a.shortcut().isEmpty()]
-    assert len(rows) == len(keyed)
+    # Today's own keys are listed too, under its name.
+    today_keys = [a for a in window.today.actions() if not a.shortcut().isEmpty()]
+    assert ("Today", "Mark done", "D") in rows and ("Today", "Snooze 1 week", "W") in rows
+    assert len(rows) == len(keyed) + len(today_keys) == len(keyed) + 6
     extra = QAction("Jump to the moon", window)
     extra.setShortcut("Ctrl+Shift+M")
     window.addAction(extra)

@@ -372,18 +372,19 @@ def test_a_completed_visit_refreshes_today_and_the_contacts_page_through_the_bus
     detail = ContactDetailPane(ctx)
     qtbot.addWidget(today)
     qtbot.addWidget(detail)
-    with qtbot.waitSignal(today.summary_loaded):
+    with qtbot.waitSignal(today.board_loaded):
         today.reload()
     with qtbot.waitSignal(detail.loaded):
         detail.show_contact(anna)
-    assert [r.name for r in today.checkins.rows()] == ["Anna Rossi"]
+    assert today.row_of(f"checkin:{anna}") >= 0
     assert detail.timeline.rowCount() == 0
     dialog, line = _completion_with_a_commitment(qtbot, view, db, {"anna": anna})
-    line.due.setText((date.today() + timedelta(days=2)).isoformat())
-    with qtbot.waitSignals([today.summary_loaded, detail.loaded], timeout=5_000):
+    line.due.setText(date.today().isoformat())
+    with qtbot.waitSignals([today.board_loaded, detail.loaded], timeout=5_000):
         dialog.done_button.click()
-    assert today.checkins.rows() == []  # the visit note is her last contact now
-    assert [r.what for r in today.week.rows()] == ["Send samples"]
+    assert today.row_of(f"checkin:{anna}") == -1  # the visit is her last contact now
+    due = today.section("commitments")
+    assert due is not None and [i.title for i in due.items] == ["We owe: Send samples"]
     assert [n.channel for n in detail.timeline.rows()] == ["visit"]
     assert [c.what for c in detail.commitments.rows()] == ["Send samples"]
 
