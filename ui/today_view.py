@@ -200,7 +200,7 @@ class TodayView(QWidget):
         layout.addWidget(button_bar(*self.buttons.values()))
         self.list.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
         self._wanted_row = 0
-        self.board = None
+        self.board: TodayBoard | None = None
         self._update_buttons()
         ctx.bus.changed.connect(lambda _e: self.reload())
 
@@ -219,7 +219,7 @@ class TodayView(QWidget):
         return next((i for i in rows if (item := self.model.item_at(i)) and item.key == key), -1)
 
     def _fill(self, board: TodayBoard) -> None:
-        self.board: TodayBoard | None = board
+        self.board = board
         self._today = board.today
         self.model.set_board(board)
         counts = {s.name: s.count for s in board.sections}
