@@ -309,7 +309,7 @@ def _limited(fn: Any) -> Any:
 def test_thank_yous_owed_until_a_thank_you_names_them(db: Database) -> None:
     anna, ben = add(db, Contact(name="Anna"), Contact(name="Ben"))
     (referred,) = add(db, Contact(name="Carla", referred_by_id=anna))
-    pid, on_time, late = add(
+    pid, on_time, _late = add(
         db,
         Purchase(purchased_on=TODAY - timedelta(days=3), product="Pump", contact_id=ben),
         Commitment(
