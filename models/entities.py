@@ -255,6 +255,19 @@ class Contact(SyncedMixin, Base):
     __table_args__ = (
         Index("ix_contacts_name", "name"),
         Index("ix_contacts_account", "account_id"),
+        # Today's check-ins read these columns of every contact: from this narrow index rather
+        # than the wide rows (migration 0007).
+        Index(
+            "ix_contacts_cadence",
+            "deleted_at",
+            "last_contact_at",
+            "cadence_days",
+            "cadence_max_days",
+            "kind",
+            "account_id",
+            "id",
+        ),
+        Index("ix_contacts_referred", "referred_by_id"),
     )
 
 
@@ -306,6 +319,8 @@ class Commitment(SyncedMixin, Base):
         Index("ix_commitments_status_due", "status", "due_date"),
         Index("ix_commitments_contact", "contact_id"),
         Index("ix_commitments_account", "account_id"),
+        # Today's detractors: "is there a commitment answering this feedback?" per feedback row.
+        Index("ix_commitments_feedback", "feedback_id"),
     )
 
 
@@ -385,6 +400,7 @@ class Purchase(SyncedMixin, Base):
     __table_args__ = (
         Index("ix_purchases_contact", "contact_id", "purchased_on"),
         Index("ix_purchases_account", "account_id", "purchased_on"),
+        Index("ix_purchases_on", "purchased_on"),  # Today: the last weeks' purchases
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import uuid
 from dataclasses import dataclass
@@ -25,7 +26,8 @@ from sqlalchemy.orm import Session
 from models.entities import Contact
 from models.errors import NotFoundError
 from models.rows import CommitmentRow, ContactDetail, KeptRate, NoteRow
-from models.services import commitments, contacts, notes
+from models.services import cadence, commitments, contacts, notes
+from models.services.cadence import Cadence, Standing
 from models.values import described
 from ui.appearance import colour
 from ui.context import AppContext
@@ -53,6 +55,7 @@ class ContactPage:
     commitments: list[CommitmentRow]
     notes: list[NoteRow]
     kept: KeptRate
+    cadence: Cadence = dataclasses.field(default_factory=Cadence)
 
 
 def load_page(s: Session, contact_id: uuid.UUID) -> ContactPage:
@@ -66,6 +69,7 @@ def load_page(s: Session, contact_id: uuid.UUID) -> ContactPage:
         commitments=owed,
         notes=notes.timeline(s, contact_id=contact_id, limit=TIMELINE_LIMIT),
         kept=commitments.kept_rate(s, today, contact_id=contact_id),
+        cadence=cadence.contact_cadence(s, contact_id),
     )
 
 
@@ -94,7 +98,33 @@ def _dates(d: ContactDetail) -> list[str]:
     return dates + [f"{label}: {when}" for label, when in d.personal_dates]
 
 
-def profile_html(d: ContactDetail, kept: KeptRate, today: date) -> str:
+def cadence_line(d: ContactDetail, cad: Cadence, today: date) -> str:
+    """Last contact and where it stands against the effective cadence (the contact's own, else
+    its tier's or kind's default from Preferences, said so): amber past the ideal interval,
+    red past the longest gap."""
+    if d.last_contact_at is None:
+        last = "No interaction logged yet"
+    else:
+        days = (today - d.last_contact_at.astimezone().date()).days
+        last = f"Last contact {days_ago(days)} ({day_text(d.last_contact_at)})"
+    if cad.ideal:
+        every = plural(cad.ideal, "day") + ("" if d.cadence_days else ", the default")
+        standing = cadence.standing(d.last_contact_at, cad, today)
+        due = cadence.due_date(d.last_contact_at, cad.ideal, today)
+        if standing is Standing.LOSING:
+            last += f" — <b style='color:{colour('error')}'>losing touch</b> (every {every})"
+        elif standing is Standing.LATE:
+            last += f" — <b style='color:{colour('warning')}'>check-in overdue</b> (every {every})"
+        elif standing is Standing.DUE:
+            last += f" — check-in due today (every {every})"
+        elif due is not None:
+            last += f" — next check-in {in_days((due - today).days)} (every {every})"
+    if cad.maximum:
+        last += f"; losing touch after {plural(cad.maximum, 'day')}"
+    return last
+
+
+def profile_html(d: ContactDetail, kept: KeptRate, today: date, cad: Cadence | None = None) -> str:
     esc = html.escape
     where = " at ".join(p for p in (esc(d.role), esc(d.account_name)) if p)
     lines = [
@@ -106,24 +136,7 @@ def profile_html(d: ContactDetail, kept: KeptRate, today: date) -> str:
     reach = [esc(x) for x in (*d.phones, *d.emails)]
     if reach:
         lines.append("<p>" + " · ".join(reach) + "</p>")
-    if d.last_contact_at is None:
-        last = "No interaction logged yet"
-    else:
-        days = (today - d.last_contact_at.astimezone().date()).days
-        last = f"Last contact {days_ago(days)} ({day_text(d.last_contact_at)})"
-    if d.cadence_days:
-        due_in = (
-            None
-            if d.last_contact_at is None
-            else d.cadence_days - (today - d.last_contact_at.astimezone().date()).days
-        )
-        if due_in is None or due_in < 0:
-            every = plural(d.cadence_days, "day")
-            last += f" — <b style='color:{colour('error')}'>check-in overdue</b> (every {every})"
-        else:
-            last += f" — next check-in {in_days(due_in)}"
-    if d.cadence_max_days:
-        last += f"; losing touch after {plural(d.cadence_max_days, 'day')}"
+    last = cadence_line(d, cad or Cadence(d.cadence_days, d.cadence_max_days), today)
     lines.append(f"<p>{last}</p>")
     if kept.rate is not None:
         lines.append(
@@ -287,7 +300,7 @@ class ContactDetailPane(QWidget):
         same_contact = self.page is not None and self.page.detail.id == page.detail.id
         self.page = page
         self._today = date.today()
-        self.profile.setText(profile_html(page.detail, page.kept, self._today))
+        self.profile.setText(profile_html(page.detail, page.kept, self._today, page.cadence))
         if same_contact:  # refreshed after an edit: keep the rep's place in the lists
             refill(self.commitment_view, self.commitments, page.commitments)
             refill(self.timeline_view, self.timeline, page.notes)

@@ -43,7 +43,6 @@ from ui.table import button_bar, make_table
 
 Index = QModelIndex | QPersistentModelIndex
 COLUMNS = ("What", "Who", "Account", "When")
-AMBER = "#b26a00"  # readable on the light and the dark appearance alike
 # (name, button text, key): the keys Today answers to, shown on its buttons and in Help.
 # No mnemonics on the buttons: Alt+S, Alt+E... belong to the menus; the bare keys act.
 KEYS = (
@@ -114,7 +113,7 @@ class TodayModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return (row.title, row.contact_name, row.account_name, row.when)[index.column()]
         if role == Qt.ItemDataRole.ForegroundRole and row.alert is not Alert.NONE:
-            return QBrush(QColor(colour("error") if row.alert is Alert.RED else AMBER))
+            return QBrush(QColor(colour("error" if row.alert is Alert.RED else "warning")))
         if role == Qt.ItemDataRole.ToolTipRole and row.alert is not Alert.NONE:
             return {
                 Alert.RED: "Overdue, or past the longest gap before losing touch",

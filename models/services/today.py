@@ -17,11 +17,22 @@ import calendar
 import hashlib
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.orm import Session, aliased
 
 from models.entities import (
@@ -34,6 +45,7 @@ from models.entities import (
     Feedback,
     Note,
     Purchase,
+    Snooze,
     ThanksReason,
     VisitStatus,
 )
@@ -168,8 +180,7 @@ def _commitments(session: Session, today: date) -> TodaySection:
 def _checkins(session: Session, today: date, hidden: set[str]) -> TodaySection:
     defaults = cadence.load_defaults(session)
     exclude = {uuid.UUID(k.split(":", 1)[1]) for k in hidden if k.startswith("checkin:")}
-    rows = cadence.checkins_due(session, today, defaults=defaults, exclude=exclude, limit=LIST_LIMIT)
-    count = cadence.count_checkins_due(session, today, defaults=defaults, exclude=exclude)
+    rows, count = cadence.checkins_page(session, today, defaults=defaults, exclude=exclude, limit=LIST_LIMIT)
     items = []
     for r in rows:
         late = r.days_late(today)
@@ -287,154 +298,174 @@ def _since(days: int, today: date) -> datetime:
     return local_day_bounds(today - timedelta(days=days))[0]
 
 
-def _thanks(session: Session, today: date, hidden: set[str]) -> TodaySection:
+def _key(prefix: str, row_id: Any) -> ColumnElement[str]:
+    """The snooze key of a row in SQL: ids are stored as 32 hex digits, keys hold the usual
+    hyphenated form."""
+    out: ColumnElement[str] = literal(prefix, String)
+    for i, (start, length) in enumerate(((1, 8), (9, 4), (13, 4), (17, 4), (21, 12))):
+        out = out + ("-" if i else "") + type_coerce(func.substr(row_id, start, length), String)
+    return out
+
+
+def _unsnoozed(prefix: str, row_id: Any, today: date) -> ColumnElement[bool]:
+    """Not snoozed past today, not dismissed: one indexed look-up per row (``ix_snoozes_item``),
+    so a section is counted and limited in SQL rather than built whole in Python."""
+    return ~exists().where(
+        Snooze.item == _key(prefix, row_id),
+        Snooze.deleted_at.is_(None),
+        or_(Snooze.until.is_(None), Snooze.until > today),
+    )
+
+
+def _counted(session: Session, stmt: Select[Any], order: list[Any]) -> tuple[list[Any], int]:
+    """The first ``LIST_LIMIT`` rows of ``stmt`` in ``order``, and how many there are in all."""
+    sub = stmt.subquery()
+    count = int(session.execute(select(func.count()).select_from(sub)).scalar_one())
+    rows = list(session.execute(select(sub).order_by(*(sub.c[o] for o in order)).limit(LIST_LIMIT)))
+    return rows, count
+
+
+def _thanks(session: Session, today: date) -> TodaySection:
     """After a purchase, a referral (a contact whose ``referred_by_id`` names the referrer) or a
     promise the customer kept on time, unless a thank-you names it (``Appreciation.reason_id``)."""
     since_day = today - timedelta(days=THANKS_WINDOW)
     c, a = aliased(Contact), aliased(Account)
-    purchases = (
-        select(
-            Purchase.id,
+    account = func.coalesce(a.name, "")
+
+    def owed(reason: ThanksReason, source: Any, owner: Any, row_id: Any, words: Any, day: Any) -> Select[Any]:
+        return (
+            select(
+                row_id.label("rid"),
+                c.id.label("cid"),
+                c.name.label("name"),
+                account.label("account"),
+                words.label("what"),
+                day.label("day"),
+                literal(reason.value).label("reason"),
+            )
+            .select_from(source)
+            .join(c, c.id == owner)
+            .outerjoin(a, a.id == c.account_id)
+            .where(c.deleted_at.is_(None), ~_thanked(row_id), _unsnoozed("thanks:", row_id, today))
+        )
+
+    referred = aliased(Contact)
+    kept_on_time = or_(Commitment.due_date.is_(None), func.date(Commitment.done_at) <= Commitment.due_date)
+    union = union_all(
+        owed(
+            ThanksReason.PURCHASE,
+            Purchase,
             Purchase.contact_id,
-            c.name,
-            func.coalesce(a.name, ""),
+            Purchase.id,
             Purchase.product,
             Purchase.purchased_on,
-        )
-        .join(c, (c.id == Purchase.contact_id) & c.deleted_at.is_(None))
-        .outerjoin(a, a.id == c.account_id)
-        .where(
-            Purchase.deleted_at.is_(None),
-            Purchase.purchased_on >= since_day,
-            Purchase.purchased_on <= today,
-            ~_thanked(Purchase.id),
-        )
-    )
-    referred = aliased(Contact)
-    referrals = (
-        select(referred.id, c.id, c.name, func.coalesce(a.name, ""), referred.name, referred.created_at)
-        .join(c, (c.id == referred.referred_by_id) & c.deleted_at.is_(None))
-        .outerjoin(a, a.id == c.account_id)
-        .where(
+        ).where(
+            Purchase.deleted_at.is_(None), Purchase.purchased_on >= since_day, Purchase.purchased_on <= today
+        ),
+        owed(
+            ThanksReason.REFERRAL,
+            referred,
+            referred.referred_by_id,
+            referred.id,
+            referred.name,
+            func.date(referred.created_at),
+        ).where(
             referred.deleted_at.is_(None),
             referred.referred_by_id.is_not(None),
             referred.created_at >= _since(THANKS_WINDOW, today),
-            ~_thanked(referred.id),
-        )
-    )
-    kept_on_time = or_(Commitment.due_date.is_(None), func.date(Commitment.done_at) <= Commitment.due_date)
-    kept = (
-        select(
-            Commitment.id,
+        ),
+        owed(
+            ThanksReason.COMMITMENT,
+            Commitment,
             Commitment.contact_id,
-            c.name,
-            func.coalesce(a.name, ""),
+            Commitment.id,
             Commitment.what,
-            Commitment.done_at,
-        )
-        .join(c, (c.id == Commitment.contact_id) & c.deleted_at.is_(None))
-        .outerjoin(a, a.id == c.account_id)
-        .where(
+            func.date(Commitment.done_at),
+        ).where(
             Commitment.deleted_at.is_(None),
-            Commitment.direction == Direction.THEY.value,
             Commitment.status == CommitmentStatus.DONE.value,
+            Commitment.direction == Direction.THEY.value,
             Commitment.done_at >= _since(THANKS_WINDOW, today),
             kept_on_time,
-            ~_thanked(Commitment.id),
-        )
+        ),
     )
-    found: list[tuple[date, TodayItem]] = []
-    for stmt, reason, words in (
-        (purchases, ThanksReason.PURCHASE, "for buying {}"),
-        (referrals, ThanksReason.REFERRAL, "for introducing {}"),
-        (kept, ThanksReason.COMMITMENT, "for keeping their word: {}"),
-    ):
-        for rid, cid, name, account, what, when in session.execute(stmt):
-            key = f"thanks:{rid}"
-            if key in hidden:
-                continue
-            day = when if not isinstance(when, datetime) else cadence.local_date(when)
-            found.append(
-                (
-                    day,
-                    TodayItem(
-                        Kind.THANKS,
-                        key,
-                        rid,
-                        cid,
-                        name,
-                        account,
-                        "Thank them " + words.format(what),
-                        f"since {day.isoformat()}",
-                        reason=reason.value,
-                    ),
-                )
-            )
-    found.sort(key=lambda f: (f[0], f[1].contact_name))
-    return TodaySection("thanks", "Thank-yous owed", tuple(f[1] for f in found[:LIST_LIMIT]), len(found))
+    rows, count = _counted(session, select(union.subquery()), ["day", "name"])
+    words = {
+        ThanksReason.PURCHASE.value: "for buying {}",
+        ThanksReason.REFERRAL.value: "for introducing {}",
+        ThanksReason.COMMITMENT.value: "for keeping their word: {}",
+    }
+    items = tuple(
+        TodayItem(
+            Kind.THANKS, f"thanks:{_uuid(rid)}", _uuid(rid), _uuid(cid), name, account,
+            "Thank them " + words[reason].format(what), f"since {day}", reason=reason,
+        )
+        for rid, cid, name, account, what, day, reason in rows
+    )  # fmt: skip
+    return TodaySection("thanks", "Thank-yous owed", items, count)
 
 
-def _followups(session: Session, today: date, hidden: set[str]) -> TodaySection:
+def _uuid(value: Any) -> uuid.UUID:
+    # Rows read through a union come back as the stored text (32 hex digits).
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+def _followups(session: Session, today: date) -> TodaySection:
     """Follow-ups after a sale: on the first and second follow-up day after a purchase (7 and 30
     by default, Preferences), owed until the contact is touched on or after that day (any touch
     that counts as last contact: a note, a done visit, a thank-you, feedback), or it is snoozed
     or dismissed; listed for ``FOLLOWUP_WINDOW`` days after its day."""
     days = cadence.load_followup_days(session)
     c, a = aliased(Contact), aliased(Account)
-    found: list[tuple[date, TodayItem]] = []
+    parts = []
     for which, n in enumerate(days, start=1):
-        first = today - timedelta(days=n + FOLLOWUP_WINDOW)
-        last = today - timedelta(days=n)
         # The touch must fall on or after the follow-up day, in the rep's time zone: compare the
         # UTC instant where that local day starts.
         start_of_day = func.datetime(func.date(Purchase.purchased_on, f"+{n} days"), "utc")
-        stmt = (
+        parts.append(
             select(
-                Purchase.id,
-                Purchase.contact_id,
-                c.name,
-                func.coalesce(a.name, ""),
-                Purchase.product,
-                Purchase.purchased_on,
+                Purchase.id.label("pid"),
+                c.id.label("cid"),
+                c.name.label("name"),
+                func.coalesce(a.name, "").label("account"),
+                Purchase.product.label("product"),
+                Purchase.purchased_on.label("bought"),
+                literal(which).label("which"),
+                literal(n).label("n"),
+                func.date(Purchase.purchased_on, f"+{n} days").label("due"),
             )
             .join(c, (c.id == Purchase.contact_id) & c.deleted_at.is_(None))
             .outerjoin(a, a.id == c.account_id)
             .where(
                 Purchase.deleted_at.is_(None),
-                Purchase.purchased_on >= first,
-                Purchase.purchased_on <= last,
+                Purchase.purchased_on >= today - timedelta(days=n + FOLLOWUP_WINDOW),
+                Purchase.purchased_on <= today - timedelta(days=n),
                 or_(c.last_contact_at.is_(None), func.datetime(c.last_contact_at) < start_of_day),
+                _unsnoozed(f"followup{which}:", Purchase.id, today),
             )
         )
-        for pid, cid, name, account, product, bought in session.execute(stmt):
-            key = f"followup{which}:{pid}"
-            if key in hidden:
-                continue
-            due = bought + timedelta(days=n)
-            found.append(
-                (
-                    due,
-                    TodayItem(
-                        Kind.FOLLOWUP,
-                        key,
-                        pid,
-                        cid,
-                        name,
-                        account,
-                        f"Follow up {n} days after: {product}",
-                        f"bought {bought.isoformat()}"
-                        + (f"; {(today - due).days} d late" if due < today else ""),
-                        Alert.AMBER if due < today else Alert.NONE,
-                    ),
-                )
+    rows, count = _counted(session, select(union_all(*parts).subquery()), ["due", "name"])
+    items = []
+    for pid, cid, name, account, product, bought, which, n, due_text in rows:
+        due = date.fromisoformat(due_text)
+        late = f"; {(today - due).days} d late" if due < today else ""
+        items.append(
+            TodayItem(
+                Kind.FOLLOWUP,
+                f"followup{which}:{_uuid(pid)}",
+                _uuid(pid),
+                _uuid(cid),
+                name,
+                account,
+                f"Follow up {n} days after: {product}",
+                f"bought {bought}{late}",
+                Alert.AMBER if due < today else Alert.NONE,
             )
-    found.sort(key=lambda f: (f[0], f[1].contact_name))
-    return TodaySection(
-        "followups", "Follow-ups after a sale", tuple(f[1] for f in found[:LIST_LIMIT]), len(found)
-    )
+        )
+    return TodaySection("followups", "Follow-ups after a sale", tuple(items), count)
 
 
-def _detractors(session: Session, today: date, hidden: set[str]) -> TodaySection:
+def _detractors(session: Session, today: date) -> TodaySection:
     """Feedback scored 0-6 with no follow-up: no commitment made from it (``feedback_id``) and
     no note with that contact since it came."""
     c, a = aliased(Contact), aliased(Account)
@@ -446,13 +477,13 @@ def _detractors(session: Session, today: date, hidden: set[str]) -> TodaySection
     )
     stmt = (
         select(
-            Feedback.id,
-            Feedback.contact_id,
-            c.name,
-            func.coalesce(a.name, ""),
-            Feedback.score,
-            Feedback.comment,
-            Feedback.received_at,
+            Feedback.id.label("fid"),
+            c.id.label("cid"),
+            c.name.label("name"),
+            func.coalesce(a.name, "").label("account"),
+            Feedback.score.label("score"),
+            Feedback.comment.label("comment"),
+            Feedback.received_at.label("received"),
         )
         .join(c, (c.id == Feedback.contact_id) & c.deleted_at.is_(None))
         .outerjoin(a, a.id == c.account_id)
@@ -462,29 +493,30 @@ def _detractors(session: Session, today: date, hidden: set[str]) -> TodaySection
             Feedback.received_at >= _since(DETRACTOR_WINDOW, today),
             ~answered,
             ~noted,
+            _unsnoozed("detractor:", Feedback.id, today),
         )
-        .order_by(Feedback.score, Feedback.received_at)
     )
+    rows, count = _counted(session, stmt, ["score", "received"])
     items = []
-    for fid, cid, name, account, score, comment, received in session.execute(stmt):
-        key = f"detractor:{fid}"
-        if key in hidden:
-            continue
+    for fid, cid, name, account, score, comment, received in rows:
         said = f": “{comment.strip()[:80]}”" if comment.strip() else ""
+        # Read through a subquery the value is the stored text: naive UTC.
+        when = received if isinstance(received, datetime) else datetime.fromisoformat(str(received))
+        when = when if when.tzinfo else when.replace(tzinfo=UTC)
         items.append(
             TodayItem(
                 Kind.DETRACTOR,
-                key,
-                fid,
-                cid,
+                f"detractor:{_uuid(fid)}",
+                _uuid(fid),
+                _uuid(cid),
                 name,
                 account,
                 f"Scored us {score}/10{said}",
-                f"on {cadence.local_date(received).isoformat()}",
+                f"on {cadence.local_date(when).isoformat()}",
                 Alert.RED,
             )
         )
-    return TodaySection("detractors", "Detractors to follow up", tuple(items[:LIST_LIMIT]), len(items))
+    return TodaySection("detractors", "Detractors to follow up", tuple(items), count)
 
 
 def today_board(session: Session, today: date) -> TodayBoard:
@@ -497,9 +529,9 @@ def today_board(session: Session, today: date) -> TodayBoard:
             _commitments(session, today),
             _checkins(session, today, hidden),
             _dates(session, today, hidden),
-            _thanks(session, today, hidden),
-            _followups(session, today, hidden),
-            _detractors(session, today, hidden),
+            _thanks(session, today),
+            _followups(session, today),
+            _detractors(session, today),
         ),
         kept=kept_rate(session, today),
         overdue_commitments=count_open_due(session, before=today),

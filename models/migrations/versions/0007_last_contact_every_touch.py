@@ -1,4 +1,5 @@
-"""contacts.last_contact_at from every logged touch: notes, completed visits, thank-yous, feedback
+"""contacts.last_contact_at from every logged touch: notes, completed visits, thank-yous, feedback;
+indexes for Today
 
 Revision ID: 0007
 Revises: 0006
@@ -86,6 +87,16 @@ TRIGGERS = [
     f"CREATE TRIGGER contacts_last_contact_ai AFTER INSERT ON contacts BEGIN {_recompute('new.id')} END",
 ]
 
+CADENCE_COLUMNS = (
+    "deleted_at",
+    "last_contact_at",
+    "cadence_days",
+    "cadence_max_days",
+    "kind",
+    "account_id",
+    "id",
+)
+
 # Migration 0004's, replaced (they looked at notes only).
 OLD_TRIGGERS = (
     "notes_last_contact_ai",
@@ -114,6 +125,14 @@ BACKFILL = [
 
 
 def upgrade() -> None:
+    # Today asks, per detractor, whether a commitment answers it: without an index that is a
+    # scan of every commitment per feedback row.
+    op.create_index("ix_commitments_feedback", "commitments", ["feedback_id"])
+    # Today reads a few columns of every contact (check-ins): a narrow covering index instead of
+    # the wide rows; referrals and the last weeks' purchases by range.
+    op.create_index("ix_contacts_cadence", "contacts", list(CADENCE_COLUMNS))
+    op.create_index("ix_contacts_referred", "contacts", ["referred_by_id"])
+    op.create_index("ix_purchases_on", "purchases", ["purchased_on"])
     for name in OLD_TRIGGERS:
         op.execute(f"DROP TRIGGER IF EXISTS {name}")
     for sql in BACKFILL:
@@ -123,6 +142,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_commitments_feedback", "commitments")
+    op.drop_index("ix_contacts_cadence", "contacts")
+    op.drop_index("ix_contacts_referred", "contacts")
+    op.drop_index("ix_purchases_on", "purchases")
     for name in NEW_TRIGGERS:
         op.execute(f"DROP TRIGGER IF EXISTS {name}")
     # Back to notes alone, as 0004 had it.
