@@ -257,14 +257,15 @@ class Contact(SyncedMixin, Base):
         Index("ix_contacts_account", "account_id"),
         # Today's check-ins read these columns of every contact: from this narrow index rather
         # than the wide rows (migration 0007).
+        # Not led by deleted_at: the planner would then take it for every "live contacts" query.
         Index(
             "ix_contacts_cadence",
-            "deleted_at",
             "last_contact_at",
             "cadence_days",
             "cadence_max_days",
             "kind",
             "account_id",
+            "deleted_at",
             "id",
         ),
         Index("ix_contacts_referred", "referred_by_id"),

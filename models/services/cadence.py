@@ -191,7 +191,7 @@ def utc_offset_days(today: date) -> float:
     return offset.total_seconds() / 86400 if offset is not None else 0.0
 
 
-def last_day(today: date) -> ColumnElement[float]:
+def last_day(today: date) -> ColumnElement[Any]:
     """The Julian day number (at midnight, N.5) of the local calendar day of the last touch.
 
     Shifted by today's UTC offset rather than SQLite's ``localtime`` per row: that called the C

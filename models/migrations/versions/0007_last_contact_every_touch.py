@@ -87,13 +87,14 @@ TRIGGERS = [
     f"CREATE TRIGGER contacts_last_contact_ai AFTER INSERT ON contacts BEGIN {_recompute('new.id')} END",
 ]
 
+# Not led by deleted_at, or the planner takes it for every "live contacts" query.
 CADENCE_COLUMNS = (
-    "deleted_at",
     "last_contact_at",
     "cadence_days",
     "cadence_max_days",
     "kind",
     "account_id",
+    "deleted_at",
     "id",
 )
 
