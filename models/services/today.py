@@ -317,7 +317,7 @@ def _unsnoozed(prefix: str, row_id: Any, today: date) -> ColumnElement[bool]:
     )
 
 
-def _counted(session: Session, stmt: Select[Any] | Any, order: list[Any]) -> tuple[list[Any], int]:
+def _counted(session: Session, stmt: Any, order: list[str]) -> tuple[list[Any], int]:
     """The first ``LIST_LIMIT`` rows of ``stmt`` in ``order``, and how many there are in all."""
     sub = stmt.subquery()
     count = int(session.execute(select(func.count()).select_from(sub)).scalar_one())
