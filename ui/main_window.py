@@ -260,6 +260,7 @@ class MainWindow(QMainWindow):
             self.sync.start()
         self.visits.refresh()
         self.today.reload()
+        self.today.list.setFocus()  # the start screen answers the arrow keys and N, D, S... at once
         # The other pages load when first shown (their refreshers start out stale).
         for view in (self.accounts, self.commitments, self.trash, self.conflicts):
             view.refresher.request()

@@ -109,6 +109,8 @@ class TodayModel(QAbstractTableModel):
                 font = QFont()
                 font.setBold(True)
                 return font
+            if role == Qt.ItemDataRole.ForegroundRole:  # not the greyed look of a disabled row
+                return QBrush(QColor(colour("text")))
             return None
         if role == Qt.ItemDataRole.DisplayRole:
             return (row.title, row.contact_name, row.account_name, row.when)[index.column()]

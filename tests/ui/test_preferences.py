@@ -83,6 +83,7 @@ def test_saved_preferences_apply_at_once(qtbot: QtBot, window: MainWindow, plain
     dialog = window.preferences.edit()
     qtbot.waitExposed(dialog)
     qtbot.waitUntil(lambda: dialog.playbook_loaded, timeout=WAIT)
+    qtbot.waitUntil(lambda: dialog.tier_ideal["A"].isVisible(), timeout=WAIT)  # added once read
     # The first field has the focus, and Tab follows the form top to bottom, then the buttons.
     assert dialog.focusWidget() is dialog.server
     fields = [dialog.server, dialog.paper, dialog.sync_minutes, dialog.reminders, dialog.appearance]
