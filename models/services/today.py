@@ -318,11 +318,12 @@ def _unsnoozed(prefix: str, row_id: Any, today: date) -> ColumnElement[bool]:
 
 
 def _counted(session: Session, stmt: Any, order: list[str]) -> tuple[list[Any], int]:
-    """The first ``LIST_LIMIT`` rows of ``stmt`` in ``order``, and how many there are in all."""
+    """The first ``LIST_LIMIT`` rows of ``stmt`` in ``order``, and how many there are in all: one
+    pass, the count a window over every match (computed before the limit)."""
     sub = stmt.subquery()
-    count = int(session.execute(select(func.count()).select_from(sub)).scalar_one())
-    rows = list(session.execute(select(sub).order_by(*(sub.c[o] for o in order)).limit(LIST_LIMIT)))
-    return rows, count
+    page = select(sub, func.count().over()).order_by(*(sub.c[o] for o in order)).limit(LIST_LIMIT)
+    rows = list(session.execute(page))
+    return [r[:-1] for r in rows], (int(rows[0][-1]) if rows else 0)
 
 
 def _thanks(session: Session, today: date) -> TodaySection:
