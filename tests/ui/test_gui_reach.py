@@ -461,7 +461,8 @@ def test_counted_words_read_as_a_rep_writes_them(
     now = datetime.now(UTC)
     detail = ContactDetail(
         uuid.uuid4(), "Pia Keller", "customer", None, "", "", (), (), "", None, (), "", "", (), "",
-        cadence_days=1, last_contact_at=now, created_at=now, updated_at=now,
+        cadence_days=1, cadence_max_days=None, stake_role="", last_contact_at=now, created_at=now,
+        updated_at=now,
     )  # fmt: skip
     text = profile_html(detail, KeptRate(0, 0, 0), today)
     assert "Last contact today" in text and "0 days" not in text
