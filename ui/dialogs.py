@@ -6,10 +6,8 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from PySide6.QtCore import QDateTime
 from PySide6.QtWidgets import (
     QComboBox,
-    QDateTimeEdit,
     QLineEdit,
     QWidget,
 )
@@ -26,7 +24,7 @@ from models.services.notes import NoteInput
 from ui.context import AppContext
 from ui.field_editors import combo, text_box
 from ui.forms import ContactPicker, FormDialog, OptionalDateEdit
-from ui.qt_dates import from_qdatetime, to_qdatetime
+from ui.qt_dates import datetime_edit, from_qdatetime
 from ui.settings import load_preferences
 
 KIND_LABELS = {k: k.capitalize() for k in contacts.KINDS}
@@ -151,12 +149,7 @@ class NoteDialog(FormDialog):
         if row is not None and row.contact_id is not None:
             contact = (row.contact_id, row.contact_name)
         self.contact = self.add_field("contact_id", "Contact", _picker(ctx, contact))
-        when = QDateTimeEdit(
-            QDateTime.currentDateTime() if row is None else to_qdatetime(row.occurred_at.astimezone())
-        )
-        when.setCalendarPopup(True)
-        when.setDisplayFormat("yyyy-MM-dd HH:mm")
-        self.when = self.add_field("occurred_at", "When", when)
+        self.when = self.add_field("occurred_at", "When", datetime_edit(row.occurred_at if row else None))
         self.channel = self.add_field(
             "channel", "Channel", combo(CHANNEL_LABELS, row.channel if row else channel)
         )
