@@ -24,6 +24,7 @@ from models.services.notes import NoteInput
 from ui.context import AppContext
 from ui.field_editors import combo, text_box
 from ui.forms import ContactPicker, FormDialog, OptionalDateEdit
+from ui.offers import ThanksOffer, offer_thanks
 from ui.qt_dates import datetime_edit, from_qdatetime
 from ui.settings import load_preferences
 
@@ -47,6 +48,9 @@ class ContactDialog(FormDialog):
         inp = contacts.contact_input(detail) if detail else ContactInput(name="", account_id=account_id)
         self.add_described(inp)  # every field, its label, hint and order: models.entities.Contact
         self._cadence_default = ""
+        self._referrer = detail.referred_by_id if detail else None
+        self._sent: ContactInput | None = None
+        self.saved.connect(self._offer_referral_thanks)
         if detail is None:  # a new contact starts with the cadence Preferences give its kind
             self._cadence_defaults = load_preferences().cadence
             self._fill_cadence_default()
@@ -68,7 +72,20 @@ class ContactDialog(FormDialog):
         cadence.setText(self._cadence_default)
 
     def collect(self) -> ContactInput:
-        return ContactInput(**self.described_values())
+        self._sent = ContactInput(**self.described_values())
+        return self._sent
+
+    def _offer_referral_thanks(self, contact_id: object) -> None:
+        """Someone newly named as the referrer is owed a thank-you: offer one."""
+        inp = self._sent
+        referrer = inp.referred_by_id if inp is not None else None
+        if inp is None or referrer in (None, self._referrer) or not isinstance(contact_id, uuid.UUID):
+            return
+        assert referrer is not None
+        picker = self.editor("referred_by_id")
+        name = picker.text() if isinstance(picker, QLineEdit) else "They"
+        message = f"{name} referred {inp.name.strip()}."
+        offer_thanks(self.ctx, ThanksOffer(referrer, name, "referral", contact_id, message))
 
     def save_action(self) -> Callable[[Session], uuid.UUID]:
         inp = self.collect()

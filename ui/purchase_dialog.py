@@ -22,7 +22,7 @@ from models.services.purchases import AMOUNT_HINT, CURRENCIES, PurchaseInput, Pu
 from ui.context import AppContext
 from ui.dialogs import _picker, chosen_contact, saving
 from ui.forms import FormDialog, OptionalDateEdit
-from ui.thanks_dialog import ThanksOffer, offer_thanks
+from ui.offers import ThanksOffer, offer_thanks
 
 
 def currency_field(code: str) -> QLineEdit:

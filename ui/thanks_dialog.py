@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, date
 
-from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
 from sqlalchemy.orm import Session
@@ -25,6 +23,7 @@ from ui.context import AppContext
 from ui.dialogs import _picker, chosen_contact, saving
 from ui.field_editors import combo
 from ui.forms import FormDialog
+from ui.offers import ThanksOffer, offer_thanks, thanks_offers
 from ui.qt_dates import datetime_edit, from_qdatetime
 
 
@@ -71,36 +70,6 @@ class ThanksDialog(FormDialog):
             lambda s: appreciation.log_thanks(s, inp),
             lambda s, i: appreciation.update_thanks(s, i, inp),
         )
-
-
-@dataclass(frozen=True)
-class ThanksOffer:
-    """Something worth a thank-you: who to thank, for what, and the words of the offer."""
-
-    contact_id: uuid.UUID
-    contact_name: str
-    reason: str
-    reason_id: uuid.UUID | None
-    message: str
-
-
-class ThanksOffers(QObject):
-    """Where dialogs and pages post offers; the window's offer bar shows the latest."""
-
-    offered = Signal(object)  # ThanksOffer
-
-
-def thanks_offers(ctx: AppContext) -> ThanksOffers:
-    """The context's offer hub (made on first use, so no other module has to build it)."""
-    hub = ctx.findChild(ThanksOffers, "thanks_offers")
-    if hub is None:
-        hub = ThanksOffers(ctx)
-        hub.setObjectName("thanks_offers")
-    return hub
-
-
-def offer_thanks(ctx: AppContext, offer: ThanksOffer) -> None:
-    thanks_offers(ctx).offered.emit(offer)
 
 
 def kept_on_time(row: CommitmentRow, status: str, today: date) -> bool:
