@@ -16,7 +16,6 @@ from PySide6.QtWidgets import QCompleter, QLineEdit, QWidget
 from sqlalchemy.orm import Session
 
 from models.entities import Purchase
-from models.errors import ValidationError
 from models.services import purchases
 from models.services.purchases import AMOUNT_HINT, CURRENCIES, PurchaseInput, PurchaseRow
 from ui.context import AppContext
@@ -64,11 +63,7 @@ class OrderFields:
 
 def quick_checks(inp: PurchaseInput) -> None:
     """The checks that need no database, said at once on the GUI thread."""
-    errs: dict[str, str] = {}
-    purchases.parse_amount(inp.amount, errs)
-    purchases.parse_currency(inp.currency, errs)
-    if errs:
-        raise ValidationError(errs)
+    purchases.clean_purchase(None, inp)
 
 
 class PurchaseDialog(FormDialog):

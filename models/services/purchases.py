@@ -134,7 +134,9 @@ def purchase_input(row: PurchaseRow) -> PurchaseInput:
     )
 
 
-def clean_purchase(session: Session, inp: PurchaseInput) -> dict[str, Any]:
+def clean_purchase(session: Session | None, inp: PurchaseInput) -> dict[str, Any]:
+    """Validated column values, or :class:`ValidationError` naming every bad field. Without a
+    session (the form's instant checks on the GUI thread) the owner is not looked up."""
     errs: dict[str, str] = {}
     values: dict[str, Any] = {"product": require(inp.product, "product", errs, "What they bought")}
     when = parse_date(inp.purchased_on, "purchased_on", errs)
@@ -153,7 +155,11 @@ def clean_purchase(session: Session, inp: PurchaseInput) -> dict[str, Any]:
         amount_cents=parse_amount(inp.amount, errs),
         currency=parse_currency(inp.currency, errs),
         contact_id=inp.contact_id,
-        account_id=owner_account(session, inp.contact_id, inp.account_id, errs, "A purchase"),
+        account_id=(
+            owner_account(session, inp.contact_id, inp.account_id, errs, "A purchase")
+            if session is not None
+            else inp.account_id
+        ),
     )
     check_storable(Purchase, values, errs)
     raise_if(errs)
