@@ -26,6 +26,7 @@ from ui.contact_record import ContactRecordTabs
 from ui.context import AppContext
 from ui.dialogs import ContactDialog
 from ui.feedback_dialog import FeedbackDialog, FollowUpDialog
+from ui.main_window import MainWindow
 from ui.offers import thanks_offers
 from ui.purchase_dialog import PurchaseDialog
 from ui.thanks_dialog import ThanksDialog, ThanksOfferBar, offer_for_kept
@@ -392,3 +393,30 @@ def test_a_wrap_up_without_feedback_or_order_saves_neither(
         dialog.done_button.click()
     assert rows(db, Feedback) == [] and rows(db, Purchase) == []
     assert dialog.extras.next_dialog is None and dialog.extras.followup is None
+
+
+# -- in the window -----------------------------------------------------------------------------
+
+
+def test_the_window_shows_the_record_on_its_pages_and_offers_thanks_for_a_promise_kept(
+    qtbot: QtBot, window: MainWindow, db: Database, people: dict[str, uuid.UUID]
+) -> None:
+    with db.write() as s:
+        purchases.add_purchase(s, PurchaseInput("Oil", date.today(), 1, "10", contact_id=people["anna"]))
+        kept = commitments.add_commitment(
+            s, commitments.CommitmentInput("Send the order", "they", None, contact_id=people["anna"])
+        )
+    window.open_contact(people["anna"])
+    record = window.contacts.detail.record
+    qtbot.waitUntil(lambda: record.tabText(1) == "Purchases (1)", timeout=5_000)
+    detail = window.contacts.detail
+    qtbot.waitUntil(lambda: detail.commitments.rowCount() == 1, timeout=5_000)
+    detail.commitment_view.selectRow(0)
+    assert not window.thanks_offer.isVisible()
+    detail.done_button.click()
+    qtbot.waitUntil(lambda: window.thanks_offer.isVisible(), timeout=5_000)
+    assert window.thanks_offer.offer is not None and window.thanks_offer.offer.reason_id == kept
+    assert window.thanks_offer.take_action in window.actions()  # Ctrl+Shift+T from anywhere
+    window.accounts.show_account(people["account"])
+    qtbot.waitUntil(lambda: window.accounts.purchases.got is not None, timeout=5_000)
+    assert "10.00 EUR" in window.accounts.purchases.summary.text()
