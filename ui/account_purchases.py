@@ -21,10 +21,11 @@ ENTITIES = {"purchase", "contact", "account"}
 
 
 def summary_html(got: AccountPurchases, today: date) -> str:
-    """ "Last order 2026-01-02: Widgets · 12 months: 1,250.50 EUR + 50.00 USD (4 orders)"."""
+    """The line above the list: "Last order 2026-01-02 (3 days ago): Widgets · last 12 months:
+    1,250.50 EUR + 50.00 USD (4 orders)"."""
     if not got.items:
-        return "<b>Purchases</b> — none recorded yet"
-    parts = ["<b>Purchases</b>"]
+        return "None recorded yet"
+    parts = []
     last = got.last_order
     if last is not None:
         days = (today - last.purchased_on).days
@@ -33,8 +34,9 @@ def summary_html(got: AccountPurchases, today: date) -> str:
         parts.append(f"last order {when}: {html.escape(last.product)}{money}")
     money = " + ".join(format_amount(cents, currency) for currency, cents in got.totals_12m)
     orders = plural(got.orders_12m, "order")
-    parts.append(f"last 12 months: {money} ({orders})" if money else f"last 12 months: {orders}")
-    return " — ".join(parts)
+    parts.append(f"last 12 months: <b>{money}</b> ({orders})" if money else f"last 12 months: {orders}")
+    text = " · ".join(parts)
+    return text[:1].upper() + text[1:]
 
 
 class AccountPurchasesSection(QWidget):
@@ -46,7 +48,7 @@ class AccountPurchasesSection(QWidget):
         self.got: AccountPurchases | None = None
         self.dialog: QDialog | None = None
         self._gen = 0
-        self.summary = QLabel("<b>Purchases</b>")
+        self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.model = RowsModel[PurchaseRow](
             [
@@ -60,7 +62,7 @@ class AccountPurchasesSection(QWidget):
         )
         self.view = make_table(self.model, name="account_purchases_table")
         self.add_button = QPushButton("Record p&urchase…")
-        self.edit_button = QPushButton("Edit purchase…")
+        self.edit_button = QPushButton("Edit…")
         self.feedback_button = QPushButton("Record feedbac&k…")
         self.add_button.clicked.connect(self.add_purchase)
         self.edit_button.clicked.connect(self.edit_purchase)
@@ -68,12 +70,14 @@ class AccountPurchasesSection(QWidget):
         self.view.doubleClicked.connect(lambda _i: self.edit_purchase())
         on_selection(self.view, lambda: self.edit_button.setEnabled(self._selected() is not None))
         bar = QHBoxLayout()
-        bar.addWidget(self.summary, 1)
+        bar.addWidget(QLabel("<b>Purchases</b>"))
+        bar.addStretch(1)
         for button in (self.add_button, self.edit_button, self.feedback_button):
             bar.addWidget(button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
+        layout.addWidget(self.summary)
         layout.addWidget(self.view, 1)
         ctx.bus.changed.connect(self._on_data_changed)
         self.show_account(None)
@@ -86,7 +90,7 @@ class AccountPurchasesSection(QWidget):
             button.setEnabled(account_id is not None)
         if account_id is None:
             self.got = None
-            self.summary.setText("<b>Purchases</b>")
+            self.summary.clear()
             self.model.set_rows([])
             return
         gen, today = self._gen, date.today()

@@ -250,7 +250,7 @@ class ContactDetailPane(QWidget):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setStretchFactor(2, 2)
         self.splitter.setStretchFactor(3, 1)
-        self.splitter.setSizes([300, 120, 240, 150])  # the profile first; the rep can drag the rest
+        self.splitter.setSizes([270, 110, 210, 190])  # the profile first; the rep can drag the rest
         self.profile_scroll.setMinimumHeight(120)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 0, 0, 0)

@@ -7,9 +7,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from PySide6.QtWidgets import QDialog, QPushButton, QTableView, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QHeaderView, QPushButton, QTableView, QTabWidget, QVBoxLayout, QWidget
 from sqlalchemy.orm import Session
 
 from models.services import appreciation, feedback, purchases
@@ -41,6 +42,11 @@ def load_record(s: Session, contact_id: uuid.UUID) -> ContactRecord:
     )
 
 
+def local_day(when: datetime) -> str:
+    """The rep's calendar day of an instant: the time of day matters little here, width does."""
+    return when.astimezone().date().isoformat()
+
+
 def score_text(row: FeedbackRow) -> str:
     if row.score is None:
         return "—"
@@ -62,6 +68,11 @@ class _Tab:
         layout = QVBoxLayout(self.page)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view, 1)
+        # The pane is narrow: short columns take what they need, the last one the rest.
+        header = self.view.horizontalHeader()
+        for column in range(self.model.columnCount() - 1):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(self.model.columnCount() - 1, QHeaderView.ResizeMode.Stretch)
         layout.addWidget(button_bar(self.add_button, self.edit_button))
 
     def selected(self) -> Any:
@@ -83,7 +94,7 @@ class ContactRecordTabs(QTabWidget):
             self,
             "Feedback",
             [
-                Column("When", lambda r: day_text(r.received_at), width=125),
+                Column("When", lambda r: local_day(r.received_at)),
                 Column("Score", score_text, lambda r: r.category == "detractor", 115),
                 Column("Comment", lambda r: r.comment.replace("\n", " ")),
             ],
@@ -106,7 +117,7 @@ class ContactRecordTabs(QTabWidget):
             self,
             "Thank-yous",
             [
-                Column("When", lambda r: day_text(r.given_at), width=125),
+                Column("When", lambda r: local_day(r.given_at)),
                 Column("Kind", lambda r: KIND_LABELS.get(r.kind, r.kind), width=60),
                 Column("For", lambda r: REASON_LABELS.get(r.reason, r.reason), width=130),
                 Column("What", lambda r: r.summary),

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, date, timedelta
 
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QLineEdit, QWidget
 from sqlalchemy.orm import Session
 
@@ -53,11 +54,19 @@ class FollowUpDialog(CommitmentDialog):
         said = f": “{comment}”" if comment else ""
         self.what.setText(f"Call back about their {score}/10{said}"[:500])
         self.due.setText((date.today() + timedelta(days=FOLLOW_UP_DAYS)).isoformat())
-        self.show_message(
+        self._advice = (
             f"They scored us {score}/10. A follow-up is suggested: save it, change it, or close"
-            " this window to skip it."
+            " this window (Escape) to skip it."
         )
         self.summary.setStyleSheet("")  # advice, not an error
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self.summary.text():  # once laid out, so the dialog grows to hold the advice
+            self.show_message(self._advice)
+
+    def first_to_fill(self) -> QWidget:
+        return self.what  # the rest is filled; what to do is what the rep may want to change
 
     def save_action(self) -> Callable[[Session], uuid.UUID]:
         contact_id = chosen_contact(self.contact, self._account_id)

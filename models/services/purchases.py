@@ -36,8 +36,8 @@ CURRENCIES = frozenset(
 MAX_CENTS = 10**15  # a sanity bound well inside SQLite's integer, far beyond any real order
 
 AMOUNT_HINT = (
-    "As you write it: 1,250.50 or 1.250,50 or 1250,50. A comma or point followed by one or two"
-    " digits at the end is the decimal mark; one followed by three digits groups thousands"
+    "As you write it: 1,250.50 or 1.250,50 or 1250,50\n"
+    "(a , or . before the last one or two digits is the decimal mark)"
 )
 _GROUPED = re.compile(r"^\d{1,3}([,. '’]\d{3})+$")
 

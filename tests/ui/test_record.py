@@ -200,8 +200,8 @@ def test_the_account_page_shows_its_last_order_and_12_month_totals_per_currency(
     section.show_account(people["account"])
     qtbot.waitUntil(lambda: section.got is not None, timeout=5_000)
     text = section.summary.text()
-    assert "last order" in text and "Salt" in text and "3 days ago" in text
-    assert "1,250.50 EUR + 40.00 USD (3 orders)" in text
+    assert "Last order" in text and "Salt" in text and "3 days ago" in text
+    assert "1,250.50 EUR + 40.00 USD</b> (3 orders)" in text
     assert section.model.rowCount() == 4
 
 
@@ -420,3 +420,23 @@ def test_the_window_shows_the_record_on_its_pages_and_offers_thanks_for_a_promis
     window.accounts.show_account(people["account"])
     qtbot.waitUntil(lambda: window.accounts.purchases.got is not None, timeout=5_000)
     assert "10.00 EUR" in window.accounts.purchases.summary.text()
+
+
+def test_ctrl_enter_saves_from_a_box_of_several_lines_once(
+    qtbot: QtBot, ctx: AppContext, db: Database, people: dict[str, uuid.UUID]
+) -> None:
+    dialog = FeedbackDialog(ctx, contact=(people["anna"], "Anna Rossi"))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.activateWindow()  # shortcuts act in the active window
+    qtbot.waitUntil(dialog.isActiveWindow)
+    qtbot.keyClicks(dialog.score, "8")
+    dialog.comment.setFocus()
+    qtbot.keyClicks(dialog.comment, "Good")
+    qtbot.keyClick(dialog.comment, Qt.Key.Key_Return)  # a new line, not a save
+    assert dialog.comment.toPlainText() == "Good\n" and dialog.isVisible()
+    with qtbot.waitSignal(dialog.saved, timeout=5_000):
+        qtbot.keyClick(dialog.comment, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        qtbot.keyClick(dialog.comment, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    ctx.tasks.wait_idle()
+    assert [(f.score, f.comment) for f in rows(db, Feedback)] == [(8, "Good")]
