@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, aliased
 
 from models.entities import Appreciation, Contact, ThanksKind, ThanksReason
 from models.services.common import get_live
-from models.services.owners import owner_account, stored_instant
+from models.services.owners import apply_changes, owner_account, stored_instant
 from models.validation import check_storable, raise_if
 
 KINDS = [k.value for k in ThanksKind]
@@ -87,9 +87,7 @@ def log_thanks(session: Session, inp: ThanksInput) -> uuid.UUID:
 
 def update_thanks(session: Session, thanks_id: uuid.UUID, inp: ThanksInput) -> None:
     row = get_live(session, Appreciation, thanks_id, "thank-you")
-    for key, value in clean_thanks(session, inp).items():
-        if getattr(row, key) != value:
-            setattr(row, key, value)
+    apply_changes(row, clean_thanks(session, inp))
 
 
 def _select() -> Select:

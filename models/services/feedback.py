@@ -18,7 +18,7 @@ from models.entities import Account, Commitment, Contact, Feedback
 from models.services.commitments import CommitmentInput, add_commitment
 from models.services.common import get_live
 from models.services.nps import Category, classify
-from models.services.owners import owner_account, stored_instant
+from models.services.owners import apply_changes, owner_account, stored_instant
 from models.validation import check_storable, raise_if
 
 
@@ -90,9 +90,7 @@ def add_feedback(session: Session, inp: FeedbackInput) -> uuid.UUID:
 
 def update_feedback(session: Session, feedback_id: uuid.UUID, inp: FeedbackInput) -> None:
     row = get_live(session, Feedback, feedback_id, "feedback")
-    for key, value in clean_feedback(session, inp).items():
-        if getattr(row, key) != value:  # unchanged fields stay out of the sync patch
-            setattr(row, key, value)
+    apply_changes(row, clean_feedback(session, inp))
 
 
 def add_followup(session: Session, feedback_id: uuid.UUID, inp: CommitmentInput) -> uuid.UUID:

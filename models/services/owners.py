@@ -1,4 +1,5 @@
-"""Whose row it is: the contact (and the account it works at) or the account alone.
+"""What feedback, purchases and thank-yous share: whose row it is (the contact, and the account
+it works at, or the account alone), when it happened, and saving only what changed.
 
 Feedback, purchases and thank-yous each belong to a contact or an account; given a contact, the
 row is filed under the contact's account too, so the account's page counts it.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -41,3 +43,10 @@ def stored_instant(when: datetime | None) -> datetime:
     """An instant in UTC: a naive time is the rep's own wall clock; none is now."""
     when = when or datetime.now(UTC)
     return (when if when.tzinfo else when.astimezone()).astimezone(UTC)
+
+
+def apply_changes(row: object, values: dict[str, Any]) -> None:
+    """Set the cleaned ``values`` on ``row``; unchanged fields stay out of the sync patch."""
+    for key, value in values.items():
+        if getattr(row, key) != value:
+            setattr(row, key, value)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, aliased
 
 from models.entities import Account, Contact, Purchase
 from models.services.common import get_live
-from models.services.owners import owner_account
+from models.services.owners import apply_changes, owner_account
 from models.validation import check_storable, parse_date, raise_if, require
 
 # ISO 4217 codes in circulation (2024). A typo ("EUE") is refused rather than stored, since a
@@ -175,9 +175,7 @@ def add_purchase(session: Session, inp: PurchaseInput) -> uuid.UUID:
 
 def update_purchase(session: Session, purchase_id: uuid.UUID, inp: PurchaseInput) -> None:
     row = get_live(session, Purchase, purchase_id, "purchase")
-    for key, value in clean_purchase(session, inp).items():
-        if getattr(row, key) != value:  # unchanged fields stay out of the sync patch
-            setattr(row, key, value)
+    apply_changes(row, clean_purchase(session, inp))
 
 
 def _select() -> Select:

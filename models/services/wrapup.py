@@ -8,7 +8,9 @@ named at once (the feedback's under ``feedback.<field>``, the order's under ``or
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -44,20 +46,30 @@ def wrap_up_visit(session: Session, visit_id: uuid.UUID, wrap: WrapUp) -> WrapUp
         errors.update(exc.field_errors)
     feedback_id = purchase_id = None
     if wrap.feedback is not None:
-        heard = wrap.feedback
-        if heard.contact_id is None and heard.account_id is None:
-            heard = replace(heard, account_id=account_id)
-        try:
-            feedback_id = add_feedback(session, heard)
-        except ValidationError as exc:
-            errors.update({f"feedback.{key}": why for key, why in exc.field_errors.items()})
+        feedback_id = _add_part(session, "feedback", add_feedback, wrap.feedback, account_id, errors)
     if wrap.order is not None:
-        order = wrap.order
-        if order.contact_id is None and order.account_id is None:
-            order = replace(order, account_id=account_id)
-        try:
-            purchase_id = add_purchase(session, order)
-        except ValidationError as exc:
-            errors.update({f"order.{key}": why for key, why in exc.field_errors.items()})
+        purchase_id = _add_part(session, "order", add_purchase, wrap.order, account_id, errors)
     raise_if(errors)
     return WrapUpResult(feedback_id, purchase_id)
+
+
+Part = TypeVar("Part", FeedbackInput, PurchaseInput)
+
+
+def _add_part(
+    session: Session,
+    prefix: str,
+    add: Callable[[Session, Part], uuid.UUID],
+    part: Part,
+    account_id: uuid.UUID | None,
+    errors: dict[str, str],
+) -> uuid.UUID | None:
+    """Save the feedback or the order; one without a contact is the visit's account's. Its bad
+    fields are added to ``errors`` as ``<prefix>.<field>``."""
+    if part.contact_id is None and part.account_id is None:
+        part = replace(part, account_id=account_id)
+    try:
+        return add(session, part)
+    except ValidationError as exc:
+        errors.update({f"{prefix}.{key}": why for key, why in exc.field_errors.items()})
+        return None
