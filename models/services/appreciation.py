@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -90,6 +91,7 @@ def update_thanks(session: Session, thanks_id: uuid.UUID, inp: ThanksInput) -> N
     apply_changes(row, clean_thanks(session, inp))
 
 
+@cache  # built once: making the statement cost more than running it (SQLAlchemy's coercions)
 def _select() -> Select:
     c = aliased(Contact)
     return (

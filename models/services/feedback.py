@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select
@@ -103,6 +104,7 @@ def add_followup(session: Session, feedback_id: uuid.UUID, inp: CommitmentInput)
     return commitment_id
 
 
+@cache  # built once: making the statement cost more than running it (SQLAlchemy's coercions)
 def _select() -> Select:
     c, a = aliased(Contact), aliased(Account)
     return (

@@ -10,9 +10,10 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, func, select, union
+from sqlalchemy import BindParameter, Select, bindparam, func, select, union
 from sqlalchemy.orm import Session, aliased
 
 from models.entities import Account, Contact, Purchase
@@ -178,6 +179,7 @@ def update_purchase(session: Session, purchase_id: uuid.UUID, inp: PurchaseInput
     apply_changes(row, clean_purchase(session, inp))
 
 
+@cache  # built once: making the statement cost more than running it (SQLAlchemy's coercions)
 def _select() -> Select:
     c, a = aliased(Contact), aliased(Account)
     return (
@@ -233,32 +235,46 @@ class AccountPurchases:
     orders_12m: int
 
 
+@cache  # built once: the statements cost more to make than to run
+def _account_statements() -> tuple[Select, Select, Select, Select]:
+    """An account's items, last order, 12-month totals and order count, by bound parameters:
+    ``account_id``, ``today``, ``since`` (the window starts after it) and ``limit``."""
+    account: BindParameter[uuid.UUID] = bindparam("account_id")
+    today: BindParameter[date] = bindparam("today")
+    people = select(Contact.id).where(Contact.account_id == account)
+    # Two indexed lookups in a union: one OR would walk every purchase.
+    ids = union(
+        select(Purchase.id).where(Purchase.account_id == account),
+        select(Purchase.id).where(Purchase.contact_id.in_(people)),
+    ).subquery()
+    mine = Purchase.id.in_(select(ids.c.id))
+    window = (
+        Purchase.deleted_at.is_(None),
+        mine,
+        Purchase.purchased_on > bindparam("since"),
+        Purchase.purchased_on <= today,
+    )
+    return (
+        _newest_first(_select().where(mine), None).limit(bindparam("limit")),
+        _newest_first(_select().where(mine, Purchase.purchased_on <= today), 1),
+        select(Purchase.currency, func.sum(Purchase.amount_cents))
+        .where(*window, Purchase.amount_cents.is_not(None))
+        .group_by(Purchase.currency),
+        select(func.count()).where(*window),
+    )
+
+
 def account_purchases(
     session: Session, account_id: uuid.UUID, today: date, *, limit: int = 200
 ) -> AccountPurchases:
     """What an account bought (its own purchases and its people's), its last order, and its
     totals over the last 12 months. ``today`` is the rep's local date."""
-    people = select(Contact.id).where(Contact.account_id == account_id)
-    # Two indexed lookups in a union: one OR would walk every purchase.
-    ids = union(
-        select(Purchase.id).where(Purchase.account_id == account_id),
-        select(Purchase.id).where(Purchase.contact_id.in_(people)),
-    ).subquery()
-    mine = Purchase.id.in_(select(ids.c.id))
-    items = [PurchaseRow(*r) for r in session.execute(_newest_first(_select().where(mine), limit))]
-    last = session.execute(_newest_first(_select().where(mine, Purchase.purchased_on <= today), 1)).first()
-    window = (
-        Purchase.deleted_at.is_(None),
-        mine,
-        Purchase.purchased_on > year_before(today),
-        Purchase.purchased_on <= today,
-    )
-    totals = session.execute(
-        select(Purchase.currency, func.sum(Purchase.amount_cents))
-        .where(*window, Purchase.amount_cents.is_not(None))
-        .group_by(Purchase.currency)
-    ).all()
-    orders = session.execute(select(func.count()).where(*window)).scalar_one()
+    items_q, last_q, totals_q, orders_q = _account_statements()
+    params = {"account_id": account_id, "today": today, "since": year_before(today), "limit": limit}
+    items = [PurchaseRow(*r) for r in session.execute(items_q, params)]
+    last = session.execute(last_q, params).first()
+    totals = session.execute(totals_q, params).all()
+    orders = session.execute(orders_q, params).scalar_one()
     return AccountPurchases(
         items=items,
         last_order=PurchaseRow(*last) if last is not None else None,
