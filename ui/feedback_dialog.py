@@ -21,10 +21,11 @@ from models.services.commitments import CommitmentInput
 from models.services.feedback import FeedbackInput, FeedbackRow
 from models.services.nps import classify
 from ui.context import AppContext
-from ui.dialogs import CommitmentDialog, _picker, chosen_contact, saving
+from ui.dialogs import CommitmentDialog, _picker, saving
 from ui.field_editors import text_box
 from ui.forms import FormDialog
 from ui.qt_dates import datetime_edit, from_qdatetime
+from ui.record_fields import picked_contact
 
 SCORE_HINT = "0 (not at all likely to recommend us) to 10 (extremely likely); empty for words only"
 FOLLOW_UP_DAYS = 2  # a detractor is called back within days, not weeks
@@ -69,7 +70,7 @@ class FollowUpDialog(CommitmentDialog):
         return self.what  # the rest is filled; what to do is what the rep may want to change
 
     def save_action(self) -> Callable[[Session], uuid.UUID]:
-        contact_id = chosen_contact(self.contact, self._account_id)
+        contact_id = picked_contact(self.contact, self._account_id)
         inp = CommitmentInput(
             what=self.what.text(),
             direction=self.direction.currentData(),
@@ -144,7 +145,7 @@ class FeedbackDialog(FormDialog):
         return self.score if self.contact.text() else self.contact
 
     def collect(self) -> FeedbackInput:
-        contact_id = chosen_contact(self.contact, self._account_id)
+        contact_id = picked_contact(self.contact, self._account_id)
         return FeedbackInput(
             score=self.score.text(),
             comment=self.comment.toPlainText(),

@@ -19,9 +19,10 @@ from models.entities import Purchase
 from models.services import purchases
 from models.services.purchases import AMOUNT_HINT, CURRENCIES, PurchaseInput, PurchaseRow
 from ui.context import AppContext
-from ui.dialogs import _picker, chosen_contact, saving
+from ui.dialogs import _picker, saving
 from ui.forms import FormDialog, OptionalDateEdit
 from ui.offers import ThanksOffer, offer_thanks
+from ui.record_fields import picked_contact
 
 
 def currency_field(code: str) -> QLineEdit:
@@ -99,7 +100,7 @@ class PurchaseDialog(FormDialog):
         self.saved.connect(self._after_save)
 
     def collect(self) -> PurchaseInput:
-        contact_id = chosen_contact(self.contact, self._account_id)
+        contact_id = picked_contact(self.contact, self._account_id)
         inp = self.order.value(self.on.date_text(), contact_id)
         inp.account_id = None if contact_id else self._account_id
         return inp

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QLineEdit
+from PySide6.QtWidgets import QApplication, QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
@@ -42,6 +42,16 @@ def people(db: Database) -> dict[str, uuid.UUID]:
     return {"account": acc, "anna": anna, "ben": ben}
 
 
+@pytest.fixture
+def host(qtbot: QtBot) -> QWidget:
+    """The parent of every dialog and panel a test makes, as the window is in the app: a widget
+    Python owns alone could otherwise be freed by a worker thread dropping the last reference
+    to it (a callback), and a Qt object with timers must not die off its own thread."""
+    widget = QWidget()
+    qtbot.addWidget(widget)
+    return widget
+
+
 def rows(db: Database, cls: type) -> list:
     with db.read() as s:
         return list(s.scalars(select(cls).where(cls.deleted_at.is_(None))))  # type: ignore[attr-defined]
@@ -63,9 +73,9 @@ def open_dialogs(kind: type) -> list:
 
 
 def test_a_score_outside_0_10_is_explained_then_a_detractor_gets_a_follow_up_linked_to_it(
-    qtbot: QtBot, ctx: AppContext, db: Database, people: dict[str, uuid.UUID]
+    qtbot: QtBot, ctx: AppContext, db: Database, people: dict[str, uuid.UUID], host: QWidget
 ) -> None:
-    dialog = FeedbackDialog(ctx, contact=(people["anna"], "Anna Rossi"))
+    dialog = FeedbackDialog(ctx, contact=(people["anna"], "Anna Rossi"), parent=host)
     qtbot.addWidget(dialog)
     dialog.show()
     assert dialog.focusWidget() is dialog.score  # the contact is filled: the score is next
@@ -91,9 +101,9 @@ def test_a_score_outside_0_10_is_explained_then_a_detractor_gets_a_follow_up_lin
 
 
 def test_a_skipped_follow_up_saves_nothing_and_a_promoter_gets_none(
-    qtbot: QtBot, ctx: AppContext, db: Database, people: dict[str, uuid.UUID]
+    qtbot: QtBot, ctx: AppContext, db: Database, people: dict[str, uuid.UUID], host: QWidget
 ) -> None:
-    dialog = FeedbackDialog(ctx, contact=(people["anna"], "Anna Rossi"))
+    dialog = FeedbackDialog(ctx, contact=(people["anna"], "Anna Rossi"), parent=host)
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.keyClicks(dialog.score, "6")
@@ -102,7 +112,7 @@ def test_a_skipped_follow_up_saves_nothing_and_a_promoter_gets_none(
     qtbot.addWidget(dialog.followup)
     qtbot.keyClick(dialog.followup, Qt.Key.Key_Escape)  # skip it
     assert not dialog.followup.isVisible()
-    promoter = FeedbackDialog(ctx, account_id=people["account"])  # about the account as a whole
+    promoter = FeedbackDialog(ctx, account_id=people["account"], parent=host)  # about the account as a whole
     qtbot.addWidget(promoter)
     promoter.show()
     qtbot.keyClicks(promoter.score, "9")
@@ -116,11 +126,11 @@ def test_a_skipped_follow_up_saves_nothing_and_a_promoter_gets_none(
 
 
 def test_bad_purchase_fields_are_explained_then_it_saves_in_cents_and_offers_a_thank_you(
-    qtbot: QtBot, ctx: AppContext, db: Database, people: dict[str, uuid.UUID]
+    qtbot: QtBot, ctx: AppContext, db: Database, people: dict[str, uuid.UUID], host: QWidget
 ) -> None:
-    bar = ThanksOfferBar(ctx)
+    bar = ThanksOfferBar(ctx, host)
     qtbot.addWidget(bar)
-    dialog = PurchaseDialog(ctx, contact=(people["anna"], "Anna Rossi"))
+    dialog = PurchaseDialog(ctx, contact=(people["anna"], "Anna Rossi"), parent=host)
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.keyClicks(dialog.order.product, "Olive oil, 5 l")
@@ -161,7 +171,7 @@ def test_bad_purchase_fields_are_explained_then_it_saves_in_cents_and_offers_a_t
 
 
 def test_editing_a_purchase_shows_the_amount_back_and_offers_nothing(
-    qtbot: QtBot, ctx: AppContext, db: Database, people: dict[str, uuid.UUID]
+    qtbot: QtBot, ctx: AppContext, db: Database, people: dict[str, uuid.UUID], host: QWidget
 ) -> None:
     with db.write() as s:
         pid = purchases.add_purchase(
@@ -170,7 +180,7 @@ def test_editing_a_purchase_shows_the_amount_back_and_offers_nothing(
         row = purchases.get_purchase(s, pid)
     offered: list[object] = []
     thanks_offers(ctx).offered.connect(offered.append)
-    dialog = PurchaseDialog(ctx, row=row)
+    dialog = PurchaseDialog(ctx, row=row, parent=host)
     qtbot.addWidget(dialog)
     dialog.show()
     assert (dialog.order.amount.text(), dialog.order.currency.text()) == ("1,250.50", "USD")
@@ -182,7 +192,7 @@ def test_editing_a_purchase_shows_the_amount_back_and_offers_nothing(
 
 
 def test_the_account_page_shows_its_last_order_and_12_month_totals_per_currency(
-    qtbot: QtBot, ctx: AppContext, db: Database, people: dict[str, uuid.UUID]
+    qtbot: QtBot, ctx: AppContext, db: Database, people: dict[str, uuid.UUID], host: QWidget
 ) -> None:
     today = date.today()
     with db.write() as s:
@@ -195,7 +205,7 @@ def test_the_account_page_shows_its_last_order_and_12_month_totals_per_currency(
             purchases.add_purchase(
                 s, PurchaseInput(product, today - timedelta(days=days), 1, amount, currency, contact_id=who)
             )
-    section = AccountPurchasesSection(ctx)
+    section = AccountPurchasesSection(ctx, host)
     qtbot.addWidget(section)
     section.show_account(people["account"])
     qtbot.waitUntil(lambda: section.got is not None, timeout=5_000)
@@ -209,12 +219,12 @@ def test_the_account_page_shows_its_last_order_and_12_month_totals_per_currency(
 
 
 def test_the_contact_page_lists_and_edits_feedback_purchases_and_thank_yous(
-    qtbot: QtBot, ctx: AppContext, db: Database, people: dict[str, uuid.UUID]
+    qtbot: QtBot, ctx: AppContext, db: Database, people: dict[str, uuid.UUID], host: QWidget
 ) -> None:
     with db.write() as s:
         feedback.add_feedback(s, feedback.FeedbackInput(3, "Late again", contact_id=people["anna"]))
         purchases.add_purchase(s, PurchaseInput("Oil", TODAY, 2, "10", contact_id=people["anna"]))
-    tabs = ContactRecordTabs(ctx)
+    tabs = ContactRecordTabs(ctx, host)
     qtbot.addWidget(tabs)
     tabs.set_contact((people["anna"], "Anna Rossi"))
     qtbot.waitUntil(lambda: tabs.record is not None, timeout=5_000)
@@ -243,9 +253,9 @@ def test_the_contact_page_lists_and_edits_feedback_purchases_and_thank_yous(
 
 
 def test_a_promise_they_kept_on_time_offers_a_thank_you_and_a_late_one_does_not(
-    qtbot: QtBot, ctx: AppContext, db: Database, people: dict[str, uuid.UUID]
+    qtbot: QtBot, ctx: AppContext, db: Database, people: dict[str, uuid.UUID], host: QWidget
 ) -> None:
-    bar = ThanksOfferBar(ctx)
+    bar = ThanksOfferBar(ctx, host)
     qtbot.addWidget(bar)
     with db.write() as s:
         on_time = commitments.add_commitment(
@@ -279,11 +289,11 @@ def test_a_promise_they_kept_on_time_offers_a_thank_you_and_a_late_one_does_not(
 
 
 def test_a_contact_saved_with_who_referred_them_offers_to_thank_the_referrer(
-    qtbot: QtBot, ctx: AppContext, db: Database, people: dict[str, uuid.UUID]
+    qtbot: QtBot, ctx: AppContext, db: Database, people: dict[str, uuid.UUID], host: QWidget
 ) -> None:
-    bar = ThanksOfferBar(ctx)
+    bar = ThanksOfferBar(ctx, host)
     qtbot.addWidget(bar)
-    dialog = ContactDialog(ctx)
+    dialog = ContactDialog(ctx, parent=host)
     qtbot.addWidget(dialog)
     dialog.show()
     name = dialog.editor("name")
@@ -311,7 +321,7 @@ def test_a_contact_saved_with_who_referred_them_offers_to_thank_the_referrer(
     assert "referred Carla Neri" in bar.text.text()
     # Editing the contact shows the referrer by name, and saving again offers nothing new.
     bar.dismiss()
-    again = ContactDialog(ctx, detail)
+    again = ContactDialog(ctx, detail, host)
     qtbot.addWidget(again)
     shown = again.editor("referred_by_id")
     assert isinstance(shown, QLineEdit)
@@ -325,16 +335,16 @@ def test_a_contact_saved_with_who_referred_them_offers_to_thank_the_referrer(
 
 
 def test_the_wrap_up_records_feedback_and_an_order_then_suggests_a_follow_up_and_books_the_next_visit(
-    qtbot: QtBot, ctx: AppContext, db: Database, people: dict[str, uuid.UUID]
+    qtbot: QtBot, ctx: AppContext, db: Database, people: dict[str, uuid.UUID], host: QWidget
 ) -> None:
     with db.write() as s:
         vid = visits.create_visit(
             s, VisitInput(at(TODAY, 9), contact_ids=[people["anna"], people["ben"]], purpose="Review")
         )
         visit = visits.get_visit(s, vid)
-    bar = ThanksOfferBar(ctx)
+    bar = ThanksOfferBar(ctx, host)
     qtbot.addWidget(bar)
-    dialog = CompleteVisitDialog(ctx, visit=visit)
+    dialog = CompleteVisitDialog(ctx, host, visit=visit)
     qtbot.addWidget(dialog)
     dialog.show()
     extras = dialog.extras
@@ -381,12 +391,12 @@ def test_the_wrap_up_records_feedback_and_an_order_then_suggests_a_follow_up_and
 
 
 def test_a_wrap_up_without_feedback_or_order_saves_neither(
-    qtbot: QtBot, ctx: AppContext, db: Database, people: dict[str, uuid.UUID]
+    qtbot: QtBot, ctx: AppContext, db: Database, people: dict[str, uuid.UUID], host: QWidget
 ) -> None:
     with db.write() as s:
         vid = visits.create_visit(s, VisitInput(at(TODAY, 9), account_id=people["account"]))
         visit = visits.get_visit(s, vid)
-    dialog = CompleteVisitDialog(ctx, visit=visit)
+    dialog = CompleteVisitDialog(ctx, host, visit=visit)
     qtbot.addWidget(dialog)
     dialog.show()
     with qtbot.waitSignal(dialog.saved, timeout=5_000):
@@ -423,9 +433,9 @@ def test_the_window_shows_the_record_on_its_pages_and_offers_thanks_for_a_promis
 
 
 def test_ctrl_enter_saves_from_a_box_of_several_lines_once(
-    qtbot: QtBot, ctx: AppContext, db: Database, people: dict[str, uuid.UUID]
+    qtbot: QtBot, ctx: AppContext, db: Database, people: dict[str, uuid.UUID], host: QWidget
 ) -> None:
-    dialog = FeedbackDialog(ctx, contact=(people["anna"], "Anna Rossi"))
+    dialog = FeedbackDialog(ctx, contact=(people["anna"], "Anna Rossi"), parent=host)
     qtbot.addWidget(dialog)
     dialog.show()
     dialog.activateWindow()  # shortcuts act in the active window
@@ -440,3 +450,20 @@ def test_ctrl_enter_saves_from_a_box_of_several_lines_once(
         qtbot.keyClick(dialog.comment, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     ctx.tasks.wait_idle()
     assert [(f.score, f.comment) for f in rows(db, Feedback)] == [(8, "Good")]
+
+
+def test_a_name_typed_but_not_picked_is_explained_not_filed_under_the_account(
+    qtbot: QtBot, ctx: AppContext, db: Database, people: dict[str, uuid.UUID], host: QWidget
+) -> None:
+    dialog = PurchaseDialog(ctx, account_id=people["account"], parent=host)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.keyClicks(dialog.contact, "Anna R")  # not chosen from the list
+    qtbot.keyClicks(dialog.order.product, "Oil")
+    dialog.submit()
+    assert "from the list, or leave it empty" in dialog.error_text("contact_id")
+    assert rows(db, Purchase) == []
+    dialog.contact.clear()  # the account's own purchase
+    save(qtbot, dialog)
+    (bought,) = rows(db, Purchase)
+    assert (bought.contact_id, bought.account_id) == (None, people["account"])
