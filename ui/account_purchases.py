@@ -61,6 +61,9 @@ class AccountPurchasesSection(QWidget):
             self,
         )
         self.view = make_table(self.model, name="account_purchases_table")
+        # Room for about four rows: the page's other lists keep theirs at 1280x720 (the whole
+        # list scrolls; the line above it says what matters).
+        self.view.setMaximumHeight(self.view.verticalHeader().defaultSectionSize() * 4 + 30)
         self.add_button = QPushButton("Record p&urchase…")
         self.edit_button = QPushButton("Edit…")
         self.feedback_button = QPushButton("Record feedbac&k…")
