@@ -246,7 +246,9 @@ class Contact(SyncedMixin, Base):
     # other links added with the playbook (migration 0006) it is a plain id, no foreign key:
     # SQLite cannot add one to a table without rebuilding it, and readers treat a missing target
     # as no link.
-    referred_by_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    referred_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        default=None, info=shown("Referred by", "contact", hint="Who introduced you", detail=None)
+    )
     # Kept by triggers on notes; the ORM only reads it.
     last_contact_at: Mapped[datetime | None] = mapped_column(default=None)
 

@@ -54,6 +54,7 @@ class ContactDetail:
     cadence_days: int | None
     cadence_max_days: int | None
     stake_role: str
+    referred_by_id: uuid.UUID | None
     last_contact_at: datetime | None
     created_at: datetime
     updated_at: datetime

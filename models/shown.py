@@ -15,9 +15,10 @@ from typing import Any, Literal
 
 # What the form edits the field with (``ui.field_editors`` makes the widget for each):
 # line: one line of text; text: a box of several lines; choice: one of the column's choices;
-# account: a live account or none; list: several texts in one line, comma-separated;
-# date: YYYY-MM-DD or empty; dates: "Label: YYYY-MM-DD" lines; count: a whole number or empty.
-Editor = Literal["line", "text", "choice", "account", "list", "date", "dates", "count"]
+# account: a live account or none; contact: a live contact or none, picked by name;
+# list: several texts in one line, comma-separated; date: YYYY-MM-DD or empty;
+# dates: "Label: YYYY-MM-DD" lines; count: a whole number or empty.
+Editor = Literal["line", "text", "choice", "account", "contact", "list", "date", "dates", "count"]
 # Where the contact page shows it: "section" is a titled block (in field order) under the
 # heading; the others are the heading's own lines.
 DetailPlace = Literal["heading", "reach", "checkin", "dates", "section"]

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from models.errors import NotFoundError
 from models.rows import AccountRow, CommitmentRow, ContactRow, NoteRow
 from models.services import accounts, commitments, contacts, notes
+from ui.account_purchases import AccountPurchasesSection
 from ui.context import AppContext, RefreshWhenShown
 from ui.dialogs import CHANNEL_LABELS, AccountDialog, CommitmentDialog, ContactDialog, NoteDialog
 from ui.table import (
@@ -192,6 +193,8 @@ class AccountsView(QWidget):
         rl.addWidget(self.owed_view, 1)
         rl.addWidget(QLabel("<b>Timeline</b>"))
         rl.addWidget(self.timeline_view, 2)
+        self.purchases = AccountPurchasesSection(ctx)  # what it bought, last order, 12 months
+        rl.addWidget(self.purchases, 1)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("accounts_splitter")
         self.splitter.addWidget(left)
@@ -245,6 +248,7 @@ class AccountsView(QWidget):
     def show_account(self, account_id: uuid.UUID | None) -> None:
         self._gen += 1
         self.account_id = account_id
+        self.purchases.show_account(account_id)
         for b in self._page_buttons:
             b.setEnabled(account_id is not None)
         if account_id is None:

@@ -30,6 +30,7 @@ from models.services import cadence, commitments, contacts, notes
 from models.services.cadence import Cadence, Standing
 from models.values import described
 from ui.appearance import colour
+from ui.contact_record import ContactRecordTabs
 from ui.context import AppContext
 from ui.dialogs import CHANNEL_LABELS, KIND_LABELS, CommitmentDialog, ContactDialog, NoteDialog
 from ui.field_editors import choice_label
@@ -253,14 +254,16 @@ class ContactDetailPane(QWidget):
         ll.addWidget(self.timeline_title)
         ll.addWidget(self.timeline_view, 3)
         ll.addWidget(self.note_body, 1)
+        self.record = ContactRecordTabs(ctx)  # feedback, purchases, thank-yous
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.setObjectName("contact_detail_splitter")
-        for w in (top, mid, low):
+        for w in (top, mid, low, self.record):
             self.splitter.addWidget(w)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setStretchFactor(2, 2)
-        self.splitter.setSizes([340, 130, 300])  # the profile first; the rep can drag the rest
+        self.splitter.setStretchFactor(3, 1)
+        self.splitter.setSizes([270, 110, 210, 190])  # the profile first; the rep can drag the rest
         self.profile_scroll.setMinimumHeight(120)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 0, 0, 0)
@@ -277,6 +280,7 @@ class ContactDetailPane(QWidget):
         self._generation += 1
         if contact_id is None:
             self.page = None
+            self.record.set_contact(None)
             self.splitter.hide()
             self.empty.show()
             return
@@ -310,6 +314,7 @@ class ContactDetailPane(QWidget):
         more = " (latest shown)" if len(page.notes) >= TIMELINE_LIMIT else ""
         self.timeline_title.setText(f"<b>Timeline</b> — {plural(len(page.notes), 'note')}{more}")
         self.note_body.clear()
+        self.record.set_contact((page.detail.id, page.detail.name))
         self.empty.hide()
         self.splitter.show()
         self.loaded.emit()

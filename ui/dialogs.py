@@ -6,9 +6,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from PySide6.QtCore import QDateTime
 from PySide6.QtWidgets import (
-    QDateTimeEdit,
     QLineEdit,
     QWidget,
 )
@@ -25,7 +23,8 @@ from models.services.notes import NoteInput
 from ui.context import AppContext
 from ui.field_editors import combo, text_box
 from ui.forms import ContactPicker, FormDialog, OptionalDateEdit
-from ui.qt_dates import from_qdatetime, to_qdatetime
+from ui.offers import ThanksOffer, offer_thanks
+from ui.qt_dates import datetime_edit, from_qdatetime
 
 KIND_LABELS = {k: k.capitalize() for k in contacts.KINDS}
 CHANNEL_LABELS = notes.CHANNEL_LABELS  # one mapping, shared with the briefing sheet
@@ -46,9 +45,25 @@ class ContactDialog(FormDialog):
         self._id = detail.id if detail else None
         inp = contacts.contact_input(detail) if detail else ContactInput(name="", account_id=account_id)
         self.add_described(inp)  # every field, its label, hint and order: models.entities.Contact
+        self._referrer = detail.referred_by_id if detail else None
+        self._sent: ContactInput | None = None
+        self.saved.connect(self._offer_referral_thanks)
 
     def collect(self) -> ContactInput:
-        return ContactInput(**self.described_values())
+        self._sent = ContactInput(**self.described_values())
+        return self._sent
+
+    def _offer_referral_thanks(self, contact_id: object) -> None:
+        """Someone newly named as the referrer is owed a thank-you: offer one."""
+        inp = self._sent
+        referrer = inp.referred_by_id if inp is not None else None
+        if inp is None or referrer in (None, self._referrer) or not isinstance(contact_id, uuid.UUID):
+            return
+        assert referrer is not None
+        picker = self.editor("referred_by_id")
+        name = picker.text() if isinstance(picker, QLineEdit) else "They"
+        message = f"{name} referred {inp.name.strip()}."
+        offer_thanks(self.ctx, ThanksOffer(referrer, name, "referral", contact_id, message))
 
     def save_action(self) -> Callable[[Session], uuid.UUID]:
         inp = self.collect()
@@ -129,12 +144,7 @@ class NoteDialog(FormDialog):
         if row is not None and row.contact_id is not None:
             contact = (row.contact_id, row.contact_name)
         self.contact = self.add_field("contact_id", "Contact", _picker(ctx, contact))
-        when = QDateTimeEdit(
-            QDateTime.currentDateTime() if row is None else to_qdatetime(row.occurred_at.astimezone())
-        )
-        when.setCalendarPopup(True)
-        when.setDisplayFormat("yyyy-MM-dd HH:mm")
-        self.when = self.add_field("occurred_at", "When", when)
+        self.when = self.add_field("occurred_at", "When", datetime_edit(row.occurred_at if row else None))
         self.channel = self.add_field(
             "channel", "Channel", combo(CHANNEL_LABELS, row.channel if row else channel)
         )

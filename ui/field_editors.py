@@ -17,7 +17,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLineEdit, QPlainTextEdit, QWidget
 
 from models.errors import ValidationError
-from models.services import accounts
+from models.services import accounts, contacts
 from models.values import Described
 from ui.context import AppContext
 
@@ -92,6 +92,26 @@ def choice_label(value: str) -> str:
     return value.replace("_", " ").capitalize() or "—"
 
 
+def contact_editor(ctx: AppContext, name: str, value: uuid.UUID | None) -> tuple[QWidget, Reader]:
+    """A contact picked by name (its name looked up off the GUI thread); empty for none."""
+    from ui.forms import ContactPicker  # the forms module builds its editors from this one
+
+    picker = ContactPicker(ctx)
+    if value is not None:
+        ctx.query(
+            lambda s: contacts.contact_rows(s, [value]),
+            lambda rows: picker.set_contact(value, rows[0].name) if rows and not picker.text() else None,
+        )
+
+    def read() -> uuid.UUID | None:
+        chosen = picker.contact_id()
+        if chosen is None and picker.text().strip():
+            raise ValidationError({name: f"Choose “{picker.text()}” from the list, or leave it empty"})
+        return chosen
+
+    return picker, read
+
+
 def make_editor(ctx: AppContext, field: Described, value: Any) -> tuple[QWidget, Reader]:
     """The widget for ``field`` showing ``value`` (as the form's input holds it), and its reader."""
     shown = field.shown
@@ -109,6 +129,8 @@ def make_editor(ctx: AppContext, field: Described, value: Any) -> tuple[QWidget,
     if shown.editor == "account":
         picker = AccountCombo(ctx, value)
         return picker, picker.account_id
+    if shown.editor == "contact":
+        return contact_editor(ctx, field.name, value)
     if shown.editor == "list":
         line = QLineEdit(", ".join(value or ()))
         return line, lambda: split_list(line.text())

@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any, ClassVar, TypeVar
 
 from PySide6.QtCore import QDate, QStringListModel, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QShowEvent
+from PySide6.QtGui import QAction, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractSpinBox,
@@ -75,6 +75,10 @@ class FormDialog(QDialog):
         )
         self.buttons.accepted.connect(self.submit)
         self.buttons.rejected.connect(self.reject)
+        # Enter saves from a one-line field; in a box of several lines it starts a new line, so
+        # Ctrl+Enter saves from anywhere in the form.
+        for keys in ("Ctrl+Return", "Ctrl+Enter"):
+            QShortcut(QKeySequence(keys), self, self._submit_by_keys)
         # The form scrolls, so a long one still fits a 768-pixel laptop screen.
         self._inner = QWidget()
         self._inner.setLayout(self.form)
@@ -209,6 +213,10 @@ class FormDialog(QDialog):
     def save_action(self) -> Callable[[Session], object]:
         """The service call for what the form holds now (subclasses)."""
         raise NotImplementedError
+
+    def _submit_by_keys(self) -> None:
+        if self.buttons.isEnabled():  # not a second save while one is running
+            self.submit()
 
     def submit(self) -> None:
         try:

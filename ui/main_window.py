@@ -41,6 +41,7 @@ from ui.printing.preview import BriefingPreview, save_briefing_pdf, show_briefin
 from ui.settings import app_settings
 from ui.sync_controller import SyncController
 from ui.sync_views import ConflictsView, SignInDialog
+from ui.thanks_dialog import ThanksOfferBar, offer_for_kept
 from ui.today_view import TodayView
 from ui.trash_view import TrashView
 from ui.undo import UndoOffer, account_delete_offer, delete_offer, status_offer
@@ -172,6 +173,7 @@ class MainWindow(QMainWindow):
         self.contacts.detail.print_requested.connect(self.print_briefing)
         self.contacts.detail.status_set.connect(self.offer_status_undo)
         self.commitments.status_set.connect(self.offer_status_undo)
+        self._install_thanks_offers()
         self.trash.restored.connect(self._on_restored_from_trash)
         # Ctrl+Z in a filter box means "undo the delete" while one is offered, not "undo typing".
         for box in (self.contacts.filter, self.accounts.filter, self.commitments.filter):
@@ -186,6 +188,15 @@ class MainWindow(QMainWindow):
         self.restore_state()
 
     # -- set-up --------------------------------------------------------------------------------
+    def _install_thanks_offers(self) -> None:
+        """A thank-you offered in the status bar after a purchase, a referral or a promise kept
+        (permanent: the undo messages shown at the same moment must not hide it)."""
+        self.thanks_offer = ThanksOfferBar(self.ctx, self)
+        self.statusBar().insertPermanentWidget(0, self.thanks_offer)
+        self.addAction(self.thanks_offer.take_action)
+        for done in (self.contacts.detail.status_set, self.commitments.status_set):
+            done.connect(lambda row, status: offer_for_kept(self.ctx, row, status))
+
     def _action(
         self,
         menu_title: str,

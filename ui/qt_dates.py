@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from PySide6.QtCore import QDate, QDateTime, QTime
+from PySide6.QtWidgets import QDateTimeEdit
 
 
 def to_qdatetime(value: datetime) -> QDateTime:
@@ -32,3 +33,11 @@ def from_qdatetime(value: QDateTime) -> datetime:
 
 def from_qdate(value: QDate) -> date:
     return date(value.year(), value.month(), value.day())
+
+
+def datetime_edit(value: datetime | None) -> QDateTimeEdit:
+    """A date-and-time field with a calendar, on ``value`` in local time (now when None)."""
+    edit = QDateTimeEdit(QDateTime.currentDateTime() if value is None else to_qdatetime(value.astimezone()))
+    edit.setCalendarPopup(True)
+    edit.setDisplayFormat("yyyy-MM-dd HH:mm")
+    return edit

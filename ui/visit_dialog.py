@@ -37,10 +37,12 @@ from models.rows import ContactRow, VisitRow
 from models.services.accounts import account_choices, get_account
 from models.services.commitments import CommitmentInput
 from models.services.contacts import contact_rows, list_contacts
-from models.services.visits import VisitInput, VisitOutcome, complete_visit, create_visit, update_visit
+from models.services.visits import VisitInput, VisitOutcome, create_visit, update_visit
+from models.services.wrapup import WrapUp, WrapUpResult, wrap_up_visit
 from ui.context import AppContext
 from ui.forms import FormDialog, OptionalDateEdit
 from ui.qt_dates import from_qdatetime, to_qdatetime
+from ui.wrap_up import WrapUpExtras
 
 
 class VisitDialog(FormDialog):
@@ -277,6 +279,8 @@ class CompleteVisitDialog(FormDialog):
         self.add_field("summary", "&Summary", self.note_summary)
         self.add_field("body", "&Details", self.note_body)
         self.add_field("commitments", "Commitments made\nin the meeting", made)
+        self.extras = WrapUpExtras(self, visit)  # feedback, an order, the next visit
+        self.saved.connect(self.extras.after_save)
         self.done_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
         self.done_button.setText("Mark as done")
 
@@ -313,9 +317,10 @@ class CompleteVisitDialog(FormDialog):
             return VisitOutcome(commitments=commitments)
         return VisitOutcome(self.note_summary.text(), self.note_body.toPlainText(), commitments)
 
-    def save_action(self) -> Callable[[Session], None]:
-        outcome, visit_id = self.value(), self._visit.id
-        return lambda s: complete_visit(s, visit_id, outcome)
+    def save_action(self) -> Callable[[Session], WrapUpResult]:
+        heard, order = self.extras.values()
+        wrap, visit_id = WrapUp(self.value(), heard, order), self._visit.id
+        return lambda s: wrap_up_visit(s, visit_id, wrap)
 
     def show_errors(self, field_errors: dict[str, str]) -> None:
         # "commitments.1.due_date" is about the second line: said under the commitments, by number.

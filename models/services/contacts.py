@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, Select, func, literal_column, or_, select,
 from sqlalchemy.orm import Session
 
 from models.entities import Account, Commitment, CommitmentStatus, Contact, ContactKind, Note, StakeRole
+from models.errors import ValidationError
 from models.rows import ContactDetail, ContactRow
 from models.services.common import children_of, fts_query, get_live
 from models.types import utcnow
@@ -49,6 +50,7 @@ class ContactInput:
     cadence_days: int | str | None = None
     cadence_max_days: int | str | None = None
     stake_role: str = ""
+    referred_by_id: uuid.UUID | None = None
 
 
 def _days(raw: int | str | None, field: str, what: str, errs: dict[str, str]) -> int | None:
@@ -106,6 +108,11 @@ def clean_contact(inp: ContactInput, session: Session | None = None) -> dict[str
     if inp.stake_role not in STAKE_ROLES:
         errs["stake_role"] = f"Choose one of: {', '.join(r or 'none' for r in STAKE_ROLES)}"
     values["stake_role"] = inp.stake_role
+    values["referred_by_id"] = inp.referred_by_id
+    if inp.referred_by_id is not None and session is not None:
+        referrer = session.get(Contact, inp.referred_by_id)
+        if referrer is None or referrer.deleted_at is not None:
+            errs["referred_by_id"] = "The contact who referred them no longer exists"
     # Tags are a set: trimmed, de-duplicated case-insensitively, order kept.
     seen: set[str] = set()
     tags: list[str] = []
@@ -135,6 +142,8 @@ def create_contact(session: Session, inp: ContactInput) -> uuid.UUID:
 def update_contact(session: Session, contact_id: uuid.UUID, inp: ContactInput) -> None:
     values = clean_contact(inp, session)
     contact = get_live(session, Contact, contact_id, "contact")
+    if values["referred_by_id"] == contact_id:
+        raise ValidationError({"referred_by_id": "A contact cannot have referred themselves"})
     if values["account_id"] != contact.account_id:
         follow_contact(session, contact_id, contact.account_id, values["account_id"])
     for key, value in values.items():

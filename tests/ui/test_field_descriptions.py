@@ -49,6 +49,8 @@ SPECIAL: dict[str, tuple[Any, list[str], list[str]]] = {
     "cadence_days": (30, ["every 30 days"], ["every 30 days"]),
     "cadence_max_days": (45, ["losing touch after 45 days"], []),
     "stake_role": ("decision_maker", ["Decision maker"], []),
+    # A link to another contact, shown in the form only (its round trip: tests/ui/test_record.py).
+    "referred_by_id": (None, [], []),
 }
 
 

@@ -118,10 +118,17 @@ def test_contact_page_actions_are_reachable_at_1280x720_and_mark_done_shows(
     open_contact(qtbot, window, cid)
     pane = window.contacts.detail
     qtbot.waitUntil(lambda: pane.commitments.rowCount() == 1, timeout=WAIT)
+    record = pane.record.findChildren(QPushButton)
     for button in window.contacts.detail.findChildren(QPushButton):
         if button in (pane.done_button, pane.cancel_button, pane.reopen_button):
             continue  # they wait for a selected commitment (checked below)
+        if button in record:
+            continue  # on the feedback, purchases and thank-yous tabs (checked below)
         assert on_screen(button, window), button.text()
+    for tab in range(pane.record.count()):
+        pane.record.setCurrentIndex(tab)
+        for button in pane.record.widget(tab).findChildren(QPushButton):
+            assert on_screen(button, window), button.text()
 
     status_column = [pane.commitments.headerData(i, Qt.Orientation.Horizontal) for i in range(4)].index(
         "Status"
@@ -461,8 +468,8 @@ def test_counted_words_read_as_a_rep_writes_them(
     now = datetime.now(UTC)
     detail = ContactDetail(
         uuid.uuid4(), "Pia Keller", "customer", None, "", "", (), (), "", None, (), "", "", (), "",
-        cadence_days=1, cadence_max_days=None, stake_role="", last_contact_at=now, created_at=now,
-        updated_at=now,
+        cadence_days=1, cadence_max_days=None, stake_role="", referred_by_id=None, last_contact_at=now,
+        created_at=now, updated_at=now,
     )  # fmt: skip
     text = profile_html(detail, KeptRate(0, 0, 0), today)
     assert "Last contact today" in text and "0 days" not in text
