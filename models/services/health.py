@@ -22,16 +22,16 @@ has the figure on 100,000 contacts), so nothing is stored and nothing goes stale
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
-from typing import Any
+from datetime import date, timedelta, tzinfo
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Integer, Select, String, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from models.entities import Commitment, CommitmentStatus, Contact, Direction, Feedback, Note, StakeRole
-from models.services.periods import local_date, local_midnight, utc_offset_minutes
+from models.services.periods import local_midnight, utc_offset_minutes
 
 YEAR = 365
 FREQUENCY_DAYS = 90
@@ -45,10 +45,18 @@ ACCOUNT_OVERDUE_CAP = 30
 DOUBLE_WEIGHT = {StakeRole.DECISION_MAKER.value, StakeRole.CHAMPION.value}
 
 
-@dataclass(frozen=True, slots=True)
-class Reason:
-    text: str
-    points: int  # what it took off the score (0: said for the record)
+class Reason(NamedTuple):
+    """One thing the score took into account, in words, and what it took off (0: said for the
+    record). The words are put together only when read: every contact's score is computed at
+    once, and only the shown ones are read."""
+
+    points: int
+    template: str
+    values: tuple[object, ...] = ()
+
+    @property
+    def text(self) -> str:
+        return self.template.format(*self.values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +83,7 @@ class Health:
         return f"{self.score}/100 ({self.band}): " + "; ".join(said)
 
 
-@dataclass(frozen=True, slots=True)
-class ContactFacts:
+class ContactFacts(NamedTuple):
     """What the score is built from, for one contact (plain values: testable without a DB)."""
 
     cadence_days: int | None
@@ -88,8 +95,9 @@ class ContactFacts:
     touches: int = 0  # notes in the last 90 days
 
 
-def _plural(n: int, one: str, many: str | None = None) -> str:
-    return f"{n} {one if n == 1 else (many or one + 's')}"
+def _s(n: int, many: str = "s") -> str:
+    """The plural ending for ``n`` things."""
+    return "" if n == 1 else many
 
 
 def _cadence(cadence_days: int | None, cadence_max_days: int | None) -> tuple[int | None, int | None]:
@@ -100,42 +108,33 @@ def _cadence(cadence_days: int | None, cadence_max_days: int | None) -> tuple[in
     return cadence_days, cadence_max_days or 2 * cadence_days
 
 
-def _recency(f: ContactFacts) -> Reason:
-    ideal, most = _cadence(f.cadence_days, f.cadence_max_days)
+def _recency(f: ContactFacts, ideal: int | None, most: int | None) -> Reason:
     d = f.days_since_contact
     if ideal is None or most is None:
         if d is None:
-            return Reason("never contacted (no cadence set)", 0)
-        return Reason(f"last contact {_plural(d, 'day')} ago (no cadence set)", 0)
+            return Reason(0, "never contacted (no cadence set)")
+        return Reason(0, "last contact {} day{} ago (no cadence set)", (d, _s(d)))
     if d is None:
-        return Reason(f"never contacted, cadence {ideal}", RECENCY_NEVER)
+        return Reason(RECENCY_NEVER, "never contacted, cadence {}", (ideal,))
     if d > most:
         return Reason(
-            f"no contact for {d} days, cadence {ideal} (losing touch after {most})", RECENCY_PAST_MAX
+            RECENCY_PAST_MAX, "no contact for {} days, cadence {} (losing touch after {})", (d, ideal, most)
         )
     if d > ideal:
-        return Reason(f"no contact for {d} days, cadence {ideal}", RECENCY_PAST_IDEAL)
-    return Reason(f"last contact {_plural(d, 'day')} ago, cadence {ideal}", 0)
+        return Reason(RECENCY_PAST_IDEAL, "no contact for {} days, cadence {}", (d, ideal))
+    return Reason(0, "last contact {} day{} ago, cadence {}", (d, _s(d), ideal))
 
 
 def _promises(f: ContactFacts) -> list[Reason]:
     reasons = []
-    if f.overdue_promises:
-        verb = "promise" if f.overdue_promises == 1 else "promises"
-        reasons.append(
-            Reason(f"{f.overdue_promises} overdue {verb} to them", PER_OVERDUE * f.overdue_promises)
-        )
-    if f.late_promises:
-        reasons.append(
-            Reason(
-                f"{_plural(f.late_promises, 'promise')} kept late in the last year",
-                PER_LATE * f.late_promises,
-            )
-        )
+    n, late = f.overdue_promises, f.late_promises
+    if n:
+        reasons.append(Reason(PER_OVERDUE * n, "{} overdue promise{} to them", (n, _s(n))))
+    if late:
+        reasons.append(Reason(PER_LATE * late, "{} promise{} kept late in the last year", (late, _s(late))))
     taken = sum(r.points for r in reasons)
     if taken > PROMISES_CAP:  # the cap comes off the last reason, so the parts still add up
-        last = reasons[-1]
-        reasons[-1] = Reason(last.text, last.points - (taken - PROMISES_CAP))
+        reasons[-1] = reasons[-1]._replace(points=reasons[-1].points - (taken - PROMISES_CAP))
     return reasons
 
 
@@ -144,132 +143,201 @@ def _feedback(f: ContactFacts) -> Reason | None:
     if s is None:
         return None
     if s <= 6:
-        return Reason(f"last score {s}/10 (detractor)", DETRACTOR)
+        return Reason(DETRACTOR, "last score {}/10 (detractor)", (s,))
     if s <= 8:
-        return Reason(f"last score {s}/10 (passive)", PASSIVE)
-    return Reason(f"last score {s}/10 (promoter)", 0)
+        return Reason(PASSIVE, "last score {}/10 (passive)", (s,))
+    return Reason(0, "last score {}/10 (promoter)", (s,))
 
 
-def _frequency(f: ContactFacts) -> Reason | None:
-    ideal = _cadence(f.cadence_days, f.cadence_max_days)[0]
+def _frequency(f: ContactFacts, ideal: int | None) -> Reason | None:
     if ideal is None:
         if f.touches == 0 and f.days_since_contact is not None:
-            return Reason(f"no touch in {FREQUENCY_DAYS} days", INFREQUENT)
+            return Reason(INFREQUENT, "no touch in {} days", (FREQUENCY_DAYS,))
         return None
     expected = FREQUENCY_DAYS // ideal
     if expected >= 2 and f.touches < expected / 2:
         return Reason(
-            f"{_plural(f.touches, 'touch', 'touches')} in {FREQUENCY_DAYS} days, about {expected} expected",
             INFREQUENT,
+            "{} touch{} in {} days, about {} expected",
+            (f.touches, _s(f.touches, "es"), FREQUENCY_DAYS, expected),
         )
     return None
 
 
-def score_contact(f: ContactFacts) -> Health:
-    recency = _recency(f)
-    reasons = [recency, *_promises(f)]
-    for extra in (_feedback(f), _frequency(f)):
+def _reasons(f: ContactFacts) -> tuple[list[Reason], bool]:
+    """The reasons, and whether the contact is neglected."""
+    ideal, most = _cadence(f.cadence_days, f.cadence_max_days)
+    recency = _recency(f, ideal, most)
+    reasons = [recency, *_promises(f)] if f.overdue_promises or f.late_promises else [recency]
+    for extra in (_feedback(f), _frequency(f, ideal)):
         if extra is not None:
             reasons.append(extra)
-    score = max(0, 100 - sum(r.points for r in reasons))
-    silent = _cadence(f.cadence_days, f.cadence_max_days)[0] is None and (
-        f.days_since_contact is None or f.days_since_contact > FREQUENCY_DAYS
-    )
-    return Health(score, tuple(reasons), neglected=recency.points > 0 or silent)
+    silent = ideal is None and (f.days_since_contact is None or f.days_since_contact > FREQUENCY_DAYS)
+    return reasons, recency.points > 0 or silent
+
+
+def score_contact(f: ContactFacts) -> Health:
+    reasons, neglected = _reasons(f)
+    return Health(max(0, 100 - sum(r.points for r in reasons)), tuple(reasons), neglected=neglected)
+
+
+def score_only(f: ContactFacts | tuple[int | None, int | None, int | None, int, int, int | None, int]) -> int:
+    """:func:`score_contact`'s score alone, in plain arithmetic, for every contact at once (a
+    test holds the two equal over every combination of facts)."""
+    ideal, most, d, overdue, late, last, touches = f
+    points = min(PROMISES_CAP, PER_OVERDUE * overdue + PER_LATE * late)
+    if ideal is not None:
+        most = most or 2 * ideal
+        if d is None:
+            points += RECENCY_NEVER
+        elif d > most:
+            points += RECENCY_PAST_MAX
+        elif d > ideal:
+            points += RECENCY_PAST_IDEAL
+        expected = FREQUENCY_DAYS // ideal
+        if expected >= 2 and touches < expected / 2:
+            points += INFREQUENT
+    elif touches == 0 and d is not None:
+        points += INFREQUENT
+    if last is not None:
+        points += DETRACTOR if last <= 6 else PASSIVE if last <= 8 else 0
+    return max(0, 100 - points)
 
 
 # --- gathering the facts ---------------------------------------------------------------------
 
 
-def _grouped(session: Session, stmt: object) -> dict[uuid.UUID, int]:
-    return {cid: int(n) for cid, n in session.execute(stmt)}  # type: ignore[call-overload]
+def _grouped(session: Session, stmt: Select) -> dict[str, int]:
+    return {cid: int(n) for cid, n in session.execute(stmt)}
+
+
+def _hex(column: Any) -> Any:
+    """An id column as the 32 hex digits SQLite stores: making 100,000 UUID objects for keys
+    cost more than every query of the pass together."""
+    return type_coerce(column, String)
 
 
 def _narrow(column: Any, ids: list[uuid.UUID] | None) -> list[ColumnElement[bool]]:
     return [column.in_(ids)] if ids is not None else [column.is_not(None)]
 
 
-def contact_facts(
-    session: Session, today: date, contact_ids: list[uuid.UUID] | None = None, tz: tzinfo | None = None
-) -> dict[uuid.UUID, ContactFacts]:
-    """The facts of the given contacts (every live one with ``None``) in five grouped queries."""
+def _facts_rows(
+    session: Session, today: date, ids: list[uuid.UUID] | None, tz: tzinfo | None
+) -> Iterator[tuple[str, tuple[int | None, int | None, int | None, int, int, int | None, int]]]:
+    """(contact id in hex, its facts as a plain tuple in :class:`ContactFacts` order), from five grouped
+    queries: the contacts, our overdue and late promises, the last score, the recent notes."""
     c = Commitment
-    base = select(Contact.id, Contact.cadence_days, Contact.cadence_max_days, Contact.last_contact_at).where(
-        Contact.deleted_at.is_(None), *_narrow(Contact.id, contact_ids)
+    offset = f"{utc_offset_minutes(today, tz):+d} minutes"
+    # Days since the last contact as a local date, in SQL: parsing 100,000 datetimes in Python
+    # cost more than the whole query.
+    days = func.cast(
+        func.julianday(today.isoformat()) - func.julianday(func.date(Contact.last_contact_at, offset)),
+        Integer,
     )
-    ours = (c.deleted_at.is_(None), c.direction == Direction.WE.value, *_narrow(c.contact_id, contact_ids))
+    base = select(_hex(Contact.id), Contact.cadence_days, Contact.cadence_max_days, days).where(
+        Contact.deleted_at.is_(None), *_narrow(Contact.id, ids)
+    )
+    ours = (c.deleted_at.is_(None), c.direction == Direction.WE.value, *_narrow(c.contact_id, ids))
     overdue = _grouped(
         session,
-        select(c.contact_id, func.count())
+        select(_hex(c.contact_id), func.count())
         .where(*ours, c.status == CommitmentStatus.OPEN.value, c.due_date < today)
         .group_by(c.contact_id),
     )
-    offset = utc_offset_minutes(today, tz)
     late = _grouped(
         session,
-        select(c.contact_id, func.count())
+        select(_hex(c.contact_id), func.count())
         .where(
             *ours,
             c.status == CommitmentStatus.DONE.value,
             c.due_date >= today - timedelta(days=YEAR),
-            func.date(c.done_at, f"{offset:+d} minutes") > c.due_date,
+            func.date(c.done_at, offset) > c.due_date,
         )
         .group_by(c.contact_id),
     )
-    year_ago = local_midnight(today - timedelta(days=YEAR), tz)
     # SQLite returns the bare column (score) of the row holding the max(): the last score.
     scores = {
         cid: score
         for cid, score, _when in session.execute(
-            select(Feedback.contact_id, Feedback.score, func.max(Feedback.received_at))
+            select(_hex(Feedback.contact_id), Feedback.score, func.max(Feedback.received_at))
             .where(
                 Feedback.deleted_at.is_(None),
                 Feedback.score.is_not(None),
-                Feedback.received_at >= year_ago,
-                *_narrow(Feedback.contact_id, contact_ids),
+                Feedback.received_at >= local_midnight(today - timedelta(days=YEAR), tz),
+                *_narrow(Feedback.contact_id, ids),
             )
             .group_by(Feedback.contact_id)
         )
     }
-    touches = _grouped(
-        session,
-        select(Note.contact_id, func.count())
-        .where(
-            Note.occurred_at >= local_midnight(today - timedelta(days=FREQUENCY_DAYS), tz),
-            Note.deleted_at.is_(None),
-            *_narrow(Note.contact_id, contact_ids),
-        )
-        .group_by(Note.contact_id),
+    recent = select(_hex(Note.contact_id), func.count()).where(
+        Note.occurred_at >= local_midnight(today - timedelta(days=FREQUENCY_DAYS), tz),
+        Note.deleted_at.is_(None),
     )
-    facts = {}
-    for cid, cadence, cadence_max, last in session.execute(base):
-        facts[cid] = ContactFacts(
-            cadence,
-            cadence_max,
-            _days_since(last, today, tz),
-            overdue.get(cid, 0),
-            late.get(cid, 0),
-            scores.get(cid),
-            touches.get(cid, 0),
+    if ids is None:
+        # Every contact: the partial index of live notes by time (migration 0009) reads the last
+        # 90 days alone; left to itself SQLite walks every note by contact.
+        recent = recent.with_hint(Note, "INDEXED BY ix_notes_live_when", "sqlite")
+    else:
+        recent = recent.where(Note.contact_id.in_(ids))
+    touches = _grouped(session, recent.group_by(Note.contact_id))
+    for cid, cadence, cadence_max, since in session.execute(base):
+        if since is not None and since < 0:
+            since = 0  # a note dated in the future
+        yield (
+            cid,
+            (
+                cadence,
+                cadence_max,
+                since,
+                overdue.get(cid, 0),
+                late.get(cid, 0),
+                scores.get(cid),
+                touches.get(cid, 0),
+            ),
         )
-    return facts
 
 
-def _days_since(last: datetime | None, today: date, tz: tzinfo | None) -> int | None:
-    return None if last is None else max(0, (today - local_date(last, tz)).days)
+def contact_facts(
+    session: Session, today: date, contact_ids: list[uuid.UUID] | None = None, tz: tzinfo | None = None
+) -> dict[uuid.UUID, ContactFacts]:
+    """The facts of the given contacts (every live one with ``None``)."""
+    rows = _facts_rows(session, today, contact_ids, tz)
+    return {uuid.UUID(cid): ContactFacts(*facts) for cid, facts in rows}
+
+
+class Scores(Mapping[uuid.UUID, int]):
+    """Every contact's score by id, kept by the ids' hex text (see :func:`_hex`)."""
+
+    def __init__(self, by_hex: dict[str, int]) -> None:
+        self.by_hex = by_hex
+
+    def __getitem__(self, key: uuid.UUID) -> int:
+        return self.by_hex[key.hex]
+
+    def __iter__(self) -> Iterator[uuid.UUID]:
+        return (uuid.UUID(h) for h in self.by_hex)
+
+    def __len__(self) -> int:
+        return len(self.by_hex)
+
+
+def all_scores(session: Session, today: date, tz: tzinfo | None = None) -> Scores:
+    """Every live contact's score (no reasons: read those for the few shown, with
+    :func:`contacts_health`). docs/benchmarks.md has its time on 100,000 contacts."""
+    return Scores({cid: score_only(facts) for cid, facts in _facts_rows(session, today, None, tz)})
 
 
 def contacts_health(
     session: Session, today: date, contact_ids: Iterable[uuid.UUID] | None = None, tz: tzinfo | None = None
 ) -> dict[uuid.UUID, Health]:
-    """Health of the given contacts, or of every live contact (``None``)."""
+    """Health of the given contacts, or of every live contact (``None``), with reasons."""
     ids = list(contact_ids) if contact_ids is not None else None
     return {cid: score_contact(f) for cid, f in contact_facts(session, today, ids, tz).items()}
 
 
 def contact_health(session: Session, contact_id: uuid.UUID, today: date, tz: tzinfo | None = None) -> Health:
     found = contacts_health(session, today, [contact_id], tz)
-    return found.get(contact_id) or Health(None, (Reason("this contact no longer exists", 0),))
+    return found.get(contact_id) or Health(None, (Reason(0, "this contact no longer exists"),))
 
 
 # --- accounts ----------------------------------------------------------------------------------
@@ -287,24 +355,23 @@ class Member:
 def score_account(members: list[Member], own_overdue: int) -> Health:
     """The weighted average of the people's scores, less the account's own overdue promises."""
     if not members:
-        return Health(None, (Reason("no people at this account yet", 0),))
+        return Health(None, (Reason(0, "no people at this account yet"),))
     weights = [2 if m.stake_role in DOUBLE_WEIGHT else 1 for m in members]
     average = sum(w * (m.health.score or 0) for w, m in zip(weights, members, strict=True)) / sum(weights)
-    reasons = [Reason(f"average of {_plural(len(members), 'person', 'people')}", 0)]
-    if any(w == 2 for w in weights):
-        reasons[0] = Reason(reasons[0].text + " (decision makers and champions count double)", 0)
+    people = f"{len(members)} {'person' if len(members) == 1 else 'people'}"
+    double = " (decision makers and champions count double)" if any(w == 2 for w in weights) else ""
+    reasons = [Reason(0, "average of {}{}", (people, double))]
     at_risk = sorted((m for m in members if m.health.band == "at risk"), key=lambda m: m.health.score or 0)
     if at_risk:
         names = ", ".join(f"{m.name} {m.health.score}" for m in at_risk[:3])
         more = f" and {len(at_risk) - 3} more" if len(at_risk) > 3 else ""
-        reasons.append(Reason(f"{len(at_risk)} of {len(members)} at risk: {names}{more}", 0))
+        reasons.append(Reason(0, "{} of {} at risk: {}{}", (len(at_risk), len(members), names, more)))
     neglected = [m for m in members if m.health.neglected]
     if neglected:
-        reasons.append(Reason(f"{len(neglected)} of {len(members)} neglected", 0))
+        reasons.append(Reason(0, "{} of {} neglected", (len(neglected), len(members))))
     points = min(ACCOUNT_OVERDUE_CAP, PER_OVERDUE * own_overdue)
     if own_overdue:
-        verb = "promise" if own_overdue == 1 else "promises"
-        reasons.append(Reason(f"{own_overdue} overdue {verb} to the account", points))
+        reasons.append(Reason(points, "{} overdue promise{} to the account", (own_overdue, _s(own_overdue))))
     return Health(max(0, round(average) - points), tuple(reasons), neglected=bool(neglected))
 
 

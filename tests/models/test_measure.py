@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -22,6 +23,7 @@ from models.services.health import (
     contact_health,
     score_account,
     score_contact,
+    score_only,
 )
 from models.services.insights import touches_by_month
 from models.services.nps import classify, nps, nps_by_quarter
@@ -310,3 +312,18 @@ def test_touches_by_month_count_the_accounts_and_its_peoples_notes(db: Database)
     with db.read() as s:
         trend = touches_by_month(s, TODAY, acme, 3, tz=UTC)
     assert [(m.label, n) for m, n in trend] == [("Apr 2026", 1), ("May 2026", 1), ("Jun 2026", 2)]
+
+
+def test_the_bulk_score_is_the_score_with_reasons_for_every_combination_of_facts() -> None:
+    combos = itertools.product(
+        (None, 7, 14, 30, 90),  # cadence
+        (None, 10, 45),  # own maximum
+        (None, 0, 8, 20, 40, 100),  # days since contact
+        (0, 1, 4),  # overdue promises
+        (0, 1, 3),  # late promises
+        (None, 3, 7, 10),  # last score
+        (0, 1, 5),  # touches in 90 days
+    )
+    for facts in combos:
+        f = ContactFacts(*facts)
+        assert score_only(f) == score_contact(f).score, f
