@@ -198,11 +198,7 @@ class AccountsView(QWidget):
         self.print_person_button.setEnabled(False)
         people_bar.addWidget(self.print_person_button)
         self.tabs = self._build_tabs(people_bar)
-        rl.addWidget(self.tabs, 3)
-        rl.addWidget(QLabel("<b>Open commitments</b>"))
-        rl.addWidget(self.owed_view, 1)
-        rl.addWidget(QLabel("<b>Timeline</b>"))
-        rl.addWidget(self.timeline_view, 2)
+        rl.addWidget(self.tabs, 1)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("accounts_splitter")
         self.splitter.addWidget(left)
@@ -222,8 +218,10 @@ class AccountsView(QWidget):
         ctx.bus.changed.connect(self._on_data_changed)
 
     def _build_tabs(self, people_bar: QHBoxLayout) -> QTabWidget:
-        """The stakeholder map, the plain list of people, and the charts, one tab each: at
-        1280x720 the page has no room to show them all at once."""
+        """The stakeholder map, the plain list of people, the open commitments, the timeline
+        and the charts, one tab each (Alt+the underlined letter): at 1280x720, with health and
+        trust above them, the page had no room to show them all at once (it grew past the
+        screen)."""
         tabs = QTabWidget()
         tabs.setObjectName("account_tabs")
         self.map = StakeholderMap()
@@ -243,9 +241,15 @@ class AccountsView(QWidget):
         pl.addLayout(people_bar)
         pl.addWidget(self.people_view, 1)
         tabs.addTab(people, "P&eople")
+        tabs.addTab(self.owed_view, "Open &commitments")
+        tabs.addTab(self.timeline_view, "&Timeline")
         self.charts = AccountCharts()
         tabs.addTab(self.charts, "C&harts")
         return tabs
+
+    def _count_tabs(self, owed: int, notes_n: int) -> None:
+        self.tabs.setTabText(self.tabs.indexOf(self.owed_view), f"Open &commitments ({owed})")
+        self.tabs.setTabText(self.tabs.indexOf(self.timeline_view), f"&Timeline ({notes_n})")
 
     def _show_insights(self, insights: AccountInsights | None) -> None:
         self.insight.setText(insights_html(insights) if insights is not None else "")
@@ -315,6 +319,7 @@ class AccountsView(QWidget):
             self.people.set_rows(page.people)
             self.owed.set_rows(page.commitments)
             self.timeline.set_rows(page.notes)
+            self._count_tabs(len(page.commitments), len(page.notes))
             self._show_insights(page.insights)
 
         def failed(exc: BaseException) -> None:

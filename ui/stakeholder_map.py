@@ -59,7 +59,7 @@ class StakeholderMap(QTreeWidget):
         self.setUniformRowHeights(True)
         header = self.header()
         header.setStretchLastSection(True)
-        for column, width in enumerate((170, 130, 80, 100)):
+        for column, width in enumerate((160, 120, 70, 95)):
             self.setColumnWidth(column, width)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.groups: tuple[StakeholderGroup, ...] = ()
