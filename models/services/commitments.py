@@ -247,13 +247,15 @@ def kept_by_month(
     today: date,
     months: int = 12,
     *,
+    until: date | None = None,
     contact_id: uuid.UUID | None = None,
     account_id: uuid.UUID | None = None,
     tz: tzinfo | None = None,
 ) -> list[tuple[Month, KeptRate]]:
-    """:func:`kept_rate` for each of the last ``months`` local months (today's last), oldest
-    first, in one grouped query; a month with nothing decided has a rate of ``None``."""
-    wanted = last_months(today, months)
+    """:func:`kept_rate` for each of the ``months`` local months up to the month of ``until``
+    (default today's), oldest first, in one grouped query; a month with nothing decided has a
+    rate of ``None``."""
+    wanted = last_months(until or today, months)
     day = _kept_columns(today, tz)[4]
     month_key = func.strftime("%Y-%m", day)
     stmt = _kept_scope(select(month_key, *_kept_sums(today, tz)), contact_id, account_id)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from models.entities import Contact, ContactKind, Note
 from models.rows import KeptRate
 from models.services.commitments import kept_by_month, kept_rate
+from models.services.health import GOOD, WATCH, all_scores
 from models.services.nps import NpsFigure, nps, nps_by_quarter
 from models.services.periods import Month, Quarter, last_months, local_midnight, utc_offset_minutes
 
@@ -84,8 +85,43 @@ def rep_trends(session: Session, today: date, start: date, end: date, tz: tzinfo
         nps(session, start=start, end=end, tz=tz),
         tuple(nps_by_quarter(session, start=start, end=end, tz=tz)),
         kept_rate(session, today, start=start, end=end, tz=tz),
-        tuple(kept_by_month(session, min(end, today), months, tz=tz)),
+        tuple(kept_by_month(session, today, months, until=min(end, today), tz=tz)),
         nps_by_kind=tuple(
             (k.value, nps(session, start=start, end=end, kind=k.value, tz=tz)) for k in ContactKind
         ),
     )
+
+
+def period_choices(today: date) -> list[tuple[str, date, date]]:
+    """The periods the Satisfaction page offers, as (label, first day, last day) in local
+    dates; any other two dates can be typed in."""
+    this_q = Quarter.of(today)
+    last_q = this_q.previous()
+    return [
+        ("Last 12 months", last_months(today, 12)[0].first_day, today),
+        ("This quarter", this_q.first_day, today),
+        (f"Last quarter ({last_q.label})", last_q.first_day, last_q.last_day),
+        (f"This year ({today.year})", date(today.year, 1, 1), today),
+        (f"Last year ({today.year - 1})", date(today.year - 1, 1, 1), date(today.year - 1, 12, 31)),
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class HealthCounts:
+    """How many contacts are in each health band (every live contact, computed at once)."""
+
+    good: int
+    watch: int
+    at_risk: int
+
+    @property
+    def text(self) -> str:
+        total = self.good + self.watch + self.at_risk
+        return f"{total:,} contacts: {self.good:,} good, {self.watch:,} to watch, {self.at_risk:,} at risk"
+
+
+def health_counts(session: Session, today: date, tz: tzinfo | None = None) -> HealthCounts:
+    scores = all_scores(session, today, tz).by_hex.values()
+    good = sum(1 for s in scores if s >= GOOD)
+    risk = sum(1 for s in scores if s < WATCH)
+    return HealthCounts(good, len(scores) - good - risk, risk)
