@@ -35,15 +35,10 @@ def test_the_sheet_says_how_the_relationship_stands(qapp: object, db: Database, 
                 contact_id=ids["anna"],
             )
         )
+        # One of everything, quantity and currency left at their defaults (1, EUR).
+        day = TODAY - timedelta(days=2)
         s.add(
-            Purchase(
-                purchased_on=TODAY - timedelta(days=2),
-                product="Spelt flour 10 kg",
-                quantity=1,
-                amount_cents=1990,
-                currency="EUR",
-                contact_id=ids["anna"],
-            )
+            Purchase(purchased_on=day, product="Spelt flour 10 kg", amount_cents=1990, contact_id=ids["anna"])
         )
     with db.read() as s:
         person = briefing.contact_sheet(s, ids["anna"], today=TODAY).people[0]
