@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import Select, case, func, or_, select, union
@@ -262,3 +262,9 @@ def kept_by_month(
     stmt = stmt.where(day >= wanted[0].first_day, day <= wanted[-1].last_day).group_by(month_key)
     found = {key: KeptRate(int(a), int(b), int(c), int(d)) for key, a, b, c, d in session.execute(stmt)}
     return [(m, found.get(f"{m.year:04d}-{m.number:02d}", KeptRate(0, 0, 0))) for m in wanted]
+
+
+def kept_rate_recent(session: Session, today: date, days: int = 90, tz: tzinfo | None = None) -> KeptRate:
+    """The rep's promises that fell due in the last ``days`` local days, today included: the
+    line Today shows ("87% kept on time (13 of 15)"), current rather than lifelong."""
+    return kept_rate(session, today, start=today - timedelta(days=days - 1), end=today, tz=tz)

@@ -327,3 +327,13 @@ def test_the_bulk_score_is_the_score_with_reasons_for_every_combination_of_facts
     for facts in combos:
         f = ContactFacts(*facts)
         assert score_only(f) == score_contact(f).score, f
+
+
+def test_todays_recent_rate_counts_the_last_90_days_today_included(db: Database) -> None:
+    cid = contact(db, "Ann")
+    promise(db, cid, "2026-03-17", "done", at(date(2026, 3, 20)))  # 91 days back: out
+    promise(db, cid, "2026-03-18", "done", at(date(2026, 3, 18)))  # 90th day back: in
+    promise(db, cid, "2026-06-14")  # overdue
+    with db.read() as s:
+        rate = commitments.kept_rate_recent(s, TODAY, tz=UTC)
+    assert (rate.kept_on_time, rate.done_late, rate.open_overdue) == (1, 0, 1)
