@@ -135,9 +135,11 @@ def main() -> int:
         view.owed.set_rows(page.commitments)
         view.timeline.set_rows(page.notes)
         view._show_insights(page.insights)
-        for tab in range(view.tabs.count()):  # paint every tab, the map and the charts
-            view.tabs.setCurrentIndex(tab)
-            view.tabs.grab()
+        # Paint the page as first shown (health, trust, the map), then the charts tab.
+        view.tabs.setCurrentIndex(0)
+        view.grab()
+        view.tabs.setCurrentWidget(view.charts)
+        view.charts.grab()
         app.processEvents()
         end = time.perf_counter()
         cpu_all.append((time.process_time() - start_cpu) * 1000)
@@ -148,7 +150,9 @@ def main() -> int:
         f"account page data (n={len(load)}): median {statistics.median(load):.0f} ms, max {max(load):.0f} ms;"
         f" the {half} biggest accounts median {statistics.median(load[:half]):.0f} ms"
     )
-    print(f"filling and painting it, every tab (n={len(fill)}): median {statistics.median(fill):.0f} ms")
+    print(
+        f"filling it, painting the map and the charts (n={len(fill)}): median {statistics.median(fill):.0f} ms"
+    )
     totals = [a + b for a, b in zip(load, fill, strict=True)]
     print(
         f"an account page in all: median {statistics.median(totals):.0f} ms"

@@ -11,7 +11,7 @@ from datetime import date
 from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 from sqlalchemy.orm import Session
 
-from models.services.health import Health, account_health
+from models.services.health import Health, Member, account_overdue_own, score_account
 from models.services.insights import TREND_MONTHS, Trends, account_trends
 from models.services.periods import last_months
 from models.services.stakeholders import StakeholderGroup, stakeholder_map
@@ -28,9 +28,12 @@ class AccountInsights:
 
 def load_account_insights(s: Session, account_id: uuid.UUID, today: date) -> AccountInsights:
     start = last_months(today, TREND_MONTHS)[0].first_day  # 12 whole months, this one last
+    groups = stakeholder_map(s, account_id, today)
+    # The map has every person's health already: the account's score is built from it.
+    members = [Member(p.name, p.stake_role, p.health) for g in groups for p in g.people]
     return AccountInsights(
-        account_health(s, account_id, today),
-        stakeholder_map(s, account_id, today),
+        score_account(members, account_overdue_own(s, account_id, today)),
+        groups,
         account_trends(s, account_id, today, start),
     )
 

@@ -239,10 +239,13 @@ def _facts_rows(
         Contact.deleted_at.is_(None), *_narrow(Contact.id, ids)
     )
     ours = (c.deleted_at.is_(None), c.direction == Direction.WE.value, *_narrow(c.contact_id, ids))
+    # For a few contacts, ``status || ''``: otherwise SQLite walks the status index (every open
+    # or done commitment) instead of the contacts' own (120 ms against 0 on a big database).
+    status = c.status if ids is None else c.status.op("||")("")
     overdue = _grouped(
         session,
         select(_hex(c.contact_id), func.count())
-        .where(*ours, c.status == CommitmentStatus.OPEN.value, c.due_date < today)
+        .where(*ours, status == CommitmentStatus.OPEN.value, c.due_date < today)
         .group_by(c.contact_id),
     )
     late = _grouped(
@@ -250,7 +253,7 @@ def _facts_rows(
         select(_hex(c.contact_id), func.count())
         .where(
             *ours,
-            c.status == CommitmentStatus.DONE.value,
+            status == CommitmentStatus.DONE.value,
             c.due_date >= today - timedelta(days=YEAR),
             func.date(c.done_at, offset) > c.due_date,
         )
