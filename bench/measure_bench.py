@@ -150,9 +150,7 @@ def main() -> int:
         f"account page data (n={len(load)}): median {statistics.median(load):.0f} ms, max {max(load):.0f} ms;"
         f" the {half} biggest accounts median {statistics.median(load[:half]):.0f} ms"
     )
-    print(
-        f"filling it, painting the map and the charts (n={len(fill)}): median {statistics.median(fill):.0f} ms"
-    )
+    print(f"filling it, painting map and charts (n={len(fill)}): median {statistics.median(fill):.0f} ms")
     totals = [a + b for a, b in zip(load, fill, strict=True)]
     print(
         f"an account page in all: median {statistics.median(totals):.0f} ms"
