@@ -155,5 +155,6 @@ class InsightsDialog(QDialog):
     def _on_counts(self, counts: HealthCounts) -> None:
         self.counts = counts
         self.health.setText(
-            f"Relationship health today: {counts.text} (docs/health.md says how it is scored)."
+            f"<b>Relationship health today:</b> {html.escape(counts.text)} (a score out of 100 from"
+            " recency against cadence, promises, feedback and how often you are in touch)"
         )

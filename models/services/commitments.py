@@ -253,13 +253,15 @@ def kept_by_month(
     tz: tzinfo | None = None,
 ) -> list[tuple[Month, KeptRate]]:
     """:func:`kept_rate` for each of the ``months`` local months up to the month of ``until``
-    (default today's), oldest first, in one grouped query; a month with nothing decided has a
-    rate of ``None``."""
-    wanted = last_months(until or today, months)
+    (default today), oldest first, in one grouped query; a month with nothing decided has a rate
+    of ``None``. The last month stops at ``until``, as a period ending then does: a promise due
+    later that month is not counted yet, even if already done."""
+    last = until or today
+    wanted = last_months(last, months)
     day = _kept_columns(today, tz)[4]
     month_key = func.strftime("%Y-%m", day)
     stmt = _kept_scope(select(month_key, *_kept_sums(today, tz)), contact_id, account_id)
-    stmt = stmt.where(day >= wanted[0].first_day, day <= wanted[-1].last_day).group_by(month_key)
+    stmt = stmt.where(day >= wanted[0].first_day, day <= last).group_by(month_key)
     found = {key: KeptRate(int(a), int(b), int(c), int(d)) for key, a, b, c, d in session.execute(stmt)}
     return [(m, found.get(f"{m.year:04d}-{m.number:02d}", KeptRate(0, 0, 0))) for m in wanted]
 

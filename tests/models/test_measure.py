@@ -337,3 +337,13 @@ def test_todays_recent_rate_counts_the_last_90_days_today_included(db: Database)
     with db.read() as s:
         rate = commitments.kept_rate_recent(s, TODAY, tz=UTC)
     assert (rate.kept_on_time, rate.done_late, rate.open_overdue) == (1, 0, 1)
+
+
+def test_the_months_agree_with_the_period_ending_today(db: Database) -> None:
+    cid = contact(db, "Ann")
+    promise(db, cid, "2026-06-10", "done", at(date(2026, 6, 9)))
+    promise(db, cid, "2026-06-25", "done", at(date(2026, 6, 1)))  # done early, due after today
+    with db.read() as s:
+        (_month, june) = commitments.kept_by_month(s, TODAY, 1, tz=UTC)[0]
+        period = commitments.kept_rate(s, TODAY, start=date(2026, 6, 1), end=TODAY, tz=UTC)
+    assert june == period and june.kept_on_time == 1
