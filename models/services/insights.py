@@ -15,11 +15,11 @@ from datetime import date, timedelta, tzinfo
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from models.entities import Contact, ContactKind, Note
+from models.entities import Contact, Note
 from models.rows import KeptRate
 from models.services.commitments import kept_by_month, kept_rate
 from models.services.health import GOOD, WATCH, all_scores
-from models.services.nps import NpsFigure, nps, nps_by_quarter
+from models.services.nps import NpsFigure, nps, nps_breakdown, nps_by_quarter
 from models.services.periods import Month, Quarter, last_months, local_midnight, utc_offset_minutes
 
 TREND_MONTHS = 12
@@ -79,16 +79,15 @@ def rep_trends(session: Session, today: date, start: date, end: date, tz: tzinfo
     """The rep's own figures over [start, end]: NPS overall and per kind of contact, promises
     kept on time, and their trends (the months of the trend end with the period's)."""
     months = max(1, min(36, (end.year - start.year) * 12 + end.month - start.month + 1))
+    answers = nps_breakdown(session, start=start, end=end, tz=tz)
     return Trends(
         start,
         end,
-        nps(session, start=start, end=end, tz=tz),
-        tuple(nps_by_quarter(session, start=start, end=end, tz=tz)),
+        answers.overall,
+        answers.by_quarter,
         kept_rate(session, today, start=start, end=end, tz=tz),
         tuple(kept_by_month(session, today, months, until=min(end, today), tz=tz)),
-        nps_by_kind=tuple(
-            (k.value, nps(session, start=start, end=end, kind=k.value, tz=tz)) for k in ContactKind
-        ),
+        nps_by_kind=answers.by_kind,
     )
 
 

@@ -17,7 +17,7 @@ from typing import Literal, TypedDict, Unpack
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
-from models.entities import Contact, Feedback
+from models.entities import Contact, ContactKind, Feedback
 from models.services.periods import Quarter, local_date, quarters, utc_bounds
 
 Category = Literal["promoter", "passive", "detractor"]
@@ -119,3 +119,33 @@ def nps_by_quarter(
     for when, score in session.execute(_scores(start, end, scope)):
         buckets[Quarter.of(local_date(when, scope.get("tz")))].append(score)
     return [(q, figure_of(scores)) for q, scores in buckets.items()]
+
+
+@dataclass(frozen=True, slots=True)
+class NpsBreakdown:
+    overall: NpsFigure
+    by_quarter: tuple[tuple[Quarter, NpsFigure], ...]
+    by_kind: tuple[tuple[str, NpsFigure], ...]  # every kind of contact, in ContactKind order
+
+
+def nps_breakdown(session: Session, *, start: date, end: date, tz: tzinfo | None = None) -> NpsBreakdown:
+    """The rep's NPS over the period, by local quarter and by kind of contact, from one read of
+    the period's answers (feedback under an account alone counts overall, for no kind)."""
+    stmt = (
+        _scores(start, end, {"tz": tz})
+        .add_columns(Contact.kind)
+        .outerjoin(Contact, Contact.id == Feedback.contact_id)
+    )
+    everyone: list[int] = []
+    quarters_seen: dict[Quarter, list[int]] = {q: [] for q in quarters(start, end)}
+    kinds: dict[str, list[int]] = {k.value: [] for k in ContactKind}
+    for when, score, kind in session.execute(stmt):
+        everyone.append(score)
+        quarters_seen[Quarter.of(local_date(when, tz))].append(score)
+        if kind is not None:
+            kinds.setdefault(kind, []).append(score)
+    return NpsBreakdown(
+        figure_of(everyone),
+        tuple((q, figure_of(s)) for q, s in quarters_seen.items()),
+        tuple((k, figure_of(s)) for k, s in kinds.items()),
+    )

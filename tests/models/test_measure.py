@@ -26,7 +26,7 @@ from models.services.health import (
     score_only,
 )
 from models.services.insights import touches_by_month
-from models.services.nps import classify, nps, nps_by_quarter
+from models.services.nps import classify, nps, nps_breakdown, nps_by_quarter
 from models.services.periods import Quarter, quarters
 from models.services.stakeholders import stakeholder_map
 
@@ -347,3 +347,23 @@ def test_the_months_agree_with_the_period_ending_today(db: Database) -> None:
         (_month, june) = commitments.kept_by_month(s, TODAY, 1, tz=UTC)[0]
         period = commitments.kept_rate(s, TODAY, start=date(2026, 6, 1), end=TODAY, tz=UTC)
     assert june == period and june.kept_on_time == 1
+
+
+def test_the_breakdown_agrees_with_nps_per_kind_and_quarter(db: Database) -> None:
+    acme = account(db)
+    ann, pia = contact(db, "Ann"), contact(db, "Pia", kind="partner")
+    for score, day, who in (
+        (10, date(2026, 1, 5), ann),
+        (3, date(2026, 4, 1), pia),
+        (8, date(2026, 5, 1), ann),
+    ):
+        feedback(db, score, at(day), who)
+    feedback(db, 9, at(date(2026, 2, 1)), account_id=acme)  # the account's own: counts for no kind
+    start, end = date(2026, 1, 1), date(2026, 6, 30)
+    with db.read() as s:
+        parts = nps_breakdown(s, start=start, end=end, tz=UTC)
+        assert parts.overall == nps(s, start=start, end=end, tz=UTC)
+        assert list(parts.by_quarter) == nps_by_quarter(s, start=start, end=end, tz=UTC)
+        for kind, figure in parts.by_kind:
+            assert figure == nps(s, start=start, end=end, kind=kind, tz=UTC), kind
+    assert dict(parts.by_kind)["customer"].answers == 2 and parts.overall.answers == 4
