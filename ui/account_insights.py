@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
+from PySide6.QtWidgets import QGridLayout, QWidget
 from sqlalchemy.orm import Session
 
 from models.services.health import Health, Member, account_overdue_own, score_account
@@ -38,9 +38,6 @@ def load_account_insights(s: Session, account_id: uuid.UUID, today: date) -> Acc
     )
 
 
-BAND_COLOURS = {"good": "highlight", "watch": "badge_fg", "at risk": "error", "unknown": "muted"}
-
-
 def health_html(health: Health) -> str:
     """ "Health 62/100 (watch)" in the band's colour, then its reasons in words."""
     esc = html.escape
@@ -60,7 +57,7 @@ def insights_html(ins: AccountInsights) -> str:
     return health_html(ins.health) + (
         f"<p><b>Promises:</b> {esc(t.kept.text)} {period}"
         + (f", {t.kept.cancelled} cancelled" if t.kept.cancelled else "")
-        + f" · <b>NPS:</b> {esc(t.nps.text)} {period}</p>"
+        + f" · <b>Feedback:</b> {esc(t.nps.text)} {period}</p>"
     )
 
 
@@ -88,9 +85,3 @@ class AccountCharts(QWidget):
         bars, said = touch_bars(trends.touches_trend)
         self.touches.show_bars(bars, said, high=max([4, *(n for _m, n in trends.touches_trend)]))
         self.kept.show_bars(*kept_bars(trends.kept_trend))
-
-
-def empty_label(text: str) -> QLabel:
-    label = QLabel(text)
-    label.setWordWrap(True)
-    return label

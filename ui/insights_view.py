@@ -49,7 +49,7 @@ def figures_html(t: Trends) -> str:
     )
     kept = esc(t.kept.text) + (f", {t.kept.cancelled} cancelled (not counted)" if t.kept.cancelled else "")
     return (
-        f"<p><b>NPS:</b> {esc(t.nps.text)}{kinds}</p>"
+        f"<p><b>Feedback:</b> {esc(t.nps.text)}{kinds}</p>"
         f"<p><b>Promises kept on time:</b> {kept}"
         + (f"; {t.kept.open_overdue} still overdue" if t.kept.open_overdue else "")
         + "</p>"
