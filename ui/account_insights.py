@@ -15,8 +15,8 @@ from models.services.health import Health, Member, account_overdue_own, score_ac
 from models.services.insights import TREND_MONTHS, Trends, account_trends
 from models.services.periods import last_months
 from models.services.stakeholders import StakeholderGroup, stakeholder_map
-from ui.appearance import colour
 from ui.charts import ChartPanel, kept_bars, nps_bars, touch_bars
+from ui.health_text import health_html
 
 
 @dataclass(frozen=True)
@@ -35,19 +35,6 @@ def load_account_insights(s: Session, account_id: uuid.UUID, today: date) -> Acc
         score_account(members, account_overdue_own(s, account_id, today)),
         groups,
         account_trends(s, account_id, today, start),
-    )
-
-
-def health_html(health: Health) -> str:
-    """ "Health 62/100 (watch)" in the band's colour, then its reasons in words."""
-    esc = html.escape
-    if health.score is None:
-        return f"<p><b>Health:</b> {esc(health.text)}</p>"
-    tint = colour("error") if health.band == "at risk" else colour("text")
-    reasons = "; ".join(esc(r.text) + (f" (−{r.points})" if r.points else "") for r in health.reasons)
-    return (
-        f"<p><b>Health <span style='color:{tint}'>{health.score}/100 ({esc(health.band)})</span></b>"
-        f" — {reasons}</p>"
     )
 
 

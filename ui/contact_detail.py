@@ -26,11 +26,13 @@ from models.entities import Contact
 from models.errors import NotFoundError
 from models.rows import CommitmentRow, ContactDetail, KeptRate, NoteRow
 from models.services import commitments, contacts, notes
+from models.services.health import Health, contact_health
 from models.values import described
 from ui.appearance import colour
 from ui.context import AppContext
 from ui.dialogs import CHANNEL_LABELS, KIND_LABELS, CommitmentDialog, ContactDialog, NoteDialog
 from ui.field_editors import choice_label
+from ui.health_text import health_html
 from ui.plural import days_ago, in_days, plural
 from ui.table import (
     Column,
@@ -53,6 +55,7 @@ class ContactPage:
     commitments: list[CommitmentRow]
     notes: list[NoteRow]
     kept: KeptRate
+    health: Health | None = None  # relationship health with its reasons (the measure lane)
 
 
 def load_page(s: Session, contact_id: uuid.UUID) -> ContactPage:
@@ -66,6 +69,7 @@ def load_page(s: Session, contact_id: uuid.UUID) -> ContactPage:
         commitments=owed,
         notes=notes.timeline(s, contact_id=contact_id, limit=TIMELINE_LIMIT),
         kept=commitments.kept_rate(s, today, contact_id=contact_id),
+        health=contact_health(s, contact_id, today),
     )
 
 
@@ -92,6 +96,11 @@ def _dates(d: ContactDetail) -> list[str]:
     if d.birthday:
         dates.append(f"Birthday: {d.birthday.strftime('%d %B')}")
     return dates + [f"{label}: {when}" for label, when in d.personal_dates]
+
+
+def _health_html(health: Health | None) -> str:
+    """The contact's relationship health and its reasons (docs/health.md), under the profile."""
+    return health_html(health) if health is not None and health.score is not None else ""
 
 
 def profile_html(d: ContactDetail, kept: KeptRate, today: date) -> str:
@@ -287,7 +296,7 @@ class ContactDetailPane(QWidget):
         same_contact = self.page is not None and self.page.detail.id == page.detail.id
         self.page = page
         self._today = date.today()
-        self.profile.setText(profile_html(page.detail, page.kept, self._today))
+        self.profile.setText(profile_html(page.detail, page.kept, self._today) + _health_html(page.health))
         if same_contact:  # refreshed after an edit: keep the rep's place in the lists
             refill(self.commitment_view, self.commitments, page.commitments)
             refill(self.timeline_view, self.timeline, page.notes)

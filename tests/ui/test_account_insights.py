@@ -17,6 +17,7 @@ from models.services.contacts import ContactInput
 from models.services.notes import NoteInput
 from tests.support.gui_helpers import WAIT
 from ui.accounts_view import AccountsView
+from ui.contact_detail import ContactDetailPane
 from ui.context import AppContext
 
 
@@ -91,3 +92,17 @@ def test_account_page_shows_health_trust_map_and_charts_with_their_words(
 
     view.show_account(None)
     assert tree.topLevelItemCount() == 0 and view.insight.text() == ""
+
+
+def test_the_contact_page_shows_their_health_with_its_reasons(
+    qtbot: QtBot, ctx: AppContext, db: Database
+) -> None:
+    _acc, dora = seed(db)
+    detail = ContactDetailPane(ctx)
+    qtbot.addWidget(detail)
+    with qtbot.waitSignal(detail.loaded, timeout=WAIT):
+        detail.show_contact(dora)
+    said = detail.profile.text()
+    assert "Health <span" in said and "/100 (at risk)" in said
+    assert "no contact for 64 days, cadence 30 (losing touch after 60) (−40)" in said
+    assert "last score 4/10 (detractor) (−25)" in said
