@@ -74,8 +74,10 @@ def test_account_page_shows_health_trust_map_and_charts_with_their_words(
     )
 
     with qtbot.waitSignal(view.contact_open_requested, timeout=WAIT) as opened:
+        view.tabs.setCurrentIndex(0)
+        tree.setFocus()
         tree.setCurrentItem(dora_item)
-        tree.itemActivated.emit(dora_item, 0)
+        qtbot.keyClick(tree, Qt.Key.Key_Return)  # the keyboard opens the person
     assert opened.args == [dora]
 
     charts = view.charts
