@@ -294,6 +294,8 @@ class Note(SyncedMixin, Base):
     __table_args__ = (
         Index("ix_notes_contact_when", "contact_id", "occurred_at"),
         Index("ix_notes_account_when", "account_id", "occurred_at"),
+        # Live notes by time: every contact's recent touches for their health (migration 0009).
+        Index("ix_notes_live_when", "occurred_at", "contact_id", sqlite_where=text("deleted_at IS NULL")),
     )
 
 

@@ -116,6 +116,14 @@ class KeptRate:
     kept_on_time: int
     done_late: int
     open_overdue: int
+    cancelled: int = 0  # left out of the rate: neither kept nor broken
+
+    @property
+    def text(self) -> str:
+        """ "80% kept on time (8 of 10)", or "nothing due yet"."""
+        if self.rate is None:
+            return "nothing due yet"
+        return f"{round(100 * self.rate)}% kept on time ({self.kept_on_time} of {self.total})"
 
     @property
     def total(self) -> int:

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -25,9 +26,11 @@ from sqlalchemy.orm import Session
 from models.errors import NotFoundError
 from models.rows import AccountRow, CommitmentRow, ContactRow, NoteRow
 from models.services import accounts, commitments, contacts, notes
+from ui.account_insights import AccountCharts, AccountInsights, insights_html, load_account_insights
 from ui.account_purchases import AccountPurchasesSection
 from ui.context import AppContext, RefreshWhenShown
 from ui.dialogs import CHANNEL_LABELS, AccountDialog, CommitmentDialog, ContactDialog, NoteDialog
+from ui.stakeholder_map import StakeholderMap, map_summary
 from ui.table import (
     Column,
     RowsModel,
@@ -48,14 +51,17 @@ class AccountPage:
     people: list[ContactRow]
     commitments: list[CommitmentRow]
     notes: list[NoteRow]
+    insights: AccountInsights | None = None
 
 
-def load_account_page(s: Session, account_id: uuid.UUID) -> AccountPage:
+def load_account_page(s: Session, account_id: uuid.UUID, today: date | None = None) -> AccountPage:
+    today = today or date.today()
     return AccountPage(
         account=accounts.get_account(s, account_id),
         people=contacts.list_contacts(s, account_id=account_id, limit=500),
         commitments=commitments.list_commitments(s, account_id=account_id, limit=200),
         notes=notes.timeline(s, account_id=account_id, limit=200),
+        insights=load_account_insights(s, account_id, today),
     )
 
 
@@ -175,6 +181,11 @@ class AccountsView(QWidget):
         rl = QVBoxLayout(right)
         rl.setContentsMargins(6, 0, 0, 0)
         rl.addWidget(self.profile)
+        self.insight = QLabel("")  # health with its reasons, promises kept, NPS
+        self.insight.setObjectName("account_insight")
+        self.insight.setWordWrap(True)
+        self.insight.setTextFormat(Qt.TextFormat.RichText)
+        rl.addWidget(self.insight)
         rl.addWidget(actions)
         people_bar = QHBoxLayout()
         people_bar.addWidget(QLabel("<b>People</b> (double-click to open)"))
@@ -187,14 +198,9 @@ class AccountsView(QWidget):
         )
         self.print_person_button.setEnabled(False)
         people_bar.addWidget(self.print_person_button)
-        rl.addLayout(people_bar)
-        rl.addWidget(self.people_view, 2)
-        rl.addWidget(QLabel("<b>Open commitments</b>"))
-        rl.addWidget(self.owed_view, 1)
-        rl.addWidget(QLabel("<b>Timeline</b>"))
-        rl.addWidget(self.timeline_view, 2)
         self.purchases = AccountPurchasesSection(ctx)  # what it bought, last order, 12 months
-        rl.addWidget(self.purchases, 1)
+        self.tabs = self._build_tabs(people_bar)
+        rl.addWidget(self.tabs, 1)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("accounts_splitter")
         self.splitter.addWidget(left)
@@ -212,6 +218,47 @@ class AccountsView(QWidget):
         self.filter.textChanged.connect(lambda _t: self._filter_timer.start())
         self.refresher = RefreshWhenShown(self, self.reload)
         ctx.bus.changed.connect(self._on_data_changed)
+
+    def _build_tabs(self, people_bar: QHBoxLayout) -> QTabWidget:
+        """The stakeholder map, the plain list of people, the open commitments, the timeline
+        and the charts, one tab each (Alt+the underlined letter): at 1280x720, with health and
+        trust above them, the page had no room to show them all at once (it grew past the
+        screen)."""
+        tabs = QTabWidget()
+        tabs.setObjectName("account_tabs")
+        self.map = StakeholderMap()
+        self.map.contact_open_requested.connect(self.contact_open_requested)
+        self.map_summary = QLabel("")
+        self.map_summary.setObjectName("stakeholder_summary")
+        self.map_summary.setWordWrap(True)
+        stakeholders = QWidget()
+        sl = QVBoxLayout(stakeholders)
+        sl.setContentsMargins(2, 2, 2, 2)
+        sl.addWidget(self.map_summary)
+        sl.addWidget(self.map, 1)
+        tabs.addTab(stakeholders, "&Stakeholders")
+        people = QWidget()
+        pl = QVBoxLayout(people)
+        pl.setContentsMargins(2, 2, 2, 2)
+        pl.addLayout(people_bar)
+        pl.addWidget(self.people_view, 1)
+        tabs.addTab(people, "P&eople")
+        tabs.addTab(self.owed_view, "Open &commitments")
+        tabs.addTab(self.timeline_view, "&Timeline")
+        self.charts = AccountCharts()
+        tabs.addTab(self.charts, "C&harts")
+        tabs.addTab(self.purchases, "P&urchases")
+        return tabs
+
+    def _count_tabs(self, owed: int, notes_n: int) -> None:
+        self.tabs.setTabText(self.tabs.indexOf(self.owed_view), f"Open &commitments ({owed})")
+        self.tabs.setTabText(self.tabs.indexOf(self.timeline_view), f"&Timeline ({notes_n})")
+
+    def _show_insights(self, insights: AccountInsights | None) -> None:
+        self.insight.setText(insights_html(insights) if insights is not None else "")
+        self.map.show_groups(insights.groups if insights is not None else [])
+        self.map_summary.setText(map_summary(insights.groups) if insights is not None else "")
+        self.charts.show_trends(insights.trends if insights is not None else None)
 
     def reload(self) -> None:
         self._gen += 1
@@ -236,7 +283,7 @@ class AccountsView(QWidget):
     def _on_data_changed(self, entities: set[str]) -> None:
         if entities & {"account", "contact"}:
             self.refresher.request()
-        elif self.account_id is not None and entities & {"note", "commitment"}:
+        elif self.account_id is not None and entities & {"note", "commitment", "feedback"}:
             self.show_account(self.account_id)
 
     def _on_selection(self, selected: QItemSelection, _old: QItemSelection) -> None:
@@ -256,6 +303,7 @@ class AccountsView(QWidget):
             self.profile.setText("Select an account.")
             for m in (self.people, self.owed, self.timeline):
                 m.set_rows([])
+            self._show_insights(None)
             return
         gen = self._gen
 
@@ -275,6 +323,8 @@ class AccountsView(QWidget):
             self.people.set_rows(page.people)
             self.owed.set_rows(page.commitments)
             self.timeline.set_rows(page.notes)
+            self._count_tabs(len(page.commitments), len(page.notes))
+            self._show_insights(page.insights)
 
         def failed(exc: BaseException) -> None:
             if isinstance(exc, NotFoundError):
@@ -282,7 +332,8 @@ class AccountsView(QWidget):
             else:
                 self.ctx.presenter.present(exc)
 
-        self.ctx.query(lambda s: load_account_page(s, account_id), done, failed)
+        today = date.today()
+        self.ctx.query(lambda s: load_account_page(s, account_id, today), done, failed)
 
     def _selected_person(self) -> ContactRow | None:
         return selected_row(self.people_view, self.people)

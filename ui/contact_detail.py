@@ -28,12 +28,14 @@ from models.errors import NotFoundError
 from models.rows import CommitmentRow, ContactDetail, KeptRate, NoteRow
 from models.services import cadence, commitments, contacts, notes
 from models.services.cadence import Cadence, Standing
+from models.services.health import Health, contact_health
 from models.values import described
 from ui.appearance import colour
 from ui.contact_record import ContactRecordTabs
 from ui.context import AppContext
 from ui.dialogs import CHANNEL_LABELS, KIND_LABELS, CommitmentDialog, ContactDialog, NoteDialog
 from ui.field_editors import choice_label
+from ui.health_text import health_html
 from ui.plural import days_ago, in_days, plural
 from ui.table import (
     Column,
@@ -57,6 +59,7 @@ class ContactPage:
     notes: list[NoteRow]
     kept: KeptRate
     cadence: Cadence = dataclasses.field(default_factory=Cadence)
+    health: Health | None = None  # relationship health with its reasons (docs/health.md)
 
 
 def load_page(s: Session, contact_id: uuid.UUID) -> ContactPage:
@@ -71,6 +74,7 @@ def load_page(s: Session, contact_id: uuid.UUID) -> ContactPage:
         notes=notes.timeline(s, contact_id=contact_id, limit=TIMELINE_LIMIT),
         kept=commitments.kept_rate(s, today, contact_id=contact_id),
         cadence=cadence.contact_cadence(s, contact_id),
+        health=contact_health(s, contact_id, today),
     )
 
 
@@ -123,6 +127,11 @@ def cadence_line(d: ContactDetail, cad: Cadence, today: date) -> str:
     if cad.maximum:
         last += f"; losing touch after {plural(cad.maximum, 'day')}"
     return last
+
+
+def _health_html(health: Health | None) -> str:
+    """The contact's relationship health and its reasons (docs/health.md), under the profile."""
+    return health_html(health) if health is not None and health.score is not None else ""
 
 
 def profile_html(d: ContactDetail, kept: KeptRate, today: date, cad: Cadence | None = None) -> str:
@@ -304,7 +313,9 @@ class ContactDetailPane(QWidget):
         same_contact = self.page is not None and self.page.detail.id == page.detail.id
         self.page = page
         self._today = date.today()
-        self.profile.setText(profile_html(page.detail, page.kept, self._today, page.cadence))
+        self.profile.setText(
+            profile_html(page.detail, page.kept, self._today, page.cadence) + _health_html(page.health)
+        )
         if same_contact:  # refreshed after an edit: keep the rep's place in the lists
             refill(self.commitment_view, self.commitments, page.commitments)
             refill(self.timeline_view, self.timeline, page.notes)

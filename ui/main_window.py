@@ -36,6 +36,7 @@ from ui.contacts_view import ContactsView
 from ui.context import AppContext
 from ui.dialogs import CommitmentDialog, ContactDialog, NoteDialog
 from ui.help import AboutDialog, ShortcutsDialog
+from ui.insights_view import InsightsDialog
 from ui.preferences import WindowPreferences
 from ui.printing.preview import BriefingPreview, save_briefing_pdf, show_briefing_preview
 from ui.settings import app_settings
@@ -259,6 +260,8 @@ class MainWindow(QMainWindow):
                 action.setEnabled(False)
         for i, title in enumerate(PAGES):
             self._action("&View", title, partial(self.show_page, i), f"Ctrl+{i + 1}", f"page_{title.lower()}")
+        self._menus["&View"].addSeparator()
+        self._action("&View", "Satisfaction and &trust…", self.show_insights, "Ctrl+Shift+I", "insights")
         self._action("&Help", "&Keyboard shortcuts", self.show_shortcuts, "F1", "shortcuts")
         self._action("&Help", "&About Rapport", self.show_about, None, "about").setMenuRole(
             QAction.MenuRole.AboutRole
@@ -457,6 +460,13 @@ class MainWindow(QMainWindow):
     def _on_appearance_changed(self) -> None:
         # Texts coloured by hand (overdue in red, in the scheme's own red) are drawn again.
         self.ctx.bus.notify({cls.__entity__ for cls in SYNCED_CLASSES})
+
+    def show_insights(self) -> InsightsDialog:
+        """The rep's own NPS, promises kept on time and their trends (ui/insights_view.py)."""
+        dialog = InsightsDialog(self.ctx, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
     def show_shortcuts(self) -> ShortcutsDialog:
         dialog = ShortcutsDialog(self)

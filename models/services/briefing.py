@@ -16,6 +16,7 @@ from sqlalchemy import String, func, select, type_coerce, union
 from sqlalchemy.orm import Session
 
 from models.entities import (
+    Appreciation,
     Channel,
     Commitment,
     CommitmentStatus,
@@ -33,6 +34,7 @@ from models.services.commitments import _by_due as order_by_due
 from models.services.commitments import _select as commitment_select
 from models.services.commitments import list_commitments
 from models.services.contacts import get_contact
+from models.services.health import Health, contact_health
 from models.services.notes import timeline
 from models.services.visits import get_visit, visits_of_account, visits_on
 
@@ -62,6 +64,15 @@ class Stakeholder:
 
 
 @dataclass(frozen=True, slots=True)
+class ThanksBrief:
+    """The last thank-you given to someone: when, how (note, gift, call, event) and what."""
+
+    given_at: datetime
+    kind: str
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
 class PersonBrief:
     """One person on a sheet: who they are, how the relationship stands, what to remember."""
 
@@ -75,6 +86,8 @@ class PersonBrief:
     upcoming: tuple[UpcomingDate, ...]
     purchases: tuple[PurchaseRow, ...]
     interactions: tuple[NoteRow, ...]
+    health: Health | None = None
+    last_thanks: ThanksBrief | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,6 +245,12 @@ def person_brief(session: Session, contact_id: uuid.UUID, today: date) -> Person
         .order_by(Purchase.purchased_on.desc())
         .limit(PURCHASES)
     )
+    thanks = session.execute(
+        select(Appreciation.given_at, Appreciation.kind, Appreciation.summary)
+        .where(Appreciation.contact_id == contact_id, Appreciation.deleted_at.is_(None))
+        .order_by(Appreciation.given_at.desc())
+        .limit(1)
+    ).first()
     return PersonBrief(
         contact=detail,
         reference=reference_code("C", contact_id),
@@ -243,6 +262,8 @@ def person_brief(session: Session, contact_id: uuid.UUID, today: date) -> Person
         upcoming=tuple(upcoming_dates(detail, today)),
         purchases=tuple(PurchaseRow(*p) for p in purchases),
         interactions=tuple(timeline(session, contact_id=contact_id, limit=INTERACTIONS)),
+        health=contact_health(session, contact_id, today),
+        last_thanks=ThanksBrief(*thanks) if thanks else None,
     )
 
 

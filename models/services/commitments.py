@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import Select, case, func, or_, select, union
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, aliased
 from models.entities import Account, Commitment, CommitmentStatus, Contact, Direction
 from models.rows import CommitmentRow, KeptRate
 from models.services.common import get_live
+from models.services.periods import Month, last_months, utc_offset_minutes
 from models.types import utcnow
 from models.validation import check_storable, parse_date, raise_if, require
 
@@ -174,23 +175,98 @@ def get_commitment(session: Session, commitment_id: uuid.UUID) -> CommitmentRow:
     return CommitmentRow(*session.execute(_select().where(Commitment.id == commitment_id)).one())
 
 
-def kept_rate(
-    session: Session, today: date, *, contact_id: uuid.UUID | None = None, account_id: uuid.UUID | None = None
-) -> KeptRate:
-    """How we honour our word: our commitments done by their due date, done late, overdue."""
+def _kept_columns(today: date, tz: tzinfo | None) -> tuple[Any, Any, Any, Any, Any]:
+    """(on time, late, overdue, cancelled, the local day it counts on) as SQL expressions.
+
+    ``done_at`` is UTC; a promise due on the 3rd and done at 23:30 local time on the 3rd is on
+    time wherever the rep lives, so it is compared as a local date (the zone's offset on
+    ``today``: a promise done within an hour of midnight on a daylight-saving change may land on
+    the neighbouring day).
+    """
     c = Commitment
+    offset = utc_offset_minutes(today, tz)
+    done_day = func.date(c.done_at, f"{offset:+d} minutes")
     done = c.status == CommitmentStatus.DONE.value
-    on_time = done & (c.due_date.is_(None) | (func.date(c.done_at) <= c.due_date))
-    late = done & c.due_date.is_not(None) & (func.date(c.done_at) > c.due_date)
+    on_time = done & (c.due_date.is_(None) | (done_day <= c.due_date))
+    late = done & c.due_date.is_not(None) & (done_day > c.due_date)
     overdue = (c.status == CommitmentStatus.OPEN.value) & (c.due_date < today)
-    stmt = select(
-        func.coalesce(func.sum(case((on_time, 1), else_=0)), 0),
-        func.coalesce(func.sum(case((late, 1), else_=0)), 0),
-        func.coalesce(func.sum(case((overdue, 1), else_=0)), 0),
-    ).where(c.deleted_at.is_(None), c.direction == Direction.WE.value)
+    cancelled = (c.status == CommitmentStatus.CANCELLED.value) & c.due_date.is_not(None)
+    # The day a promise counts on: its due date, or, undated, the day it was done. An undated
+    # open or cancelled one has no day and never counts.
+    day = func.coalesce(c.due_date, case((done, done_day), else_=None))
+    return on_time, late, overdue, cancelled, day
+
+
+def _kept_sums(today: date, tz: tzinfo | None) -> list[Any]:
+    return [func.coalesce(func.sum(case((x, 1), else_=0)), 0) for x in _kept_columns(today, tz)[:4]]
+
+
+def _kept_scope(stmt: Select, contact_id: uuid.UUID | None, account_id: uuid.UUID | None) -> Select:
+    c = Commitment
+    stmt = stmt.where(c.deleted_at.is_(None), c.direction == Direction.WE.value)
     if contact_id is not None:
         stmt = stmt.where(c.contact_id == contact_id)
     if account_id is not None:
+        # A commitment made with someone at the account is filed under it too (clean_commitment).
         stmt = stmt.where(c.account_id == account_id)
-    kept, late_n, overdue_n = session.execute(stmt).one()
-    return KeptRate(int(kept), int(late_n), int(overdue_n))
+    return stmt
+
+
+def kept_rate(
+    session: Session,
+    today: date,
+    *,
+    contact_id: uuid.UUID | None = None,
+    account_id: uuid.UUID | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    tz: tzinfo | None = None,
+) -> KeptRate:
+    """How we honour our word: our commitments done by their due date, done late, overdue.
+
+    Only our promises (``we``) count. Done on or before the due date (as a local day) is kept on
+    time; done after it is late; still open after it is overdue (broken so far). An undated
+    promise done counts as kept on time (there was no date to miss); open and undated, or open
+    and not yet due, it is undecided and not counted. A cancelled promise is neither kept nor
+    broken: it is left out of the rate and counted apart (``cancelled``, the dated ones). Over a
+    period (local dates ``start`` to ``end``, both included, either open-ended), a promise
+    counts by its due date, an undated one by the day it was done.
+    """
+    day = _kept_columns(today, tz)[4]
+    stmt = _kept_scope(select(*_kept_sums(today, tz)), contact_id, account_id)
+    if start is not None:
+        stmt = stmt.where(day >= start)
+    if end is not None:
+        stmt = stmt.where(day <= end)
+    kept, late_n, overdue_n, cancelled_n = session.execute(stmt).one()
+    return KeptRate(int(kept), int(late_n), int(overdue_n), int(cancelled_n))
+
+
+def kept_by_month(
+    session: Session,
+    today: date,
+    months: int = 12,
+    *,
+    until: date | None = None,
+    contact_id: uuid.UUID | None = None,
+    account_id: uuid.UUID | None = None,
+    tz: tzinfo | None = None,
+) -> list[tuple[Month, KeptRate]]:
+    """:func:`kept_rate` for each of the ``months`` local months up to the month of ``until``
+    (default today), oldest first, in one grouped query; a month with nothing decided has a rate
+    of ``None``. The last month stops at ``until``, as a period ending then does: a promise due
+    later that month is not counted yet, even if already done."""
+    last = until or today
+    wanted = last_months(last, months)
+    day = _kept_columns(today, tz)[4]
+    month_key = func.strftime("%Y-%m", day)
+    stmt = _kept_scope(select(month_key, *_kept_sums(today, tz)), contact_id, account_id)
+    stmt = stmt.where(day >= wanted[0].first_day, day <= last).group_by(month_key)
+    found = {key: KeptRate(int(a), int(b), int(c), int(d)) for key, a, b, c, d in session.execute(stmt)}
+    return [(m, found.get(f"{m.year:04d}-{m.number:02d}", KeptRate(0, 0, 0))) for m in wanted]
+
+
+def kept_rate_recent(session: Session, today: date, days: int = 90, tz: tzinfo | None = None) -> KeptRate:
+    """The rep's promises that fell due in the last ``days`` local days, today included: the
+    line Today shows ("87% kept on time (13 of 15)"), current rather than lifelong."""
+    return kept_rate(session, today, start=today - timedelta(days=days - 1), end=today, tz=tz)

@@ -39,7 +39,9 @@ from models.errors import Cancelled, RapportError
 from models.paths import resource_path
 from models.rows import CommitmentRow, ContactDetail, PurchaseRow
 from models.services.briefing import BriefingSheet
+from models.services.health import Health
 from models.services.notes import channel_label
+from models.services.nps import classify
 from models.values import Described, described
 from ui.printing.fonts import missing_characters
 
@@ -107,6 +109,17 @@ def _ago(days: int | None) -> str:
     return f"{days} day{'' if days == 1 else 's'} ago"
 
 
+def _category(score: int) -> str:
+    """ "promoter", "passive" or "detractor" (models.services.nps)."""
+    return classify(score)
+
+
+def _reasons(health: Health) -> str:
+    """The reasons that cost points (or, with none, the first said for the record)."""
+    costly = [r.text for r in health.reasons if r.points]
+    return "; ".join(costly or [r.text for r in health.reasons[:1]])
+
+
 def _ahead(days: int) -> str:
     if days == 0:
         return "today"
@@ -159,6 +172,8 @@ def _environment() -> jinja2.Environment:
         email=_email,
         channel=channel_label,
         filled=_filled,
+        category=_category,
+        reasons=_reasons,
     )
     return env
 
