@@ -318,6 +318,8 @@ class MainWindow(QMainWindow):
             self.contacts.detail.delete()
         elif current is self.accounts and self.accounts.page is not None:
             self.accounts.delete()
+        elif current is self.commitments and (promise := self.commitments.selected()) is not None:
+            self.delete("commitment", promise.id, promise.what)
 
     def delete(self, entity: str, row_id: uuid.UUID, name: str) -> None:
         """Delete at once (it is soft) and offer undo, rather than asking "are you sure?"."""

@@ -162,3 +162,22 @@ def test_delete_a_commitment_by_its_button_and_restore_it_from_the_trash(
     with db.read() as s:
         assert [c.id for c in commitments.list_commitments(s, contact_id=cid)] == [pid]
     assert _ops(db, pid) == ["create", "delete", "restore"]
+
+
+def test_delete_on_the_commitments_page_deletes_the_selected_one(
+    qtbot: QtBot, db: Database, on_page: Callable[[uuid.UUID], MainWindow]
+) -> None:
+    cid = seed_contact(db, "Grace Hopper")
+    pid = seed_commitment(db, cid, "Send the contract", "2030-02-01")
+    window = on_page(cid)
+    window.show_page(PAGES.index("Commitments"))
+    view = window.commitments
+    qtbot.waitUntil(lambda: view.model.rowCount() == 1, timeout=WAIT)
+    view.table.selectRow(0)
+    with qtbot.waitSignal(window.undo_offered, timeout=WAIT):
+        window.delete_action.trigger()
+    qtbot.waitUntil(lambda: view.model.rowCount() == 0, timeout=WAIT)
+    window.undo_action.trigger()
+    qtbot.waitUntil(lambda: view.model.rowCount() == 1, timeout=WAIT)
+    idle(qtbot, window)
+    assert _ops(db, pid) == ["create", "delete", "restore"]
