@@ -16,12 +16,15 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnClause, literal_column, select
 from sqlalchemy.orm import Session
 
 from models.entities import Account, Commitment, CommitmentStatus, Contact, Direction, Visit, VisitStatus
 
 VISIT_AHEAD = timedelta(hours=1)
+# Spelt as migration 0014's index spells it, numbers and all (bound parameters would not match
+# it): a lookup, where strftime() read every contact (210 ms on 100,000).
+BIRTHDAY_DAY: ColumnClause[str] = literal_column("substr(contacts.birthday, 6, 5)")
 # A day with hundreds of due promises (a bulk import) shows a count, not hundreds of lines.
 LIMIT = 50
 
@@ -118,7 +121,7 @@ def birthdays(session: Session, today: date) -> list[Reminder]:
         .where(
             Contact.deleted_at.is_(None),
             Contact.birthday.is_not(None),
-            func.strftime("%m-%d", Contact.birthday).in_(birthday_days(today)),
+            BIRTHDAY_DAY.in_(birthday_days(today)),
         )
         .order_by(Contact.name)
         .limit(LIMIT)

@@ -148,3 +148,18 @@ def test_summary_one_or_many() -> None:
     assert title == "8 reminders"
     assert body.splitlines()[-1] == "and 2 more on the Today page"
     assert len(body.splitlines()) == 7
+
+
+def test_birthdays_today_is_a_lookup_in_migration_0014s_index(db: Database) -> None:
+    """Spelt differently (a bound parameter, strftime), the query reads every contact."""
+    from sqlalchemy import select, text
+
+    from models.services.reminders import BIRTHDAY_DAY
+
+    stmt = select(Contact.id).where(
+        Contact.deleted_at.is_(None), Contact.birthday.is_not(None), BIRTHDAY_DAY.in_(birthday_days(TODAY))
+    )
+    with db.read() as s:
+        sql = str(stmt.compile(s.get_bind(), compile_kwargs={"literal_binds": True}))
+        plan = " ".join(str(r[-1]) for r in s.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
+    assert "USING INDEX ix_contacts_birthday_byday" in plan, plan
