@@ -380,6 +380,8 @@ class ContactDetailPane(QWidget):
 
     def _add_commitment_delete(self, bar: QHBoxLayout) -> None:
         self.delete_commitment_button = QPushButton("Delete")
+        # "Delete" in the Commitments bar (room is short); the contact's own Delete is elsewhere.
+        self.delete_commitment_button.setAccessibleName("Delete commitment")
         self.delete_commitment_button.setToolTip(
             "Delete this commitment (Undo with Ctrl+Z, or from the Trash)"
         )

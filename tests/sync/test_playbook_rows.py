@@ -216,3 +216,31 @@ def test_a_pulled_touch_moves_the_contacts_last_contact(laptops: Callable[..., L
     a.sync()
     b.sync()
     assert _same_aware(b.get("contact", cid).last_contact_at) == GIVEN
+
+
+def test_a_deleted_note_and_commitment_reach_the_other_laptop_and_come_back(
+    laptops: Callable[..., Laptop],
+) -> None:
+    """The contact page's delete and undo (notes.delete_note, commitments.delete_commitment,
+    trash.restore) travel as a delete and a restore."""
+    from models.services import commitments, followups, notes
+    from models.services.commitments import CommitmentInput
+
+    a, b = laptops("ann"), laptops("bob")
+    cid = a.add(contact("Grace"))
+    nid = a.add(Note(summary="Asked for a quote", contact_id=cid))
+    with a.db.write() as s:
+        pid = followups.add_followup(s, nid, CommitmentInput(what="Send the quote", contact_id=cid))
+    _converge(a, b)
+    assert b.get("commitment", pid).note_id == nid
+    with a.db.write() as s:
+        notes.delete_note(s, nid)
+        commitments.delete_commitment(s, pid)
+    _converge(a, b)
+    assert b.get("note", nid).deleted_at is not None and b.get("commitment", pid).deleted_at is not None
+    with b.db.write() as s:  # undone on the other laptop this time
+        restore(s, "note", nid)
+        restore(s, "commitment", pid)
+    _converge(b, a)
+    assert a.get("note", nid).deleted_at is None and a.get("commitment", pid).deleted_at is None
+    assert a.snapshot() == b.snapshot()
