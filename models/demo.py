@@ -16,7 +16,18 @@ from sqlalchemy import insert
 
 from models.bulk import bulk_load
 from models.db import Database
-from models.entities import Account, Commitment, Contact, Feedback, Note, Purchase, Visit
+from models.demo_playbook import Playbook
+from models.entities import (
+    Account,
+    Appreciation,
+    Commitment,
+    Contact,
+    Feedback,
+    Note,
+    Purchase,
+    Snooze,
+    Visit,
+)
 
 FIRST = [
     "Anna",
@@ -335,6 +346,7 @@ def fill_demo(
     contact_ids = [uuid.UUID(int=rng.getrandbits(128), version=4) for _ in range(contacts)]
     contact_account = [rng.choice(account_ids) if rng.random() < 0.9 else None for _ in contact_ids]
     base = {"created_at": now, "updated_at": now, "deleted_at": None, "server_version": None}
+    play = Playbook(random.Random(seed + 1), now, contact_ids, contact_account, base)
 
     def account(i: int) -> dict[str, Any]:
         name = f"{rng.choice(COMPANY_A)} {rng.choice(COMPANY_B)} {rng.choice(COMPANY_C)}"
@@ -350,6 +362,9 @@ def fill_demo(
         }
 
     def contact(i: int) -> dict[str, Any]:
+        return play.contact(i, plain_contact(i))
+
+    def plain_contact(i: int) -> dict[str, Any]:
         first, last = rng.choice(FIRST), rng.choice(LAST)
         handle = f"{first}.{last}".lower().replace("'", "")
         birthday = (
@@ -379,16 +394,20 @@ def fill_demo(
     def note(i: int) -> dict[str, Any]:
         ci = i % contacts
         when = now - timedelta(minutes=rng.randint(0, 3 * 365 * 24 * 60))
-        return {
-            **base,
-            "id": uuid.UUID(int=rng.getrandbits(128), version=4),
-            "occurred_at": when,
-            "channel": rng.choice(CHANNELS),
-            "summary": rng.choice(SUMMARIES),
-            "body": rng.choice(BODIES),
-            "contact_id": contact_ids[ci],
-            "account_id": contact_account[ci],
-        }
+        return play.note(
+            i,
+            ci,
+            {
+                **base,
+                "id": uuid.UUID(int=rng.getrandbits(128), version=4),
+                "occurred_at": when,
+                "channel": rng.choice(CHANNELS),
+                "summary": rng.choice(SUMMARIES),
+                "body": rng.choice(BODIES),
+                "contact_id": contact_ids[ci],
+                "account_id": contact_account[ci],
+            },
+        )
 
     def commitment(i: int) -> dict[str, Any]:
         ci = rng.randrange(contacts)
@@ -400,17 +419,20 @@ def fill_demo(
             if status == "done"
             else None
         )
-        return {
-            **base,
-            "id": uuid.UUID(int=rng.getrandbits(128), version=4),
-            "direction": "we" if we else "they",
-            "what": rng.choice(PROMISES_WE if we else PROMISES_THEY),
-            "due_date": due,
-            "status": status,
-            "done_at": done_at,
-            "contact_id": contact_ids[ci],
-            "account_id": contact_account[ci],
-        }
+        return play.commitment(
+            ci,
+            {
+                **base,
+                "id": uuid.UUID(int=rng.getrandbits(128), version=4),
+                "direction": "we" if we else "they",
+                "what": rng.choice(PROMISES_WE if we else PROMISES_THEY),
+                "due_date": due,
+                "status": status,
+                "done_at": done_at,
+                "contact_id": contact_ids[ci],
+                "account_id": contact_account[ci],
+            },
+        )
 
     by_account: dict[uuid.UUID, list[int]] = {}
     for ci, aid in enumerate(contact_account):
@@ -441,35 +463,41 @@ def fill_demo(
 
     def feedback(i: int) -> dict[str, Any]:
         ci = rng.randrange(contacts)
-        return {
-            **base,
-            "id": uuid.UUID(int=rng.getrandbits(128), version=4),
-            "received_at": now - timedelta(days=rng.randint(0, 700)),
-            "score": rng.choice([3, 6, 7, 8, 8, 9, 9, 10]),
-            "comment": rng.choice(FEEDBACK),
-            "contact_id": contact_ids[ci],
-            "account_id": contact_account[ci],
-        }
+        return play.feedback(
+            {
+                **base,
+                "id": uuid.UUID(int=rng.getrandbits(128), version=4),
+                "received_at": now - timedelta(days=rng.randint(0, 700)),
+                "score": rng.choice([3, 6, 7, 8, 8, 9, 9, 10]),
+                "comment": rng.choice(FEEDBACK),
+                "contact_id": contact_ids[ci],
+                "account_id": contact_account[ci],
+            }
+        )
 
     def purchase(i: int) -> dict[str, Any]:
         ci = rng.randrange(contacts)
         product, cents = rng.choice(PRODUCTS)
         quantity = rng.choice([1, 1, 2, 5, 10])
-        return {
-            **base,
-            "id": uuid.UUID(int=rng.getrandbits(128), version=4),
-            "purchased_on": today - timedelta(days=rng.randint(1, 500)),
-            "product": product,
-            "quantity": quantity,
-            "amount_cents": cents * quantity,
-            "currency": "EUR",
-            "contact_id": contact_ids[ci],
-            "account_id": contact_account[ci],
-        }
+        return play.purchase(
+            {
+                **base,
+                "id": uuid.UUID(int=rng.getrandbits(128), version=4),
+                "purchased_on": today - timedelta(days=rng.randint(1, 500)),
+                "product": product,
+                "quantity": quantity,
+                "amount_cents": cents * quantity,
+                "currency": "EUR",
+                "contact_id": contact_ids[ci],
+                "account_id": contact_account[ci],
+            }
+        )
 
     n_visits = VISITS_PER_DAY * VISIT_DAYS
     n_feedback = max(1, contacts // 5)
     n_purchases = max(1, contacts // 2)
+    # The last weeks' orders and answers, for Today's follow-ups and detractors (demo_playbook).
+    n_recent = max(4, contacts // 40)
     plan = [
         (Account, account, n_accounts),
         (Contact, contact, contacts),
@@ -478,6 +506,8 @@ def fill_demo(
         (Visit, visit, n_visits),
         (Feedback, feedback, n_feedback),
         (Purchase, purchase, n_purchases),
+        (Purchase, lambda i: play.recent_purchase(purchase(i)), n_recent),
+        (Feedback, lambda i: play.recent_feedback(feedback(i)), n_recent),
     ]
     done_rows, total_rows = 0, sum(n for *_, n in plan)
     with db.write_engine.begin() as conn, bulk_load(conn):
@@ -487,6 +517,15 @@ def fill_demo(
                 done_rows += len(batch)
                 if progress:
                     progress(f"Adding {cls.__tablename__}…", done_rows / total_rows)
+        # Made from what the plan recorded: its sizes are known only now.
+        extra = [
+            (Commitment, play.call_backs()),
+            (Appreciation, play.thank_yous()),
+            (Snooze, play.snoozes()),
+        ]
+        for cls, rows in extra:
+            for start in range(0, len(rows), 20_000):
+                conn.execute(insert(cls.__table__), rows[start : start + 20_000])  # type: ignore[attr-defined,arg-type]
     # Visits planned "at the account" meet there: fill the location as the service would.
     with db.write_engine.begin() as conn:
         conn.exec_driver_sql(
@@ -497,8 +536,10 @@ def fill_demo(
         "accounts": n_accounts,
         "contacts": contacts,
         "notes": n_notes,
-        "commitments": n_commitments,
+        "commitments": n_commitments + len(extra[0][1]),
         "visits": n_visits,
-        "feedback": n_feedback,
-        "purchases": n_purchases,
+        "feedback": n_feedback + n_recent,
+        "purchases": n_purchases + n_recent,
+        "thank-yous": len(extra[1][1]),
+        "snoozed items": len(extra[2][1]),
     }

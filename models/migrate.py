@@ -15,8 +15,8 @@ from models.paths import migrations_dir
 def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
     """What autogenerate compares: not what the migrations write by hand because the metadata
     cannot say it (the FTS5 tables and the shadow tables SQLite keeps behind them, the NOCASE
-    expression indexes, the partial trash indexes)."""
-    return not (name and ("_fts" in name or name.endswith(("_nocase", "_trash"))))
+    expression indexes, the partial trash indexes, the birthdays by day)."""
+    return not (name and ("_fts" in name or name.endswith(("_nocase", "_trash", "_byday"))))
 
 
 def _config() -> Config:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, MetaData
@@ -22,6 +23,12 @@ from sync.server import tables
 from sync.server.db import ServerDB
 from tests.support.sync_support import Backend, as_first_release
 
+# SQLAlchemy cannot reflect migration 0014's expression index (birthdays by month and day); it
+# says so and leaves it out of the comparison, as the filter would.
+SKIPS_BIRTHDAYS = pytest.mark.filterwarnings(
+    "ignore:Skipped unsupported reflection of expression-based index ix_contacts_birthday_byday"
+)
+
 
 def _pending(conn: Connection, metadata: MetaData, **options: Any) -> list[Any]:
     options = {"compare_type": True, "compare_server_default": True, **options}
@@ -29,18 +36,20 @@ def _pending(conn: Connection, metadata: MetaData, **options: Any) -> list[Any]:
     return compare_metadata(context, metadata)
 
 
+@SKIPS_BIRTHDAYS
 def test_a_migrated_laptop_database_matches_the_models(tmp_path: Path) -> None:
     db = open_database(tmp_path / "rapport.sqlite", backup=False)
     try:
         with db.read_engine.connect() as conn:
             # The same filter as the migrations' env.py: the FTS5 tables (and SQLite's shadow
-            # tables behind them), the NOCASE and partial trash indexes are written by hand in
-            # migrations 0001 and 0004 and have no place on the metadata.
+            # tables behind them), the NOCASE and partial trash indexes and the birthdays by day
+            # are written by hand in migrations 0001, 0004 and 0014 and have no place on the metadata.
             assert _pending(conn, Base.metadata, include_object=include_object) == []
     finally:
         db.close()
 
 
+@SKIPS_BIRTHDAYS
 def test_the_filter_hides_only_what_the_migrations_make_by_hand(tmp_path: Path) -> None:
     """Nothing the metadata declares is filtered out, and what is filtered is the hand-made part."""
     declared = {t.name for t in Base.metadata.tables.values()} | {

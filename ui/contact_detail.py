@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from models.entities import Contact
 from models.errors import NotFoundError
 from models.rows import CommitmentRow, ContactDetail, KeptRate, NoteRow
-from models.services import cadence, commitments, contacts, notes
+from models.services import cadence, commitments, contacts, followups, notes
 from models.services.cadence import Cadence, Standing
 from models.services.health import Health, contact_health
 from models.values import described
@@ -168,6 +168,7 @@ class ContactDetailPane(QWidget):
     """Shows one contact. Emits ``delete_requested`` so the window can offer undo."""
 
     delete_requested = Signal(object, str)  # id, name
+    row_delete_requested = Signal(str, object, str)  # a note or commitment: entity, id, title
     status_set = Signal(object, str)  # the commitment row as it was, the status it now has
     print_requested = Signal(object)  # contact id
     loaded = Signal()
@@ -222,6 +223,7 @@ class ContactDetailPane(QWidget):
         ):
             cbar.addWidget(b)
             b.clicked.connect(lambda _=False, st=status: self.set_commitment_status(st))
+        self._add_commitment_delete(cbar)
         self.commitment_view.doubleClicked.connect(lambda _i: self.edit_commitment())
         on_selection(self.commitment_view, self._update_commitment_buttons)
         self._update_commitment_buttons()
@@ -260,7 +262,7 @@ class ContactDetailPane(QWidget):
         low = QWidget()
         ll = QVBoxLayout(low)
         ll.setContentsMargins(0, 0, 0, 0)
-        ll.addWidget(self.timeline_title)
+        ll.addLayout(self._note_actions_bar())
         ll.addWidget(self.timeline_view, 3)
         ll.addWidget(self.note_body, 1)
         self.record = ContactRecordTabs(ctx)  # feedback, purchases, thank-yous
@@ -386,6 +388,75 @@ class ContactDetailPane(QWidget):
                 lambda s: commitments.set_status(s, row.id, status),
                 lambda _r: self.status_set.emit(row, status),
             )
+
+    # -- per-note and per-commitment actions: follow up, delete (issue 12) ---------------------
+    def _note_actions_bar(self) -> QHBoxLayout:
+        bar = QHBoxLayout()
+        bar.addWidget(self.timeline_title)
+        bar.addStretch(1)
+        self.follow_up_button = QPushButton("Make a commitment…")
+        self.follow_up_button.setToolTip(
+            "A promise made in this note, with its contact and account filled in"
+        )
+        self.delete_note_button = QPushButton("Delete note")
+        self.follow_up_button.clicked.connect(self.follow_up_note)
+        self.delete_note_button.clicked.connect(self.delete_note)
+        for button in (self.follow_up_button, self.delete_note_button):
+            bar.addWidget(button)
+            button.setEnabled(False)
+        on_selection(self.timeline_view, self._update_note_buttons)
+        return bar
+
+    def _add_commitment_delete(self, bar: QHBoxLayout) -> None:
+        self.delete_commitment_button = QPushButton("Delete")
+        # "Delete" in the Commitments bar (room is short); the contact's own Delete is elsewhere.
+        self.delete_commitment_button.setAccessibleName("Delete commitment")
+        self.delete_commitment_button.setToolTip(
+            "Delete this commitment (Undo with Ctrl+Z, or from the Trash)"
+        )
+        self.delete_commitment_button.clicked.connect(self.delete_commitment)
+        self.delete_commitment_button.setEnabled(False)
+        bar.addWidget(self.delete_commitment_button)
+        on_selection(
+            self.commitment_view,
+            lambda: self.delete_commitment_button.setEnabled(self.selected_commitment() is not None),
+        )
+
+    def selected_note(self) -> NoteRow | None:
+        return selected_row(self.timeline_view, self.timeline)
+
+    def _update_note_buttons(self) -> None:
+        chosen = self.selected_note() is not None
+        self.follow_up_button.setEnabled(chosen)
+        self.delete_note_button.setEnabled(chosen)
+
+    def follow_up_note(self) -> None:
+        note, contact = self.selected_note(), self.current()
+        if note is None:
+            return
+
+        def open_dialog(draft: followups.FollowUpDraft) -> None:
+            CommitmentDialog(self.ctx, contact=contact, draft=draft, parent=self).open()
+
+        self.ctx.query(lambda s: followups.draft_from_note(s, note.id), open_dialog)
+
+    def delete_note(self) -> None:
+        if (note := self.selected_note()) is not None:
+            self.row_delete_requested.emit("note", note.id, note.summary)
+
+    def delete_commitment(self) -> None:
+        if (row := self.selected_commitment()) is not None:
+            self.row_delete_requested.emit("commitment", row.id, row.what)
+
+    def delete_focused_row(self) -> bool:
+        """The Delete key in the timeline or the commitments deletes that row (True if it did)."""
+        if self.timeline_view.hasFocus() and self.selected_note() is not None:
+            self.delete_note()
+            return True
+        if self.commitment_view.hasFocus() and self.selected_commitment() is not None:
+            self.delete_commitment()
+            return True
+        return False
 
     def print_briefing(self) -> None:
         if (contact := self.current()) is not None:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from models.entities import Account, Commitment, Contact, Note
 from models.errors import ValidationError
 from models.rows import AccountRow, CommitmentRow, ContactDetail, NoteRow
-from models.services import accounts, commitments, contacts, notes
+from models.services import accounts, commitments, contacts, followups, notes
 from models.services.accounts import AccountInput
 from models.services.commitments import CommitmentInput
 from models.services.contacts import ContactInput
@@ -177,19 +177,27 @@ class CommitmentDialog(FormDialog):
         contact: tuple[uuid.UUID, str] | None = None,
         account_id: uuid.UUID | None = None,
         row: CommitmentRow | None = None,
+        draft: followups.FollowUpDraft | None = None,
         parent: QWidget | None = None,
     ) -> None:
+        """``draft``: a follow-up of a note, pre-filled from it and remembering it (note_id)."""
         super().__init__(ctx, "Edit commitment" if row else "New commitment", parent)
         self._id = row.id if row else None
-        self._account_id = row.account_id if row else account_id
+        self._note_id = draft.note_id if draft and not row else None
+        self._account_id = row.account_id if row else draft.account_id if draft else account_id
         if row is not None and row.contact_id is not None:
             contact = (row.contact_id, row.contact_name)
         self.contact = self.add_field("contact_id", "With", _picker(ctx, contact))
         self.direction = self.add_field(
             "direction", "Who promised", combo(DIRECTION_LABELS, row.direction if row else "we")
         )
-        self.what = self.add_field("what", "What", QLineEdit(row.what if row else ""))
+        self.what = self.add_field(
+            "what", "What", QLineEdit(row.what if row else draft.what if draft else "")
+        )
         self.what.setPlaceholderText("e.g. Send the revised quote")
+        if draft is not None:
+            # The note's words fill "What": the first key goes to the due date (first_to_fill).
+            self.setWindowTitle("Follow up on a note")
         # A QDateEdit turned a date typed after a click into another one (2026-12-09 typed into
         # the day section gave 2026-12-12): the shared optional-date field keeps what is typed.
         self.due = self.add_field("due_date", "Due", OptionalDateEdit(row.due_date if row else None))
@@ -203,6 +211,9 @@ class CommitmentDialog(FormDialog):
             contact_id=contact_id,
             account_id=None if contact_id else self._account_id,
         )
+        note_id = self._note_id
+        if note_id is not None:
+            return lambda s: followups.add_followup(s, note_id, inp)
         return saving(
             self._id,
             lambda s: commitments.add_commitment(s, inp),

@@ -28,7 +28,7 @@ from models.entities import SYNCED_CLASSES
 from models.errors import NotFoundError
 from models.rows import CommitmentRow
 from models.sample import is_sample, sample_db_path
-from models.services import accounts, contacts
+from models.services import accounts, commitments, contacts, notes
 from ui.accounts_view import AccountsView
 from ui.appearance import colour, icon, on_appearance_changed
 from ui.commitments_view import CommitmentsView
@@ -39,6 +39,7 @@ from ui.help import AboutDialog, ShortcutsDialog
 from ui.insights_view import InsightsDialog
 from ui.preferences import WindowPreferences
 from ui.printing.preview import BriefingPreview, save_briefing_pdf, show_briefing_preview
+from ui.reminders import Reminders
 from ui.settings import app_settings
 from ui.sync_controller import SyncController
 from ui.sync_views import ConflictsView, SignInDialog
@@ -115,6 +116,7 @@ class MainWindow(QMainWindow):
         self.trash = TrashView(ctx)
         self.conflicts = ConflictsView(ctx)
         self.sync = SyncController(ctx, self)
+        self.reminders = Reminders(ctx, self)
         self.stack = QStackedWidget()
         for view in (
             self.today,
@@ -171,6 +173,7 @@ class MainWindow(QMainWindow):
         self.contacts.demo_requested.connect(self.try_sample)
         self.contacts.new_requested.connect(self.new_contact)
         self.contacts.detail.delete_requested.connect(lambda cid, name: self.delete("contact", cid, name))
+        self.contacts.detail.row_delete_requested.connect(self.delete)
         self.contacts.detail.print_requested.connect(self.print_briefing)
         self.contacts.detail.status_set.connect(self.offer_status_undo)
         self.commitments.status_set.connect(self.offer_status_undo)
@@ -286,6 +289,9 @@ class MainWindow(QMainWindow):
     def _on_page(self, index: int) -> None:
         self.stack.setCurrentIndex(index)
 
+    def show_today(self) -> None:
+        self.show_page(PAGES.index("Today"))
+
     def open_contact(self, contact_id: uuid.UUID) -> None:
         self.show_page(PAGES.index("Contacts"))
         self.contacts.select_contact(contact_id)
@@ -319,10 +325,14 @@ class MainWindow(QMainWindow):
 
     def delete_current(self) -> None:
         current = self.stack.currentWidget()
-        if current is self.contacts and self.contacts.detail.current() is not None:
+        if current is self.contacts and self.contacts.detail.delete_focused_row():
+            pass  # the note or commitment the rep is on, not the whole contact
+        elif current is self.contacts and self.contacts.detail.current() is not None:
             self.contacts.detail.delete()
         elif current is self.accounts and self.accounts.page is not None:
             self.accounts.delete()
+        elif current is self.commitments and (promise := self.commitments.selected()) is not None:
+            self.delete("commitment", promise.id, promise.what)
 
     def delete(self, entity: str, row_id: uuid.UUID, name: str) -> None:
         """Delete at once (it is soft) and offer undo, rather than asking "are you sure?"."""
@@ -331,7 +341,12 @@ class MainWindow(QMainWindow):
             after = (lambda: self.open_contact(row_id)) if entity == "contact" else None
             self.offer_undo(delete_offer(entity, row_id, name, after))
 
-        self.ctx.act(lambda s: contacts.delete_contact(s, row_id), done)
+        remove = {
+            "contact": contacts.delete_contact,
+            "note": notes.delete_note,
+            "commitment": commitments.delete_commitment,
+        }[entity]
+        self.ctx.act(lambda s: remove(s, row_id), done)
 
     def delete_account(self, account_id: uuid.UUID, name: str, with_people: bool) -> None:
         self.ctx.act(
@@ -579,6 +594,7 @@ class MainWindow(QMainWindow):
         # A running sync stops at once, even mid-request (sync/transport.py); what it committed
         # stays, and the outbox is on disk, so nothing queued is lost.
         self.sync.stop()
+        self.reminders.stop()
         # Let a write in flight finish: it is one transaction, and the rep expects it kept.
         self.ctx.tasks.wait_idle(10_000)
         event.accept()

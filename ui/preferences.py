@@ -25,6 +25,7 @@ from ui.appearance import follow_appearance
 from ui.context import AppContext
 from ui.forms import FormDialog
 from ui.printing.render import default_paper
+from ui.reminders import reminders_hint
 from ui.settings import (
     APPEARANCES,
     PAPERS,
@@ -78,8 +79,8 @@ class PreferencesDialog(FormDialog):
         self.reminders = self.add_field(
             "reminders",
             "Reminders",
-            QCheckBox("Remind me of due commitments and check-ins"),
-            "Reminders arrive in a later version of Rapport; your choice is kept for them.",
+            QCheckBox("Remind me of commitments due today, visits within the hour and birthdays"),
+            reminders_hint(),
         )
         self.reminders.setChecked(prefs.reminders)
         self.appearance = self.add_field("appearance", "Appearance", QComboBox())
@@ -240,6 +241,7 @@ class WindowPreferences(QObject):
     def apply(self) -> None:
         self.window.sync.set_interval(self.current.sync_minutes * 60_000)
         self.window.visits.paper.setCurrentText(self.paper())
+        self.window.reminders.set_enabled(self.current.reminders)
 
     def edit(self) -> PreferencesDialog:
         status = self.window.sync.status

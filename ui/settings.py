@@ -38,7 +38,7 @@ class Preferences:
     server: str = ""  # what the sign-in form proposes
     paper: str = ""
     sync_minutes: int = 5
-    # Kept for the reminders a later version brings; nothing reads it yet.
+    # Tray notifications (ui/reminders.py).
     reminders: bool = True
     appearance: str = "system"
     # A new contact's check-in cadence by kind (customer, partner…), None for none.
