@@ -186,7 +186,7 @@ def _rank_by_name(hits: list[tuple[SearchHit, str]], query: _Query) -> list[Sear
     words = [fold(w) for w in query.words]
 
     def key(item: tuple[SearchHit, str]) -> tuple[int, str]:
-        hit, name = item
+        _hit, name = item
         folded = fold(name)
         if folded.startswith(first):
             tier = 0
