@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from models.bulk import bulk_load
 from models.db import Database
 from models.entities import Contact
 from models.services import accounts, commitments, contacts, notes, trash, visits
@@ -224,3 +225,15 @@ def test_pulled_rows_are_indexed_like_local_ones(db: Database) -> None:
 def test_nothing_typed_finds_nothing(db: Database, anna: uuid.UUID) -> None:
     for typed in ("", "   ", "--", '"*:'):
         assert find(db, typed).groups == {}
+
+
+def test_a_bulk_load_rebuilds_every_search_index(db: Database) -> None:
+    """Sample data and a snapshot load with the triggers off, then rebuild (models.bulk): the
+    phone digits (a view's content) and the visits are rebuilt with the rest."""
+    with db.write() as s, bulk_load(s.connection()):
+        who = contacts.create_contact(s, ContactInput(name="Bulk Person", phones=["+33 1 42 68 53 00"]))
+        visit = visits.create_visit(
+            s, VisitInput(starts_at=datetime.now(UTC), contact_ids=[who], purpose="Louvre")
+        )
+    assert ids(db, "01 42 68 53", "contact") == {who}
+    assert ids(db, "louvre", "visit") == {visit}
