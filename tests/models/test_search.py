@@ -237,3 +237,27 @@ def test_a_bulk_load_rebuilds_every_search_index(db: Database) -> None:
         )
     assert ids(db, "01 42 68 53", "contact") == {who}
     assert ids(db, "louvre", "visit") == {visit}
+
+
+def test_the_contacts_filter_finds_a_phrase_from_a_note_and_a_phone_however_typed(
+    db: Database, anna: uuid.UUID
+) -> None:
+    with db.write() as s:
+        other = contacts.create_contact(s, ContactInput(name="Berta Zed"))
+        notes.add_note(
+            s, NoteInput(summary="Visit", body="Her cat is called Marmalade Jones.", contact_id=anna)
+        )
+        gone = notes.add_note(s, NoteInput(summary="Old", body="Loves the opera season", contact_id=other))
+        notes.delete_note(s, gone)
+
+    def listed(text: str) -> set[uuid.UUID]:
+        with db.read() as s:
+            found = {r.id for r in contacts.list_contacts(s, text)}
+            assert contacts.count_contacts(s, text) == len(found)
+            return found
+
+    assert listed("cat is called") == {anna}
+    assert listed("marmalade jon") == {anna}  # the last word still being typed
+    assert listed("opera season") == set()  # a deleted note finds no one
+    assert listed("020 7946 0958") == {anna}
+    assert listed("079460958") == {anna}
