@@ -316,6 +316,7 @@ class ContactDetailPane(QWidget):
         if row < 0:
             return False
         self.timeline_view.selectRow(row)
+        self.timeline_view.setFocus()  # the arrows go on through the timeline from there
         self.timeline_view.scrollTo(
             self.timeline.index(row, 0), QAbstractItemView.ScrollHint.PositionAtCenter
         )

@@ -53,14 +53,15 @@ def marked_html(text: str) -> str:
     return html.escape(text).replace(MARK_START, "<b>").replace(MARK_END, "</b>")
 
 
-def hit_html(hit: SearchHit) -> str:
+def hit_html(hit: SearchHit, selected: bool = False) -> str:
+    """Two lines: the title, and its context in the muted colour (in the text's own colour
+    when selected: muted grey on the selection's blue cannot be read)."""
     when = f"{hit.when:%d %b %Y} · " if hit.when is not None else ""
     trash = " <i>(in the trash)</i>" if hit.in_trash else ""
-    detail = marked_html(hit.detail)
-    return (
-        f"{marked_html(hit.title)}{trash}<br>"
-        f"<span style='color:{colour('muted')}'>{html.escape(when)}{detail}</span>"
-    )
+    detail = f"{html.escape(when)}{marked_html(hit.detail)}"
+    if not selected:
+        detail = f"<span style='color:{colour('muted')}'>{detail}</span>"
+    return f"{marked_html(hit.title)}{trash}<br>{detail}"
 
 
 class _HitDelegate(QStyledItemDelegate):
@@ -79,12 +80,12 @@ class _HitDelegate(QStyledItemDelegate):
             super().paint(painter, option, index)
             return
         self.initStyleOption(option, index)
-        doc = self._document(option, option.text)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        doc = self._document(option, hit_html(index.data(HIT_ROLE), selected))
         option.text = ""
         widget = option.widget
         widget.style().drawControl(QStyle.ControlElement.CE_ItemViewItem, option, painter, widget)
         context = QAbstractTextDocumentLayout.PaintContext()
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)
         role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
         context.palette.setColor(QPalette.ColorRole.Text, option.palette.color(role))
         rect = option.rect

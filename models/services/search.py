@@ -293,7 +293,8 @@ def _accounts(conn: Connection, query: _Query, trash: bool, limit: int) -> list[
 
 
 def _notes(conn: Connection, query: _Query, trash: bool, limit: int) -> list[SearchHit]:
-    """Newest written first (rowid order, served by the index): what the rep said lately."""
+    """The newest written (rowid order, served by the index: what the rep said lately), shown
+    latest first by the date they happened."""
     expr = match_expression(conn, "notes_fts", query, expand=True)
     if not expr:
         return []
@@ -306,8 +307,10 @@ def _notes(conn: Connection, query: _Query, trash: bool, limit: int) -> list[Sea
         "LEFT JOIN contacts c ON c.id = n.contact_id "
         f"WHERE notes_fts MATCH ? {live} ORDER BY notes_fts.rowid DESC LIMIT ?"
     )
+    rows = _rows(conn, sql, (expr, _CANDIDATES))
+    rows.sort(key=lambda r: r[3], reverse=True)  # the newest written, shown by their date
     hits = []
-    for r in _rows(conn, sql, (expr, limit)):
+    for r in rows[:limit]:
         when = _when(r[3])
         summary = r[6] or "(no summary)"
         title = f"{summary} — {r[5]}" if r[5] else summary
