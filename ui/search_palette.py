@@ -13,7 +13,15 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QPersistentModelIndex, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QAbstractTextDocumentLayout, QKeyEvent, QPainter, QPalette, QTextDocument
+from PySide6.QtGui import (
+    QAbstractTextDocumentLayout,
+    QFontMetrics,
+    QKeyEvent,
+    QPainter,
+    QPalette,
+    QTextDocument,
+    QTextOption,
+)
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -71,8 +79,13 @@ class _HitDelegate(QStyledItemDelegate):
     def _document(option: QStyleOptionViewItem, text: str) -> QTextDocument:
         doc = QTextDocument()
         doc.setDefaultFont(option.font)
+        # One line each, cut at the edge: every hit is two lines high, whatever the width
+        # (wrapped rows changed height with the list's width and overlapped their neighbours).
+        no_wrap = doc.defaultTextOption()
+        no_wrap.setWrapMode(QTextOption.WrapMode.NoWrap)
+        doc.setDefaultTextOption(no_wrap)
+        doc.setDocumentMargin(2)
         doc.setHtml(text)
-        doc.setTextWidth(option.rect.width() - 8)
         return doc
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
@@ -90,16 +103,16 @@ class _HitDelegate(QStyledItemDelegate):
         context.palette.setColor(QPalette.ColorRole.Text, option.palette.color(role))
         rect = option.rect
         painter.save()
-        painter.translate(rect.left() + 4, rect.top() + 2)
-        painter.setClipRect(QRectF(0, 0, rect.width() - 8, rect.height() - 4))
+        painter.translate(rect.left() + 4, rect.top() + 3)
+        painter.setClipRect(QRectF(0, 0, rect.width() - 8, rect.height() - 6))
         doc.documentLayout().draw(painter, context)
         painter.restore()
 
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
         if index.data(HIT_ROLE) is None:
             return super().sizeHint(option, index)
-        doc = self._document(option, str(index.data(Qt.ItemDataRole.DisplayRole)))
-        return QSize(int(doc.idealWidth()), int(doc.size().height()) + 4)
+        lines = QFontMetrics(option.font).lineSpacing()
+        return QSize(option.rect.width(), 2 * lines + 10)
 
 
 class SearchPalette(QDialog):
@@ -125,7 +138,8 @@ class SearchPalette(QDialog):
         self.list.setObjectName("search_results")
         self.list.setItemDelegate(_HitDelegate(self.list))
         self.list.setUniformItemSizes(False)
-        self.list.setWordWrap(True)
+        # Rows are cut at the edge (one line each); nothing to scroll sideways to.
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.itemActivated.connect(self._on_activated)
         self.status = QLabel("Type a name, a word from a note, an e-mail or a phone number.")
         self.status.setObjectName("search_status")

@@ -341,7 +341,7 @@ def _commitments(conn: Connection, query: _Query, trash: bool, limit: int) -> li
         detail = " · ".join(part for part in (r[6], r[4], f"due {due.isoformat()}" if due else "") if part)
         hits.append(
             SearchHit(
-                "commitment", uuid.UUID(r[0]), r[7], detail, _uuid(r[1]), _uuid(r[2]), due, r[5] is not None
+                "commitment", uuid.UUID(r[0]), r[7], detail, _uuid(r[1]), _uuid(r[2]), None, r[5] is not None
             )
         )
     return hits

@@ -158,3 +158,27 @@ def test_ctrl_k_is_listed_among_the_shortcuts(qtbot: QtBot, window: MainWindow) 
     assert window.search_action.shortcut().toString() == "Ctrl+K"
     assert "Ctrl+K" in texts
     dialog.close()
+
+
+def test_ctrl_k_from_a_filter_box_opens_the_palette(qtbot: QtBot, window: MainWindow) -> None:
+    """A line edit takes Ctrl+K for "delete to the end of the line" on Linux and macOS: in the
+    window's filter boxes it opens the search instead, and the text typed there stays."""
+    for page, box in (
+        (window.contacts, window.contacts.filter),
+        (window.accounts, window.accounts.filter),
+        (window.commitments, window.commitments.filter),
+    ):
+        window.show_page(window.stack.indexOf(page))
+        window.activateWindow()
+        qtbot.waitUntil(window.isActiveWindow, timeout=WAIT)
+        box.setText("keep me")
+        box.setFocus()
+        box.setCursorPosition(0)
+        qtbot.waitUntil(box.hasFocus, timeout=WAIT)
+        qtbot.keyClick(box, Qt.Key.Key_K, CTRL)
+        palette = window.palette_dialog
+        assert palette is not None and palette.isVisible(), page
+        assert box.text() == "keep me"
+        palette.reject()
+        box.clear()
+    idle(qtbot, window)
