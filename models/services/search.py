@@ -77,7 +77,7 @@ class SearchResults:
 def fold(text: str) -> str:
     """Lower case without accents, as the index's tokenizer stores words."""
     decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
 
 
 def unmarked(text: str) -> str:
