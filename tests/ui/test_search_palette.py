@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from models.db import Database
-from models.services import accounts, commitments, notes, visits
+from models.services import accounts, commitments, contacts, notes, visits
 from models.services.accounts import AccountInput
 from models.services.commitments import CommitmentInput
 from models.services.notes import NoteInput
@@ -181,4 +181,23 @@ def test_ctrl_k_from_a_filter_box_opens_the_palette(qtbot: QtBot, window: MainWi
         assert box.text() == "keep me"
         palette.reject()
         box.clear()
+    idle(qtbot, window)
+
+
+def test_the_trash_only_when_asked_and_enter_opens_the_trash(
+    qtbot: QtBot, db: Database, window: MainWindow
+) -> None:
+    gone = seed_contact(db, "Quentin Gone")
+    with db.write() as s:
+        contacts.delete_contact(s, gone)
+    palette = palette_search(qtbot, window, "quentin")
+    assert palette.results.groups == {}
+    assert palette.status.text() == "Nothing matches."
+    with qtbot.waitSignal(palette.results_shown, timeout=WAIT):
+        qtbot.keyClick(palette.trash, Qt.Key.Key_Space)  # "Include the trash"
+    assert current_hit(palette).id == gone and current_hit(palette).in_trash
+    assert "(in the trash)" in hit_html(current_hit(palette))
+    palette.box.setFocus()
+    qtbot.keyClick(palette.box, Qt.Key.Key_Return)
+    assert window.stack.currentWidget() is window.trash
     idle(qtbot, window)
