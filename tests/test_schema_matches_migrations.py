@@ -63,7 +63,9 @@ def test_the_filter_hides_only_what_the_migrations_make_by_hand(tmp_path: Path) 
     finally:
         db.close()
     fts = {"accounts", "contacts", "notes", "commitments"}
-    shadows = {f"{t}_fts{part}" for t in fts for part in ("", "_config", "_data", "_docsize", "_idx")}
+    # 0010: visits, and contacts' phone digits (over a view, which autogenerate does not see).
+    indexed = fts | {"visits", "contacts_phones"}
+    shadows = {f"{t}_fts{part}" for t in indexed for part in ("", "_config", "_data", "_docsize", "_idx")}
     assert {name for kind, name in hidden if kind == "remove_table"} == shadows
     assert {name for kind, name in hidden if kind == "remove_index"} == {
         "ix_accounts_name_nocase",

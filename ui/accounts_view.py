@@ -335,6 +335,14 @@ class AccountsView(QWidget):
         today = date.today()
         self.ctx.query(lambda s: load_account_page(s, account_id, today), done, failed)
 
+    def select_account(self, account_id: uuid.UUID, name: str) -> None:
+        """Show the account's page and list it, found by its name (from a search)."""
+        self.filter.blockSignals(True)
+        self.filter.setText(name)
+        self.filter.blockSignals(False)
+        self.show_account(account_id)
+        self.reload()  # selects it in the list once there
+
     def _selected_person(self) -> ContactRow | None:
         return selected_row(self.people_view, self.people)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 
 from PySide6.QtCore import QSettings, QTimer, Signal
@@ -26,6 +27,7 @@ class CommitmentsView(QWidget):
         self.ctx = ctx
         self._today = date.today()
         self._gen = 0
+        self._select_after_load: uuid.UUID | None = None
         self.filter = QLineEdit()
         self.filter.setObjectName("commitment_filter")
         self.filter.setPlaceholderText("Find commitments by what, contact or account…")
@@ -94,6 +96,11 @@ class CommitmentsView(QWidget):
                 return
             self._today = date.today()
             refill(self.table, self.model, rows)
+            wanted, self._select_after_load = self._select_after_load, None
+            row = next((i for i, r in enumerate(rows) if r.id == wanted), -1)
+            if row >= 0:
+                self.table.selectRow(row)
+                self.table.scrollTo(self.model.index(row, 0))
             # Sorted by due date, so every overdue one is within the first LIMIT rows.
             overdue = sum(r.is_overdue(self._today) for r in rows)
             text = f"{len(rows):,} shown"
@@ -106,6 +113,17 @@ class CommitmentsView(QWidget):
         self.ctx.query(
             lambda s: commitments.list_commitments(s, status=status, search=search, limit=LIMIT), done
         )
+
+    def select_commitment(self, commitment_id: uuid.UUID, what: str) -> None:
+        """List it (whatever its status, found by its text) and select it (from a search)."""
+        self._select_after_load = commitment_id
+        for widget in (self.filter, self.status):
+            widget.blockSignals(True)
+        self.filter.setText(what)
+        self.status.setCurrentIndex(self.status.findData(None))
+        for widget in (self.filter, self.status):
+            widget.blockSignals(False)
+        self.reload()
 
     def selected(self) -> CommitmentRow | None:
         return selected_row(self.table, self.model)

@@ -10,6 +10,7 @@ from datetime import date
 
 from PySide6.QtCore import QItemSelection, Qt, Signal
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QFrame,
     QHBoxLayout,
     QHeaderView,
@@ -180,6 +181,7 @@ class ContactDetailPane(QWidget):
         self.page: ContactPage | None = None
         self._today = date.today()
         self._generation = 0
+        self._note_after_load: uuid.UUID | None = None
 
         self.profile = QLabel()
         self.profile.setObjectName("profile")
@@ -330,7 +332,31 @@ class ContactDetailPane(QWidget):
         self.record.set_contact((page.detail.id, page.detail.name))
         self.empty.hide()
         self.splitter.show()
+        wanted, self._note_after_load = self._note_after_load, None
+        if wanted is not None:
+            self._select_note_row(wanted)
         self.loaded.emit()
+
+    def show_note(self, contact_id: uuid.UUID, note_id: uuid.UUID) -> None:
+        """Open the contact's page with this note selected in the timeline, its text shown."""
+        self._note_after_load = note_id
+        if self.page is not None and self.page.detail.id == contact_id:
+            if self._select_note_row(note_id):
+                self._note_after_load = None
+            else:
+                self.show_contact(contact_id)  # newer than the page on screen: load it again
+        # Otherwise the contact's page is loading (select_contact): _fill selects the note.
+
+    def _select_note_row(self, note_id: uuid.UUID) -> bool:
+        row = next((i for i, r in enumerate(self.timeline.rows()) if r.id == note_id), -1)
+        if row < 0:
+            return False
+        self.timeline_view.selectRow(row)
+        self.timeline_view.setFocus()  # the arrows go on through the timeline from there
+        self.timeline_view.scrollTo(
+            self.timeline.index(row, 0), QAbstractItemView.ScrollHint.PositionAtCenter
+        )
+        return True
 
     def _on_data_changed(self, entities: set[str]) -> None:
         if self.contact_id is not None and entities & {"contact", "note", "commitment", "account"}:

@@ -35,7 +35,9 @@ class ContactsView(QWidget):
         self.ctx = ctx
         self.filter = QLineEdit()
         self.filter.setObjectName("contact_filter")
-        self.filter.setPlaceholderText("Find contacts by name, account, email, tag… (Ctrl+F)")
+        self.filter.setPlaceholderText(
+            "Find contacts by name, account, email, phone, words from a note… (Ctrl+F)"
+        )
         self.filter.setClearButtonEnabled(True)
         self.filter.installEventFilter(self)  # Down and Enter go on into the list
         self.kind = QComboBox()

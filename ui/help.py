@@ -127,7 +127,10 @@ class ShortcutsDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(
-            QLabel("Also: Enter or Down in the contacts filter opens the first match or moves into the list.")
+            QLabel(
+                "Also: Enter or Down in the contacts filter opens the first match or moves into the "
+                "list.\nIn Search everything (Ctrl+K): ↑↓ choose, Enter opens, Esc closes."
+            )
         )
         layout.addWidget(self.tree)
         layout.addWidget(buttons)

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable
 from functools import partial
 
-from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QPoint, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QColor, QGuiApplication, QKeyEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QLabel,
@@ -40,6 +40,7 @@ from ui.insights_view import InsightsDialog
 from ui.preferences import WindowPreferences
 from ui.printing.preview import BriefingPreview, save_briefing_pdf, show_briefing_preview
 from ui.reminders import Reminders
+from ui.search_palette import SearchPalette, open_hit
 from ui.settings import app_settings
 from ui.sync_controller import SyncController
 from ui.sync_views import ConflictsView, SignInDialog
@@ -71,6 +72,7 @@ ACTION_ICONS = {
     "undo": "undo-2",
     "delete": "trash-2",
     "find": "search",
+    "search_everything": "search",
     "preferences": "settings",
     "sync_now": "refresh-cw",
     "sign_in": "log-in",
@@ -99,6 +101,7 @@ class MainWindow(QMainWindow):
             self.setWindowTitle(ctx.db.path.name)
         self.setObjectName("main_window")
         self._undo: UndoOffer | None = None
+        self.palette_dialog: SearchPalette | None = None
         self._fit_after_show = False
 
         self.sidebar = QListWidget()
@@ -248,6 +251,9 @@ class MainWindow(QMainWindow):
         self.undo_action.setEnabled(False)
         self.delete_action = self._action("&Edit", "&Delete", self.delete_current, key.Delete, "delete")
         self.find_action = self._action("&Edit", "&Find…", self.focus_find, key.Find, "find")
+        self.search_action = self._action(
+            "&Edit", "&Search everything…", self.search_everything, "Ctrl+K", "search_everything"
+        )
         self._menus["&Edit"].addSeparator()
         self.preferences_action = self._action(
             "&Edit", "&Preferences…", lambda: self.preferences.edit(), "Ctrl+,", "preferences"
@@ -295,6 +301,19 @@ class MainWindow(QMainWindow):
     def open_contact(self, contact_id: uuid.UUID) -> None:
         self.show_page(PAGES.index("Contacts"))
         self.contacts.select_contact(contact_id)
+
+    def search_everything(self) -> SearchPalette:
+        """Ctrl+K: one palette, kept between uses so the last search is still there."""
+        if self.palette_dialog is None:
+            self.palette_dialog = SearchPalette(self.ctx, self)
+            self.palette_dialog.open_requested.connect(lambda hit: open_hit(self, hit))
+        dialog = self.palette_dialog
+        width = min(720, self.width() - 40)
+        dialog.resize(width, min(520, self.height() - 80))
+        dialog.move(self.mapToGlobal(self.rect().topLeft()) + QPoint((self.width() - width) // 2, 60))
+        dialog.open()
+        dialog.start()
+        return dialog
 
     def focus_find(self) -> None:
         self.show_page(PAGES.index("Contacts"))

@@ -185,6 +185,14 @@ class VisitsView(QWidget):
     def set_day(self, day: date) -> None:
         self.date_edit.setDate(QDate(day.year, day.month, day.day))  # refreshes via dateChanged
 
+    def select_visit(self, visit_id: uuid.UUID, day: date) -> None:
+        """Show the visit's day with the visit selected (opened from a search)."""
+        self._select_after_refresh = visit_id
+        if day == self.day:
+            self.refresh()
+        else:
+            self.set_day(day)
+
     def selected(self) -> VisitRow | None:
         rows = self.table.selectionModel().selectedRows()
         return self.model.row_at(rows[0].row()) if rows else None

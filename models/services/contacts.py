@@ -14,6 +14,7 @@ from models.entities import Account, Commitment, CommitmentStatus, Contact, Cont
 from models.errors import ValidationError
 from models.rows import ContactDetail, ContactRow
 from models.services.common import children_of, fts_query, get_live
+from models.services.search import match_expression, parse, phone_digits
 from models.types import utcnow
 from models.validation import (
     check_email,
@@ -28,6 +29,9 @@ from models.values import Described, described
 
 KINDS = [k.value for k in ContactKind]
 STAKE_ROLES = [r.value for r in StakeRole]
+# The contacts filter looks in notes once this many words are typed (see _filters).
+NOTE_PHRASE_WORDS = 2
+NOTE_MATCHES = 500
 
 
 @dataclass
@@ -183,7 +187,9 @@ def delete_contact(session: Session, contact_id: uuid.UUID) -> None:
         row.deleted_at = now
 
 
-def _filters(search: str, kind: str | None, account_id: uuid.UUID | None) -> list[ColumnElement[bool]]:
+def _filters(
+    session: Session, search: str, kind: str | None, account_id: uuid.UUID | None
+) -> list[ColumnElement[bool]]:
     conds: list[ColumnElement[bool]] = [Contact.deleted_at.is_(None)]
     if kind:
         conds.append(Contact.kind == kind)
@@ -191,24 +197,52 @@ def _filters(search: str, kind: str | None, account_id: uuid.UUID | None) -> lis
         conds.append(Contact.account_id == account_id)
     query = fts_query(search)
     letter = search.strip()
+    matches: list[ColumnElement[bool]] = []
     if len(letter) == 1 and letter.isalnum():
         # One letter matches most of the index, and building that FTS result set costs more
         # than walking the name index in order until a page is full: match word starts in
         # the name instead (what a rep typing one letter is after).
-        conds.append(or_(Contact.name.ilike(f"{letter}%"), Contact.name.ilike(f"% {letter}%")))
+        matches.append(or_(Contact.name.ilike(f"{letter}%"), Contact.name.ilike(f"% {letter}%")))
     elif query:
-        in_contacts = literal_column("contacts.rowid").in_(
-            text("SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH :q").bindparams(q=query)
-        )
-        in_accounts = Contact.account_id.in_(
-            select(Account.id).where(
-                literal_column("accounts.rowid").in_(
-                    text("SELECT rowid FROM accounts_fts WHERE accounts_fts MATCH :q").bindparams(q=query)
+        matches.append(literal_column("contacts.rowid").in_(_fts_rowids("contacts_fts", query)))
+        matches.append(
+            Contact.account_id.in_(
+                select(Account.id).where(
+                    literal_column("accounts.rowid").in_(_fts_rowids("accounts_fts", query))
                 )
             )
         )
-        conds.append(or_(in_contacts, in_accounts))
+        words = parse(search)
+        if len(words.words) >= NOTE_PHRASE_WORDS:
+            # Words from a note (issue 13) find the person it was said with: every word in
+            # the note, the last one possibly unfinished. From two words on, and among the
+            # newest NOTE_MATCHES notes that have them: one word, or a phrase said in a tenth
+            # of a million notes, would make the list wait for every one (2-3 s); a phrase a
+            # rep remembers is rarer than that, and then every note that has it counts.
+            match = match_expression(session.connection(), "notes_fts", words, expand=True)
+            newest = text(
+                "SELECT rowid FROM notes_fts WHERE notes_fts MATCH :q_notes "
+                "ORDER BY rowid DESC LIMIT :n_notes"
+            ).bindparams(q_notes=match, n_notes=NOTE_MATCHES)
+            in_notes = select(Note.contact_id).where(
+                Note.deleted_at.is_(None), literal_column("notes.rowid").in_(newest)
+            )
+            matches.append(Contact.id.in_(in_notes))
+    digits = phone_digits(search)
+    if digits is not None:
+        # A phone number however it is typed ("020 7946 0958" finds "+44 20 7946 0958").
+        matches.append(
+            literal_column("contacts.rowid").in_(_fts_rowids("contacts_phones_fts", f'"{digits}"'))
+        )
+    if matches:
+        conds.append(or_(*matches))
     return conds
+
+
+def _fts_rowids(table: str, match: str) -> Any:
+    return text(f"SELECT rowid FROM {table} WHERE {table} MATCH :q_{table}").bindparams(
+        **{f"q_{table}": match}
+    )
 
 
 def _row_select() -> Select:
@@ -260,7 +294,7 @@ def list_contacts(
     ``sort_key(row)`` of the last row of a page is the ``after`` of the next.
     """
     name_key = Contact.name.collate("NOCASE")
-    page = select(Contact.id).where(*_filters(search, kind, account_id))
+    page = select(Contact.id).where(*_filters(session, search, kind, account_id))
     if after is not None:
         page = page.where(
             or_(name_key > after[0], (name_key == after[0]) & (Contact.id > uuid.UUID(after[1])))
@@ -280,7 +314,7 @@ def sort_key(row: ContactRow) -> SortKey:
 def count_contacts(
     session: Session, search: str = "", *, kind: str | None = None, account_id: uuid.UUID | None = None
 ) -> int:
-    stmt = select(func.count()).select_from(Contact).where(*_filters(search, kind, account_id))
+    stmt = select(func.count()).select_from(Contact).where(*_filters(session, search, kind, account_id))
     return int(session.scalar(stmt) or 0)
 
 
