@@ -7,9 +7,10 @@ session marked ``remote`` (see :func:`mark_remote`), which is not recorded.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
-from sqlalchemy import event, inspect
+from sqlalchemy import event, insert, inspect, update
 from sqlalchemy.orm import Session
 
 from models.entities import OutboxEntry, SyncedMixin
@@ -106,3 +107,90 @@ def _track_changes(session: Session, flush_context: object, instances: object) -
                 _record(session, obj, "update", patch, before)
         else:
             _record(session, obj, "update", patch, before)
+
+
+def _complete(cls: type[SyncedMixin], values: dict[str, Any]) -> dict[str, Any]:
+    """Every editable column of a new row, defaults filled in as the hook fills them."""
+    mapper = inspect(cls)
+    out: dict[str, Any] = {}
+    for attr in mapper.column_attrs:
+        key = attr.key
+        if key in cls.bookkeeping:
+            continue
+        value = values.get(key)
+        if value is None:
+            col = mapper.columns[key]
+            if col.default is not None and col.default.is_scalar:
+                value = col.default.arg
+            elif col.default is not None and col.default.is_callable:
+                value = col.default.arg(None)  # type: ignore[operator]
+        out[key] = value
+    return out
+
+
+def bulk_create(session: Session, cls: type[SyncedMixin], rows: list[dict[str, Any]]) -> list[uuid.UUID]:
+    """Insert many new rows, each with the outbox entry the hook would write for it, in two
+    executemany statements: an import of 10,000 contacts through the ORM flush costs seconds
+    more. ``rows`` hold editable column values (an ``id`` is made when missing)."""
+    if not rows:
+        return []
+    now = utcnow()
+    table_rows, outbox = [], []
+    ids = []
+    for values in rows:
+        row_id = values.get("id") or uuid.uuid4()
+        patch = _complete(cls, values)
+        ids.append(row_id)
+        table_rows.append({**patch, "id": row_id, "created_at": now, "updated_at": now})
+        outbox.append(
+            {
+                "entity": cls.__entity__,
+                "row_id": row_id,
+                "op": "create",
+                "patch": {k: to_wire(v) for k, v in patch.items()},
+                "before": {},
+                "created_at": now,
+            }
+        )
+    session.execute(insert(cls), table_rows)
+    if not session.info.get(REMOTE_KEY, False):
+        session.execute(insert(OutboxEntry), outbox)
+    session.info.setdefault(CHANGED_KEY, set()).add(cls.__entity__)
+    return ids
+
+
+def bulk_delete(session: Session, cls: type[SyncedMixin], ids: list[uuid.UUID]) -> list[uuid.UUID]:
+    """Soft-delete the live rows among ``ids``, with the outbox entries the hook writes for a
+    delete; returns the ids it deleted. Loaded objects of these rows are expired."""
+    now = utcnow()
+    deleted: list[uuid.UUID] = []
+    table = cls.__table__  # type: ignore[attr-defined]
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        stmt = (
+            update(table)
+            .where(table.c.id.in_(chunk), table.c.deleted_at.is_(None))
+            .values(deleted_at=now, updated_at=now)
+            .returning(table.c.id)
+        )
+        deleted.extend(session.execute(stmt).scalars())
+    if deleted:
+        session.execute(
+            insert(OutboxEntry),
+            [
+                {
+                    "entity": cls.__entity__,
+                    "row_id": rid,
+                    "op": "delete",
+                    "patch": {},
+                    "before": {},
+                    "created_at": now,
+                }
+                for rid in deleted
+            ],
+        )
+        session.info.setdefault(CHANGED_KEY, set()).add(cls.__entity__)
+        for obj in list(session.identity_map.values()):
+            if isinstance(obj, cls) and obj.id in deleted:
+                session.expire(obj)
+    return deleted
