@@ -68,10 +68,10 @@ def decode(data: bytes, kind: str) -> str:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = _line_of(data, exc.start)
-        nul = data.find(b"\x00")
-        if nul != -1:
-            raise _binary(_line_of(data, nul)) from exc
         if kind != "csv":
+            nul = data.find(b"\x00")
+            if nul != -1:
+                raise _binary(_line_of(data, nul)) from exc
             raise ImportRefused(
                 f"Line {line} is not UTF-8 text (byte {data[exc.start]:#04x}): the file was saved in "
                 "another encoding. Export it again as a UTF-8 vCard. Nothing was imported."

@@ -72,7 +72,7 @@ class ImportPlan:
 
 @dataclass(frozen=True)
 class ImportResult:
-    import_id: uuid.UUID
+    import_id: uuid.UUID | None  # None when it changed nothing (every card already there)
     created: int
     merged: int
     accounts: int
@@ -384,6 +384,8 @@ def apply_import(
                 else:
                     record["set"][name] = [to_wire(old), to_wire(value)]
             merged[str(contact.id)] = record
+    if not created and not merged:
+        return ImportResult(None, 0, 0, 0, plan)  # nothing changed: nothing to undo
     rec = ImportRecord(
         id=uuid.uuid4(),
         source=source[:300],

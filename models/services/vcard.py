@@ -45,6 +45,8 @@ _BINARY = ("PHOTO", "LOGO", "SOUND", "KEY")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _APPLE_LABEL = re.compile(r"^_\$!<(.*)>!\$_$")
 _DATE_PROPS = {"ANNIVERSARY": "Anniversary", "X-ANNIVERSARY": "Anniversary", "X-ABDATE": "Anniversary"}
+# Google's own groups, in every contact it exports: not the rep's tags.
+_GOOGLE_GROUPS = {"mycontacts", "starred"}
 _UNESCAPE = re.compile(r"\\(.)", re.DOTALL)
 
 
@@ -119,9 +121,10 @@ def _decode(line: _Line) -> str:
         except (binascii.Error, ValueError):
             return ""
     try:
-        return raw.decode(charset)
+        text = raw.decode(charset)
     except (LookupError, UnicodeDecodeError):
-        return raw.decode("latin-1")  # a 2.1 phone's 8-bit text without a usable CHARSET
+        text = raw.decode("latin-1")  # a 2.1 phone's 8-bit text without a usable CHARSET
+    return text.replace("\r\n", "\n")  # quoted-printable line breaks are CRLF
 
 
 def _logical_lines(lines: list[str], first: int) -> Iterator[tuple[int, str]]:
@@ -221,7 +224,7 @@ def _card_from(where: str, props: list[_Line], labels: dict[str, str]) -> CardDa
     card.about = "\n\n".join(unescape(ln.value).strip() for ln in by_name.get("NOTE", []) if ln.value.strip())
     for ln in by_name.get("CATEGORIES", []):
         for tag in split_structured(ln.value, ","):
-            if tag.strip() and tag.strip() not in card.tags:
+            if tag.strip() and tag.strip() not in card.tags and tag.strip().casefold() not in _GOOGLE_GROUPS:
                 card.tags.append(tag.strip())
     if not card.name:
         card.name = first("NICKNAME") or card.organization or (card.emails or card.phones or [""])[0]
