@@ -98,12 +98,16 @@ def run_import(args: argparse.Namespace) -> int:
             print("Nothing to import: every card is already there.")
             return 0
         print(
-            f"Imported: {result.created:,} new contacts, {result.merged:,} filled in, "
-            f"{result.accounts:,} new accounts. To take it back: Edit › Undo an import… in the app."
+            f"Imported: {_count(result.created, 'new contact')}, {result.merged:,} filled in, "
+            f"{_count(result.accounts, 'new account')}. To take it back: Edit › Undo an import… in the app."
         )
         return 0
     finally:
         db.close()
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
 
 
 def summary(name: str, fmt: str, plan: ImportPlan) -> str:
