@@ -115,7 +115,7 @@ def summary(name: str, fmt: str, plan: ImportPlan) -> str:
     filled = sum(1 for m in plan.merges if not m.into_new)
     same = sum(1 for m in plan.merges if m.into_new)
     lines = [
-        f"{name} ({fmt}): {plan.cards:,} cards",
+        f"{name} ({fmt}): {_count(plan.cards, 'card' if fmt == 'vCard' else 'row')}",
         f"  new contacts:        {len(plan.new):,}",
         f"  matching existing:   {filled + len(plan.unchanged):,} "
         f"({filled:,} to fill in, {len(plan.unchanged):,} already up to date)",

@@ -106,21 +106,22 @@ class PreviewDialog(QDialog):
         self.setWindowTitle(f"Import {name}")
         filled = [m for m in plan.merges if not m.into_new]
         same = [m for m in plan.merges if m.into_new]
+        unit = "card" if fmt == "vCard" else "row"
         lines = [
-            f"<b>{name}</b> ({fmt}): {plural(plan.cards, 'card')}.",
+            f"<b>{name}</b> ({fmt}): {plural(plan.cards, unit)}.",
             f"<b>{plural(len(plan.new), 'new contact')}</b>"
             + (f", with {plural(len(plan.new_accounts), 'new account')}" if plan.new_accounts else "")
             + ".",
-            f"<b>{plan.matched - len(same):,}</b> match contacts you have (same email or phone): "
-            f"{len(filled):,} will be filled in, {len(plan.unchanged):,} are already up to date. "
+            f"<b>{plan.matched - len(same):,}</b> already in your contacts (same email, phone, or name "
+            f"and company): {len(filled):,} to fill in, {len(plan.unchanged):,} up to date. "
             "Nothing you typed is overwritten.",
         ]
         if same:
             lines.append(
-                f"{plural(len(same), 'card')} describe someone an earlier card already does: merged."
+                f"{plural(len(same), unit)} repeat someone met earlier in the file: merged into one."
             )
         if plan.skipped:
-            lines.append(f"<b>{plural(len(plan.skipped), 'card')} skipped</b> (see below).")
+            lines.append(f"<b>{plural(len(plan.skipped), unit)} skipped</b> (see below).")
         summary = QLabel("<br>".join(lines))
         summary.setObjectName("import_summary")
         summary.setWordWrap(True)

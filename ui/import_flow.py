@@ -47,8 +47,8 @@ def import_offer(result: ImportResult, name: str) -> UndoOffer:
         ("import", import_id),
         f"import of “{name}”",
         lambda s: importing.undo_import(s, import_id),
-        f"Imported {plural(result.created, 'new contact')} and filled in {result.merged:,} from {name}. "
-        "Undo with Ctrl+Z, or later from Edit › Undo an import….",
+        f"Imported {plural(result.created, 'new contact')} from {name}, {result.merged:,} filled in. "
+        "Undo with Ctrl+Z.",
         f"Took back the import of {name}.",
     )
 

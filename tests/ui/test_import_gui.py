@@ -11,10 +11,12 @@ from sqlalchemy import select
 
 from models.db import Database
 from models.entities import Contact
+from models.services import importing
+from models.services.import_file import prepare, read_source
 from tests.models.test_import_files import big_export
 from tests.support.contact_files import APPLE_30, GERMAN_CSV, GOOGLE_30
 from ui.errors import ErrorPresenter
-from ui.import_dialogs import MappingDialog, PreviewDialog
+from ui.import_dialogs import ImportHistoryDialog, MappingDialog, PreviewDialog
 from ui.main_window import MainWindow
 
 WAIT = 20_000
@@ -105,3 +107,21 @@ def test_cancel_while_reading_a_big_file(
         pass
     assert finished.args == ["cancelled"]
     assert names(db) == []
+
+
+def test_an_earlier_import_is_undone_from_the_edit_menu(
+    qtbot: QtBot, window: MainWindow, db: Database, tmp_path: Path
+) -> None:
+    path = tmp_path / "google.vcf"
+    path.write_text(GOOGLE_30, encoding="utf-8")
+    with db.write() as s:
+        importing.apply_import(s, prepare(read_source(path), None).cards, source=path.name)
+    assert names(db) == ["Ana García Márquez"]
+    window.undo_import_action.trigger()
+    qtbot.waitUntil(lambda: isinstance(window.property("import_history"), ImportHistoryDialog), timeout=WAIT)
+    dialog = window.property("import_history")
+    assert dialog.list.count() == 1 and "google.vcf: 1 new contact, 0 filled in" in dialog.list.item(0).text()
+    dialog.list.setCurrentRow(0)
+    assert dialog.undo_button.isEnabled()
+    dialog.undo_button.click()
+    qtbot.waitUntil(lambda: names(db) == [], timeout=WAIT)
