@@ -32,7 +32,7 @@ import binascii
 import quopri
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 
 from vobject.base import ParseError, parseLine
@@ -320,3 +320,79 @@ def read_vcards(
     if count == 0:
         raise ImportRefused("The file holds no cards. Nothing was imported.")
     return cards, skipped
+
+
+# -- writing (vCard 4.0): the same mapping, the other way ------------------------------------
+
+
+def escape(text: str) -> str:
+    return (
+        text.replace("\\", "\\\\")
+        .replace(",", "\\,")
+        .replace(";", "\\;")
+        .replace("\r\n", "\n")
+        .replace("\n", "\\n")
+    )
+
+
+def fold(line: str) -> str:
+    """A content line folded at 75 octets (RFC 6350 3.2), never inside a UTF-8 sequence."""
+    out: list[str] = []
+    current: list[str] = []
+    size = 0
+    for ch in line:
+        width = len(ch.encode("utf-8"))
+        if size + width > 75:
+            out.append("".join(current))
+            current, size = [" "], 1
+        current.append(ch)
+        size += width
+    out.append("".join(current))
+    return "\r\n".join(out) + "\r\n"
+
+
+def _when(value: date) -> str:
+    return f"--{value:%m%d}" if value.year == NO_YEAR else f"{value:%Y%m%d}"
+
+
+def contact_vcard(
+    *,
+    name: str,
+    account_name: str = "",
+    role: str = "",
+    emails: Sequence[str] = (),
+    phones: Sequence[str] = (),
+    address: str = "",
+    birthday: date | None = None,
+    personal_dates: Sequence[tuple[str, str]] = (),
+    tags: Sequence[str] = (),
+    about: str = "",
+) -> str:
+    """One contact as a vCard 4.0 card (CRLF, folded), which :func:`read_vcards` reads back to
+    the same fields. Export passes a ``ContactDetail``'s fields by name."""
+    given, _, family = name.rpartition(" ")  # a guess: N is for readers that want it
+    if not given:
+        given, family = family, ""
+    lines = ["BEGIN:VCARD", "VERSION:4.0", f"FN:{escape(name)}", f"N:{escape(family)};{escape(given)};;;"]
+    if account_name:
+        lines.append(f"ORG:{escape(account_name)}")
+    if role:
+        lines.append(f"TITLE:{escape(role)}")
+    lines += [f"EMAIL{';PREF=1' if i == 0 else ''}:{escape(e)}" for i, e in enumerate(emails)]
+    lines += [
+        f"TEL;VALUE=uri{';PREF=1' if i == 0 else ''}:tel:{p.replace(' ', '-')}" for i, p in enumerate(phones)
+    ]
+    if address:
+        label = escape(address).replace('"', "'")
+        lines.append(f'ADR;LABEL="{label}":;;{escape(address.splitlines()[0])};;;;')
+    if birthday is not None:
+        lines.append(f"BDAY:{_when(birthday)}")
+    for i, (label, when) in enumerate(personal_dates, start=1):
+        lines.append(f"item{i}.X-ABDATE:{_when(date.fromisoformat(when))}")
+        lines.append(f"item{i}.X-ABLabel:{escape(label)}")
+    if tags:
+        lines.append("CATEGORIES:" + ",".join(escape(t) for t in tags))
+    if about:
+        lines.append(f"NOTE:{escape(about)}")
+    lines.append("END:VCARD")
+    return "".join(fold(line) for line in lines)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from models.db import Database
+from models.db import Database, open_database
 from models.entities import Account, Contact, OutboxEntry
 from models.errors import NotFoundError
 from models.services import contacts, importing
@@ -197,3 +197,51 @@ def test_bad_values_are_left_out_and_named(tmp_path: Path, db: Database) -> None
 def test_undo_of_an_unknown_import(db: Database) -> None:
     with db.write() as s, pytest.raises(NotFoundError):
         importing.undo_import(s, uuid.uuid4())
+
+
+def test_a_contact_written_as_vcard_40_reads_back_the_same(tmp_path: Path, db: Database) -> None:
+    """The mapping both ways (export writes with ``contact_vcard``): a round trip keeps every field."""
+    from models.services.vcard import contact_vcard
+
+    run(db, cards_of(tmp_path, APPLE_30.replace("\n", "\r\n") + ANDROID_21))
+    with db.read() as s:
+        originals = [contacts.get_contact(s, c.id) for c in live(db)]
+    text = "".join(
+        contact_vcard(
+            name=d.name,
+            account_name=d.account_name,
+            role=d.role,
+            emails=d.emails,
+            phones=d.phones,
+            address=d.address,
+            birthday=d.birthday,
+            personal_dates=d.personal_dates,
+            tags=d.tags,
+            about=d.about,
+        )
+        for d in originals
+    )
+    assert all(len(line.encode()) <= 75 for line in text.split("\r\n"))  # folded
+    other = open_database(tmp_path / "other.sqlite")  # another laptop's database
+    try:
+        with other.write() as s:
+            importing.apply_import(s, cards_of(tmp_path, text, "export.vcf"), source="export.vcf")
+        with other.read() as s:
+            copies = [contacts.get_contact(s, c.id) for c in live(other)]
+    finally:
+        other.close()
+    fields = (
+        "name",
+        "account_name",
+        "role",
+        "emails",
+        "phones",
+        "address",
+        "birthday",
+        "personal_dates",
+        "tags",
+        "about",
+    )
+    assert [[getattr(d, f) for f in fields] for d in copies] == [
+        [getattr(d, f) for f in fields] for d in originals
+    ]
