@@ -152,9 +152,12 @@ def bulk_create(session: Session, cls: type[SyncedMixin], rows: list[dict[str, A
                 "created_at": now,
             }
         )
-    session.execute(insert(cls), table_rows)
+    # Core inserts on the tables: every row has the same keys, so each is one executemany. The
+    # ORM's bulk insert splits the rows into a batch per pattern of None values (a column whose
+    # default would fill them), which cost a statement per few rows.
+    session.execute(insert(cls.__table__), table_rows)  # type: ignore[attr-defined]
     if not session.info.get(REMOTE_KEY, False):
-        session.execute(insert(OutboxEntry), outbox)
+        session.execute(insert(OutboxEntry.__table__), outbox)  # type: ignore[arg-type]
     session.info.setdefault(CHANGED_KEY, set()).add(cls.__entity__)
     return ids
 
@@ -176,7 +179,7 @@ def bulk_delete(session: Session, cls: type[SyncedMixin], ids: list[uuid.UUID]) 
         deleted.extend(session.execute(stmt).scalars())
     if deleted:
         session.execute(
-            insert(OutboxEntry),
+            insert(OutboxEntry.__table__),  # type: ignore[arg-type]
             [
                 {
                     "entity": cls.__entity__,
