@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from models.db import Database, open_database
 from models.entities import Account, Contact, OutboxEntry
@@ -245,3 +245,28 @@ def test_a_contact_written_as_vcard_40_reads_back_the_same(tmp_path: Path, db: D
     assert [[getattr(d, f) for f in fields] for d in copies] == [
         [getattr(d, f) for f in fields] for d in originals
     ]
+
+
+def test_imported_contacts_are_found_by_search_and_the_index_trigger_stays(
+    tmp_path: Path, db: Database
+) -> None:
+    def triggers() -> set[str]:
+        with db.read() as s:
+            return set(s.scalars(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")))
+
+    before = triggers()
+    with pytest.raises(RuntimeError), db.write() as s:  # an import that fails half-way
+        importing.apply_import(s, cards_of(tmp_path, GOOGLE_30), source="x.vcf")
+        raise RuntimeError("disk gone")
+    assert triggers() == before and live(db) == []
+    run(db, cards_of(tmp_path, ALL))
+    assert triggers() == before
+    with db.read() as s:
+        # Found by a word of the name, an email and a tag, through the full-text index.
+        assert [r.name for r in contacts.list_contacts(s, "Lefèvre")] == ["François Lefèvre"]
+        assert [r.name for r in contacts.list_contacts(s, "panaderia")] == ["Ana García Márquez"]
+        assert [r.name for r in contacts.list_contacts(s, "Πελάτες")] == ["Ελένη Σταυρόπουλος"]
+    with db.write() as s:  # the trigger is back: a contact typed afterwards is indexed too
+        contacts.create_contact(s, ContactInput(name="Zygmunt Typed"))
+    with db.read() as s:
+        assert [r.name for r in contacts.list_contacts(s, "Zygmunt")] == ["Zygmunt Typed"]
