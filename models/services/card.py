@@ -49,6 +49,7 @@ class CardData:
     # The import's cleaned values and warnings, by phone region: the preview and the import
     # itself clean each card once (normalizing phones is most of the cost).
     cleaned: dict[str | None, tuple[dict[str, Any], list[str]]] = field(default_factory=dict, repr=False)
+    problem: str | None = field(default=None, repr=False)  # why it cannot be saved ("" if it can)
 
 
 @dataclass(frozen=True)

@@ -293,7 +293,9 @@ def _build(
             if target is None and not values["emails"] and not values["phones"]:
                 target = file_names.get((_key(values["name"]), org_key))
         if target is None:
-            problem = _invalid(values, card)
+            if card.problem is None:  # checked once for the preview and the import (no phones in it)
+                card.problem = _invalid(values, card)
+            problem = card.problem
             if problem:
                 skips.append(Skipped(card.where, problem))
                 continue
