@@ -170,6 +170,7 @@ class MainWindow(QMainWindow):
 
         self._build_menus()
         self.contacts.demo_requested.connect(self.try_sample)
+        self.contacts.import_requested.connect(lambda: self.import_contacts())
         self.contacts.new_requested.connect(self.new_contact)
         self.contacts.detail.delete_requested.connect(lambda cid, name: self.delete("contact", cid, name))
         self.contacts.detail.print_requested.connect(self.print_briefing)
@@ -438,6 +439,7 @@ class MainWindow(QMainWindow):
         for widget in (self.sync_button, self.sync_label):
             widget.hide()
         self.contacts.demo_button.hide()
+        self.contacts.import_button.hide()  # the rep's contacts go to their own records
 
     def try_sample(self) -> None:
         """Open the separate sample database (filled on first use); the rep's own stays as is."""

@@ -125,3 +125,15 @@ def test_an_earlier_import_is_undone_from_the_edit_menu(
     assert dialog.undo_button.isEnabled()
     dialog.undo_button.click()
     qtbot.waitUntil(lambda: names(db) == [], timeout=WAIT)
+
+
+def test_the_empty_contact_list_offers_the_import(
+    qtbot: QtBot, window: MainWindow, monkeypatch: object
+) -> None:
+    view = window.contacts
+    assert view.list_stack.currentWidget() is view.empty
+    assert view.import_button.isVisible() and "import them from your phone" in view.empty_label.text()
+    asked: list[object] = []
+    window.import_contacts = lambda path=None: asked.append(path)  # type: ignore[assignment,method-assign,misc]
+    qtbot.mouseClick(view.import_button, Qt.MouseButton.LeftButton)
+    assert asked == [None]  # the file dialog comes next
