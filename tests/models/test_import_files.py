@@ -91,8 +91,9 @@ def test_line_endings_do_not_matter(tmp_path: Path) -> None:
     assert [vars(c) for c in lf.cards] == [vars(c) for c in crlf.cards]
 
 
-def test_google_csv(tmp_path: Path) -> None:
-    got = read(tmp_path, "google.csv", GOOGLE_CSV)
+@pytest.mark.parametrize("bom", ["", "\ufeff"], ids=["plain", "utf8-bom"])
+def test_google_csv(tmp_path: Path, bom: str) -> None:
+    got = read(tmp_path, "google.csv", bom + GOOGLE_CSV)  # Excel's "CSV UTF-8" starts with a BOM
     assert got.format == "Google Contacts" and not got.needs_mapping
     soren = only(got, "Søren Kierkegaard")
     assert soren.emails == ["soren@nordisk-kaffe.dk", "s.k@example.dk"]  # " ::: " splits a cell
