@@ -116,7 +116,7 @@ def _track_changes(session: Session, flush_context: object, instances: object) -
 # INSERT INTO t_fts(cols) VALUES (new.a, ...); END" (migrations 0001, 0005...).
 _INDEX_TRIGGER = re.compile(
     r"^CREATE TRIGGER \S+ AFTER INSERT ON (\w+)(?: WHEN (.+?))? BEGIN "
-    r"(INSERT INTO (\w+)\s*\([^)]*\)) VALUES \((.*)\); END$",
+    r"(INSERT INTO (\w+)\s*\([^)]*\)) VALUES \(([^;]*)\); END$",  # one statement, nothing else
     re.IGNORECASE | re.DOTALL,
 )
 

@@ -270,3 +270,14 @@ def test_imported_contacts_are_found_by_search_and_the_index_trigger_stays(
         contacts.create_contact(s, ContactInput(name="Zygmunt Typed"))
     with db.read() as s:
         assert [r.name for r in contacts.list_contacts(s, "Zygmunt")] == ["Zygmunt Typed"]
+
+
+def test_only_a_one_statement_index_trigger_is_deferred() -> None:
+    from models.changes import _INDEX_TRIGGER
+
+    head = "CREATE TRIGGER t AFTER INSERT ON contacts BEGIN INSERT INTO contacts_fts(rowid, name) "
+    assert _INDEX_TRIGGER.match(head + "VALUES (new.rowid, new.name); END")
+    # Two statements: left to run row by row rather than turned into broken SQL.
+    assert not _INDEX_TRIGGER.match(
+        head + "VALUES (new.rowid, new.name); INSERT INTO log(a) VALUES (new.id); END"
+    )
