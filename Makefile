@@ -35,6 +35,7 @@ BENCH_DB ?= /tmp/rapport-bench/big.sqlite
 bench: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) bench/run.py --db $(BENCH_DB)
 	QT_QPA_PLATFORM=offscreen $(PY) bench/briefing_bench.py --db $(BENCH_DB)
+	$(PY) bench/import_bench.py --db $(BENCH_DB)
 	$(PY) bench/sync_bench.py --contacts 100000 --notes 300000 --commitments 50000
 	$(PY) bench/sync_crowd.py
 	$(PY) bench/bundle_bench.py --db $(BENCH_DB)

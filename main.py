@@ -106,10 +106,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _extra_commands() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:
     """Subcommands owned by other packages (briefing sheets, sync), registered here."""
+    from models.import_cli import register as register_import
     from sync.cli import register as register_sync
     from ui.printing.cli import register as register_brief
 
-    return [register_brief, register_sync]
+    return [register_brief, register_import, register_sync]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -493,6 +493,26 @@ class Meta(Base):
     value: Mapped[Any] = mapped_column(JSON)
 
 
+class ImportRecord(Base):
+    """One import of contacts from a file, kept so it can be undone as a whole (migration 0011).
+
+    This laptop's own record, never synced: the rows it created and the fields it filled in are
+    ordinary synced changes, and so is their undo. ``merged`` maps a contact id to what the
+    import did to it: ``{"set": {field: [before, after]}, "added": {field: [items]}}`` (wire form).
+    """
+
+    __tablename__ = "imports"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    source: Mapped[str] = mapped_column(String(300))  # the file's name, for the rep
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_contacts: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_accounts: Mapped[list[str]] = mapped_column(JSON, default=list)
+    merged: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    undone_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
 # The sync's records for the rep (migration 0003), written and read by ``sync`` with Core
 # statements: no class of their own, but declared here so the metadata is the whole schema.
 # The conflicts the server reported, as it sent them (``at`` is the server's text timestamp).

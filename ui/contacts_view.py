@@ -28,6 +28,7 @@ from ui.table import make_table
 
 class ContactsView(QWidget):
     demo_requested = Signal()
+    import_requested = Signal()  # File › Import contacts…, offered on the empty list
     new_requested = Signal()
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
@@ -57,7 +58,8 @@ class ContactsView(QWidget):
         el = QVBoxLayout(self.empty)
         el.addStretch(1)
         self.empty_label = QLabel(
-            "No contacts yet — add one, or try Rapport with sample data (kept in a separate database)."
+            "No contacts yet — add one, import them from your phone, Outlook or Google (a vCard or CSV "
+            "file), or try Rapport with sample data (kept in a separate database)."
         )
         self.empty_label.setObjectName("empty_state")
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -66,15 +68,19 @@ class ContactsView(QWidget):
         row = QHBoxLayout()
         row.addStretch(1)
         self.add_button = QPushButton("Add a contact")
+        self.import_button = QPushButton("Import contacts…")
+        self.import_button.setObjectName("import_contacts_button")
         self.demo_button = QPushButton("Try with sample data")
         self.demo_button.setObjectName("demo_button")
         row.addWidget(self.add_button)
+        row.addWidget(self.import_button)
         row.addWidget(self.demo_button)
         row.addStretch(1)
         el.addLayout(row)
         el.addStretch(2)
         self.add_button.clicked.connect(self.new_requested)
         self.demo_button.clicked.connect(self.demo_requested)
+        self.import_button.clicked.connect(self.import_requested)
         self.no_match = QLabel("No contact matches this filter.")
         self.no_match.setAlignment(Qt.AlignmentFlag.AlignCenter)
 

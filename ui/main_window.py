@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QPoint, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QColor, QGuiApplication, QKeyEvent, QKeySequence, QShowEvent
@@ -28,7 +29,7 @@ from models.entities import SYNCED_CLASSES
 from models.errors import NotFoundError
 from models.rows import CommitmentRow
 from models.sample import is_sample, sample_db_path
-from models.services import accounts, commitments, contacts, notes
+from models.services import accounts, commitments, contacts, importing, notes
 from ui.accounts_view import AccountsView
 from ui.appearance import colour, icon, on_appearance_changed
 from ui.commitments_view import CommitmentsView
@@ -36,6 +37,7 @@ from ui.contacts_view import ContactsView
 from ui.context import AppContext
 from ui.dialogs import CommitmentDialog, ContactDialog, NoteDialog
 from ui.help import AboutDialog, ShortcutsDialog
+from ui.import_flow import ImportFlow, show_history
 from ui.insights_view import InsightsDialog
 from ui.preferences import WindowPreferences
 from ui.printing.preview import BriefingPreview, save_briefing_pdf, show_briefing_preview
@@ -66,6 +68,7 @@ ACTION_ICONS = {
     "new_commitment": "list-plus",
     "print_briefing": "printer",
     "save_briefing": "file-down",
+    "import_contacts": "file-up",
     "leave_sample": "house",
     "try_sample": "flask-conical",
     "quit": "log-out",
@@ -174,6 +177,7 @@ class MainWindow(QMainWindow):
 
         self._build_menus()
         self.contacts.demo_requested.connect(self.try_sample)
+        self.contacts.import_requested.connect(lambda: self.import_contacts())
         self.contacts.new_requested.connect(self.new_contact)
         self.contacts.detail.delete_requested.connect(lambda cid, name: self.delete("contact", cid, name))
         self.contacts.detail.row_delete_requested.connect(self.delete)
@@ -242,6 +246,10 @@ class MainWindow(QMainWindow):
             "&File", "Save briefing as P&DF…", self.save_current_pdf, "Ctrl+Shift+P", "save_briefing"
         )
         self._menus["&File"].addSeparator()
+        self.import_action = self._action(
+            "&File", "&Import contacts…", self.import_contacts, "Ctrl+O", "import_contacts"
+        )
+        self._menus["&File"].addSeparator()
         if self.sample:
             self._action("&File", "Back to &my records", self.leave_sample, None, "leave_sample")
         else:
@@ -249,6 +257,12 @@ class MainWindow(QMainWindow):
         self._action("&File", "&Quit", self.close, key.Quit, "quit")
         self.undo_action = self._action("&Edit", "&Undo", self.undo_delete, key.Undo, "undo")
         self.undo_action.setEnabled(False)
+        self.undo_import_action = self._action(
+            "&Edit", "Undo an i&mport…", self.show_imports, None, "undo_import"
+        )
+        if self.sample:  # the rep's contacts belong in their own records, not in the sample's
+            for action in (self.import_action, self.undo_import_action):
+                action.setEnabled(False)
         self.delete_action = self._action("&Edit", "&Delete", self.delete_current, key.Delete, "delete")
         self.find_action = self._action("&Edit", "&Find…", self.focus_find, key.Find, "find")
         self.search_action = self._action(
@@ -424,6 +438,40 @@ class MainWindow(QMainWindow):
             return True  # not taken by the line edit: the window's Undo shortcut fires
         return super().eventFilter(watched, event)
 
+    # -- import (ui/import_flow.py) -------------------------------------------------------------
+    def import_contacts(self, path: Path | None = None) -> ImportFlow:
+        """File › Import contacts…: the file dialog (unless ``path``), preview, import, undo offer."""
+        self.import_flow = ImportFlow(self.ctx, self, self.offer_undo)
+        self.import_flow.imported.connect(
+            lambda result: (
+                self.statusBar().showMessage(
+                    "Every card is already in your contacts: nothing to import.", 8_000
+                )
+                if result.import_id is None
+                else None
+            )
+        )
+        if path is None:
+            self.import_flow.choose()
+        else:
+            self.import_flow.start(path)
+        return self.import_flow
+
+    def show_imports(self) -> None:
+        show_history(self.ctx, self, self.undo_import)
+
+    def undo_import(self, import_id: uuid.UUID, source: str) -> None:
+        if self._undo is not None and self._undo.about == ("import", import_id):
+            self._withdraw_undo()
+
+        def done(result: importing.UndoResult) -> None:
+            message = f"Took back the import of {source}: {result.deleted:,} contacts moved to the Trash"
+            if result.kept:
+                message += f"; {result.kept:,} fields you changed since were kept"
+            self.statusBar().showMessage(message + ".", 10_000)
+
+        self.ctx.act(lambda s: importing.undo_import(s, import_id), done)
+
     # -- sample data (a database of its own: models/sample.py) ----------------------------------
     def _label_as_sample(self) -> None:
         """Say so wherever the rep looks, and take sync away: sample data is never synced."""
@@ -438,6 +486,7 @@ class MainWindow(QMainWindow):
         for widget in (self.sync_button, self.sync_label):
             widget.hide()
         self.contacts.demo_button.hide()
+        self.contacts.import_button.hide()  # the rep's contacts go to their own records
 
     def try_sample(self) -> None:
         """Open the separate sample database (filled on first use); the rep's own stays as is."""

@@ -171,6 +171,26 @@ def _step_search(state: _State) -> str:
     return "the contact list's search finds the new contact by name and by account"
 
 
+def _step_import(state: _State) -> str:
+    from models.db import Database
+    from models.services.import_file import prepare, read_source
+    from models.services.importing import plan_import
+
+    db = state.db
+    assert isinstance(db, Database)
+    # vCard 2.1 as a phone writes it (quoted-printable UTF-8): vobject reads its lines.
+    path = state.folder / "self-test.vcf"
+    path.write_bytes(
+        b"BEGIN:VCARD\r\nVERSION:2.1\r\nN;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:M=C3=BCller;J=C3=BCrgen;;;\r\n"
+        b"TEL;CELL:+49 170 1234567\r\nEND:VCARD\r\n"
+    )
+    prepared = prepare(read_source(path), None)
+    with db.read() as s:
+        plan = plan_import(s, prepared.cards, prepared.skipped)
+    _require(plan.new == ("Jürgen Müller",), f"the test card read as {plan.new}, skipped {plan.skipped}")
+    return "a vCard 2.1 card read and matched (nothing written)"
+
+
 def _step_window(state: _State) -> str:
     from PySide6.QtCore import QEventLoop, QTimer
 
@@ -318,6 +338,7 @@ STEPS: list[tuple[str, Callable[[_State], str]]] = [
     ("database", _step_database),
     ("rows", _step_rows),
     ("search", _step_search),
+    ("import", _step_import),
     ("window", _step_window),
     ("briefing", _step_briefing),
     ("icon", _step_icon),
