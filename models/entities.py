@@ -195,6 +195,10 @@ class Contact(SyncedMixin, Base):
             "Check in every", "count", hint="Days; empty for no cadence", detail="checkin", sheet="glance"
         ),
     )
+    # The contact this one was merged into (migration 0012): set, with ``deleted_at``, on the
+    # contact merged away, so a late edit from a laptop that still holds it reaches the survivor
+    # (the server redirects it; docs/sync.md "Merged contacts"). Synced; no editor of its own.
+    merged_into: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
     # Kept by triggers on notes; the ORM only reads it.
     last_contact_at: Mapped[datetime | None] = mapped_column(default=None)
 
@@ -273,7 +277,7 @@ class Visit(SyncedMixin, Base):
         ForeignKey("accounts.id", ondelete="SET NULL"), default=None
     )
     contact_ids: Mapped[list[str]] = mapped_column(
-        JSON, default=list, info={"shape": "uuids", "merge": "set"}
+        JSON, default=list, info={"shape": "uuids", "merge": "set", "refers": "contact"}
     )
     purpose: Mapped[str] = mapped_column(String(500), default="")
     agenda: Mapped[str] = mapped_column(Text, default="")
