@@ -76,6 +76,7 @@ class Applier:
         # A contact merged away lives on in its survivor: edits of it, and rows naming it, go
         # there (docs/sync.md "Merged contacts"), so a laptop that never heard of the merge
         # neither revives it nor leaves a note on its tombstone.
+        sent = m
         m, merged_away = self._redirected(m)
         row_id = str(m.row_id)
         try:
@@ -116,6 +117,10 @@ class Applier:
             # is told (by its acknowledgement, then its next pull) that the contact is merged.
             self.batch.write(merged_away)
             row_id = merged_away.id
+        elif m is not sent and not outcome.changed and (written := self.batch.load(m.entity, row_id)):
+            # The ids were re-pointed to a survivor and that changed nothing here: the sender
+            # still holds the old id, so the row gets a new version for it to pull.
+            self.batch.write(written)
         current = self.batch.load(m.entity, row_id)
         return MutationResult(
             mid=m.mid,
