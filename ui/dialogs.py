@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from PySide6.QtCore import QDateTime
+from PySide6.QtCore import QDateTime, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDateTimeEdit,
@@ -25,7 +25,8 @@ from models.services.contacts import ContactInput
 from models.services.notes import NoteInput
 from ui.context import AppContext
 from ui.field_editors import combo, text_box
-from ui.forms import ContactPicker, FormDialog, OptionalDateEdit
+from ui.forms import ContactPicker, FormDialog, OptionalDateEdit, on_edit
+from ui.match_warning import MatchWarning
 from ui.qt_dates import from_qdatetime, to_qdatetime
 from ui.settings import load_preferences
 
@@ -36,6 +37,7 @@ DIRECTION_LABELS = {"we": "We promised them", "they": "They promised us"}
 
 class ContactDialog(FormDialog):
     entity = Contact
+    existing_open_requested = Signal(object)  # a likely duplicate's id: open it instead
 
     def __init__(
         self,
@@ -53,6 +55,23 @@ class ContactDialog(FormDialog):
             self._cadence_defaults = load_preferences().cadence
             self._fill_cadence_default()
             self._kind().currentIndexChanged.connect(lambda _i: self._fill_cadence_default())
+            # The person may be here already: say so while the rep types, with a way to open them.
+            self.match_warning = MatchWarning(ctx, self._match_values)
+            self.match_warning.open_requested.connect(self._on_open_existing)
+            self._outer.insertWidget(1, self.match_warning)
+            for key in ("name", "account_id", "emails", "phones"):
+                editor = self.editor(key)
+                for widget in (editor, *editor.findChildren(QWidget)):
+                    on_edit(widget, self.match_warning.changed)
+
+    def _match_values(self) -> tuple[str, uuid.UUID | None, list[str], list[str]]:
+        values = self.described_values()
+        return values["name"], values["account_id"], values["emails"], values["phones"]
+
+    def _on_open_existing(self, contact_id: object) -> None:
+        # The rep chose the existing contact over a second copy: nothing typed here is saved.
+        self.existing_open_requested.emit(contact_id)
+        self.reject()
 
     def _kind(self) -> QComboBox:
         kind = self.editor("kind")

@@ -29,12 +29,14 @@ from models.errors import NotFoundError
 from models.rows import CommitmentRow
 from models.sample import is_sample, sample_db_path
 from models.services import accounts, contacts
+from models.services.merging import Merged
 from ui.accounts_view import AccountsView
 from ui.appearance import colour, icon, on_appearance_changed
 from ui.commitments_view import CommitmentsView
 from ui.contacts_view import ContactsView
 from ui.context import AppContext
 from ui.dialogs import CommitmentDialog, ContactDialog, NoteDialog
+from ui.duplicates_view import DuplicatesDialog
 from ui.help import AboutDialog, ShortcutsDialog
 from ui.preferences import WindowPreferences
 from ui.printing.preview import BriefingPreview, save_briefing_pdf, show_briefing_preview
@@ -43,7 +45,7 @@ from ui.sync_controller import SyncController
 from ui.sync_views import ConflictsView, SignInDialog
 from ui.today_view import TodayView
 from ui.trash_view import TrashView
-from ui.undo import UndoOffer, account_delete_offer, delete_offer, status_offer
+from ui.undo import UndoOffer, account_delete_offer, delete_offer, merge_offer, status_offer
 from ui.visits_view import VisitsView
 
 PAGES = ("Today", "Visits", "Contacts", "Accounts", "Commitments", "Conflicts", "Trash")
@@ -235,6 +237,9 @@ class MainWindow(QMainWindow):
         self.undo_action.setEnabled(False)
         self.delete_action = self._action("&Edit", "&Delete", self.delete_current, key.Delete, "delete")
         self.find_action = self._action("&Edit", "&Find…", self.focus_find, key.Find, "find")
+        self.duplicates_action = self._action(
+            "&Edit", "Find &duplicates…", self.find_duplicates, None, "find_duplicates"
+        )
         self._menus["&Edit"].addSeparator()
         self.preferences_action = self._action(
             "&Edit", "&Preferences…", lambda: self.preferences.edit(), "Ctrl+,", "preferences"
@@ -296,7 +301,21 @@ class MainWindow(QMainWindow):
     def new_contact(self) -> None:
         dialog = ContactDialog(self.ctx, parent=self)
         dialog.saved.connect(self.open_contact)
+        dialog.existing_open_requested.connect(self.open_contact)
         dialog.open()
+
+    def find_duplicates(self) -> DuplicatesDialog:
+        dialog = DuplicatesDialog(self.ctx, self)
+        dialog.merged.connect(self._on_merged)
+        dialog.contact_open_requested.connect(self.open_contact)
+        dialog.open()
+        return dialog
+
+    def _on_merged(self, result: object) -> None:
+        assert isinstance(result, Merged)
+        survivor = result.survivor_id
+        self.offer_undo(merge_offer(result, lambda: self.open_contact(result.merged_id)))
+        self.open_contact(survivor)
 
     def new_note(self) -> None:
         NoteDialog(self.ctx, contact=self._current_contact(), parent=self).open()

@@ -171,6 +171,23 @@ def _step_search(state: _State) -> str:
     return "the contact list's search finds the new contact by name and by account"
 
 
+def _step_duplicates(state: _State) -> str:
+    # rapidfuzz is a compiled extension: a bundle without it (or its C part) fails here.
+    from models.db import Database
+    from models.services.duplicates import find_duplicates, likely_matches
+
+    db = state.db
+    assert isinstance(db, Database)
+    with db.read() as s:
+        found = likely_matches(s, PROBE_NAME.lower(), None, emails=["QUILLON@example.com"])
+        find_duplicates(s)
+    _require(
+        [m.id for m in found] == [state.contact_id],
+        f"typing the new contact's email again warned of {len(found)} contacts, not the one added",
+    )
+    return "a contact typed again is recognised; the duplicates finder runs"
+
+
 def _step_window(state: _State) -> str:
     from PySide6.QtCore import QEventLoop, QTimer
 
@@ -318,6 +335,7 @@ STEPS: list[tuple[str, Callable[[_State], str]]] = [
     ("database", _step_database),
     ("rows", _step_rows),
     ("search", _step_search),
+    ("duplicates", _step_duplicates),
     ("window", _step_window),
     ("briefing", _step_briefing),
     ("icon", _step_icon),

@@ -15,12 +15,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Literal
 
 from sqlalchemy import String, Table, cast, select, update
 from sqlalchemy.orm import Session
 
-from models.entities import Base, Contact, SyncedMixin
+from models.entities import Account, Base, Contact, SyncedMixin
 from models.errors import NotFoundError, ValidationError
 from models.services.common import get_live
 from models.types import utcnow
@@ -39,6 +40,8 @@ class MergeField:
     other: Any
     is_list: bool
     default: Pick  # what the dialog proposes
+    survivor_text: str = ""  # the values as the rep reads them (an account's name, a list...)
+    other_text: str = ""
 
     @property
     def same(self) -> bool:
@@ -88,8 +91,34 @@ def merge_fields(session: Session, survivor_id: uuid.UUID, other_id: uuid.UUID) 
             default = "both"
         elif a in (None, "", []) and b not in (None, "", []):
             default = "other"
-        out.append(MergeField(field.name, field.shown.label, a, b, is_list, default))
+        out.append(
+            MergeField(
+                field.name,
+                field.shown.label,
+                a,
+                b,
+                is_list,
+                default,
+                _text(session, field, a),
+                _text(session, field, b),
+            )
+        )
     return out
+
+
+def _text(session: Session, field: Described, value: Any) -> str:
+    if value in (None, "", []):
+        return ""
+    if field.shown.editor == "account":
+        account = session.get(Account, value)
+        return account.name if account is not None and account.deleted_at is None else ""
+    if field.spec.shape == "dates":
+        return "; ".join(f"{d.get('label', '')}: {d.get('date', '')}" for d in value)
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
 
 
 def _combined(a: list[Any], b: list[Any]) -> list[Any]:
