@@ -69,6 +69,9 @@ class Applier:
         self.batch = batch
         self.actor = batch.actor
         self.counter = batch.counter
+        # Contacts whose merge into another this batch refused (see ``_merge_target``): the
+        # delete that follows the pointer in the same outbox is not applied either.
+        self.refused_merges: set[str] = set()
 
     def apply(self, m: Mutation) -> MutationResult:
         if m.entity not in entity_fields():
@@ -157,6 +160,16 @@ class Applier:
         survivor = self._survivor(value)
         return survivor.id if survivor is not None else value
 
+    def _merge_target(self, row: RowState, target: Any) -> str | None:
+        """The live contact a merge of ``row`` into ``target`` should point at (``target``, or
+        its survivor if it was merged away since), or None if that is ``row`` itself or none."""
+        found = self.batch.load("contact", target) if isinstance(target, str) else None
+        if found is not None and found.deleted_at is not None:
+            found = self._survivor(found.id)
+        if found is None or found.id == row.id or found.scope not in self.actor.scopes:
+            return None
+        return found.id
+
     def _redirected(self, m: Mutation) -> tuple[Mutation, RowState | None]:
         """``m`` sent on to the survivor of a merged contact it edits or names, and the merged
         contact's tombstone when the edit itself moved (to be re-versioned)."""
@@ -240,6 +253,19 @@ class Applier:
     def _update(self, m: Mutation, row: RowState, *, strict_base: bool) -> Outcome:
         patch = check_patch(m.entity, m.patch, complete=False)
         out = Outcome()
+        if m.entity == "contact" and patch.get(MERGED_INTO) and row.deleted_at is None:
+            target = self._merge_target(row, patch[MERGED_INTO])
+            if target is None:
+                # Merged the other way round meanwhile (another rep merged the target into this
+                # contact): both are already one, this one stays, the merge is not applied.
+                self.refused_merges.add(row.id)
+                patch.pop(MERGED_INTO)
+                if not patch:
+                    self.batch.write(row)  # re-versioned: the merging laptop pulls it back
+                    return Outcome(changed=True)
+            else:
+                patch[MERGED_INTO] = target
+        m = m.model_copy(update={"patch": patch})
         if row.deleted_at is not None:
             if self._unmerge(m, row, patch):
                 return Outcome(changed=True)
@@ -390,6 +416,9 @@ class Applier:
     def _delete(self, m: Mutation, row: RowState) -> Outcome:
         if row.deleted_at is not None:
             return Outcome()
+        if m.entity == "contact" and row.id in self.refused_merges:
+            self.batch.write(row)  # the second half of a refused merge: the contact stays
+            return Outcome(changed=True)
         out = Outcome(changed=True)
         # A delete given back after a restore was made after the last version both histories share.
         seen = m.base.get("_version", m.base.get(GIVE_BACK))

@@ -97,3 +97,26 @@ def test_undo_of_a_merge_syncs(laptops: Callable[..., Laptop]) -> None:
     bob.sync()
     ann.sync()
     assert ann.get("contact", gone).about == "Back" and ann.get("contact", keep).about == ""
+
+
+def test_the_same_pair_merged_both_ways_keeps_one_contact(laptops: Callable[..., Laptop]) -> None:
+    """Two reps merge the same two contacts at once, each keeping the other one: the first merge
+    to arrive stands, the second is not applied (both would otherwise be tombstones)."""
+    ann, bob = laptops("ann"), laptops("bob")
+    x = ann.add(contact("Dee Park", role="CFO"))
+    y = ann.add(contact("D. Park", about="Met at the fair"))
+    note = ann.add(Note(summary="Lunch", contact_id=x))
+    ann.sync()
+    bob.sync()
+    _merge(ann, y, x, role="other")  # Ann keeps y
+    _merge(bob, x, y, about="other")  # Bob keeps x
+    ann.sync()
+    bob.sync()
+    ann.sync()
+    for lap in (ann, bob):
+        kept, gone = lap.get("contact", y), lap.get("contact", x)
+        assert kept.deleted_at is None and kept.merged_into is None, lap.username
+        assert gone.deleted_at is not None and gone.merged_into == y
+        assert (kept.role, kept.about) == ("CFO", "Met at the fair")
+        assert lap.get("note", note).contact_id == y
+    assert ann.snapshot() == bob.snapshot()
