@@ -238,7 +238,7 @@ class MainWindow(QMainWindow):
         self.delete_action = self._action("&Edit", "&Delete", self.delete_current, key.Delete, "delete")
         self.find_action = self._action("&Edit", "&Find…", self.focus_find, key.Find, "find")
         self.duplicates_action = self._action(
-            "&Edit", "Find &duplicates…", self.find_duplicates, None, "find_duplicates"
+            "&Edit", "Find d&uplicates…", self.find_duplicates, None, "find_duplicates"
         )
         self._menus["&Edit"].addSeparator()
         self.preferences_action = self._action(

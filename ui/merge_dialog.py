@@ -110,7 +110,7 @@ class MergeDialog(QDialog):
             self.grid.addWidget(head, 0, col)
         for row, field in enumerate(fields, start=1):
             label = QLabel(field.label)
-            label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+            label.setAlignment(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft)
             self.grid.addWidget(label, row, 0)
             if field.same:
                 for col, text in ((1, field.survivor_text), (2, field.other_text)):
@@ -133,7 +133,7 @@ class MergeDialog(QDialog):
                 group.addButton(button, _PICKS.index(pick))
                 self.grid.addWidget(button, row, col)
                 buttons.append(button)
-            if field.is_list:
+            if field.is_list and field.survivor and field.other:  # both only when both hold some
                 both = QRadioButton("Both")
                 both.setObjectName(f"pick_{field.name}_both")
                 both.setToolTip("Keep every value of both, each once")

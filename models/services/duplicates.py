@@ -217,6 +217,11 @@ _BY_ACCOUNT = text(
 ).bindparams(bindparam("account"))
 
 
+_SAME_NAME = text(
+    "SELECT id, name FROM contacts WHERE deleted_at IS NULL AND name LIKE :name ESCAPE '\\' LIMIT 20"
+)
+
+
 def likely_matches(
     session: Session,
     name: str,
@@ -228,8 +233,9 @@ def likely_matches(
     limit: int = 3,
 ) -> list[LikelyMatch]:
     """Existing contacts the one being typed probably is: the same email or phone anywhere, a
-    similar name at the same account. For the contact form, run off the GUI thread (the email
-    and phone check reads every contact row: about 50 ms on 100,000)."""
+    similar name at the same account (or, before an account is chosen, the same name anywhere).
+    For the contact form, run off the GUI thread: the email, phone and name checks each read
+    every contact row (tens of milliseconds on 100,000; bench/dupes_bench.py)."""
     found: dict[uuid.UUID, str] = {}
     conds: list[str] = []
     params: dict[str, object] = {}
@@ -250,6 +256,12 @@ def likely_matches(
             shared = typed & {e.casefold() for e in _texts(cell)}
             found.setdefault(_uuid(cid), f"same email {min(shared)}" if shared else "same phone number")
     folded = fold_name(name)
+    if account_id is None and len(folded) >= 3:
+        # No account chosen yet (the rep types the name first): the same name anywhere. LIKE
+        # ignores ASCII case; the escape keeps a typed % or _ literal.
+        typed = name.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        for cid, _name in session.execute(_SAME_NAME, {"name": typed}).all()[:limit]:
+            found.setdefault(_uuid(cid), "same name")
     if account_id is not None and len(folded) >= 3:
         rows = session.execute(_BY_ACCOUNT, {"account": account_id.hex}).all()
         for _choice, score, k in process.extract(

@@ -83,10 +83,16 @@ def test_likely_matches_for_the_form(db: Database) -> None:
         by_phone = duplicates.likely_matches(s, "Robert", None, phones=["+442079460958"])
         itself = duplicates.likely_matches(s, "Anna Müller", delta, exclude=anna)
         nobody = duplicates.likely_matches(s, "Zoe Park", delta, emails=["zoe@p.example"])
+        # No account chosen yet: the same name anywhere (ASCII case ignored, % taken literally).
+        no_account = duplicates.likely_matches(s, "bob STONE", None)
+        wildcard = duplicates.likely_matches(s, "Bob%", None)
+        elsewhere = duplicates.likely_matches(s, "Bob Stone", delta)  # at an account: its people
     assert [(m.id, m.name, m.account_name) for m in by_name] == [(anna, "Anna Müller", "Delta Bakery")]
     assert [m.id for m in by_email] == [anna] and by_email[0].reason == "same email anna@delta.example"
     assert [m.id for m in by_phone] == [bob]
     assert itself == [] and nobody == []
+    assert [(m.id, m.reason) for m in no_account] == [(bob, "same name")]
+    assert wildcard == [] and elsewhere == []
 
 
 def _everything_for(db: Database, cid: uuid.UUID, other: uuid.UUID) -> dict[str, uuid.UUID]:
