@@ -259,8 +259,8 @@ def likely_matches(
     if account_id is None and len(folded) >= 3:
         # No account chosen yet (the rep types the name first): the same name anywhere. LIKE
         # ignores ASCII case; the escape keeps a typed % or _ literal.
-        typed = name.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        for cid, _name in session.execute(_SAME_NAME, {"name": typed}).all()[:limit]:
+        pattern = name.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        for cid, _name in session.execute(_SAME_NAME, {"name": pattern}).all()[:limit]:
             found.setdefault(_uuid(cid), "same name")
     if account_id is not None and len(folded) >= 3:
         rows = session.execute(_BY_ACCOUNT, {"account": account_id.hex}).all()
