@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
-from sqlalchemy import String, Table, cast, select, update
+from sqlalchemy import JSON, String, Table, cast, select, update
 from sqlalchemy.orm import Session
 
 from models.entities import Account, Base, Contact, SyncedMixin
@@ -141,10 +141,10 @@ def contact_references() -> list[tuple[Table, str, bool]]:
         for col in table.columns:
             if col.name == "merged_into":
                 continue
-            if any(fk.column is contacts_id for fk in col.foreign_keys):
-                out.append((table, col.name, False))
-            elif col.info.get("refers") == "contact":
-                out.append((table, col.name, True))
+            keyed = any(fk.column is contacts_id for fk in col.foreign_keys)
+            if keyed or col.info.get("refers") == "contact":
+                # A JSON column holds a set of ids (``visit.contact_ids``); any other, one id.
+                out.append((table, col.name, isinstance(col.type, JSON)))
     return out
 
 
@@ -219,7 +219,8 @@ def merge_contacts(
                 )
                 sets.append((table.name, row.id, column, had))
             else:
-                setattr(row, column, survivor_id)
+                # The survivor's own link to the contact merged into it (referred by it) goes.
+                setattr(row, column, None if row.id == survivor_id else survivor_id)
                 moved.append((table.name, row.id, column))
     # The pointer first, then the delete: the server applies them in this order, and an edit of
     # a deleted row would be set aside rather than applied.
@@ -243,7 +244,8 @@ def undo_merge(session: Session, merged: Merged) -> None:
     mapped = _mapped()
     for table_name, row_id, column in merged.moved:
         row = session.get(mapped[table_name], row_id)
-        if row is not None and getattr(row, column) == merged.survivor_id:
+        points_at = None if row_id == merged.survivor_id else merged.survivor_id
+        if row is not None and getattr(row, column) == points_at:
             setattr(row, column, merged.merged_id)
     text_other, text_survivor = str(merged.merged_id), str(merged.survivor_id)
     for table_name, row_id, column, had in merged.sets:

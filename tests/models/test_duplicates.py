@@ -11,6 +11,7 @@ from sqlalchemy import Column, ForeignKey, Integer, Table, Uuid, insert, select,
 from models import errors
 from models.db import Database
 from models.entities import (
+    Appreciation,
     Base,
     Commitment,
     Contact,
@@ -204,7 +205,7 @@ def test_every_contact_reference_is_found_from_the_metadata() -> None:
         for table in Base.metadata.sorted_tables
         for col in table.columns
         if col.name in ("contact_id", "contact_ids")
-    }
+    } | {("contacts", "referred_by_id")}  # a plain id (no foreign key), declared ``refers``
     assert found == expected and ("visits", "contact_ids") in found
 
 
@@ -227,6 +228,30 @@ def test_a_table_added_later_is_repointed(db: Database) -> None:
             assert s.execute(text("SELECT count(*) FROM test_extra_refs")).scalar_one() == 1
     finally:
         Base.metadata.remove(extra)
+
+
+def test_rows_added_by_other_changes_follow_the_merge(db: Database) -> None:
+    """Thank-yous (a foreign key) and "referred by" (a plain id declared ``refers``), added to the
+    schema after the merge was written, are re-pointed like the rest."""
+    keep, gone = add_contact(db, "Eve Stone"), add_contact(db, "E. Stone")
+    with db.write() as s:
+        thanks = Appreciation(summary="Thank-you card", contact_id=gone)
+        s.add(thanks)
+        referred = s.get(Contact, add_contact(db, "Fay Lu"))
+        assert referred is not None
+        referred.referred_by_id = gone
+        s.flush()
+        thanks_id, referred_id = thanks.id, referred.id
+    with db.write() as s:
+        done = merging.merge_contacts(s, keep, gone, {})
+    with db.read() as s:
+        assert s.get(Appreciation, thanks_id).contact_id == keep  # type: ignore[union-attr]
+        assert s.get(Contact, referred_id).referred_by_id == keep  # type: ignore[union-attr]
+    with db.write() as s:
+        merging.undo_merge(s, done)
+    with db.read() as s:
+        assert s.get(Appreciation, thanks_id).contact_id == gone  # type: ignore[union-attr]
+        assert s.get(Contact, referred_id).referred_by_id == gone  # type: ignore[union-attr]
 
 
 def test_resolve_follows_merges(db: Database) -> None:
