@@ -172,9 +172,19 @@ def _step_search(state: _State) -> str:
 
 
 def _step_duplicates(state: _State) -> str:
-    # rapidfuzz is a compiled extension: a bundle without it (or its C part) fails here.
+    # rapidfuzz is a compiled extension: a bundle without it fails here, and one without its
+    # compiled scorers (chosen at run time, so easy to leave out) would run the pure Python ones.
+    from rapidfuzz import fuzz, process
+
     from models.db import Database
     from models.services.duplicates import find_duplicates, likely_matches
+
+    for scorer in (fuzz.token_sort_ratio, process.extract):
+        _require(
+            "_cpp" in scorer.__module__,
+            f"rapidfuzz runs its pure Python {scorer.__name__} ({scorer.__module__}): "
+            "the compiled one is missing",
+        )
 
     db = state.db
     assert isinstance(db, Database)
