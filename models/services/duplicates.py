@@ -217,6 +217,12 @@ _BY_ACCOUNT = text(
 ).bindparams(bindparam("account"))
 
 
+def _literal(typed: str) -> str:
+    """``typed`` inside a LIKE pattern with ``ESCAPE '\\'``: its % and _ match only themselves
+    (an email address often holds an underscore)."""
+    return typed.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 _SAME_NAME = text(
     "SELECT id, name FROM contacts WHERE deleted_at IS NULL AND name LIKE :name ESCAPE '\\' LIMIT 20"
 )
@@ -241,26 +247,32 @@ def likely_matches(
     params: dict[str, object] = {}
     for n, email in enumerate(e.strip() for e in emails if "@" in e):
         # SQLite's LIKE ignores ASCII case; a non-ASCII capital is compared as typed.
-        params[f"e{n}"] = f'%"{email}"%'
-        conds.append(f"emails LIKE :e{n}")
+        params[f"e{n}"] = f'%"{_literal(email)}"%'
+        conds.append(f"emails LIKE :e{n} ESCAPE '\\'")
     for n, phone in enumerate(phones):
         try:
-            params[f"p{n}"] = f'%"{normalize_phone(phone)}"%'
+            params[f"p{n}"] = f'%"{_literal(normalize_phone(phone))}"%'
         except ValueError:
             continue
-        conds.append(f"phones LIKE :p{n}")
+        conds.append(f"phones LIKE :p{n} ESCAPE '\\'")
     if conds:
-        stmt = text(f"SELECT id, emails FROM contacts WHERE deleted_at IS NULL AND ({' OR '.join(conds)})")
-        typed = {e.strip().casefold() for e in emails}
-        for cid, cell in session.execute(stmt, params).all()[:20]:
-            shared = typed & {e.casefold() for e in _texts(cell)}
-            found.setdefault(_uuid(cid), f"same email {min(shared)}" if shared else "same phone number")
+        stmt = text(
+            f"SELECT id, emails, phones FROM contacts WHERE deleted_at IS NULL AND ({' OR '.join(conds)})"
+        )
+        typed_emails = {e.strip().casefold() for e in emails}
+        typed_phones = {pk for p in phones if (pk := phone_key(p))}
+        for cid, email_cell, phone_cell in session.execute(stmt, params).all()[:20]:
+            # The exact check (the LIKE only narrows): a shared address, else a shared number.
+            shared = typed_emails & {e.casefold() for e in _texts(email_cell)}
+            if shared:
+                found.setdefault(_uuid(cid), f"same email {min(shared)}")
+            elif typed_phones & {hk for p in _texts(phone_cell) if (hk := phone_key(p))}:
+                found.setdefault(_uuid(cid), "same phone number")
     folded = fold_name(name)
     if account_id is None and len(folded) >= 3:
-        # No account chosen yet (the rep types the name first): the same name anywhere. LIKE
-        # ignores ASCII case; the escape keeps a typed % or _ literal.
-        pattern = name.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        for cid, _name in session.execute(_SAME_NAME, {"name": pattern}).all()[:limit]:
+        # No account chosen yet (the rep types the name first): the same name anywhere (LIKE
+        # ignores ASCII case).
+        for cid, _name in session.execute(_SAME_NAME, {"name": _literal(name.strip())}).all()[:limit]:
             found.setdefault(_uuid(cid), "same name")
     if account_id is not None and len(folded) >= 3:
         rows = session.execute(_BY_ACCOUNT, {"account": account_id.hex}).all()

@@ -78,7 +78,9 @@ def test_likely_matches_for_the_form(db: Database) -> None:
     delta = add_account(db, "Delta Bakery")
     anna = add_contact(db, "Anna Müller", account_id=delta, emails=["Anna@Delta.example"])
     bob = add_contact(db, "Bob Stone", phones=["+44 20 7946 0958"])
+    add_contact(db, "Cy Ray", emails=["cyxray@ray.example"])
     with db.read() as s:
+        underscore = duplicates.likely_matches(s, "C R", None, emails=["cy_ray@ray.example"])
         by_name = duplicates.likely_matches(s, "anna muller", delta)
         by_email = duplicates.likely_matches(s, "A. M.", None, emails=["anna@delta.example"])
         by_phone = duplicates.likely_matches(s, "Robert", None, phones=["+442079460958"])
@@ -94,6 +96,7 @@ def test_likely_matches_for_the_form(db: Database) -> None:
     assert itself == [] and nobody == []
     assert [(m.id, m.reason) for m in no_account] == [(bob, "same name")]
     assert wildcard == [] and elsewhere == []
+    assert underscore == []  # an underscore in an address is not a LIKE wildcard
 
 
 def _everything_for(db: Database, cid: uuid.UUID, other: uuid.UUID) -> dict[str, uuid.UUID]:
