@@ -10,6 +10,7 @@ import uuid
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from shiboken6 import isValid
 
 from models.services import duplicates
 from models.services.duplicates import DuplicatePair
@@ -71,6 +72,8 @@ class DuplicatesDialog(QDialog):
         self.ctx.query(duplicates.find_duplicates, self._show)
 
     def _show(self, pairs: list[DuplicatePair]) -> None:
+        if not isValid(self):
+            return  # closed while the search ran
         self.model.set_rows(pairs)
         self._say()
         if pairs:

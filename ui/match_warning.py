@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
+from shiboken6 import isValid
 
 from models.errors import ValidationError
 from models.services import duplicates
@@ -74,6 +75,8 @@ class MatchWarning(QWidget):
         )
 
     def _show(self, found: list[LikelyMatch], asked: int) -> None:
+        if not isValid(self):
+            return  # the form was closed while the lookup ran
         if asked != self._asked:
             return  # the rep typed on meanwhile: a newer answer is coming
         self.match = found[0] if found else None

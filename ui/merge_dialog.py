@@ -90,6 +90,8 @@ class MergeDialog(QDialog):
         self.load()
 
     def _show(self, fields: list[MergeField]) -> None:
+        if not isValid(self):
+            return
         self.fields = fields
         while self.grid.count():
             item = self.grid.takeAt(0)
