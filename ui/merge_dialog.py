@@ -150,8 +150,10 @@ class MergeDialog(QDialog):
         self.merge_button.setEnabled(True)
         first = next(iter(self.groups.values()), None)
         self._first = first.checkedButton() if first is not None else self.merge_button
-        if self.isVisible() and self._first is not None:
-            self._first.setFocus()
+        if self.isVisible():
+            # Widgets added to a shown dialog show on the next pass of the event loop (and a
+            # hidden one takes no focus): focus after that.
+            QTimer.singleShot(0, self, self._focus_first)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

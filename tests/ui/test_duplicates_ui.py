@@ -87,9 +87,10 @@ def test_find_duplicates_merge_on_the_keyboard_and_undo(
     assert merge.picks()["emails"] == "both"
     role_kept = merge.findChild(QRadioButton, "pick_role_survivor")
     assert role_kept is not None
-    # The keyboard alone: Tab walks the values, Space picks the one with the focus. (The dialog
-    # starts on the first choice; on a loaded machine the window manager may move the focus, so
-    # the walk starts from wherever it is.)
+    qtbot.waitUntil(role_kept.isVisible, timeout=WAIT)  # shown on the event loop's next pass
+    qtbot.waitUntil(lambda: isinstance(merge.focusWidget(), QRadioButton), timeout=WAIT)
+    # The keyboard alone: the dialog starts on the first choice, Tab walks the values, Space
+    # picks the one with the focus.
     for _ in range(30):
         focus = merge.focusWidget()
         if focus is not None and focus.objectName() == "pick_role_survivor":
