@@ -20,6 +20,9 @@ from ui.merge_dialog import MergeDialog
 from ui.plural import plural
 from ui.table import Column, RowsModel, make_table, on_selection, selected_row
 
+# Pairs listed at most (the finder ranks them all; a list longer than this helps nobody).
+LISTED = 5000
+
 
 class DuplicatesDialog(QDialog):
     merged = Signal(object)  # merging.Merged, for the window's Undo
@@ -69,7 +72,7 @@ class DuplicatesDialog(QDialog):
 
     def search(self) -> None:
         self.status.setText("Looking for duplicates…")
-        self.ctx.query(duplicates.find_duplicates, self._show)
+        self.ctx.query(lambda s: duplicates.find_duplicates(s, limit=LISTED), self._show)
 
     def _show(self, pairs: list[DuplicatePair]) -> None:
         if not isValid(self):
@@ -82,9 +85,11 @@ class DuplicatesDialog(QDialog):
 
     def _say(self) -> None:
         n = self.model.rowCount()
+        # The finder lists the strongest pairs only; merging them and searching again shows more.
+        capped = " (the strongest; search again after merging for more)" if n >= LISTED else ""
         self.status.setText(
-            f"{plural(n, 'pair')} of contacts that look like the same person (the same email or phone, "
-            "or similar names at one account). Select one and press Enter to merge them."
+            f"{plural(n, 'pair')}{capped} of contacts that look like the same person (the same email "
+            "or phone, or similar names at one account). Select one and press Enter to merge them."
             if n
             else "No likely duplicates found."
         )
