@@ -246,9 +246,15 @@ class Contact(SyncedMixin, Base):
     # other links added with the playbook (migration 0006) it is a plain id, no foreign key:
     # SQLite cannot add one to a table without rebuilding it, and readers treat a missing target
     # as no link.
+    # ``refers``: a contact id, so a merge of the referrer re-points it (models.services.merging).
     referred_by_id: Mapped[uuid.UUID | None] = mapped_column(
-        default=None, info=shown("Referred by", "contact", hint="Who introduced you", detail=None)
+        default=None,
+        info=shown("Referred by", "contact", hint="Who introduced you", detail=None) | {"refers": "contact"},
     )
+    # The contact this one was merged into (migration 0012): set, with ``deleted_at``, on the
+    # contact merged away, so a late edit from a laptop that still holds it reaches the survivor
+    # (the server redirects it; docs/sync.md "Merged contacts"). Synced; no editor of its own.
+    merged_into: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
     # Kept by triggers on notes; the ORM only reads it.
     last_contact_at: Mapped[datetime | None] = mapped_column(default=None)
 
@@ -348,7 +354,7 @@ class Visit(SyncedMixin, Base):
         ForeignKey("accounts.id", ondelete="SET NULL"), default=None
     )
     contact_ids: Mapped[list[str]] = mapped_column(
-        JSON, default=list, info={"shape": "uuids", "merge": "set"}
+        JSON, default=list, info={"shape": "uuids", "merge": "set", "refers": "contact"}
     )
     purpose: Mapped[str] = mapped_column(String(500), default="")
     agenda: Mapped[str] = mapped_column(Text, default="")

@@ -44,6 +44,9 @@ class FieldSpec:
     choices: tuple[str, ...] | None = None
     shape: str | None = None  # for "json": a key of SHAPES
     merge: str | None = None  # a sync merge policy other than the default: "set" | "copy"
+    # The entity whose ids the field holds (a foreign key's, or ``info={"refers": ...}`` on a
+    # JSON set of ids): a merge of two contacts re-points every field that refers to "contact".
+    refers: str | None = None
 
 
 class FieldError(ValueError):
@@ -86,7 +89,18 @@ def _spec(col: Any) -> FieldSpec:
         choices=tuple(choices) if choices is not None else None,
         shape=shape,
         merge=col.info.get("merge"),
+        refers=_refers(col),
     )
+
+
+def _refers(col: Any) -> str | None:
+    if "refers" in col.info:
+        return str(col.info["refers"])
+    for fk in col.foreign_keys:
+        for cls in SYNCED_CLASSES:
+            if cls.__tablename__ == fk.target_fullname.split(".")[0]:  # type: ignore[attr-defined]
+                return cls.__entity__
+    return None
 
 
 @cache

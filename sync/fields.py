@@ -13,7 +13,9 @@ from typing import Any
 from models.values import FieldError, FieldSpec, check_value, entity_fields
 
 __all__ = [
+    "CONTACT_REFS",
     "COPY_FIELDS",
+    "MERGED_INTO",
     "PARENT_FIELDS",
     "SET_FIELDS",
     "FieldError",
@@ -40,6 +42,17 @@ SET_FIELDS = _merged("set")
 COPY_FIELDS = _merged("copy")
 # References to a parent row: a child created under a parent deleted elsewhere is reported.
 PARENT_FIELDS = {"account_id": "account", "contact_id": "contact"}
+# A merged-away contact's tombstone names its survivor here (``models.services.merging``).
+MERGED_INTO = "merged_into"
+# Every field that holds contact ids (a foreign key, or a set such as ``visit.contact_ids``),
+# found from the column definitions, so a table another change adds is covered: a push naming a
+# merged-away contact there is re-pointed to its survivor. Not the merge pointer itself.
+CONTACT_REFS = frozenset(
+    (entity, name)
+    for entity, specs in entity_fields().items()
+    for name, s in specs.items()
+    if s.refers == "contact" and name != MERGED_INTO
+)
 
 
 def _quoted(name: str) -> str:

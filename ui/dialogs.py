@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QLineEdit,
     QWidget,
@@ -22,7 +23,8 @@ from models.services.contacts import ContactInput
 from models.services.notes import NoteInput
 from ui.context import AppContext
 from ui.field_editors import combo, text_box
-from ui.forms import ContactPicker, FormDialog, OptionalDateEdit
+from ui.forms import ContactPicker, FormDialog, OptionalDateEdit, on_edit
+from ui.match_warning import MatchWarning
 from ui.offers import ThanksOffer, offer_thanks
 from ui.qt_dates import datetime_edit, from_qdatetime
 
@@ -33,6 +35,7 @@ DIRECTION_LABELS = {"we": "We promised them", "they": "They promised us"}
 
 class ContactDialog(FormDialog):
     entity = Contact
+    existing_open_requested = Signal(object)  # a likely duplicate's id: open it instead
 
     def __init__(
         self,
@@ -48,6 +51,24 @@ class ContactDialog(FormDialog):
         self._referrer = detail.referred_by_id if detail else None
         self._sent: ContactInput | None = None
         self.saved.connect(self._offer_referral_thanks)
+        if detail is None:
+            # The person may be here already: say so while the rep types, with a way to open them.
+            self.match_warning = MatchWarning(ctx, self._match_values)
+            self.match_warning.open_requested.connect(self._on_open_existing)
+            self._outer.insertWidget(1, self.match_warning)
+            for key in ("name", "account_id", "emails", "phones"):
+                editor = self.editor(key)
+                for widget in (editor, *editor.findChildren(QWidget)):
+                    on_edit(widget, self.match_warning.changed)
+
+    def _match_values(self) -> tuple[str, uuid.UUID | None, list[str], list[str]]:
+        values = self.described_values()
+        return values["name"], values["account_id"], values["emails"], values["phones"]
+
+    def _on_open_existing(self, contact_id: object) -> None:
+        # The rep chose the existing contact over a second copy: nothing typed here is saved.
+        self.existing_open_requested.emit(contact_id)
+        self.reject()
 
     def collect(self) -> ContactInput:
         self._sent = ContactInput(**self.described_values())

@@ -132,7 +132,7 @@ class FormDialog(QDialog):
         # The red words go as soon as the rep changes the field they are about.
         editors: list[QWidget] = [widget, *widget.findChildren(QWidget)]
         for editor in editors:
-            _on_edit(editor, err.hide)
+            on_edit(editor, err.hide)
         return widget
 
     def add_described(self, values: object) -> None:
@@ -246,7 +246,7 @@ class FormDialog(QDialog):
             self.ctx.presenter.present(exc, self)
 
 
-def _on_edit(widget: QWidget, hide: Callable[[], None]) -> None:
+def on_edit(widget: QWidget, hide: Callable[[], None]) -> None:
     def slot(*_args: object) -> None:
         hide()
 

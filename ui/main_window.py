@@ -30,12 +30,14 @@ from models.errors import NotFoundError
 from models.rows import CommitmentRow
 from models.sample import is_sample, sample_db_path
 from models.services import accounts, commitments, contacts, importing, notes
+from models.services.merging import Merged
 from ui.accounts_view import AccountsView
 from ui.appearance import colour, icon, on_appearance_changed
 from ui.commitments_view import CommitmentsView
 from ui.contacts_view import ContactsView
 from ui.context import AppContext
 from ui.dialogs import CommitmentDialog, ContactDialog, NoteDialog
+from ui.duplicates_view import DuplicatesDialog
 from ui.help import AboutDialog, ShortcutsDialog
 from ui.import_flow import ImportFlow, show_history
 from ui.insights_view import InsightsDialog
@@ -49,7 +51,7 @@ from ui.sync_views import ConflictsView, SignInDialog
 from ui.thanks_dialog import ThanksOfferBar, offer_for_kept
 from ui.today_view import TodayView
 from ui.trash_view import TrashView
-from ui.undo import UndoOffer, account_delete_offer, delete_offer, status_offer
+from ui.undo import UndoOffer, account_delete_offer, delete_offer, merge_offer, status_offer
 from ui.visits_view import VisitsView
 
 PAGES = ("Today", "Visits", "Contacts", "Accounts", "Commitments", "Conflicts", "Trash")
@@ -268,6 +270,9 @@ class MainWindow(QMainWindow):
         self.search_action = self._action(
             "&Edit", "&Search everything…", self.search_everything, "Ctrl+K", "search_everything"
         )
+        self.duplicates_action = self._action(
+            "&Edit", "Find d&uplicates…", self.find_duplicates, None, "find_duplicates"
+        )
         self._menus["&Edit"].addSeparator()
         self.preferences_action = self._action(
             "&Edit", "&Preferences…", lambda: self.preferences.edit(), "Ctrl+,", "preferences"
@@ -348,7 +353,21 @@ class MainWindow(QMainWindow):
     def new_contact(self) -> None:
         dialog = ContactDialog(self.ctx, parent=self)
         dialog.saved.connect(self.open_contact)
+        dialog.existing_open_requested.connect(self.open_contact)
         dialog.open()
+
+    def find_duplicates(self) -> DuplicatesDialog:
+        dialog = DuplicatesDialog(self.ctx, self)
+        dialog.merged.connect(self._on_merged)
+        dialog.contact_open_requested.connect(self.open_contact)
+        dialog.open()
+        return dialog
+
+    def _on_merged(self, result: object) -> None:
+        assert isinstance(result, Merged)
+        survivor = result.survivor_id
+        self.offer_undo(merge_offer(result, lambda: self.open_contact(result.merged_id)))
+        self.open_contact(survivor)
 
     def new_note(self) -> None:
         NoteDialog(self.ctx, contact=self._current_contact(), parent=self).open()

@@ -191,6 +191,33 @@ def _step_import(state: _State) -> str:
     return "a vCard 2.1 card read and matched (nothing written)"
 
 
+def _step_duplicates(state: _State) -> str:
+    # rapidfuzz is a compiled extension: a bundle without it fails here, and one without its
+    # compiled scorers (chosen at run time, so easy to leave out) would run the pure Python ones.
+    from rapidfuzz import fuzz, process
+
+    from models.db import Database
+    from models.services.duplicates import find_duplicates, likely_matches
+
+    for scorer in (fuzz.token_sort_ratio, process.extract):
+        _require(
+            "_cpp" in scorer.__module__,
+            f"rapidfuzz runs its pure Python {scorer.__name__} ({scorer.__module__}): "
+            "the compiled one is missing",
+        )
+
+    db = state.db
+    assert isinstance(db, Database)
+    with db.read() as s:
+        found = likely_matches(s, PROBE_NAME.lower(), None, emails=["QUILLON@example.com"])
+        find_duplicates(s)
+    _require(
+        [m.id for m in found] == [state.contact_id],
+        f"typing the new contact's email again warned of {len(found)} contacts, not the one added",
+    )
+    return "a contact typed again is recognised; the duplicates finder runs"
+
+
 def _step_window(state: _State) -> str:
     from PySide6.QtCore import QEventLoop, QTimer
 
@@ -339,6 +366,7 @@ STEPS: list[tuple[str, Callable[[_State], str]]] = [
     ("rows", _step_rows),
     ("search", _step_search),
     ("import", _step_import),
+    ("duplicates", _step_duplicates),
     ("window", _step_window),
     ("briefing", _step_briefing),
     ("icon", _step_icon),

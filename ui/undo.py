@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from models.rows import CommitmentRow
-from models.services import accounts, commitments, trash
+from models.services import accounts, commitments, merging, trash
 
 STATUS_WORDS = {"done": "Marked done", "cancelled": "Cancelled", "open": "Reopened"}
 
@@ -71,4 +71,16 @@ def status_offer(row: CommitmentRow, status: str) -> UndoOffer:
         put_back,
         f"{what}: “{row.what}”. Undo with Ctrl+Z.",
         f"“{row.what}” is {before} again.",
+    )
+
+
+def merge_offer(merged: merging.Merged, after: Callable[[], None] | None = None) -> UndoOffer:
+    """A merge: undo brings the merged contact back with what it had (unless changed since)."""
+    return UndoOffer(
+        ("contact", merged.merged_id),
+        f"merge of “{merged.merged_name}”",
+        lambda s: merging.undo_merge(s, merged),
+        f"Merged “{merged.merged_name}” into the contact shown. Undo with Ctrl+Z.",
+        f"“{merged.merged_name}” is a contact of its own again.",
+        after,
     )

@@ -34,7 +34,9 @@ def list_trash(session: Session, limit: int = 500) -> list[TrashRow]:
         parents.add((rid, when))  # type: ignore[arg-type]
     for rid, title, when, aid in session.execute(
         select(Contact.id, Contact.name, Contact.deleted_at, Contact.account_id)
-        .where(Contact.deleted_at.is_not(None))
+        # A contact merged into another is not in the trash: it lives on in the survivor (undo
+        # the merge to get it back).
+        .where(Contact.deleted_at.is_not(None), Contact.merged_into.is_(None))
         .order_by(Contact.deleted_at.desc())
         .limit(limit)
     ):
@@ -62,6 +64,8 @@ def restore(session: Session, entity: str, row_id: uuid.UUID) -> None:
     obj = session.get(cls, row_id)
     if obj is None or obj.deleted_at is None:
         raise NotFoundError("There is nothing to restore: it is not in the trash.")
+    if isinstance(obj, Contact) and obj.merged_into is not None:
+        raise NotFoundError("That contact was merged into another: it is not in the trash.")
     when = obj.deleted_at
     obj.deleted_at = None
     if cls is Account:

@@ -14,13 +14,25 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sync.fields import COPY_FIELDS, PARENT_FIELDS, SET_FIELDS, FieldError, check_patch, entity_fields
+from sync.fields import (
+    CONTACT_REFS,
+    COPY_FIELDS,
+    MERGED_INTO,
+    PARENT_FIELDS,
+    SET_FIELDS,
+    FieldError,
+    check_patch,
+    entity_fields,
+)
 from sync.protocol import GIVE_BACK, GIVE_BACK_VERSION, Mutation, MutationResult
 from sync.server.batch import Batch, RowState
 from sync.server.db import now_iso
 
 # The same words whether the row does not exist or belongs to another team: nothing leaks.
 NOT_YOURS = "no such row in your territory"
+
+# A chain of merges (A into B, then B into C) is followed this far, and no further (a loop).
+MAX_MERGE_HOPS = 20
 
 # A contact sits under an account: a new row follows the nearest parent it names.
 _NEAREST_PARENT_FIRST = ("contact_id", "account_id")
@@ -57,11 +69,19 @@ class Applier:
         self.batch = batch
         self.actor = batch.actor
         self.counter = batch.counter
+        # Contacts whose merge into another this batch refused (see ``_merge_target``): the
+        # delete that follows the pointer in the same outbox is not applied either.
+        self.refused_merges: set[str] = set()
 
     def apply(self, m: Mutation) -> MutationResult:
-        row_id = str(m.row_id)
         if m.entity not in entity_fields():
             return MutationResult(mid=m.mid, status="rejected", reason=f"unknown entity {m.entity[:30]!r}")
+        # A contact merged away lives on in its survivor: edits of it, and rows naming it, go
+        # there (docs/sync.md "Merged contacts"), so a laptop that never heard of the merge
+        # neither revives it nor leaves a note on its tombstone.
+        sent = m
+        m, merged_away = self._redirected(m)
+        row_id = str(m.row_id)
         try:
             if m.op == "create":
                 # Checked before the id is looked up, so a bad create reads the same whether its id
@@ -85,16 +105,95 @@ class Applier:
                 outcome = self._update(m, row, strict_base=False)
             elif m.op == "delete":
                 outcome = self._delete(m, row)
+            elif row.data.get(MERGED_INTO) and row.deleted_at is not None:
+                # Only an undo of the merge (which clears the pointer first) brings a merged
+                # contact back; a restore from a laptop that had not heard of the merge does not.
+                # Its tombstone is re-versioned so that laptop pulls it again.
+                self.batch.write(row)
+                outcome = Outcome(changed=True)
             else:
                 outcome = self._restore(row)
         except FieldError as exc:
             return MutationResult(mid=m.mid, status="rejected", reason=str(exc))
+        if merged_away is not None:
+            # A new version of the tombstone, after the survivor's: the laptop that sent the edit
+            # is told (by its acknowledgement, then its next pull) that the contact is merged.
+            self.batch.write(merged_away)
+            row_id = merged_away.id
+        elif m is not sent and not outcome.changed and (written := self.batch.load(m.entity, row_id)):
+            # The ids were re-pointed to a survivor and that changed nothing here: the sender
+            # still holds the old id, so the row gets a new version for it to pull.
+            self.batch.write(written)
         current = self.batch.load(m.entity, row_id)
         return MutationResult(
             mid=m.mid,
             status="conflict" if outcome.conflict else "applied",
             version=current.version if current is not None else None,
         )
+
+    def _survivor(self, contact_id: Any) -> RowState | None:
+        """The live contact that ``contact_id`` was merged into (through a chain of merges), if
+        it was merged and the survivor is in the user's territory; else None."""
+        if not isinstance(contact_id, str):
+            return None
+        row = self.batch.load("contact", contact_id)
+        found: RowState | None = None
+        for _hop in range(MAX_MERGE_HOPS):
+            if row is None or row.deleted_at is None or not row.data.get(MERGED_INTO):
+                break
+            row = self.batch.load("contact", str(row.data[MERGED_INTO]))
+            if row is None or row.scope not in self.actor.scopes:
+                break
+            found = row
+        return found if found is not None and found.deleted_at is None else None
+
+    def _repointed(self, value: Any) -> Any:
+        """``value`` (a contact id, or a list of them) with merged-away contacts' survivors."""
+        if isinstance(value, list):
+            out: list[Any] = []
+            for item in value:
+                survivor = self._survivor(item)
+                item = survivor.id if survivor is not None else item
+                if item not in out:
+                    out.append(item)
+            return out
+        survivor = self._survivor(value)
+        return survivor.id if survivor is not None else value
+
+    def _merge_target(self, row: RowState, target: Any) -> str | None:
+        """The live contact a merge of ``row`` into ``target`` should point at (``target``, or
+        its survivor if it was merged away since), or None if that is ``row`` itself or none."""
+        found = self.batch.load("contact", target) if isinstance(target, str) else None
+        if found is not None and found.deleted_at is not None:
+            found = self._survivor(found.id)
+        if found is None or found.id == row.id or found.scope not in self.actor.scopes:
+            return None
+        return found.id
+
+    def _redirected(self, m: Mutation) -> tuple[Mutation, RowState | None]:
+        """``m`` sent on to the survivor of a merged contact it edits or names, and the merged
+        contact's tombstone when the edit itself moved (to be re-versioned)."""
+        if m.op not in ("create", "update"):
+            return m, None
+        changes: dict[str, Any] = {}
+        refs = [name for (entity, name) in CONTACT_REFS if entity == m.entity]
+        if any(name in m.patch for name in refs):
+            patch, base = dict(m.patch), dict(m.base)
+            for name in refs:
+                if name in patch:
+                    patch[name] = self._repointed(patch[name])
+                if name in base:
+                    base[name] = self._repointed(base[name])
+            changes.update(patch=patch, base=base)
+        merged_away: RowState | None = None
+        if m.entity == "contact" and m.op == "update" and MERGED_INTO not in m.patch:
+            row = self.batch.load("contact", str(m.row_id))
+            if row is not None and row.scope in self.actor.scopes:
+                survivor = self._survivor(row.id)
+                if survivor is not None:
+                    merged_away = row
+                    changes["row_id"] = uuid.UUID(survivor.id)
+        return (m.model_copy(update=changes) if changes else m), merged_away
 
     def _create(self, m: Mutation, row_id: str, data: dict[str, Any]) -> Outcome:
         out = Outcome(changed=True)
@@ -154,7 +253,22 @@ class Applier:
     def _update(self, m: Mutation, row: RowState, *, strict_base: bool) -> Outcome:
         patch = check_patch(m.entity, m.patch, complete=False)
         out = Outcome()
+        if m.entity == "contact" and patch.get(MERGED_INTO) and row.deleted_at is None:
+            target = self._merge_target(row, patch[MERGED_INTO])
+            if target is None:
+                # Merged the other way round meanwhile (another rep merged the target into this
+                # contact): both are already one, this one stays, the merge is not applied.
+                self.refused_merges.add(row.id)
+                patch.pop(MERGED_INTO)
+                if not patch:
+                    self.batch.write(row)  # re-versioned: the merging laptop pulls it back
+                    return Outcome(changed=True)
+            else:
+                patch[MERGED_INTO] = target
+        m = m.model_copy(update={"patch": patch})
         if row.deleted_at is not None:
+            if self._unmerge(m, row, patch):
+                return Outcome(changed=True)
             # Delete wins; the edit is kept in a conflict record so nothing is lost, and a stale
             # edit never brings the row back (only an explicit restore does).
             if patch:
@@ -209,6 +323,17 @@ class Applier:
         for field, lost in pending_copies:
             self._copy_note(row, merged, field, lost)
         return out
+
+    def _unmerge(self, m: Mutation, row: RowState, patch: dict[str, Any]) -> bool:
+        """An undo of a merge clears the merged contact's pointer (then restores it, a separate
+        mutation): allowed on the tombstone when it still points where the undoer saw it point."""
+        current = row.data.get(MERGED_INTO)
+        if m.entity != "contact" or set(patch) != {MERGED_INTO} or patch[MERGED_INTO] is not None:
+            return False
+        if current is None or m.base.get(MERGED_INTO) != current:
+            return False
+        self.batch.write(row, data={**row.data, MERGED_INTO: None})
+        return True
 
     def _give_back(
         self, m: Mutation, row: RowState | None, row_id: str, fork: int, data: dict[str, Any]
@@ -291,6 +416,9 @@ class Applier:
     def _delete(self, m: Mutation, row: RowState) -> Outcome:
         if row.deleted_at is not None:
             return Outcome()
+        if m.entity == "contact" and row.id in self.refused_merges:
+            self.batch.write(row)  # the second half of a refused merge: the contact stays
+            return Outcome(changed=True)
         out = Outcome(changed=True)
         # A delete given back after a restore was made after the last version both histories share.
         seen = m.base.get("_version", m.base.get(GIVE_BACK))
