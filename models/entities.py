@@ -13,7 +13,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Column, Date, ForeignKey, Index, Integer, String, Table, Text, Uuid
+from sqlalchemy import JSON, Column, Date, ForeignKey, Index, Integer, String, Table, Text, Uuid, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from models.shown import shown
@@ -41,6 +41,36 @@ class Direction(enum.StrEnum):
 
     WE = "we"
     THEY = "they"
+
+
+class StakeRole(enum.StrEnum):
+    """A customer contact's part in the buying decision (the account's stakeholder map).
+    ``NONE`` (the empty text) is "not said"; partners, suppliers and colleagues are grouped by
+    their kind instead."""
+
+    NONE = ""
+    DECISION_MAKER = "decision_maker"
+    INFLUENCER = "influencer"
+    CHAMPION = "champion"
+    USER = "user"
+    GATEKEEPER = "gatekeeper"
+
+
+class ThanksKind(enum.StrEnum):
+    NOTE = "note"
+    GIFT = "gift"
+    CALL = "call"
+    EVENT = "event"
+
+
+class ThanksReason(enum.StrEnum):
+    """What prompted a thank-you: ``reason_id`` then names the purchase, the referred contact or the
+    kept commitment."""
+
+    PURCHASE = "purchase"
+    REFERRAL = "referral"
+    COMMITMENT = "commitment"
+    OTHER = "other"
 
 
 class CommitmentStatus(enum.StrEnum):
@@ -195,6 +225,24 @@ class Contact(SyncedMixin, Base):
             "Check in every", "count", hint="Days; empty for no cadence", detail="checkin", sheet="glance"
         ),
     )
+    # The longest gap before the relationship is at risk ("losing touch": amber past
+    # ``cadence_days``, red past this); None: the defaults by kind and tier apply.
+    cadence_max_days: Mapped[int | None] = mapped_column(
+        Integer,
+        default=None,
+        info=shown("Losing touch after", "count", hint="Days; empty for the default", detail="checkin"),
+    )
+    stake_role: Mapped[str] = mapped_column(
+        String(20),
+        default=StakeRole.NONE.value,
+        server_default=text("''"),  # existing contacts, when migration 0006 adds the column
+        info=_choices(StakeRole) | shown("Part in decisions", "choice", detail="heading"),
+    )
+    # Who introduced this contact (a referral is thanked: issue 12's thank-yous owed). Like the
+    # other links added with the playbook (migration 0006) it is a plain id, no foreign key:
+    # SQLite cannot add one to a table without rebuilding it, and readers treat a missing target
+    # as no link.
+    referred_by_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
     # Kept by triggers on notes; the ORM only reads it.
     last_contact_at: Mapped[datetime | None] = mapped_column(default=None)
 
@@ -246,6 +294,9 @@ class Commitment(SyncedMixin, Base):
     account_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("accounts.id", ondelete="SET NULL"), default=None
     )
+    # Where it came from: the note it was made from, or the (detractor's) feedback it answers.
+    note_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    feedback_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
 
     __table_args__ = (
         Index("ix_commitments_status_due", "status", "due_date"),
@@ -333,6 +384,56 @@ class Purchase(SyncedMixin, Base):
     )
 
 
+class Appreciation(SyncedMixin, Base):
+    """A thank-you given to a contact (a note, a gift, a call, an event), and what prompted it."""
+
+    __tablename__ = "appreciations"
+    __entity__ = "appreciation"
+
+    given_at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(String(20), default=ThanksKind.NOTE.value, info=_choices(ThanksKind))
+    reason: Mapped[str] = mapped_column(
+        String(20), default=ThanksReason.OTHER.value, info=_choices(ThanksReason)
+    )
+    # The purchase, the referred contact or the kept commitment the thank-you is for.
+    reason_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    summary: Mapped[str] = mapped_column(String(500), default="")
+    contact_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL"), default=None
+    )
+    account_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL"), default=None
+    )
+
+    __table_args__ = (
+        Index("ix_appreciations_contact", "contact_id", "given_at"),
+        Index("ix_appreciations_reason", "reason_id"),
+    )
+
+
+class Snooze(SyncedMixin, Base):
+    """A Today item put off until a date, or dismissed for good (``until`` None).
+
+    ``item`` names it as "<kind>:<row id>" (e.g. "checkin:<contact id>", "followup7:<purchase id>",
+    "thanks:<purchase id>", "detractor:<feedback id>"); commitments are snoozed by moving their
+    due date instead. The contact and account put the row in the rep's territory for sync.
+    """
+
+    __tablename__ = "snoozes"
+    __entity__ = "snooze"
+
+    item: Mapped[str] = mapped_column(String(100))
+    until: Mapped[date | None] = mapped_column(default=None)
+    contact_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL"), default=None
+    )
+    account_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL"), default=None
+    )
+
+    __table_args__ = (Index("ix_snoozes_item", "item"),)
+
+
 class OutboxEntry(Base):
     """A local change waiting to be pushed. Written in the same transaction as the change.
 
@@ -411,6 +512,8 @@ SYNCED_CLASSES: tuple[type[SyncedMixin], ...] = (
     Visit,
     Feedback,
     Purchase,
+    Appreciation,
+    Snooze,
 )
 
 

@@ -52,6 +52,8 @@ class ContactDetail:
     tags: tuple[str, ...]
     about: str
     cadence_days: int | None
+    cadence_max_days: int | None
+    stake_role: str
     last_contact_at: datetime | None
     created_at: datetime
     updated_at: datetime

@@ -19,6 +19,7 @@ import httpx
 
 from models.bulk import restore_derived, suspend_derived
 from models.db import Database, check_integrity
+from models.entities import SYNCED_CLASSES
 from models.restore import RESTORED_KEY
 from models.sample import SAMPLE_KEY
 from sync.apply import PageCounts, apply_page
@@ -49,7 +50,7 @@ from sync.store import (
 from sync.transport import TIMEOUT, Http, error_detail
 
 log = logging.getLogger(__name__)
-SYNCED_ENTITIES = ("account", "contact", "note", "commitment", "visit", "feedback", "purchase")
+SYNCED_ENTITIES = tuple(cls.__entity__ for cls in SYNCED_CLASSES)
 
 
 @dataclass

@@ -117,6 +117,8 @@ _TITLE_FIELD = {
     "visit": "purpose",
     "feedback": "comment",
     "purchase": "product",
+    "appreciation": "summary",
+    "snooze": "item",
 }
 
 

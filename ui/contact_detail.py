@@ -30,6 +30,7 @@ from models.values import described
 from ui.appearance import colour
 from ui.context import AppContext
 from ui.dialogs import CHANNEL_LABELS, KIND_LABELS, CommitmentDialog, ContactDialog, NoteDialog
+from ui.field_editors import choice_label
 from ui.plural import days_ago, in_days, plural
 from ui.table import (
     Column,
@@ -98,7 +99,9 @@ def profile_html(d: ContactDetail, kept: KeptRate, today: date) -> str:
     where = " at ".join(p for p in (esc(d.role), esc(d.account_name)) if p)
     lines = [
         f"<h2 style='margin:0'>{esc(d.name)}</h2>",
-        f"<p>{where or '&nbsp;'} · {KIND_LABELS.get(d.kind, d.kind)}</p>",
+        f"<p>{where or '&nbsp;'} · {KIND_LABELS.get(d.kind, d.kind)}"
+        + (f" · {choice_label(d.stake_role)}" if d.stake_role else "")
+        + "</p>",
     ]
     reach = [esc(x) for x in (*d.phones, *d.emails)]
     if reach:
@@ -119,6 +122,8 @@ def profile_html(d: ContactDetail, kept: KeptRate, today: date) -> str:
             last += f" — <b style='color:{colour('error')}'>check-in overdue</b> (every {every})"
         else:
             last += f" — next check-in {in_days(due_in)}"
+    if d.cadence_max_days:
+        last += f"; losing touch after {plural(d.cadence_max_days, 'day')}"
     lines.append(f"<p>{last}</p>")
     if kept.rate is not None:
         lines.append(

@@ -87,6 +87,11 @@ def _dated_lines(text: str) -> list[tuple[str, str | date]]:
     return dates
 
 
+def choice_label(value: str) -> str:
+    """How a choice reads in a form: "decision_maker" as "Decision maker", "" as "—" (not said)."""
+    return value.replace("_", " ").capitalize() or "—"
+
+
 def make_editor(ctx: AppContext, field: Described, value: Any) -> tuple[QWidget, Reader]:
     """The widget for ``field`` showing ``value`` (as the form's input holds it), and its reader."""
     shown = field.shown
@@ -99,7 +104,7 @@ def make_editor(ctx: AppContext, field: Described, value: Any) -> tuple[QWidget,
         return box, box.toPlainText
     if shown.editor == "choice":
         choices = field.spec.choices or ()
-        chooser = combo({c: c.capitalize() for c in choices}, value)
+        chooser = combo({c: choice_label(c) for c in choices}, value)
         return chooser, chooser.currentData
     if shown.editor == "account":
         picker = AccountCombo(ctx, value)

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, literal_column, or_, select, text
 from sqlalchemy.orm import Session
 
-from models.entities import Account, Commitment, CommitmentStatus, Contact, ContactKind, Note
+from models.entities import Account, Commitment, CommitmentStatus, Contact, ContactKind, Note, StakeRole
 from models.rows import ContactDetail, ContactRow
 from models.services.common import children_of, fts_query, get_live
 from models.types import utcnow
@@ -26,6 +26,7 @@ from models.validation import (
 from models.values import Described, described
 
 KINDS = [k.value for k in ContactKind]
+STAKE_ROLES = [r.value for r in StakeRole]
 
 
 @dataclass
@@ -46,6 +47,21 @@ class ContactInput:
     tags: list[str] = field(default_factory=list)
     about: str = ""
     cadence_days: int | str | None = None
+    cadence_max_days: int | str | None = None
+    stake_role: str = ""
+
+
+def _days(raw: int | str | None, field: str, what: str, errs: dict[str, str]) -> int | None:
+    if raw in (None, ""):
+        return None
+    try:
+        days = int(str(raw).strip())
+        if not 1 <= days <= 3650:
+            raise ValueError
+    except ValueError:
+        errs[field] = f"{what} is a number of days between 1 and 3650"
+        return None
+    return days
 
 
 def clean_contact(inp: ContactInput, session: Session | None = None) -> dict[str, Any]:
@@ -79,16 +95,17 @@ def clean_contact(inp: ContactInput, session: Session | None = None) -> dict[str
         elif parsed:
             errs["personal_dates"] = "Each personal date needs a label (e.g. “Work anniversary”)"
     values["personal_dates"] = dates
-    cadence: int | None = None
-    if inp.cadence_days not in (None, ""):
-        try:
-            cadence = int(str(inp.cadence_days).strip())
-            if not 1 <= cadence <= 3650:
-                raise ValueError
-        except ValueError:
-            errs["cadence_days"] = "The check-in cadence is a number of days between 1 and 3650"
-            cadence = None
-    values["cadence_days"] = cadence
+    values["cadence_days"] = _days(inp.cadence_days, "cadence_days", "The check-in cadence", errs)
+    values["cadence_max_days"] = _days(inp.cadence_max_days, "cadence_max_days", "“Losing touch after”", errs)
+    if (
+        values["cadence_days"]
+        and values["cadence_max_days"]
+        and values["cadence_max_days"] < values["cadence_days"]
+    ):
+        errs["cadence_max_days"] = "“Losing touch after” cannot be shorter than the check-in cadence"
+    if inp.stake_role not in STAKE_ROLES:
+        errs["stake_role"] = f"Choose one of: {', '.join(r or 'none' for r in STAKE_ROLES)}"
+    values["stake_role"] = inp.stake_role
     # Tags are a set: trimmed, de-duplicated case-insensitively, order kept.
     seen: set[str] = set()
     tags: list[str] = []

@@ -47,6 +47,8 @@ SPECIAL: dict[str, tuple[Any, list[str], list[str]]] = {
         ["Work anniversary (", "01 Jun"],
     ),
     "cadence_days": (30, ["every 30 days"], ["every 30 days"]),
+    "cadence_max_days": (45, ["losing touch after 45 days"], []),
+    "stake_role": ("decision_maker", ["Decision maker"], []),
 }
 
 
