@@ -31,10 +31,12 @@ from models.sample import is_sample, sample_db_path
 from models.services import accounts, contacts
 from ui.accounts_view import AccountsView
 from ui.appearance import colour, icon, on_appearance_changed
+from ui.backups import WindowBackups
 from ui.commitments_view import CommitmentsView
 from ui.contacts_view import ContactsView
 from ui.context import AppContext
 from ui.dialogs import CommitmentDialog, ContactDialog, NoteDialog
+from ui.export import WindowExports
 from ui.help import AboutDialog, ShortcutsDialog
 from ui.preferences import WindowPreferences
 from ui.printing.preview import BriefingPreview, save_briefing_pdf, show_briefing_preview
@@ -82,6 +84,9 @@ class MainWindow(QMainWindow):
     # Open another database in place of this one: the sample database's path, or None for the
     # rep's own (the app shell in ui/app.py does the switch).
     switch_requested = Signal(object)
+    # Put a backup (BackupInfo) in place of this database, the safety copy going to the folder
+    # (Path): the app shell closes this window, restores, and opens the result.
+    restore_requested = Signal(object, object)
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -184,6 +189,8 @@ class MainWindow(QMainWindow):
             lambda summary: self._on_overdue_counted(summary.overdue_commitments_count)
         )
         self.preferences = WindowPreferences(self)
+        self.backups = WindowBackups(self)
+        self.exports = WindowExports(self)
         on_appearance_changed(self._on_appearance_changed)
         self.restore_state()
 
@@ -226,6 +233,25 @@ class MainWindow(QMainWindow):
             "&File", "Save briefing as P&DF…", self.save_current_pdf, "Ctrl+Shift+P", "save_briefing"
         )
         self._menus["&File"].addSeparator()
+        self.backup_action = self._action(
+            "&File", "&Back up now", lambda: self.backups.back_up(), "Ctrl+Shift+B", "back_up"
+        )
+        self.restore_action = self._action(
+            "&File", "&Restore from backup…", lambda: self.backups.choose_restore(), None, "restore_backup"
+        )
+        self._action(
+            "&File",
+            "&Export contacts…",
+            lambda: self.exports.export_contacts(),
+            "Ctrl+Shift+E",
+            "export_contacts",
+        )
+        self._action(
+            "&File", "Export account &history…", lambda: self.exports.export_account(), None, "export_account"
+        )
+        for action in (self.backup_action, self.restore_action):
+            action.setEnabled(not self.sample)  # sample data is not the rep's to keep
+        self._menus["&File"].addSeparator()
         if self.sample:
             self._action("&File", "Back to &my records", self.leave_sample, None, "leave_sample")
         else:
@@ -260,6 +286,7 @@ class MainWindow(QMainWindow):
         self.contacts.start()
         if not self.sample:
             self.sync.start()
+        self.backups.start()
         self.visits.refresh()
         self.today.reload()
         # The other pages load when first shown (their refreshers start out stale).
@@ -560,6 +587,7 @@ class MainWindow(QMainWindow):
         # A running sync stops at once, even mid-request (sync/transport.py); what it committed
         # stays, and the outbox is on disk, so nothing queued is lost.
         self.sync.stop()
+        self.backups.stop()
         # Let a write in flight finish: it is one transaction, and the rep expects it kept.
         self.ctx.tasks.wait_idle(10_000)
         event.accept()

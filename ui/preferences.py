@@ -11,6 +11,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -26,6 +27,7 @@ from ui.forms import FormDialog
 from ui.printing.render import default_paper
 from ui.settings import (
     APPEARANCES,
+    BACKUP_DAYS,
     PAPERS,
     SYNC_MINUTES,
     Preferences,
@@ -44,6 +46,17 @@ CADENCE_LABELS = {
     "colleague": "New colleagues",
     "other": "Other new contacts",
 }
+
+
+def _beside(main: QWidget, button: QPushButton) -> QWidget:
+    """A field with its button on the right."""
+    button.setAutoDefault(False)  # Enter in a field saves, it does not press this
+    box = QWidget()
+    row = QHBoxLayout(box)
+    row.setContentsMargins(0, 0, 0, 0)
+    row.addWidget(main, 1)
+    row.addWidget(button)
+    return box
 
 
 class PreferencesDialog(FormDialog):
@@ -94,23 +107,40 @@ class PreferencesDialog(FormDialog):
                 QLineEdit("" if days is None else str(days)),
                 hint,
             )
-        folder = QWidget()
-        row = QHBoxLayout(folder)
-        row.setContentsMargins(0, 0, 0, 0)
+        self.backup_folder = QLineEdit(prefs.backup_folder)
+        self.backup_folder.setPlaceholderText(f"The data folder ({data_dir()})")
+        self.backup_folder.setObjectName("backup_folder")
+        self.choose_backup_button = QPushButton("C&hoose…")
+        self.choose_backup_button.clicked.connect(self.choose_backup_folder)
+        self.add_field(
+            "backup_folder",
+            "Back up to",
+            _beside(self.backup_folder, self.choose_backup_button),
+            "A backup is made once a day while Rapport runs; empty: the data folder",
+        )
+        self.backup_days = self.add_field(
+            "backup_days",
+            "Keep backups for",
+            QLineEdit(str(prefs.backup_days)),
+            f"Days, {BACKUP_DAYS[0]} to {BACKUP_DAYS[1]}; the newest backup is always kept",
+        )
         self.folder_label = QLabel(str(data_dir()))
         self.folder_label.setObjectName("data_folder")
         self.folder_label.setWordWrap(True)
         self.open_folder_button = QPushButton("&Open data folder")
-        self.open_folder_button.setAutoDefault(False)  # Enter in a field saves, it does not open this
         self.open_folder_button.clicked.connect(self.open_data_folder)
-        row.addWidget(self.folder_label, 1)
-        row.addWidget(self.open_folder_button)
         self.add_field(
             "data_folder",
             "Data folder",
-            folder,
+            _beside(self.folder_label, self.open_folder_button),
             "Your database, its backups and these settings (Help › About shows the log file's place)",
         )
+
+    def choose_backup_folder(self) -> None:
+        start = self.backup_folder.text().strip() or str(data_dir())
+        chosen = QFileDialog.getExistingDirectory(self, "Back up to", start)
+        if chosen:
+            self.backup_folder.setText(chosen)
 
     def open_data_folder(self) -> bool:
         folder = data_dir()
@@ -125,6 +155,8 @@ class PreferencesDialog(FormDialog):
             reminders=self.reminders.isChecked(),
             appearance=self.appearance.currentData(),
             cadence={kind: box.text() for kind, box in self.cadence.items()},
+            backup_folder=self.backup_folder.text(),
+            backup_days=self.backup_days.text(),
         )
         if not isinstance(result, Preferences):
             self.show_errors(result)
