@@ -71,7 +71,13 @@ def test_saved_preferences_apply_at_once(qtbot: QtBot, window: MainWindow, plain
     # The first field has the focus, and Tab follows the form top to bottom, then the buttons.
     assert dialog.focusWidget() is dialog.server
     fields = [dialog.server, dialog.paper, dialog.sync_minutes, dialog.reminders, dialog.appearance]
-    fields += [*dialog.cadence.values(), dialog.open_folder_button, *dialog.buttons.buttons()]
+    fields += [
+        *dialog.cadence.values(),
+        dialog.backup_folder,
+        dialog.choose_backup_button,
+        dialog.backup_days,
+    ]
+    fields += [dialog.open_folder_button, *dialog.buttons.buttons()]
     assert tab_order(dialog, dialog.server) == fields
     assert dialog.folder_label.text() == str(data_dir())
 
