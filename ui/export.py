@@ -52,9 +52,13 @@ class ExportContactsDialog(FormDialog):
         col.setContentsMargins(0, 0, 0, 0)
         self.all_button = QRadioButton("&All contacts")
         filtered = bool(search.strip()) or kind is not None
-        what = f"“{search.strip()}”" if search.strip() else "the kind chosen"
-        count = f"{shown:,} " if shown is not None else ""
-        self.filter_button = QRadioButton(f"The {count}contacts the list shows (filtered by {what})")
+        if not filtered:
+            label = "The contacts the &list shows (the list is not filtered now)"
+        else:
+            what = f"“{search.strip()}”" if search.strip() else "the kind chosen"
+            count = f"{shown:,} " if shown is not None else ""
+            label = f"The {count}contacts the &list shows (filtered by {what})"
+        self.filter_button = QRadioButton(label)
         self.filter_button.setEnabled(filtered)
         n = len(selected)
         self.selection_button = QRadioButton(f"The &selected contact{'s' if n != 1 else ''} ({n})")
@@ -170,12 +174,20 @@ class WindowExports(QObject):
         )
 
     def export_account(self) -> ExportAccountDialog:
-        page = self.window.accounts.page
-        dialog = ExportAccountDialog(self.window.ctx, page.account.id if page else None, self.window)
+        dialog = ExportAccountDialog(self.window.ctx, self._account_on_screen(), self.window)
         dialog.chosen.connect(self._on_account_chosen)
         self.dialog = dialog
         dialog.open()
         return dialog
+
+    def _account_on_screen(self) -> uuid.UUID | None:
+        """The account page shown, else the account of the contact on screen."""
+        window = self.window
+        if window.stack.currentWidget() is window.accounts and window.accounts.page is not None:
+            return window.accounts.page.account.id
+        contact = window.contacts.detail.contact_id
+        row = window.contacts.model.row_at(window.contacts.model.row_of(contact)) if contact else None
+        return row.account_id if row is not None else None
 
     def _on_account_chosen(self, account_id: uuid.UUID, as_zip: bool) -> None:
         name = self.dialog.findChild(AccountCombo)
