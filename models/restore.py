@@ -45,15 +45,18 @@ class RestoreResult:
 def restore_backup(db_path: Path, backup: BackupInfo, folder: Path) -> RestoreResult:
     """Put ``backup`` in place of ``db_path``, which no connection of this process may hold.
 
-    In an order that loses nothing whatever fails: the backup is checked; the current file is
-    copied into ``folder`` as a ``before-restore`` backup (it is listed with the others, so a
-    restore can itself be undone); the backup is copied to a scratch file beside the database,
-    opened there (an older schema is migrated) and marked for the next sync; only then is the
+    In an order that loses nothing whatever fails: the backup is read through (quick_check);
+    the current file is copied into ``folder`` as a ``before-restore`` backup (it is listed with
+    the others, so a restore can itself be undone); the backup is copied to a scratch file
+    beside the database, opened there (an older schema is migrated) and marked for the next
+    sync; only then is the
     scratch copy written over the database with the backup API, in one transaction (a crash
     half-way leaves the old file). A damaged current file is still copied first, unchecked: it
     is the rep's, and may hold what the backup does not.
     """
-    problems = integrity_problems(backup.path)
+    # Fully checked when it was made; read through once more for damage to its pages since
+    # (quick_check: seconds where integrity_check takes a minute on a big file).
+    problems = integrity_problems(backup.path, quick=True)
     if problems:
         raise BackupCheckFailed(
             f"The backup {backup.path.name} is damaged ({problems[0]}), so it was not restored. "

@@ -1,8 +1,9 @@
 """File › Back up now, File › Restore from backup…, and the daily backup while the app runs.
 
-The copying and checking are ``models.backup``'s and run on the task runner's long lane (never
-on the GUI thread); restoring replaces the open file, so the window asks the app shell
-(``ui/app.py``) to close it, restore and open the restored database in a new window.
+The copying and checking are ``models.backup``'s and run on the task runner's background lane
+(never on the GUI thread; at low priority, and beside a sync rather than in front of it).
+Restoring replaces the open file, so the window asks the app shell (``ui/app.py``) to close it,
+restore, and open the restored database in a new window.
 """
 
 from __future__ import annotations
@@ -189,7 +190,7 @@ class WindowBackups(QObject):
         days = self.window.preferences.current.backup_days
         if label == MANUAL:
             self.window.statusBar().showMessage("Backing up…")
-        self.window.ctx.tasks.long(
+        self.window.ctx.tasks.background(
             lambda: make_backup(path, folder, label, keep_days=days), self._on_done, self._on_failed
         )
 

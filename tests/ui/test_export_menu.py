@@ -64,7 +64,7 @@ def test_export_contacts_the_filter_shows_or_the_selection(
     assert len(view.selected_ids()) == 2
     dialog = window.exports.export_contacts()
     assert isinstance(dialog, ExportContactsDialog)
-    assert dialog.filter_button.isChecked() and "2 contacts the list shows" in dialog.filter_button.text()
+    assert dialog.filter_button.isChecked() and "2 contacts the &list shows" in dialog.filter_button.text()
     assert dialog.selection_button.isEnabled() and "(2)" in dialog.selection_button.text()
     out = tmp_path / "filtered.vcf"
     proposed = _answer_file_dialogs(monkeypatch, out)
