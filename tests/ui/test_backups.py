@@ -159,3 +159,46 @@ def test_backup_preferences_are_checked_and_saved(qtbot: QtBot, shell: AppShell,
     saved = load_preferences()
     assert saved.backup_folder == str(tmp_path / "mine") and saved.backup_days == 30
     assert window.backups.folder() == tmp_path / "mine"
+
+
+def test_a_backup_that_fails_its_check_is_removed_and_the_rep_is_told(qtbot: QtBot) -> None:
+    import sqlite3
+
+    from models.db import open_database
+
+    path = default_db_path()
+    db = open_database(path)
+    with db.write() as s:
+        for i in range(300):
+            create_contact(s, ContactInput(name=f"Person {i:03}"))
+    db.close()
+    conn = sqlite3.connect(path)
+    root = conn.execute(
+        "SELECT rootpage FROM sqlite_master WHERE name = 'ix_contacts_name_nocase'"
+    ).fetchone()[0]
+    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    conn.close()
+    with path.open("r+b") as f:  # a damaged index page the app does not read at start
+        f.seek((root - 1) * page_size + 8)
+        f.write(b"\xff" * 64)
+    presenter = ErrorPresenter(log_file=Path("/tmp/rapport-test.log"))
+    presenter.interactive = False
+    shown: list[tuple[str, str]] = []
+    presenter.error_shown.connect(lambda title, message: shown.append((title, message)))
+    shell = AppShell(path, presenter)
+    shell.start()
+    try:
+        window = shell.window
+        assert window is not None
+        _idle(qtbot, window)
+        window.backup_action.trigger()
+        failed = "The backup failed its check"
+        qtbot.waitUntil(lambda: any(title == failed for title, _ in shown), timeout=WAIT)
+        _idle(qtbot, window)
+        # (The list, reading the damaged index, has said the file is damaged too.)
+        message = next(m for t, m in shown if t == failed)
+        assert "was removed" in message and "may be damaged" in message
+        assert list_backups(path, [data_dir()]) == []
+        assert not [p for p in data_dir().iterdir() if ".partial" in p.name]
+    finally:
+        shell.close()
