@@ -49,6 +49,7 @@ CONTACT_COLUMNS = (
     "phones",
     "address",
     "birthday",
+    "personal_dates",
     "tags",
     "preferences",
     "needs",
@@ -73,6 +74,7 @@ class ExportedContact:
     phones: tuple[str, ...]
     address: str
     birthday: date | None
+    personal_dates: tuple[tuple[str, str], ...]  # (label, ISO date)
     tags: tuple[str, ...]
     preferences: str
     needs: str
@@ -88,7 +90,9 @@ class ExportCounts:
     counts: dict[str, int]
 
     def __str__(self) -> str:
-        return ", ".join(f"{n:,} {what}" for what, n in self.counts.items())
+        return ", ".join(
+            f"{n:,} {what.removesuffix('s') if n == 1 else what}" for what, n in self.counts.items()
+        )
 
 
 def _contact_select() -> Select[Contact, str]:
@@ -110,6 +114,9 @@ def _exported(c: Contact, account: str | None) -> ExportedContact:
         phones=tuple(c.phones or ()),
         address=c.address,
         birthday=c.birthday,
+        personal_dates=tuple(
+            (str(d.get("label", "")), str(d.get("date", ""))) for d in c.personal_dates or ()
+        ),
         tags=tuple(c.tags or ()),
         preferences=c.preferences,
         needs=c.needs,
@@ -181,6 +188,11 @@ def contact_vcard(c: ExportedContact) -> vobject.base.Component:
         adr.params["LABEL"] = [c.address]
     if c.birthday is not None:
         card.add("bday").value = c.birthday.strftime("%Y%m%d")
+    # Apple's and Google's labelled dates (what Rapport's importer and most address books read).
+    for i, (label, when) in enumerate(c.personal_dates, start=1):
+        for key, value in (("x-abdate", when.replace("-", "")), ("x-ablabel", label)):
+            prop = card.add(key)
+            prop.value, prop.group = value, f"item{i}"
     if c.tags:
         card.add("categories").value = list(c.tags)
     if c.about:
@@ -207,7 +219,7 @@ def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, tuple | list):
-        return LIST_SEPARATOR.join(str(v) for v in value)
+        return LIST_SEPARATOR.join(": ".join(v) if isinstance(v, tuple) else str(v) for v in value)
     if isinstance(value, datetime):
         return value.isoformat(timespec="seconds")
     if isinstance(value, date):

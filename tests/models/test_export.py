@@ -36,6 +36,7 @@ def _people(db: Database) -> dict[str, uuid.UUID]:
                 phones=["+49 30 1234567"],
                 address="Hauptstraße 1, Berlin",
                 birthday=date(1980, 4, 15),
+                personal_dates=[("Name day", date(2026, 7, 26))],
                 tags=["vip", "bio"],
                 about='Likes "quotes", commas, and\nnew lines',
             ),
@@ -75,6 +76,9 @@ def test_contacts_to_vcard_4(db: Database, tmp_path: Path) -> None:
     assert [t.value for t in anna.tel_list] == ["+49 30 1234567"]
     assert anna.bday.value == "19800415"
     assert anna.categories.value == ["vip", "bio"]
+    dated = {line.group: line.value for line in anna.getChildren() if line.name == "X-ABDATE"}
+    labels = {line.group: line.value for line in anna.getChildren() if line.name == "X-ABLABEL"}
+    assert [(labels[g], dated[g]) for g in dated] == [("Name day", "20260726")]
     assert anna.note.value == 'Likes "quotes", commas, and\nnew lines'
     assert anna.x_rapport_kind.value == "customer"
     assert cards[1].fn.value == "Bob" and cards[1].n.value.given == "Bob"
@@ -95,6 +99,7 @@ def test_contacts_to_csv_for_spreadsheets(db: Database, tmp_path: Path) -> None:
     assert anna["name"] == "Anna Müller" and anna["account"] == "Delta Bäckerei GmbH"
     assert anna["emails"] == "anna@delta.example; a.mueller@home.example"
     assert anna["birthday"] == "1980-04-15" and anna["tags"] == "vip; bio"
+    assert anna["personal_dates"] == "Name day: 2026-07-26"
     assert anna["about"] == 'Likes "quotes", commas, and\nnew lines'  # quoted, kept whole
 
 

@@ -100,7 +100,7 @@ def test_export_an_accounts_history_as_a_zip(
     with qtbot.waitSignal(window.exports.exported, timeout=WAIT) as done:
         dialog.submit()
     assert proposed[0].endswith("Delta Bakery.zip")
-    assert "1 contacts" in done.args[0]
+    assert "1 contact," in done.args[0]
     with zipfile.ZipFile(out) as z:
         assert "Delta Bakery/README.txt" in z.namelist()
     idle(qtbot, window)
