@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import models.changes  # noqa: F401  (registers the change-tracking hook)
 from models import errors
+from models.backup import backup_name, copy_database
 from models.bulk import finish_suspended
 from models.migrate import head_revision, known_revisions, upgrade
 from models.types import json_text
@@ -203,18 +204,10 @@ def needs_migration(path: Path | str) -> bool:
 
 
 def backup_file(path: Path, label: str) -> Path:
-    """Copy the database with SQLite's online backup API (safe while WAL holds changes)."""
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    target = path.with_name(f"{path.stem}.backup-{label}-{stamp}{path.suffix or '.sqlite'}")
-    src = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        dst = sqlite3.connect(target)
-        try:
-            src.backup(dst)
-        finally:
-            dst.close()
-    finally:
-        src.close()
+    """Copy the database with SQLite's online backup API (safe while WAL holds changes), beside
+    it, under the name every backup has (``models.backup``), so the restore list shows it."""
+    target = path.with_name(backup_name(path, label, datetime.now()))
+    copy_database(path, target)
     return target
 
 

@@ -20,6 +20,7 @@ import httpx
 from models.bulk import restore_derived, suspend_derived
 from models.db import Database, check_integrity
 from models.entities import SYNCED_CLASSES
+from models.restore import RESTORED_KEY
 from models.sample import SAMPLE_KEY
 from sync.apply import PageCounts, apply_page
 from sync.bootstrap import SNAPSHOT_BATCH, Bootstrap, Progress
@@ -183,6 +184,8 @@ class SyncClient:
                 "the sync server lost changes after version %d: giving back %d row(s)", point.fork, given
             )
         self._register(new_epoch=True)
+        with self.store.tx() as s:  # re-registered and renumbered: nothing left to settle
+            self.store.put(s, RESTORED_KEY, None)
 
     # -- the whole sync ------------------------------------------------------------------
     def sync(self) -> SyncSummary:
@@ -203,10 +206,11 @@ class SyncClient:
 
     def _sync(self) -> SyncSummary:
         summary = SyncSummary()
-        if self.store.state(K_CLIENT) is None:
-            self._register(new_epoch=False)
         for _attempt in range(3):
             try:
+                self._settle_restored(summary)
+                if self.store.state(K_CLIENT) is None:
+                    self._register(new_epoch=False)
                 self._push(summary)
                 self._pull(summary)
                 if self.store.state(K_RECONCILE):
@@ -215,6 +219,30 @@ class SyncClient:
             except ServerWentBack:
                 self._recover(summary)
         raise SyncFailed("The sync server keeps changing its state; try again later.")
+
+    def _settle_restored(self, summary: SyncSummary) -> None:
+        """This laptop was restored from a backup (``models.restore``): the mirror of a server
+        restored from one. The server is ahead, and the pull from the backup's cursor brings
+        back what was synced since. What the backup still had to send may or may not have
+        reached the server after the backup was made, so it goes first, under the old
+        registration and with the mutation ids it would have had then: ids the server saw get
+        their stored answer and change nothing (no edit applied twice, no stale value written
+        over a newer one), the others apply. Ids after those were spent after the backup, on
+        changes this file never held; so the laptop registers afresh (a new client id numbers
+        its changes anew) before anything newer is sent."""
+        with self.store.tx() as s:
+            mark = self.store.get(s, RESTORED_KEY)
+            registered = self.store.get(s, K_CLIENT) is not None
+            through = int(mark.get("outbox_through", 0)) if isinstance(mark, dict) else 0
+            if mark and registered:
+                self.store.assign_mids(s, through_seq=through)
+        if not mark:
+            return
+        if registered:
+            self._push(summary, through_seq=through)
+            self._register(new_epoch=False)
+        with self.store.tx() as s:
+            self.store.put(s, RESTORED_KEY, None)
 
     # -- push ----------------------------------------------------------------------------
     def _mutation(self, s: Any, p: Pending) -> Mutation:
@@ -231,15 +259,17 @@ class SyncClient:
             base=base,
         )
 
-    def _push(self, summary: SyncSummary) -> None:
+    def _push(self, summary: SyncSummary, through_seq: int | None = None) -> None:
+        """Push the outbox (with ``through_seq``: only the entries up to it, already numbered)."""
         batch_size = self.batch_size
         gap_retries = 0
         skip: int | None = None  # the id of a change too large to send at all
         while True:
             self.http.check_cancel()
             with self.store.tx() as s:
-                self.store.assign_mids(s)
-                batch = self.store.pending(s, 1 if skip is not None else batch_size)
+                if through_seq is None:
+                    self.store.assign_mids(s)
+                batch = self.store.pending(s, 1 if skip is not None else batch_size, through_seq)
                 total = self.store.pending_count(s)
                 mutations = [_wire(self._mutation(s, p)) for p in batch]
                 client_id, epoch = self.store.get(s, K_CLIENT), self.store.get(s, K_EPOCH)

@@ -19,6 +19,7 @@ from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, delete, event, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.elements import ColumnElement
 
 from models.changes import mark_remote
 from models.db import Database, make_engine, typed_errors
@@ -121,22 +122,25 @@ class SyncStore:
 
     # -- push ------------------------------------------------------------------------------
     @staticmethod
-    def assign_mids(session: Session) -> None:
-        """Number new outbox entries in order; a number is never reused once given."""
+    def assign_mids(session: Session, through_seq: int | None = None) -> None:
+        """Number new outbox entries in order (those up to ``through_seq``, if given); a number
+        is never reused once given."""
         next_mid = int(SyncStore.get(session, K_NEXT_MID, 1))
-        seqs = list(
-            session.scalars(select(outbox.c.seq).where(outbox.c.mid.is_(None)).order_by(outbox.c.seq))
-        )
+        unnumbered: ColumnElement[bool] = outbox.c.mid.is_(None)
+        if through_seq is not None:
+            unnumbered = unnumbered & (outbox.c.seq <= through_seq)
+        seqs = list(session.scalars(select(outbox.c.seq).where(unnumbered).order_by(outbox.c.seq)))
         for seq in seqs:
             session.execute(update(outbox).where(outbox.c.seq == seq).values(mid=next_mid))
             next_mid += 1
         if seqs:
             SyncStore.put(session, K_NEXT_MID, next_mid)
 
-    def pending(self, session: Session, limit: int) -> list[Pending]:
-        rows = session.execute(
-            select(outbox).where(outbox.c.mid.is_not(None)).order_by(outbox.c.mid).limit(limit)
-        )
+    def pending(self, session: Session, limit: int, through_seq: int | None = None) -> list[Pending]:
+        numbered: ColumnElement[bool] = outbox.c.mid.is_not(None)
+        if through_seq is not None:
+            numbered = numbered & (outbox.c.seq <= through_seq)
+        rows = session.execute(select(outbox).where(numbered).order_by(outbox.c.mid).limit(limit))
         return [Pending(r.seq, r.mid, r.entity, r.row_id, r.op, r.patch or {}, r.before or {}) for r in rows]
 
     @staticmethod

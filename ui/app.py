@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from PySide6.QtCore import QEventLoop, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
 
 from models import errors
+from models.backup import BackupInfo
 from models.db import Database, needs_migration, open_database
 from models.paths import default_db_path
+from models.restore import RestoreResult, restore_backup
 from models.sample import prepare_sample, sample_db_path
 from ui.appearance import follow_appearance
 from ui.branding import apply_branding
@@ -22,6 +27,8 @@ from ui.errors import ErrorPresenter, install_excepthooks
 from ui.first_run import FirstChoice, ask_first_start, is_first_start
 from ui.main_window import MainWindow
 from ui.settings import load_preferences
+
+T = TypeVar("T")
 
 # Set by bench/run.py: print how long until the contact list showed rows, then quit.
 STARTUP_PROBE = "RAPPORT_STARTUP_PROBE"
@@ -36,34 +43,43 @@ def open_with_notice(path: Path) -> Database:
     big file), do it in a thread behind a small window that says so, instead of showing nothing."""
     if not needs_migration(path):
         return open_database(path)
-    notice = QLabel("Updating your Rapport database…\nA backup copy is made first. This can take a minute.")
+    return run_with_notice(
+        "Updating your Rapport database…\nA backup copy is made first. This can take a minute.",
+        lambda: open_database(path),
+    )
+
+
+def run_with_notice(text: str, work: Callable[[], T]) -> T:
+    """Run ``work`` in a thread behind a small window that says what is happening (while there
+    is no main window to show it in); its exception is raised here, on the GUI thread."""
+    notice = QLabel(text)
     notice.setObjectName("migration_notice")
     notice.setWindowTitle("Rapport")
     notice.setMargin(24)
     notice.show()
     # Filled by the worker, read after it has joined.
-    opened_db: list[Database] = []
+    done: list[T] = []
     failure: list[BaseException] = []
     opened = _Opened()
     loop = QEventLoop()
     opened.finished.connect(loop.quit, Qt.ConnectionType.QueuedConnection)
 
-    def work() -> None:
+    def run() -> None:
         try:
-            opened_db.append(open_database(path))
+            done.append(work())
         except BaseException as exc:  # handed back to the GUI thread below
             failure.append(exc)
         finally:
             opened.finished.emit()
 
-    worker = threading.Thread(target=work, name="open-database")
+    worker = threading.Thread(target=run, name="with-notice")
     worker.start()
     loop.exec()
     worker.join()
     notice.close()
     if failure:
         raise failure[0]
-    return opened_db[0]
+    return done[0]
 
 
 def build_window(db: Database, presenter: ErrorPresenter) -> MainWindow:
@@ -80,6 +96,7 @@ class AppShell(QObject):
     """
 
     switched = Signal(object)  # the new MainWindow
+    restored = Signal(object)  # RestoreResult, once the restored database is open
 
     def __init__(self, db_path: Path, presenter: ErrorPresenter, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -111,6 +128,43 @@ class AppShell(QObject):
         except errors.RapportError as exc:
             self.presenter.present(exc, self.window)
 
+    def restore(self, backup: BackupInfo, folder: Path) -> None:
+        """Put ``backup`` in place of the open database and open it in a new window. The window
+        is closed first (its sync stopped, its writes finished) and the file released; if the
+        restore fails, the database as it was opens again and the rep is told why."""
+        old = self.window
+        if old is None:
+            return
+        path = old.ctx.db.path
+        placeholder = QLabel("Restoring your Rapport database from the backup…")
+        placeholder.setObjectName("restore_notice")
+        placeholder.setMargin(24)
+        placeholder.show()  # the application must not quit with its last window
+        old.save_state()
+        old.close()
+        old.ctx.db.close()
+        old.deleteLater()
+        self.window = None
+        try:
+            result: RestoreResult | BaseException = run_with_notice(
+                "Restoring your Rapport database from the backup…\nYour database as it was is saved first.",
+                lambda: restore_backup(path, backup, folder),
+            )
+        except (errors.RapportError, OSError, sqlite3.Error) as exc:
+            result = exc
+        try:
+            window = self._open(path, sample=False)
+        finally:
+            placeholder.close()
+        if isinstance(result, BaseException):
+            self.presenter.present(result, window)
+            return
+        kept = f" Your database as it was is kept as {result.safety_copy.name}." if result.safety_copy else ""
+        window.statusBar().showMessage(
+            f"Restored the backup made {backup.made:%d %b %Y %H:%M}.{kept}", 30_000
+        )
+        self.restored.emit(result)
+
     def close(self) -> None:
         if self.window is not None:
             self.window.close()
@@ -129,6 +183,7 @@ class AppShell(QObject):
             old.save_state()  # the new window opens with the same size, page and columns
         window = build_window(db, self.presenter)
         window.switch_requested.connect(self.switch)
+        window.restore_requested.connect(self.restore)
         self.window = window
         window.show()
         window.start()

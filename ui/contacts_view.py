@@ -50,6 +50,9 @@ class ContactsView(QWidget):
 
         self.model = ContactTableModel(ctx, self)
         self.table = make_table(self.model, name="contacts_table")
+        # Several at once (Shift, Ctrl) for File › Export contacts; the page shows the one clicked.
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.shown_count: int | None = None  # how many the filter matches, once counted
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
         for column, width in enumerate((170, 170, 150, 80, 200, 130)):
             self.table.setColumnWidth(column, width)
@@ -162,7 +165,12 @@ class ContactsView(QWidget):
         else:
             self.table.clearSelection()  # the contact shown is further down than the rows loaded
 
+    def selected_ids(self) -> list[uuid.UUID]:
+        rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})
+        return [row.id for row in map(self.model.row_at, rows) if row is not None]
+
     def _on_count(self, n: int) -> None:
+        self.shown_count = n
         self.count.setText(f"{n:,} contact{'s' if n != 1 else ''}")
 
     def _on_selection(self, selected: QItemSelection, _old: QItemSelection) -> None:

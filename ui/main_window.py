@@ -33,11 +33,13 @@ from models.services import accounts, commitments, contacts, importing, notes
 from models.services.merging import Merged
 from ui.accounts_view import AccountsView
 from ui.appearance import colour, icon, on_appearance_changed
+from ui.backups import WindowBackups
 from ui.commitments_view import CommitmentsView
 from ui.contacts_view import ContactsView
 from ui.context import AppContext
 from ui.dialogs import CommitmentDialog, ContactDialog, NoteDialog
 from ui.duplicates_view import DuplicatesDialog
+from ui.export import WindowExports
 from ui.help import AboutDialog, ShortcutsDialog
 from ui.import_flow import ImportFlow, show_history
 from ui.insights_view import InsightsDialog
@@ -92,6 +94,9 @@ class MainWindow(QMainWindow):
     # Open another database in place of this one: the sample database's path, or None for the
     # rep's own (the app shell in ui/app.py does the switch).
     switch_requested = Signal(object)
+    # Put a backup (BackupInfo) in place of this database, the safety copy going to the folder
+    # (Path): the app shell closes this window, restores, and opens the result.
+    restore_requested = Signal(object, object)
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -197,6 +202,8 @@ class MainWindow(QMainWindow):
             view.contact_open_requested.connect(self.open_contact)
         self.today.board_loaded.connect(lambda board: self._on_overdue_counted(board.overdue_commitments))
         self.preferences = WindowPreferences(self)
+        self.backups = WindowBackups(self)
+        self.exports = WindowExports(self)
         on_appearance_changed(self._on_appearance_changed)
         self.restore_state()
 
@@ -251,6 +258,24 @@ class MainWindow(QMainWindow):
         self.import_action = self._action(
             "&File", "&Import contacts…", self.import_contacts, "Ctrl+O", "import_contacts"
         )
+        self.backup_action = self._action(
+            "&File", "&Back up now", lambda: self.backups.back_up(), "Ctrl+Shift+B", "back_up"
+        )
+        self.restore_action = self._action(
+            "&File", "&Restore from backup…", lambda: self.backups.choose_restore(), None, "restore_backup"
+        )
+        self._action(
+            "&File",
+            "&Export contacts…",
+            lambda: self.exports.export_contacts(),
+            "Ctrl+Shift+E",
+            "export_contacts",
+        )
+        self._action(
+            "&File", "Export account &history…", lambda: self.exports.export_account(), None, "export_account"
+        )
+        for action in (self.backup_action, self.restore_action):
+            action.setEnabled(not self.sample)  # sample data is not the rep's to keep
         self._menus["&File"].addSeparator()
         if self.sample:
             self._action("&File", "Back to &my records", self.leave_sample, None, "leave_sample")
@@ -300,6 +325,7 @@ class MainWindow(QMainWindow):
         self.contacts.start()
         if not self.sample:
             self.sync.start()
+        self.backups.start()
         self.visits.refresh()
         self.today.reload()
         self.today.list.setFocus()  # the start screen answers the arrow keys and N, D, S... at once
@@ -682,6 +708,7 @@ class MainWindow(QMainWindow):
         # stays, and the outbox is on disk, so nothing queued is lost.
         self.sync.stop()
         self.reminders.stop()
+        self.backups.stop()
         # Let a write in flight finish: it is one transaction, and the rep expects it kept.
         self.ctx.tasks.wait_idle(10_000)
         event.accept()

@@ -11,6 +11,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -28,6 +29,7 @@ from ui.printing.render import default_paper
 from ui.reminders import reminders_hint
 from ui.settings import (
     APPEARANCES,
+    BACKUP_DAYS,
     PAPERS,
     SYNC_MINUTES,
     Preferences,
@@ -46,6 +48,17 @@ CADENCE_LABELS = {
     "colleague": "Colleagues",
     "other": "Other contacts",
 }
+
+
+def _beside(main: QWidget, button: QPushButton) -> QWidget:
+    """A field with its button on the right."""
+    button.setAutoDefault(False)  # Enter in a field saves, it does not press this
+    box = QWidget()
+    row = QHBoxLayout(box)
+    row.setContentsMargins(0, 0, 0, 0)
+    row.addWidget(main, 1)
+    row.addWidget(button)
+    return box
 
 
 class PreferencesDialog(FormDialog):
@@ -87,21 +100,32 @@ class PreferencesDialog(FormDialog):
         for key, label in APPEARANCES.items():
             self.appearance.addItem(label, key)
         self.appearance.setCurrentIndex(max(0, self.appearance.findData(prefs.appearance)))
-        folder = QWidget()
-        row = QHBoxLayout(folder)
-        row.setContentsMargins(0, 0, 0, 0)
+        self.backup_folder = QLineEdit(prefs.backup_folder)
+        self.backup_folder.setPlaceholderText(f"The data folder ({data_dir()})")
+        self.backup_folder.setObjectName("backup_folder")
+        self.choose_backup_button = QPushButton("C&hoose…")
+        self.choose_backup_button.clicked.connect(self.choose_backup_folder)
+        self.add_field(
+            "backup_folder",
+            "Back up to",
+            _beside(self.backup_folder, self.choose_backup_button),
+            "A backup is made once a day while Rapport runs; empty: the data folder",
+        )
+        self.backup_days = self.add_field(
+            "backup_days",
+            "Keep backups for",
+            QLineEdit(str(prefs.backup_days)),
+            f"Days, {BACKUP_DAYS[0]} to {BACKUP_DAYS[1]}; the newest backup is always kept",
+        )
         self.folder_label = QLabel(str(data_dir()))
         self.folder_label.setObjectName("data_folder")
         self.folder_label.setWordWrap(True)
         self.open_folder_button = QPushButton("&Open data folder")
-        self.open_folder_button.setAutoDefault(False)  # Enter in a field saves, it does not open this
         self.open_folder_button.clicked.connect(self.open_data_folder)
-        row.addWidget(self.folder_label, 1)
-        row.addWidget(self.open_folder_button)
         self.add_field(
             "data_folder",
             "Data folder",
-            folder,
+            _beside(self.folder_label, self.open_folder_button),
             "Your database, its backups and these settings (Help › About shows the log file's place)",
         )
         self._add_playbook()
@@ -192,6 +216,12 @@ class PreferencesDialog(FormDialog):
             (self.followup_first.text(), self.followup_second.text()),
         )
 
+    def choose_backup_folder(self) -> None:
+        start = self.backup_folder.text().strip() or str(data_dir())
+        chosen = QFileDialog.getExistingDirectory(self, "Back up to", start)
+        if chosen:
+            self.backup_folder.setText(chosen)
+
     def open_data_folder(self) -> bool:
         folder = data_dir()
         folder.mkdir(parents=True, exist_ok=True)
@@ -205,6 +235,8 @@ class PreferencesDialog(FormDialog):
             reminders=self.reminders.isChecked(),
             appearance=self.appearance.currentData(),
             cadence={k: "" if v is None else str(v) for k, v in self._prefs.cadence.items()},
+            backup_folder=self.backup_folder.text(),
+            backup_days=self.backup_days.text(),
         )
         playbook = self._checked_playbook()
         if not isinstance(result, Preferences) or isinstance(playbook, dict):

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import MappingProxyType
 from urllib.parse import urlsplit
 
 from PySide6.QtCore import QSettings
 
+from models.backup import KEEP_DAYS
 from models.paths import data_dir
 from models.services.contacts import KINDS
 
@@ -23,6 +25,7 @@ APPEARANCES = {"system": "Follow the system", "light": "Light", "dark": "Dark"}
 PAPERS = ("", "A4", "Letter")
 SYNC_MINUTES = (1, 24 * 60)  # every minute at most, once a day at least
 CADENCE_DAYS = (1, 3650)  # the same bounds the contact form holds a cadence to
+BACKUP_DAYS = KEEP_DAYS  # how long backups are kept
 
 
 def app_settings() -> QSettings:
@@ -43,6 +46,12 @@ class Preferences:
     appearance: str = "system"
     # A new contact's check-in cadence by kind (customer, partner…), None for none.
     cadence: Mapping[str, int | None] = field(default_factory=_no_cadence)
+    # Where the daily backups go: "" is the data folder (beside the database).
+    backup_folder: str = ""
+    backup_days: int = 14
+
+    def backups(self) -> Path:
+        return Path(self.backup_folder).expanduser() if self.backup_folder else data_dir()
 
 
 def _int(value: object, default: int | None) -> int | None:
@@ -68,6 +77,10 @@ def load_preferences(settings: QSettings | None = None) -> Preferences:
         reminders=str(s.value("preferences/reminders", "true")).lower() in ("true", "1", "yes"),
         appearance=appearance if appearance in APPEARANCES else base.appearance,
         cadence=MappingProxyType(cadence),
+        backup_folder=str(s.value("backup/folder", base.backup_folder)),
+        backup_days=min(
+            max(_int(s.value("backup/days", ""), None) or base.backup_days, BACKUP_DAYS[0]), BACKUP_DAYS[1]
+        ),
     )
 
 
@@ -81,6 +94,8 @@ def save_preferences(prefs: Preferences, settings: QSettings | None = None) -> N
     for kind in KINDS:
         days = prefs.cadence.get(kind)
         s.setValue(f"cadence/{kind}", "" if days is None else days)
+    s.setValue("backup/folder", prefs.backup_folder)
+    s.setValue("backup/days", prefs.backup_days)
     s.sync()
 
 
@@ -107,6 +122,8 @@ def check_preferences(
     reminders: bool,
     appearance: str,
     cadence: Mapping[str, str],
+    backup_folder: str = "",
+    backup_days: str = str(Preferences.backup_days),
 ) -> Preferences | dict[str, str]:
     """The preferences the form's text describes, or a message per field that is wrong."""
     errs: dict[str, str] = {}
@@ -125,9 +142,15 @@ def check_preferences(
                 f"A number of days between {CADENCE_DAYS[0]} and {CADENCE_DAYS[1]}, or empty for none"
             )
         days[kind] = value
+    folder = backup_folder.strip()
+    if folder and not Path(folder).expanduser().is_absolute():
+        errs["backup_folder"] = "Choose a whole folder path (Choose…), or leave it empty for the data folder"
+    keep = _int(backup_days.strip(), None)
+    if keep is None or not BACKUP_DAYS[0] <= keep <= BACKUP_DAYS[1]:
+        errs["backup_days"] = f"Keep backups {BACKUP_DAYS[0]} to {BACKUP_DAYS[1]} days (a whole number)"
     if errs:
         return errs
-    assert minutes is not None
+    assert minutes is not None and keep is not None
     return Preferences(
         server=server.strip().rstrip("/"),
         paper=paper if paper in PAPERS else "",
@@ -135,4 +158,6 @@ def check_preferences(
         reminders=reminders,
         appearance=appearance if appearance in APPEARANCES else "system",
         cadence=MappingProxyType(days),
+        backup_folder=folder,
+        backup_days=keep,
     )

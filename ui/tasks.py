@@ -16,7 +16,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import TypeVar
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal, Slot
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +68,11 @@ class TaskRunner(QObject):
         # lists never queue behind them.
         self._long = QThreadPool(self)
         self._long.setMaxThreadCount(1)
+        # Background housekeeping (the daily backup's minute-long integrity check on a big
+        # file): at low priority, and beside a sync rather than in front of it.
+        self._background = QThreadPool(self)
+        self._background.setMaxThreadCount(1)
+        self._background.setThreadPriority(QThread.Priority.LowPriority)
         self._pending = 0
         self._lock = threading.Lock()
 
@@ -97,6 +102,15 @@ class TaskRunner(QObject):
     ) -> None:
         """Run a long job (it manages its own transactions) beside reads and writes."""
         self._submit(self._long, fn, on_done, on_error)
+
+    def background(
+        self,
+        fn: Callable[[], T],
+        on_done: Callable[[T], None] | None = None,
+        on_error: ErrorHandler | None = None,
+    ) -> None:
+        """Run housekeeping (it manages its own connections) at low priority, beside the rest."""
+        self._submit(self._background, fn, on_done, on_error)
 
     def _submit(
         self,
@@ -139,4 +153,5 @@ class TaskRunner(QObject):
 
     def wait_idle(self, msecs: int = 30_000) -> bool:
         """Block until both pools are idle (for shutdown and tests, never from a slot)."""
-        return all(pool.waitForDone(msecs) for pool in (self._long, self._writes, self._reads))
+        pools = (self._background, self._long, self._writes, self._reads)
+        return all(pool.waitForDone(msecs) for pool in pools)

@@ -87,6 +87,7 @@ def test_saved_preferences_apply_at_once(qtbot: QtBot, window: MainWindow, plain
     # The first field has the focus, and Tab follows the form top to bottom, then the buttons.
     assert dialog.focusWidget() is dialog.server
     fields = [dialog.server, dialog.paper, dialog.sync_minutes, dialog.reminders, dialog.appearance]
+    fields += [dialog.backup_folder, dialog.choose_backup_button, dialog.backup_days]
     fields += [dialog.open_folder_button, dialog.followup_first, dialog.followup_second]
     for kind in dialog.cadence:
         fields += [dialog.cadence[kind], dialog.cadence_max[kind]]
