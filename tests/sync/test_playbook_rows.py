@@ -194,11 +194,8 @@ def test_two_laptops_editing_different_fields_keep_both(
     assert a.snapshot() == b.snapshot()
 
 
-# Migration 0007 (the `today` lane) makes every logged touch move a contact's last contact, by
-# triggers like the notes' (0004). Not on main when this was written: strict xfail, so the day it
-# lands this test passes, xfail_strict fails the run, and the marker is taken off (lead: see
-# the followups report).
-@pytest.mark.xfail(strict=True, reason="migration 0007 (last contact from every touch) not merged yet")
+# Migration 0007 makes every logged touch move a contact's last contact, by triggers like the
+# notes' (0004): a pulled thank-you or feedback counts as much as one typed here.
 @pytest.mark.parametrize("touch", ["appreciation", "feedback"])
 def test_a_pulled_touch_moves_the_contacts_last_contact(laptops: Callable[..., Laptop], touch: str) -> None:
     a, b = laptops("ann"), laptops("bob")

@@ -2,7 +2,7 @@
 last 90 days
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0007
 
 A partial index (live notes only) on (occurred_at, contact_id) lets that count read the last 90
 days of notes alone; without it SQLite walked all million notes of a large database by contact
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009"
-down_revision: str | None = "0006"
+down_revision: str | None = "0007"
 branch_labels: Sequence[str] | None = None
 depends_on: Sequence[str] | None = None
 

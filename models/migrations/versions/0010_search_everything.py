@@ -1,7 +1,7 @@
 """One search over everything: visits indexed, phone numbers by their digits, notes by prefix
 
 Revision ID: 0010
-Revises: 0006
+Revises: 0009
 
 - ``visits_fts`` indexes a visit's purpose, agenda and location, kept current by triggers like
   the other full-text indexes (migration 0001).
@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0010"
-down_revision: str | None = "0006"
+down_revision: str | None = "0009"
 branch_labels: Sequence[str] | None = None
 depends_on: Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """imports: this laptop's record of each contact import, so it can be undone as a whole
 
 Revision ID: 0011
-Revises: 0006
+Revises: 0010
 
 Local and never synced (like ``meta``): what an import created and filled in are ordinary synced
 changes; this table only remembers which ones, for File › Undo an import.
@@ -15,7 +15,7 @@ from alembic import op
 import models.types
 
 revision: str = "0011"
-down_revision: str | None = "0006"
+down_revision: str | None = "0010"
 branch_labels: Sequence[str] | None = None
 depends_on: Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """contacts.merged_into: the survivor a merged-away contact now lives on
 
 Revision ID: 0012
-Revises: 0006
+Revises: 0011
 
 A contact merged into another (Find duplicates) is tombstoned and names its survivor, so the
 sync server can send a late edit of it (or a note added to it offline) to the survivor instead
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012"
-down_revision: str | None = "0006"
+down_revision: str | None = "0011"
 branch_labels: Sequence[str] | None = None
 depends_on: Sequence[str] | None = None
 

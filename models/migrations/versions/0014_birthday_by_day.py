@@ -1,7 +1,7 @@
 """An index of birthdays by month and day, for the reminders' "birthday today"
 
 Revision ID: 0014
-Revises: 0006
+Revises: 0012
 
 Reminders ask every minute whose birthday it is; without this, SQLite read every contact
 (about 210 ms on 100,000 contacts). An expression index on the "MM-DD" part of the stored
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0014"
-down_revision: str | None = "0006"
+down_revision: str | None = "0012"
 branch_labels: Sequence[str] | None = None
 depends_on: Sequence[str] | None = None
 
