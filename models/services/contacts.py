@@ -381,7 +381,7 @@ def matching_contact_ids(
     filter's results: all of them, not the pages loaded)."""
     stmt = (
         select(Contact.id)
-        .where(*_filters(search, kind, account_id))
+        .where(*_filters(session, search, kind, account_id))
         .order_by(Contact.name.collate("NOCASE"), Contact.id)
     )
     return list(session.scalars(stmt))
