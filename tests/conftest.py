@@ -21,7 +21,10 @@ from tests.support import bundle_build
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    if bundle_build.REQUIRED and not session.config.option.collectonly:
+    # Under pytest-xdist only the controller starts the build (its workers inherit where it
+    # is); a worker's bundle test waits for it.
+    worker = hasattr(session.config, "workerinput")
+    if bundle_build.REQUIRED and not session.config.option.collectonly and not worker:
         bundle_build.start()
 
 

@@ -179,8 +179,11 @@ class AppShell(QObject):
         if old is not None:
             old.save_state()  # the new window opens with the same size, page and columns
         window = build_window(db, self.presenter)
-        window.switch_requested.connect(self.switch)
-        window.restore_requested.connect(self.restore)
+        # Queued: both close the window that asked, and a window deleted while a signal of one of
+        # its buttons is still being delivered crashes (restore's notice runs an event loop,
+        # which deletes it there and then).
+        window.switch_requested.connect(self.switch, Qt.ConnectionType.QueuedConnection)
+        window.restore_requested.connect(self.restore, Qt.ConnectionType.QueuedConnection)
         self.window = window
         window.show()
         window.start()

@@ -252,7 +252,7 @@ def _facts_rows(
     base = (
         select(_hex(Contact.id), ideal, most, days)
         .select_from(Contact)
-        .outerjoin(Account, Account.id == Contact.account_id)
+        .outerjoin(Account, (Account.id == Contact.account_id) & Account.deleted_at.is_(None))
         .where(Contact.deleted_at.is_(None), *_narrow(Contact.id, ids))
     )
     ours = (c.deleted_at.is_(None), c.direction == Direction.WE.value, *_narrow(c.contact_id, ids))

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from models.db import Database
-from models.entities import Feedback
+from models.entities import Account, Feedback
 from models.services import accounts, commitments, contacts, notes
 from models.services.accounts import AccountInput
 from models.services.commitments import CommitmentInput
@@ -277,6 +277,12 @@ def test_health_reads_the_cadence_today_reads_the_tier_or_kind_default(db: Datab
         said = {cid: [r.text for r in contact_health(s, cid, TODAY, tz=UTC).reasons] for cid in (ann, bea)}
     assert said[ann][0] == "no contact for 40 days, cadence 30"
     assert said[bea][0] == "no contact for 40 days, cadence 14"  # the tier sets no maximum: the kind's 90
+    with db.write() as s:  # a deleted account's tier no longer counts, as on Today
+        gone = s.get(Account, acc)
+        assert gone is not None
+        gone.deleted_at = now
+    with db.read() as s:
+        assert contact_health(s, bea, TODAY, tz=UTC).reasons[0].text == "no contact for 40 days, cadence 30"
 
 
 def test_account_health_weighs_decision_makers_double_and_names_who_is_at_risk() -> None:
