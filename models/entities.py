@@ -13,7 +13,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Column, Date, ForeignKey, Index, Integer, String, Table, Text, Uuid, text
+from sqlalchemy import JSON, Column, Date, Float, ForeignKey, Index, Integer, String, Table, Text, Uuid, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from models.shown import shown
@@ -551,6 +551,28 @@ sync_rejections = Table(
     Column("reason", Text, nullable=False),
     Column("at", UTCDateTime, nullable=False),
     Column("dismissed_at", UTCDateTime, nullable=True),
+)
+
+# Check-ins kept due (migration 0015): local, never synced, derived from synced rows by triggers.
+# The rep's cadence defaults as rows (copied from ``meta`` by a trigger when they are saved).
+cadence_defaults = Table(
+    "cadence_defaults",
+    Base.metadata,
+    Column("scope", String(10), primary_key=True),  # "kind" or "tier"
+    Column("key", String(100), primary_key=True),
+    Column("ideal", Integer, nullable=True),
+    Column("maximum", Integer, nullable=True),
+)
+# Each live contact with a cadence: its effective ideal and maximum, and ``due_at``, the Julian
+# day of its last touch (UTC) plus the ideal; NULL when never contacted.
+checkin_due = Table(
+    "checkin_due",
+    Base.metadata,
+    Column("contact_id", Uuid, primary_key=True),
+    Column("due_at", Float, nullable=True),
+    Column("ideal", Integer, nullable=False),
+    Column("maximum", Integer, nullable=True),
+    Index("ix_checkin_due_at", "due_at", "contact_id"),
 )
 
 

@@ -178,9 +178,8 @@ def _commitments(session: Session, today: date) -> TodaySection:
 
 
 def _checkins(session: Session, today: date, hidden: set[str]) -> TodaySection:
-    defaults = cadence.load_defaults(session)
     exclude = {uuid.UUID(k.split(":", 1)[1]) for k in hidden if k.startswith("checkin:")}
-    rows, count = cadence.checkins_page(session, today, defaults=defaults, exclude=exclude, limit=LIST_LIMIT)
+    rows, count = cadence.checkins_page(session, today, exclude=exclude, limit=LIST_LIMIT)
     items = []
     for r in rows:
         late = r.days_late(today)
