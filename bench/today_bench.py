@@ -139,10 +139,11 @@ def main() -> None:
     for name, fn in (
         ("checkins", lambda s, h: today._checkins(s, day, h)),
         ("dates", lambda s, h: today._dates(s, day, h)),
-        ("thanks", lambda s, h: today._thanks(s, day)),
-        ("followups", lambda s, h: today._followups(s, day)),
-        ("detractors", lambda s, h: today._detractors(s, day)),
+        ("thanks", lambda s, h: today._thanks(s, day, h)),
+        ("followups", lambda s, h: today._followups(s, day, h)),
+        ("detractors", lambda s, h: today._detractors(s, day, h)),
         ("commitments", lambda s, h: today._commitments(s, day)),
+        ("kept rate", lambda s, h: today.kept_rate(s, day)),
     ):
         for _ in range(args.runs):
             with db.read() as s:

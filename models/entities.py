@@ -277,6 +277,15 @@ class Contact(SyncedMixin, Base):
             "id",
         ),
         Index("ix_contacts_referred", "referred_by_id"),
+        # Today's thank-yous and follow-ups: the contact of each purchase in their window, from
+        # this narrow index rather than the wide rows (migration 0015).
+        Index("ix_contacts_today", "id", "deleted_at", "last_contact_at", "account_id", "name"),
+        # Today's personal dates: only the contacts that have any (migration 0015).
+        Index(
+            "ix_contacts_personal_dates",
+            "id",
+            sqlite_where=text("personal_dates != '[]' AND deleted_at IS NULL"),
+        ),
     )
 
 
@@ -332,6 +341,17 @@ class Commitment(SyncedMixin, Base):
         Index("ix_commitments_account", "account_id"),
         # Today's detractors: "is there a commitment answering this feedback?" per feedback row.
         Index("ix_commitments_feedback", "feedback_id"),
+        # Today (migration 0015): open promises due, their counts, the kept-on-time rate and the
+        # customers' kept promises, read from the index alone (deleted_at repeated to cover).
+        Index(
+            "ix_commitments_today",
+            "status",
+            "direction",
+            "due_date",
+            "done_at",
+            "deleted_at",
+            sqlite_where=text("deleted_at IS NULL"),
+        ),
     )
 
 
@@ -387,6 +407,7 @@ class Feedback(SyncedMixin, Base):
     __table_args__ = (
         Index("ix_feedback_contact", "contact_id", "received_at"),
         Index("ix_feedback_account", "account_id", "received_at"),
+        Index("ix_feedback_received", "received_at"),  # Today's detractors (migration 0015)
     )
 
 
@@ -411,7 +432,8 @@ class Purchase(SyncedMixin, Base):
     __table_args__ = (
         Index("ix_purchases_contact", "contact_id", "purchased_on"),
         Index("ix_purchases_account", "account_id", "purchased_on"),
-        Index("ix_purchases_on", "purchased_on"),  # Today: the last weeks' purchases
+        # Today: the last weeks' purchases, answered from the index (widened by migration 0015).
+        Index("ix_purchases_on", "purchased_on", "deleted_at", "contact_id", "id"),
     )
 
 
