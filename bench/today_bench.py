@@ -139,9 +139,9 @@ def main() -> None:
     for name, fn in (
         ("checkins", lambda s, h: today._checkins(s, day, h)),
         ("dates", lambda s, h: today._dates(s, day, h)),
-        ("thanks", lambda s, h: today._thanks(s, day, h)),
-        ("followups", lambda s, h: today._followups(s, day, h)),
-        ("detractors", lambda s, h: today._detractors(s, day, h)),
+        ("thanks", lambda s, h: today._thanks(s, day)),
+        ("followups", lambda s, h: today._followups(s, day)),
+        ("detractors", lambda s, h: today._detractors(s, day)),
         ("commitments", lambda s, h: today._commitments(s, day)),
         ("kept rate", lambda s, h: today.kept_rate(s, day)),
     ):

@@ -24,7 +24,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, cast, func, literal, select, union_all
+from sqlalchemy import ColumnElement, Integer, Select, cast, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from models.entities import Account, Contact, ContactKind, Meta, checkin_due
@@ -205,18 +205,27 @@ def _due_day(offset: float) -> ColumnElement[Any]:
     return cast(checkin_due.c.due_at + (offset - 1 - JULIAN_EPOCH), Integer) + 1
 
 
-def _counted(where: ColumnElement[bool], exclude: set[uuid.UUID] | None) -> ColumnElement[Any]:
+def _none(exclude: Excluded) -> bool:
+    return exclude is None or (isinstance(exclude, set) and not exclude)
+
+
+def _counted(where: ColumnElement[bool], exclude: Excluded) -> ColumnElement[Any]:
     """How many rows match, less the excluded ones: an index count, then a look-up per
     excluded id (a NOT IN over every row cost five times the count)."""
     n = select(func.count()).select_from(checkin_due).where(where).scalar_subquery()
-    if not exclude:
+    if _none(exclude):
         return n
     out = select(func.count()).select_from(checkin_due).where(where, checkin_due.c.contact_id.in_(exclude))
     return n - out.scalar_subquery()
 
 
-def _not_in(exclude: set[uuid.UUID] | None) -> tuple[ColumnElement[bool], ...]:
-    return (checkin_due.c.contact_id.not_in(exclude),) if exclude else ()
+def _not_in(exclude: Excluded) -> tuple[ColumnElement[bool], ...]:
+    return () if _none(exclude) else (checkin_due.c.contact_id.not_in(exclude),)
+
+
+# Contacts left out of a list: their ids, or a statement giving their stored ids (Today's
+# snoozed check-ins, read in SQL rather than passed as thousands of parameters).
+Excluded = set[uuid.UUID] | Select[Any] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,7 +251,7 @@ def _page(
     today: date,
     *,
     overdue_only: bool,
-    exclude: set[uuid.UUID] | None,
+    exclude: Excluded,
     limit: int,
 ) -> tuple[list[CheckinRow], int]:
     """The first ``limit`` by due day (the most overdue first, ties by id, never contacted
@@ -314,7 +323,7 @@ def checkins_due(
     today: date,
     *,
     overdue_only: bool = False,
-    exclude: set[uuid.UUID] | None = None,
+    exclude: Excluded = None,
     limit: int = 200,
 ) -> list[CheckinRow]:
     """Contacts due today or overdue for a check-in (``overdue_only``: past the ideal interval,
@@ -326,7 +335,7 @@ def checkins_page(
     session: Session,
     today: date,
     *,
-    exclude: set[uuid.UUID] | None = None,
+    exclude: Excluded = None,
     limit: int = 200,
 ) -> tuple[list[CheckinRow], int]:
     """``checkins_due`` and how many there are in all."""
@@ -338,7 +347,7 @@ def count_checkins_due(
     today: date,
     *,
     overdue_only: bool = False,
-    exclude: set[uuid.UUID] | None = None,
+    exclude: Excluded = None,
 ) -> int:
     offset = utc_offset_days(today)
     counts = [_counted(_due_by(today - timedelta(days=1) if overdue_only else today, offset), exclude)]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import calendar
 import hashlib
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -32,7 +33,6 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
-    true,
     type_coerce,
     union_all,
 )
@@ -194,8 +194,8 @@ def _commitments(session: Session, today: date) -> tuple[TodaySection, int]:
 
 
 def _checkins(session: Session, today: date, hidden: set[str]) -> TodaySection:
-    exclude = _hidden_ids(hidden, "checkin:")
-    rows, count = cadence.checkins_page(session, today, exclude=exclude, limit=LIST_LIMIT)
+    snoozed = snoozes.snoozed_rows("checkin:", today)
+    rows, count = cadence.checkins_page(session, today, exclude=snoozed, limit=LIST_LIMIT)
     items = []
     for r in rows:
         late = r.days_late(today)
@@ -237,7 +237,7 @@ def month_days(today: date, days: int = DATES_AHEAD) -> list[str]:
     return out
 
 
-def _date_key(contact_id: uuid.UUID, on: date, label: str) -> str:
+def _date_key(contact_id: uuid.UUID | str, on: date, label: str) -> str:
     which = hashlib.sha1(label.encode(), usedforsecurity=False).hexdigest()[:8]
     return f"date:{contact_id}:{on.isoformat()}:{which}"
 
@@ -252,20 +252,27 @@ def _dates(session: Session, today: date, hidden: set[str]) -> TodaySection:
         .where(func.substr(func.json_extract(pd.c.value, "$.date"), 6, 5).in_(mds))
         .exists()
     )
-    columns = select(
-        Contact.id, Contact.name, func.coalesce(Account.name, ""), Contact.birthday, Contact.personal_dates
-    ).outerjoin(Account, (Account.id == Contact.account_id) & Account.deleted_at.is_(None))
+    # The stored text, converted here for the few listed (thousands of rows through the ORM's
+    # converters and an item each cost more than the queries).
+    raw = [type_coerce(c, String) for c in (Contact.id, Contact.account_id, Contact.birthday)]
+    columns = select(Contact.name, *raw)
     # Two look-ups rather than one pass over every contact: birthdays by month and day
     # (migration 0014's index), personal dates among the contacts that have any (0015's).
-    born = columns.where(Contact.deleted_at.is_(None), Contact.birthday.is_not(None), BIRTHDAY_DAY.in_(mds))
-    dated = columns.where(Contact.deleted_at.is_(None), HAS_PERSONAL_DATES, has_date)
-    rows = {r[0]: r for stmt in (born, dated) for r in session.execute(stmt)}  # someone in both: once
-    found: list[tuple[date, str, str, Any, str, str, date, str]] = []
-    for cid, name, account, born_on, dates in rows.values():
+    born = columns.add_columns(literal("[]")).where(
+        Contact.deleted_at.is_(None), Contact.birthday.is_not(None), BIRTHDAY_DAY.in_(mds)
+    )
+    dated = columns.add_columns(type_coerce(Contact.personal_dates, String)).where(
+        Contact.deleted_at.is_(None), HAS_PERSONAL_DATES, has_date
+    )
+    conn = session.connection()  # Core rows: the ORM's row handling cost more than the query
+    rows = {r[1]: r for stmt in (born, dated) for r in conn.execute(stmt)}  # someone in both: once
+    keyed = any(k.startswith("date:") for k in hidden)
+    found: list[tuple[date, str, str, str | None, str, date, str]] = []
+    for name, cid, account_id, born_text, dates_text in rows.values():
         entries: list[tuple[str, date, str]] = []
-        if born_on is not None:
-            entries.append(("Birthday", born_on, "turns"))
-        for entry in dates or ():
+        if born_text is not None:
+            entries.append(("Birthday", date.fromisoformat(born_text), "turns"))
+        for entry in json.loads(dates_text) if dates_text != "[]" else ():
             try:
                 entries.append(
                     (str(entry.get("label", "")), date.fromisoformat(str(entry.get("date"))), "years")
@@ -274,19 +281,30 @@ def _dates(session: Session, today: date, hidden: set[str]) -> TodaySection:
                 continue  # a hand-damaged entry: the contact page shows it as typed
         for label, original, how in entries:
             on = _next_anniversary(original, today)
-            if not today <= on < end:
-                continue
-            key = _date_key(cid, on, label)
-            if key not in hidden:
-                found.append((on, name, key, cid, account, label, original, how))
+            if today <= on < end and not (keyed and _date_key(uuid.UUID(cid), on, label) in hidden):
+                found.append((on, name, cid, account_id, label, original, how))
     found.sort(key=lambda f: (f[0], f[1]))
-    return TodaySection(
-        "dates", "Birthdays and dates", tuple(_date_item(today, *f) for f in found[:LIST_LIMIT]), len(found)
+    listed = found[:LIST_LIMIT]
+    accounts = _account_names(session, {f[3] for f in listed if f[3] is not None})
+    items = tuple(
+        _date_item(today, on, name, uuid.UUID(cid), accounts.get(account_id or "", ""), label, original, how)
+        for on, name, cid, account_id, label, original, how in listed
     )
+    return TodaySection("dates", "Birthdays and dates", items, len(found))
+
+
+def _account_names(session: Session, ids: set[str]) -> dict[str, str]:
+    """The names of the live accounts among ``ids`` (stored text), by id."""
+    if not ids:
+        return {}
+    stmt = select(type_coerce(Account.id, String), Account.name).where(
+        type_coerce(Account.id, String).in_(ids), Account.deleted_at.is_(None)
+    )
+    return {aid: name for aid, name in session.execute(stmt)}
 
 
 def _date_item(
-    today: date, on: date, name: str, key: str, cid: Any, account: str, label: str, original: date, how: str
+    today: date, on: date, name: str, cid: uuid.UUID, account: str, label: str, original: date, how: str
 ) -> TodayItem:
     n = on.year - original.year
     # A placeholder year (0001, 1900) says nothing about the age: shown without one.
@@ -298,6 +316,7 @@ def _date_item(
         title = label
     away = (on - today).days
     when = "today" if away == 0 else "tomorrow" if away == 1 else f"in {away} d ({on.isoformat()})"
+    key = _date_key(cid, on, label)
     return TodayItem(Kind.DATE, key, cid, cid, name, account, title, when, Alert.NONE)
 
 
@@ -309,23 +328,11 @@ def _since(days: int, today: date) -> datetime:
     return local_day_bounds(today - timedelta(days=days))[0]
 
 
-def _hidden_ids(hidden: set[str], prefix: str) -> set[uuid.UUID]:
-    """The rows of one kind snoozed past today or dismissed (``prefix`` is "thanks:"...)."""
-    out = set()
-    for key in hidden:
-        if key.startswith(prefix):
-            try:
-                out.add(uuid.UUID(key[len(prefix) :]))
-            except ValueError:
-                continue  # not a key Today makes: it hides nothing
-    return out
-
-
-def _unsnoozed(prefix: str, row_id: Any, hidden: set[str]) -> ColumnElement[bool]:
-    """Not snoozed past today, not dismissed. The snoozed ids are few, so a NOT IN list (one
-    lookup in a small table per row) rather than a key built and looked up per row in SQL."""
-    ids = _hidden_ids(hidden, prefix)
-    return row_id.not_in(ids) if ids else true()
+def _unsnoozed(prefix: str, row_id: Any, today: date) -> ColumnElement[bool]:
+    """Not snoozed past today, not dismissed: the snoozed ids of that kind are read once per
+    statement (a small table SQLite looks each row up in), not a key built and looked up in
+    SQL per row."""
+    return type_coerce(row_id, String).not_in(snoozes.snoozed_rows(prefix, today))
 
 
 def _firsts(
@@ -376,7 +383,7 @@ def _counted(session: Session, stmt: Any, order: list[str]) -> tuple[list[Any], 
     return [r[:-1] for r in rows], (int(rows[0][-1]) if rows else 0)
 
 
-def _thanks(session: Session, today: date, hidden: set[str]) -> TodaySection:
+def _thanks(session: Session, today: date) -> TodaySection:
     """After a purchase, a referral (a contact whose ``referred_by_id`` names the referrer) or a
     promise the customer kept on time, unless a thank-you names it (``Appreciation.reason_id``)."""
     since_day = today - timedelta(days=THANKS_WINDOW)
@@ -395,7 +402,7 @@ def _thanks(session: Session, today: date, hidden: set[str]) -> TodaySection:
             )
             .select_from(source)
             .join(c, c.id == owner)
-            .where(c.deleted_at.is_(None), ~_thanked(row_id), _unsnoozed("thanks:", row_id, hidden))
+            .where(c.deleted_at.is_(None), ~_thanked(row_id), _unsnoozed("thanks:", row_id, today))
         )
 
     referred = aliased(Contact)
@@ -469,7 +476,7 @@ def _uuid(value: Any) -> uuid.UUID:
     return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
-def _followups(session: Session, today: date, hidden: set[str]) -> TodaySection:
+def _followups(session: Session, today: date) -> TodaySection:
     """Follow-ups after a sale: on the first and second follow-up day after a purchase (7 and 30
     by default, Preferences), owed until the contact is touched on or after that day (any touch
     that counts as last contact: a note, a done visit, a thank-you, feedback), or it is snoozed
@@ -499,7 +506,7 @@ def _followups(session: Session, today: date, hidden: set[str]) -> TodaySection:
                 Purchase.purchased_on >= today - timedelta(days=n + FOLLOWUP_WINDOW),
                 Purchase.purchased_on <= today - timedelta(days=n),
                 or_(c.last_contact_at.is_(None), func.datetime(c.last_contact_at) < start_of_day),
-                _unsnoozed(f"followup{which}:", Purchase.id, hidden),
+                _unsnoozed(f"followup{which}:", Purchase.id, today),
             ),
             # The due day is the day bought plus n: in the order ix_purchases_on gives.
             (Purchase.purchased_on, c.name),
@@ -526,7 +533,7 @@ def _followups(session: Session, today: date, hidden: set[str]) -> TodaySection:
     return TodaySection("followups", "Follow-ups after a sale", tuple(items), count)
 
 
-def _detractors(session: Session, today: date, hidden: set[str]) -> TodaySection:
+def _detractors(session: Session, today: date) -> TodaySection:
     """Feedback scored 0-6 with no follow-up: no commitment made from it (``feedback_id``) and
     no note with that contact since it came."""
     c = aliased(Contact)
@@ -553,7 +560,7 @@ def _detractors(session: Session, today: date, hidden: set[str]) -> TodaySection
             Feedback.received_at >= _since(DETRACTOR_WINDOW, today),
             ~answered,
             ~noted,
-            _unsnoozed("detractor:", Feedback.id, hidden),
+            _unsnoozed("detractor:", Feedback.id, today),
         )
     )
     rows, count = _counted(session, stmt, ["score", "received"])
@@ -590,9 +597,9 @@ def today_board(session: Session, today: date) -> TodayBoard:
             commitments,
             _checkins(session, today, hidden),
             _dates(session, today, hidden),
-            _thanks(session, today, hidden),
-            _followups(session, today, hidden),
-            _detractors(session, today, hidden),
+            _thanks(session, today),
+            _followups(session, today),
+            _detractors(session, today),
         ),
         kept=kept_rate(session, today),
         overdue_commitments=overdue,
