@@ -213,14 +213,14 @@ def _counted(where: ColumnElement[bool], exclude: Excluded) -> ColumnElement[Any
     """How many rows match, less the excluded ones: an index count, then a look-up per
     excluded id (a NOT IN over every row cost five times the count)."""
     n = select(func.count()).select_from(checkin_due).where(where).scalar_subquery()
-    if _none(exclude):
+    if exclude is None or _none(exclude):
         return n
     out = select(func.count()).select_from(checkin_due).where(where, checkin_due.c.contact_id.in_(exclude))
     return n - out.scalar_subquery()
 
 
 def _not_in(exclude: Excluded) -> tuple[ColumnElement[bool], ...]:
-    return () if _none(exclude) else (checkin_due.c.contact_id.not_in(exclude),)
+    return () if exclude is None or _none(exclude) else (checkin_due.c.contact_id.not_in(exclude),)
 
 
 # Contacts left out of a list: their ids, or a statement giving their stored ids (Today's
