@@ -17,7 +17,7 @@ import calendar
 import hashlib
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -120,6 +120,14 @@ class TodayBoard:
 
     def section(self, name: str) -> TodaySection:
         return next(s for s in self.sections if s.name == name)
+
+    def has(self, name: str) -> bool:
+        return any(s.name == name for s in self.sections)
+
+    def with_sections(self, more: tuple[TodaySection, ...]) -> TodayBoard:
+        """This board with ``more`` in place of any sections of the same names, after the rest."""
+        names = {s.name for s in more}
+        return replace(self, sections=(*(s for s in self.sections if s.name not in names), *more))
 
 
 # -- sections ---------------------------------------------------------------------------------
@@ -586,8 +594,14 @@ def _detractors(session: Session, today: date) -> TodaySection:
     return TodaySection("detractors", "Detractors to follow up", tuple(items), count)
 
 
-def today_board(session: Session, today: date) -> TodayBoard:
-    """Everything Today shows for the rep's local ``today``."""
+# Today is shown in two steps (``ui/today_view.py``): what a rep acts on first, then these,
+# the slower sections (each counts thousands of purchases, promises or answers).
+LATER = ("thanks", "followups", "detractors")
+
+
+def today_first(session: Session, today: date) -> TodayBoard:
+    """Today's board without the ``LATER`` sections: visits, commitments, check-ins, dates and
+    the kept-on-time rate."""
     hidden = snoozes.hidden_items(session, today)
     commitments, overdue = _commitments(session, today)
     return TodayBoard(
@@ -597,13 +611,20 @@ def today_board(session: Session, today: date) -> TodayBoard:
             commitments,
             _checkins(session, today, hidden),
             _dates(session, today, hidden),
-            _thanks(session, today),
-            _followups(session, today),
-            _detractors(session, today),
         ),
         kept=kept_rate(session, today),
         overdue_commitments=overdue,
     )
+
+
+def today_later(session: Session, today: date) -> tuple[TodaySection, ...]:
+    """The ``LATER`` sections, in their order."""
+    return (_thanks(session, today), _followups(session, today), _detractors(session, today))
+
+
+def today_board(session: Session, today: date) -> TodayBoard:
+    """Everything Today shows for the rep's local ``today``."""
+    return today_first(session, today).with_sections(today_later(session, today))
 
 
 # -- acting on an item ------------------------------------------------------------------------
@@ -653,4 +674,15 @@ def can_snooze(item: TodayItem) -> bool:
     return item.kind is not Kind.VISIT
 
 
-__all__ = ["Kind", "TodayBoard", "TodayItem", "TodaySection", "mark_done", "snooze_item", "today_board"]
+__all__ = [
+    "LATER",
+    "Kind",
+    "TodayBoard",
+    "TodayItem",
+    "TodaySection",
+    "mark_done",
+    "snooze_item",
+    "today_board",
+    "today_first",
+    "today_later",
+]
