@@ -22,7 +22,7 @@ SHOWN = 10  # skipped cards and left-out values listed by name; the rest counted
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
         "import",
-        help="import contacts from a vCard (.vcf) or CSV file (Google, Outlook, or mapped columns)",
+        help="import contacts from a vCard (.vcf) or CSV file (Rapport's, Google's, Outlook's or mapped)",
         description="Import contacts from a vCard or CSV file; --dry-run only says what it would do.",
     )
     parser.add_argument("--db", type=Path, default=default_db_path())

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from models.db import open_database
-from models.services.contacts import count_contacts
+from models.services.contacts import ContactInput, count_contacts, create_contact
+from models.services.export import contacts_for_export, write_contacts
 from tests.support.cli import run_cli
 from tests.support.contact_files import APPLE_30, GERMAN_CSV, GOOGLE_30
 
@@ -75,3 +76,19 @@ def test_unknown_csv_columns_need_a_map(tmp_path: Path) -> None:
     again = run_cli("import", "--db", str(db), str(csv), "--dry-run", data=tmp_path / "data")
     assert again.returncode == 0, again.stderr
     assert "already up to date" in again.stdout
+
+
+def test_rapports_own_csv_export_needs_no_map(tmp_path: Path) -> None:
+    source = open_database(tmp_path / "laptop.sqlite")
+    try:
+        with source.write() as s:
+            create_contact(s, ContactInput(name="Zoë Weiß", kind="partner", emails=["zoe@example.com"]))
+        with source.read() as s:
+            write_contacts(contacts_for_export(s), tmp_path / "contacts.csv")
+    finally:
+        source.close()
+    db = tmp_path / "other.sqlite"
+    out = run_cli("import", "--db", str(db), str(tmp_path / "contacts.csv"), data=tmp_path / "data")
+    assert out.returncode == 0, out.stderr
+    assert "contacts.csv (Rapport): 1 row" in out.stdout
+    assert "Imported: 1 new contact, 0 filled in, 0 new accounts." in out.stdout

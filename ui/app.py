@@ -141,9 +141,7 @@ class AppShell(QObject):
         placeholder.setMargin(24)
         placeholder.show()  # the application must not quit with its last window
         old.save_state()
-        old.close()
-        old.ctx.db.close()
-        old.deleteLater()
+        _retire(old)
         self.window = None
         try:
             result: RestoreResult | BaseException = run_with_notice(
@@ -167,8 +165,7 @@ class AppShell(QObject):
 
     def close(self) -> None:
         if self.window is not None:
-            self.window.close()
-            self.window.ctx.db.close()
+            _retire(self.window, later=False)
             self.window = None
 
     def _open(self, path: Path, *, sample: bool) -> MainWindow:
@@ -188,13 +185,21 @@ class AppShell(QObject):
         window.show()
         window.start()
         if old is not None:
-            old.close()
-            old.ctx.db.close()
-            old.deleteLater()
+            _retire(old)
         if fill:
             window.fill_sample_data()
         self.switched.emit(window)
         return window
+
+
+def _retire(window: MainWindow, *, later: bool = True) -> None:
+    """Close a window for good: its timers and late signals may still fire until it is deleted,
+    so its task runner takes no more jobs before its database is closed."""
+    window.close()
+    window.ctx.tasks.stop()
+    window.ctx.db.close()
+    if later:
+        window.deleteLater()
 
 
 def _same_file(a: Path, b: Path) -> bool:

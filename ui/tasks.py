@@ -75,6 +75,7 @@ class TaskRunner(QObject):
         self._background.setThreadPriority(QThread.Priority.LowPriority)
         self._pending = 0
         self._lock = threading.Lock()
+        self._stopped = False
 
     def read(
         self,
@@ -119,6 +120,12 @@ class TaskRunner(QObject):
         on_done: Callable[[T], None] | None,
         on_error: ErrorHandler | None,
     ) -> None:
+        if self._stopped:
+            # The window is closed and its database about to be: a timer or a late signal of
+            # the closed window must not start a query on a file being closed or replaced.
+            log.info("task dropped: the runner is stopped")
+            return
+
         def run() -> Callable[[], None] | None:
             result = fn()
             return None if on_done is None else partial(on_done, result)
@@ -150,6 +157,11 @@ class TaskRunner(QObject):
     @property
     def pending(self) -> int:
         return self._pending
+
+    def stop(self, msecs: int = 30_000) -> bool:
+        """Take no more jobs and wait for those running: before the database is closed."""
+        self._stopped = True
+        return self.wait_idle(msecs)
 
     def wait_idle(self, msecs: int = 30_000) -> bool:
         """Block until both pools are idle (for shutdown and tests, never from a slot)."""

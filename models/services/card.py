@@ -44,6 +44,12 @@ class CardData:
     personal_dates: list[tuple[str, date]] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     about: str = ""
+    # Rapport's own fields (its export's X-RAPPORT-* properties and CSV columns), as written:
+    # the import checks them as the contact form does.
+    kind: str = ""
+    preferences: str = ""
+    needs: str = ""
+    cadence_days: str = ""
     # Values left out, for the preview ("phone “12” left out: not a phone number").
     warnings: list[str] = field(default_factory=list)
     # The import's cleaned values and warnings, by phone region: the preview and the import

@@ -1,8 +1,8 @@
-"""Contacts from CSV: Google Contacts' and Outlook's exports, and any other table once the rep has
-said which column is which (remembered per set of headers, in ``meta``).
+"""Contacts from CSV: Rapport's own export, Google Contacts' and Outlook's, and any other table
+once the rep has said which column is which (remembered per set of headers, in ``meta``).
 
-A mapping gives each column a field of :data:`FIELDS` (or ``""``: left out). Google's and
-Outlook's columns are known by name, so their files need no mapping step.
+A mapping gives each column a field of :data:`FIELDS` (or ``""``: left out). Rapport's, Google's
+and Outlook's columns are known by name, so their files need no mapping step.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from models.entities import Meta
 from models.errors import Cancelled
 from models.services.card import CardData, ImportRefused, Skipped, name_from_parts, parse_when
+from models.services.export import CONTACT_COLUMNS, LIST_SEPARATOR
 
 # What a column can be, and how the mapping step names it.
 FIELDS: dict[str, str] = {
@@ -45,9 +46,15 @@ FIELDS: dict[str, str] = {
     "country": "Country",
     "birthday": "Birthday",
     "anniversary": "Anniversary",
+    "personal_dates": "Personal dates (Label: YYYY-MM-DD; …)",
     "tags": "Tags",
     "about": "Notes (About)",
+    "kind": "Kind (customer, partner…)",
+    "preferences": "Preferences",
+    "needs": "Needs and pain points",
+    "cadence_days": "Check in every (days)",
 }
+RAPPORT = "Rapport"
 MAX_FIELD = 10 * 1024 * 1024  # one cell: a long note, never a whole file
 _MAPPING_KEY = "import.csv_mapping."
 
@@ -106,6 +113,11 @@ def read_table(
 
 
 # -- known formats ---------------------------------------------------------------------------
+
+# File › Export's columns (``models.services.export.CONTACT_COLUMNS``): each is a field of its
+# own; the id and the times are the exporting database's, not the contact's.
+_RAPPORT = {"account": "organization", "emails": "email", "phones": "phone"}
+_NOT_IMPORTED = ("id", "created_at", "updated_at")
 
 _GOOGLE: list[tuple[str, str]] = [
     (r"name", "name"),
@@ -175,7 +187,10 @@ def _match(headers: Sequence[str], rules: list[tuple[str, str]]) -> list[str]:
 
 
 def known_format(headers: Sequence[str]) -> tuple[str, list[str]] | None:
-    """("Google Contacts" | "Outlook", mapping) when the headers are one of those exports'."""
+    """("Rapport" | "Google Contacts" | "Outlook", mapping) when the headers are one of those
+    exports'."""
+    if [h.strip().casefold() for h in headers] == list(CONTACT_COLUMNS):
+        return RAPPORT, ["" if c in _NOT_IMPORTED else _RAPPORT.get(c, c) for c in CONTACT_COLUMNS]
     folded = {h.strip().casefold() for h in headers}
     if any(re.fullmatch(r"e-mail \d+ - value|phone \d+ - value", h) for h in folded):
         return "Google Contacts", _match(headers, _GOOGLE)
@@ -224,19 +239,51 @@ _GOOGLE_SEP = " ::: "
 _SKIP_LABELS = {"* mycontacts", "* starred", "mycontacts", "starred"}
 
 
-def _split(value: str) -> list[str]:
-    parts = value.split(_GOOGLE_SEP) if _GOOGLE_SEP in value else [value]
+def _split(value: str, lists: str | None) -> list[str]:
+    sep = lists or _GOOGLE_SEP
+    parts = value.split(sep) if sep in value else [value]
     return [p.strip() for p in parts if p.strip()]
 
 
-def _tags(value: str) -> list[str]:
-    parts = _split(value) if _GOOGLE_SEP in value else re.split(r"[;,]", value)
+def _tags(value: str, lists: str | None) -> list[str]:
+    if lists:  # Rapport's own: a tag may hold a comma ("bio, organic")
+        return _split(value, lists)
+    parts = _split(value, None) if _GOOGLE_SEP in value else re.split(r"[;,]", value)
     return [
         p.strip().removeprefix("* ") for p in parts if p.strip() and p.strip().casefold() not in _SKIP_LABELS
     ]
 
 
-def card_from_row(line: int, cells: Sequence[str], mapping: Sequence[str]) -> CardData | Skipped:
+def _personal_dates(card: CardData, value: str) -> None:
+    """Rapport's "Label: YYYY-MM-DD; Label: YYYY-MM-DD". A label may hold "; " itself ("Start;
+    first order: 2015-09-01"): a piece without ": " begins the next one's label."""
+    pending = ""
+    for piece in value.split(LIST_SEPARATOR):
+        text = f"{pending}{LIST_SEPARATOR}{piece}" if pending else piece
+        if ": " not in text:
+            pending = text
+            continue
+        pending = ""
+        label, _, raw = text.rpartition(": ")
+        try:
+            when = parse_when(raw)
+        except ValueError:
+            when = None
+        if when is None:
+            card.warnings.append(f"personal date “{text.strip()}” left out: not a date")
+        elif not label.strip():
+            card.warnings.append(f"personal date “{text.strip()}” left out: it has no label")
+        else:
+            card.personal_dates.append((label.strip(), when))
+    if pending.strip():
+        card.warnings.append(f"personal date “{pending.strip()}” left out: not “Label: YYYY-MM-DD”")
+
+
+def card_from_row(
+    line: int, cells: Sequence[str], mapping: Sequence[str], lists: str | None = None
+) -> CardData | Skipped:
+    """One row as a card. ``lists`` separates several emails, phones or tags in one cell
+    (Rapport's own "; "); otherwise Google's " ::: " does, and tags split on commas too."""
     card = CardData(where=f"line {line}")
     got: dict[str, list[str]] = {}
     for value, name in zip(cells, mapping, strict=False):
@@ -253,10 +300,10 @@ def card_from_row(line: int, cells: Sequence[str], mapping: Sequence[str]) -> Ca
     card.role = ", ".join(p for p in (one("role"), one("department")) if p)
     for value in got.get("email", []):
         card.emails.extend(
-            e for e in _split(value) if e.casefold() not in (x.casefold() for x in card.emails)
+            e for e in _split(value, lists) if e.casefold() not in (x.casefold() for x in card.emails)
         )
     for value in got.get("phone", []):
-        card.phones.extend(p for p in _split(value) if p not in card.phones)
+        card.phones.extend(p for p in _split(value, lists) if p not in card.phones)
     address = (got.get("address") or [""])[0]
     if not address:
         place = " ".join(p for p in (one("postcode"), one("city")) if p)
@@ -274,9 +321,15 @@ def card_from_row(line: int, cells: Sequence[str], mapping: Sequence[str]) -> Ca
             card.personal_dates.append((label, when))
         elif when is not None:
             card.birthday = when
+    for value in got.get("personal_dates", []):
+        _personal_dates(card, value)
     for value in got.get("tags", []):
-        card.tags.extend(t for t in _tags(value) if t not in card.tags)
+        card.tags.extend(t for t in _tags(value, lists) if t not in card.tags)
     card.about = "\n\n".join(got.get("about", []))
+    card.preferences = "\n\n".join(got.get("preferences", []))
+    card.needs = "\n\n".join(got.get("needs", []))
+    card.kind = one("kind")
+    card.cadence_days = one("cadence_days")
     if not card.name:
         card.name = one("nickname") or card.organization or (card.emails or card.phones or [""])[0]
     if not card.name:
@@ -284,10 +337,12 @@ def card_from_row(line: int, cells: Sequence[str], mapping: Sequence[str]) -> Ca
     return card
 
 
-def cards_from_table(table: CsvTable, mapping: Sequence[str]) -> tuple[list[CardData], list[Skipped]]:
+def cards_from_table(
+    table: CsvTable, mapping: Sequence[str], lists: str | None = None
+) -> tuple[list[CardData], list[Skipped]]:
     cards: list[CardData] = []
     skipped: list[Skipped] = []
     for line, cells in table.rows:
-        got = card_from_row(line, cells, mapping)
+        got = card_from_row(line, cells, mapping, lists)
         (skipped if isinstance(got, Skipped) else cards).append(got)  # type: ignore[arg-type]
     return cards, skipped

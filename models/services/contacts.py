@@ -57,17 +57,27 @@ class ContactInput:
     referred_by_id: uuid.UUID | None = None
 
 
+MAX_DAYS = 3650
+DAYS_RULE = f"a number of days between 1 and {MAX_DAYS}"
+
+
+def parse_days(raw: int | str) -> int:
+    """A cadence as the form takes it (the import checks a file's the same way); ValueError if
+    it is not a whole number of days between 1 and :data:`MAX_DAYS`."""
+    days = int(str(raw).strip())
+    if not 1 <= days <= MAX_DAYS:
+        raise ValueError(f"{days} is out of bounds")
+    return days
+
+
 def _days(raw: int | str | None, field: str, what: str, errs: dict[str, str]) -> int | None:
     if raw in (None, ""):
         return None
     try:
-        days = int(str(raw).strip())
-        if not 1 <= days <= 3650:
-            raise ValueError
+        return parse_days(raw)
     except ValueError:
-        errs[field] = f"{what} is a number of days between 1 and 3650"
+        errs[field] = f"{what} is {DAYS_RULE}"
         return None
-    return days
 
 
 def clean_contact(inp: ContactInput, session: Session | None = None) -> dict[str, Any]:
@@ -381,7 +391,7 @@ def matching_contact_ids(
     filter's results: all of them, not the pages loaded)."""
     stmt = (
         select(Contact.id)
-        .where(*_filters(search, kind, account_id))
+        .where(*_filters(session, search, kind, account_id))
         .order_by(Contact.name.collate("NOCASE"), Contact.id)
     )
     return list(session.scalars(stmt))

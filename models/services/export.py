@@ -1,9 +1,10 @@
 """Export: contacts to vCard 4.0 and CSV, and one account's whole history to a folder or a zip a
 rep can hand over (a CSV per kind of record, the people as vCards, and a README.txt).
 
-The vCard mapping of one contact is :func:`contact_vcard` (``vobject``), kept apart so that the
-importer's mapping (the other direction) can sit beside it. CSV files are UTF-8 with a byte
-order mark, which spreadsheet programs need to read accents right, and comma separated.
+The vCard mapping of one contact is :func:`contact_vcard` (``vobject``); the importer's
+(``models.services.vcard``, ``contact_csv``'s "Rapport" format) reads both files back to the same
+contacts. CSV files are UTF-8 with a byte order mark, which spreadsheet programs need to read
+accents right, and comma separated.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from models.entities import (
     SyncedMixin,
     Visit,
 )
+from models.services.card import NO_YEAR
 from models.services.contacts import matching_contact_ids
 
 # Several values in one CSV cell (emails, phones, tags): "; " never appears inside one of them
@@ -158,6 +160,32 @@ def _name_parts(name: str) -> vobject.vcard.Name:
     return vobject.vcard.Name(family=words[-1], given=" ".join(words[:-1]))
 
 
+def _vcard_date(when: date | str) -> str:
+    """A date as vCard writes it; one without a year (stored in :data:`NO_YEAR`) as RFC 6350's
+    ``--MMDD``. A personal date comes as ISO text (the column's shape)."""
+    if isinstance(when, str):
+        try:
+            day = date.fromisoformat(when)
+        except ValueError:
+            return when.replace("-", "")  # not a date the form wrote: as it is
+    else:
+        day = when
+    return day.strftime("--%m%d") if day.year == NO_YEAR else day.strftime("%Y%m%d")
+
+
+def _label(address: str) -> str:
+    r"""The address as ADR's LABEL parameter. vobject writes a parameter as given (quoted when it
+    holds a comma) and refuses a double quote, so: line breaks as ``\n`` and backslashes doubled,
+    as RFC 6350 writes its LABEL; a double quote as RFC 6868's ``^'`` (a caret as ``^^``)."""
+    return (
+        address.replace("\\", "\\\\")
+        .replace("^", "^^")
+        .replace('"', "^'")
+        .replace("\r\n", "\n")
+        .replace("\n", "\\n")
+    )
+
+
 def contact_vcard(c: ExportedContact) -> vobject.base.Component:
     """One contact as a vCard 4.0 (RFC 6350). What has no standard property goes in ``X-RAPPORT-``
     ones, which other programs ignore and Rapport's importer can read back."""
@@ -185,12 +213,12 @@ def contact_vcard(c: ExportedContact) -> vobject.base.Component:
     if c.address:
         adr = card.add("adr")
         adr.value = vobject.vcard.Address(street=c.address)
-        adr.params["LABEL"] = [c.address]
+        adr.params["LABEL"] = [_label(c.address)]
     if c.birthday is not None:
-        card.add("bday").value = c.birthday.strftime("%Y%m%d")
+        card.add("bday").value = _vcard_date(c.birthday)
     # Apple's and Google's labelled dates (what Rapport's importer and most address books read).
     for i, (label, when) in enumerate(c.personal_dates, start=1):
-        for key, value in (("x-abdate", when.replace("-", "")), ("x-ablabel", label)):
+        for key, value in (("x-abdate", _vcard_date(when)), ("x-ablabel", label)):
             prop = card.add(key)
             prop.value, prop.group = value, f"item{i}"
     if c.tags:

@@ -4,7 +4,8 @@ reasons in words. The formula is in docs/health.md; keep the two together.
 A contact starts at 100 and loses points for four things, each capped:
 
 - recency against cadence (up to 40): past the ideal interval 20, past the maximum 40 (the
-  maximum is ``cadence_max_days``, or twice the ideal), never contacted 30;
+  cadence is the effective one: own, else the account tier's or the kind's default; the
+  maximum, if none is set, twice the ideal), never contacted 30;
 - promises (up to 30): 10 per overdue promise of ours, 5 per promise kept late in the last
   365 days;
 - feedback (up to 25): the last score in the last 365 days: a detractor (0-6) 25, a passive
@@ -30,7 +31,17 @@ from typing import Any, NamedTuple
 from sqlalchemy import ColumnElement, Integer, Select, String, func, literal_column, select, type_coerce
 from sqlalchemy.orm import Session
 
-from models.entities import Commitment, CommitmentStatus, Contact, Direction, Feedback, Note, StakeRole
+from models.entities import (
+    Account,
+    Commitment,
+    CommitmentStatus,
+    Contact,
+    Direction,
+    Feedback,
+    Note,
+    StakeRole,
+)
+from models.services.cadence import effective_columns, load_defaults
 from models.services.periods import local_midnight, utc_offset_minutes
 
 YEAR = 365
@@ -235,8 +246,14 @@ def _facts_rows(
         func.julianday(today.isoformat()) - func.julianday(func.date(Contact.last_contact_at, offset)),
         Integer,
     )
-    base = select(_hex(Contact.id), Contact.cadence_days, Contact.cadence_max_days, days).where(
-        Contact.deleted_at.is_(None), *_narrow(Contact.id, ids)
+    # The effective cadence, as Today reads it: the contact's own, else its account tier's or
+    # its kind's default from Preferences (models.services.cadence).
+    ideal, most = effective_columns(load_defaults(session))
+    base = (
+        select(_hex(Contact.id), ideal, most, days)
+        .select_from(Contact)
+        .outerjoin(Account, Account.id == Contact.account_id)
+        .where(Contact.deleted_at.is_(None), *_narrow(Contact.id, ids))
     )
     ours = (c.deleted_at.is_(None), c.direction == Direction.WE.value, *_narrow(c.contact_id, ids))
     # For a few contacts, ``status || ''``: otherwise SQLite walks the status index (every open

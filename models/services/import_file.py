@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from models.services import contact_csv
 from models.services.card import CardData, ImportRefused, Skipped
+from models.services.export import LIST_SEPARATOR
 from models.services.vcard import read_vcards
 
 MAX_BYTES = 100 * 1024 * 1024
@@ -39,7 +40,7 @@ class Prepared:
     """A file read into cards, or (``needs_mapping``) a CSV waiting for the rep's mapping."""
 
     source: SourceFile
-    format: str  # "vCard", "Google Contacts", "Outlook", "CSV"
+    format: str  # "vCard", "Rapport", "Google Contacts", "Outlook", "CSV"
     cards: list[CardData] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     table: contact_csv.CsvTable | None = None
@@ -124,7 +125,7 @@ def prepare(
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
 ) -> Prepared:
-    """The file's cards. A CSV in neither Google's nor Outlook's format takes ``mapping``, else
+    """The file's cards. A CSV in none of Rapport's, Google's or Outlook's formats takes ``mapping``, else
     the one remembered for its headers (``session``), else it comes back ``needs_mapping`` with
     a guessed mapping for the rep to check."""
     if source.kind == "vcard":
@@ -154,5 +155,7 @@ def prepare(
         )
     if why := contact_csv.check_mapping(chosen):
         raise ImportRefused(why)
-    cards, skipped = contact_csv.cards_from_table(table, chosen)
+    # Rapport's own export separates the items of a list cell with "; " (a tag may hold a comma).
+    lists = LIST_SEPARATOR if fmt == contact_csv.RAPPORT else None
+    cards, skipped = contact_csv.cards_from_table(table, chosen, lists)
     return Prepared(source, fmt, cards, skipped, table=table, mapping=chosen)

@@ -9,7 +9,7 @@ Matching: a card is the same person as a contact with one of its emails (case-in
 phones (normalized), or, for a card with neither, the same name at the same account. A matched
 contact is only *filled in*: empty fields take the card's value, and emails, phones, tags and
 personal dates the card adds are appended; nothing the rep typed is overwritten, and the name
-never changes. Importing the same file twice therefore changes nothing the second time.
+and the kind never change. Importing the same file twice therefore changes nothing the second time.
 """
 
 from __future__ import annotations
@@ -28,12 +28,13 @@ from models.changes import bulk_create, bulk_delete
 from models.entities import Account, Commitment, Contact, ImportRecord, Note
 from models.errors import NotFoundError
 from models.services.card import CardData, Skipped
+from models.services.contacts import DAYS_RULE, KINDS, parse_days
 from models.types import to_wire, utcnow
 from models.validation import check_email, check_storable, normalize_phone
 from models.values import described
 
 LIST_FIELDS = ("emails", "phones", "tags", "personal_dates")
-TEXT_FIELDS = ("role", "address", "about")
+TEXT_FIELDS = ("role", "address", "about", "preferences", "needs")
 _LABELS = {f.name: f.shown.label for f in described(Contact)}
 _CHUNK = 500
 # The fields of a new contact whose definition can refuse a value an import cleaned.
@@ -179,6 +180,20 @@ def _cleaned(card: CardData, region: str | None, warnings: list[str]) -> dict[st
         warnings.append(f"{card.where}: birthday {birthday} left out: it is in the future")
         birthday = None
     warnings.extend(f"{card.where}: {w}" for w in card.warnings)
+    # Rapport's own fields, checked as the contact form checks them (a spreadsheet's "Partner"
+    # is the kind partner); a bad value is left out, never the card.
+    kind = card.kind.strip().casefold() or None
+    if kind is not None and kind not in KINDS:
+        warnings.append(f"{card.where}: kind “{card.kind.strip()}” left out: not one of {', '.join(KINDS)}")
+        kind = None
+    cadence = None
+    if card.cadence_days.strip():
+        try:
+            cadence = parse_days(card.cadence_days)
+        except ValueError:
+            warnings.append(
+                f"{card.where}: check-in cadence “{card.cadence_days.strip()}” left out: {DAYS_RULE}"
+            )
     return {
         "name": card.name.strip(),
         "role": card.role.strip(),
@@ -189,16 +204,29 @@ def _cleaned(card: CardData, region: str | None, warnings: list[str]) -> dict[st
         "personal_dates": [{"label": label, "date": when.isoformat()} for label, when in card.personal_dates],
         "tags": list(card.tags),
         "about": card.about.strip(),
+        "preferences": card.preferences.strip(),
+        "needs": card.needs.strip(),
+        "cadence_days": cadence,
+        "kind": kind,  # None: the default a new contact takes; never written over a match's
     }
 
 
-def _fill(target: dict[str, Any], card: dict[str, Any]) -> None:
+def _fill(target: dict[str, Any], card: dict[str, Any], where: str, warnings: list[str]) -> None:
     """Fill ``target``'s empty fields from ``card`` and add the list items it lacks."""
     for name in TEXT_FIELDS:
         if not target.get(name) and card.get(name):
             target[name] = card[name]
     if target.get("birthday") is None and card.get("birthday") is not None:
         target["birthday"] = card["birthday"]
+    cadence, longest = card.get("cadence_days"), target.get("cadence_max_days")
+    if target.get("cadence_days") is None and cadence is not None:
+        if longest is not None and cadence > longest:  # the form refuses that pair too
+            warnings.append(
+                f"{where}: check-in cadence {cadence} left out: longer than “Losing touch after” "
+                f"({longest} days)"
+            )
+        else:
+            target["cadence_days"] = cadence
     for name in LIST_FIELDS:
         have = list(target.get(name) or [])
         seen = {_fold(v) for v in have}
@@ -217,7 +245,7 @@ def _fold(value: Any) -> Any:
 
 def _fills(before: dict[str, Any], after: dict[str, Any]) -> tuple[str, ...]:
     out = []
-    for name in ("account_id", *TEXT_FIELDS, "birthday", *LIST_FIELDS):
+    for name in ("account_id", *TEXT_FIELDS, "birthday", "cadence_days", *LIST_FIELDS):
         old, new = before.get(name), after.get(name)
         if old == new or (name == "account_id" and new is None):
             continue
@@ -229,7 +257,7 @@ def _fills(before: dict[str, Any], after: dict[str, Any]) -> tuple[str, ...]:
 
 
 def _existing_values(session: Session, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
-    cols = ("name", "account_id", *TEXT_FIELDS, "birthday", *LIST_FIELDS)
+    cols = ("name", "account_id", *TEXT_FIELDS, "birthday", "cadence_days", "cadence_max_days", *LIST_FIELDS)
     out: dict[uuid.UUID, dict[str, Any]] = {}
     ids = list(ids)
     for start in range(0, len(ids), _CHUNK):
@@ -304,7 +332,7 @@ def _build(
             target.account_name = card.organization.strip() if org_key and account_id is None else ""
             targets.append(target)
         else:
-            _fill(target.values, values)
+            _fill(target.values, values, card.where, warnings)
             if target.values.get("account_id") is None and not target.account_name and org_key:
                 target.values["account_id"] = account_id
                 target.account_name = card.organization.strip() if account_id is None else ""

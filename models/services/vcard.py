@@ -1,4 +1,4 @@
-"""vCard (2.1, 3.0, 4.0) <-> contact fields: the one place that says which property is which field.
+"""vCard (2.1, 3.0, 4.0) -> contact fields: the one place that says which property is which field.
 
 Reading: the file is cut into cards here (so a message can name the card and its line, and a
 cut-short file is refused whole), each card's lines are unfolded here (vobject does not join
@@ -7,7 +7,8 @@ grammar (``vobject.base.parseLine``: groups, parameters, quoting). vobject's ful
 (``readComponents``) costs about 1.3 ms a card on the bench machine, 13 s for 10,000 cards
 against a 10 s target for the whole import; the line grammar alone is a tenth of that.
 
-The mapping (export writes it back the same way):
+The mapping (File › Export, ``models.services.export.contact_vcard``, writes it the same way, so
+Rapport's own export imports back whole):
 
 =============================  ===============================================================
 vCard                          contact
@@ -16,11 +17,14 @@ FN, else N, NICKNAME, ORG      name (N as prefix given additional family suffix)
 ORG (first unit)               account (matched by name, else a new account)
 TITLE (else ROLE), ORG units   role ("Buyer, Sales / EMEA")
 EMAIL, TEL (preferred first)   emails, phones (normalized; types are not kept)
-ADR (preferred first), LABEL   address (street, then locality region code, then country)
+ADR (preferred first), LABEL   address (ADR's LABEL parameter as is, else street, then locality
+                               region code, then country)
 BDAY                           birthday (``--MMDD``: year :data:`models.services.card.NO_YEAR`)
 ANNIVERSARY, X-ABDATE, ...     personal dates (the label from X-ABLabel, else "Anniversary")
 NOTE                           about
 CATEGORIES                     tags
+X-RAPPORT-KIND, -PREFERENCES,  kind, preferences, needs, check-in cadence (Rapport's own; checked
+-NEEDS, -CADENCE-DAYS          as the contact form checks them when the import cleans the card)
 PHOTO, LOGO, SOUND, KEY        left out (photos are not stored)
 =============================  ===============================================================
 """
@@ -32,7 +36,7 @@ import binascii
 import quopri
 import re
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from datetime import date
 
 from vobject.base import ParseError, parseLine
@@ -48,6 +52,9 @@ _DATE_PROPS = {"ANNIVERSARY": "Anniversary", "X-ANNIVERSARY": "Anniversary", "X-
 # Google's own groups, in every contact it exports: not the rep's tags.
 _GOOGLE_GROUPS = {"mycontacts", "starred"}
 _UNESCAPE = re.compile(r"\\(.)", re.DOTALL)
+# RFC 6868: how a parameter value carries a double quote (^'), a line break (^n) and a caret (^^).
+_CARET = re.compile(r"\^([\^nN'])")
+_CARETS = {"^": "^", "n": "\n", "N": "\n", "'": '"'}
 
 
 def _unescape_char(m: re.Match[str]) -> str:
@@ -94,7 +101,15 @@ class _Line:
         return "PREF" in self.types or "PREF" in self.params
 
 
+def _uncaret(value: str) -> str:
+    return _CARET.sub(lambda m: _CARETS[m.group(1)], value) if "^" in value else value
+
+
 def _params(raw: list[list[str]]) -> dict[str, list[str]]:
+    """Parameters by name. vobject's line grammar has already split an unquoted list
+    (``TYPE=work,voice``) and kept a quoted value whole: ``LABEL="12 Rue X, 75001 Paris"`` is
+    one address, never cut at its commas. Only TYPE is split again, for the writers that quote a
+    list of types (``TYPE="work,voice"``)."""
     out: dict[str, list[str]] = {}
     for item in raw:
         if len(item) == 1:  # 2.1's bare parameters: TEL;CELL;PREF
@@ -102,8 +117,10 @@ def _params(raw: list[list[str]]) -> dict[str, list[str]]:
         else:
             key, values = item[0].upper(), item[1:]
         bucket = out.setdefault(key, [])
-        for v in values:
-            bucket.extend(p.strip().upper() if key == "TYPE" else p.strip() for p in v.split(","))
+        if key == "TYPE":
+            bucket.extend(p.strip().upper() for v in values for p in v.split(","))
+        else:
+            bucket.extend(_uncaret(v).strip() for v in values)
     return out
 
 
@@ -222,6 +239,10 @@ def _card_from(where: str, props: list[_Line], labels: dict[str, str]) -> CardDa
             if when is not None:
                 card.personal_dates.append((labels.get(ln.group, default_label) or default_label, when))
     card.about = "\n\n".join(unescape(ln.value).strip() for ln in by_name.get("NOTE", []) if ln.value.strip())
+    card.kind = first("X-RAPPORT-KIND")
+    card.preferences = first("X-RAPPORT-PREFERENCES")
+    card.needs = first("X-RAPPORT-NEEDS")
+    card.cadence_days = first("X-RAPPORT-CADENCE-DAYS")
     for ln in by_name.get("CATEGORIES", []):
         for tag in split_structured(ln.value, ","):
             if tag.strip() and tag.strip() not in card.tags and tag.strip().casefold() not in _GOOGLE_GROUPS:
@@ -236,7 +257,7 @@ def _card_from(where: str, props: list[_Line], labels: dict[str, str]) -> CardDa
 def _address(by_name: dict[str, list[_Line]]) -> str:
     for ln in _sorted_pref(by_name.get("ADR", [])):
         label = ln.params.get("LABEL")
-        if label:  # 4.0: the address as it is printed
+        if label:  # 4.0: the address as it is printed (its line breaks written \n, as RFC 6350 does)
             return unescape(label[0]).strip()
         pobox, ext, street, locality, region, code, country = (split_structured(ln.value) + [""] * 7)[:7]
         place = " ".join(p for p in (code.strip(), locality.strip()) if p)
@@ -320,79 +341,3 @@ def read_vcards(
     if count == 0:
         raise ImportRefused("The file holds no cards. Nothing was imported.")
     return cards, skipped
-
-
-# -- writing (vCard 4.0): the same mapping, the other way ------------------------------------
-
-
-def escape(text: str) -> str:
-    return (
-        text.replace("\\", "\\\\")
-        .replace(",", "\\,")
-        .replace(";", "\\;")
-        .replace("\r\n", "\n")
-        .replace("\n", "\\n")
-    )
-
-
-def fold(line: str) -> str:
-    """A content line folded at 75 octets (RFC 6350 3.2), never inside a UTF-8 sequence."""
-    out: list[str] = []
-    current: list[str] = []
-    size = 0
-    for ch in line:
-        width = len(ch.encode("utf-8"))
-        if size + width > 75:
-            out.append("".join(current))
-            current, size = [" "], 1
-        current.append(ch)
-        size += width
-    out.append("".join(current))
-    return "\r\n".join(out) + "\r\n"
-
-
-def _when(value: date) -> str:
-    return f"--{value:%m%d}" if value.year == NO_YEAR else f"{value:%Y%m%d}"
-
-
-def contact_vcard(
-    *,
-    name: str,
-    account_name: str = "",
-    role: str = "",
-    emails: Sequence[str] = (),
-    phones: Sequence[str] = (),
-    address: str = "",
-    birthday: date | None = None,
-    personal_dates: Sequence[tuple[str, str]] = (),
-    tags: Sequence[str] = (),
-    about: str = "",
-) -> str:
-    """One contact as a vCard 4.0 card (CRLF, folded), which :func:`read_vcards` reads back to
-    the same fields. Export passes a ``ContactDetail``'s fields by name."""
-    given, _, family = name.rpartition(" ")  # a guess: N is for readers that want it
-    if not given:
-        given, family = family, ""
-    lines = ["BEGIN:VCARD", "VERSION:4.0", f"FN:{escape(name)}", f"N:{escape(family)};{escape(given)};;;"]
-    if account_name:
-        lines.append(f"ORG:{escape(account_name)}")
-    if role:
-        lines.append(f"TITLE:{escape(role)}")
-    lines += [f"EMAIL{';PREF=1' if i == 0 else ''}:{escape(e)}" for i, e in enumerate(emails)]
-    lines += [
-        f"TEL;VALUE=uri{';PREF=1' if i == 0 else ''}:tel:{p.replace(' ', '-')}" for i, p in enumerate(phones)
-    ]
-    if address:
-        label = escape(address).replace('"', "'")
-        lines.append(f'ADR;LABEL="{label}":;;{escape(address.splitlines()[0])};;;;')
-    if birthday is not None:
-        lines.append(f"BDAY:{_when(birthday)}")
-    for i, (label, when) in enumerate(personal_dates, start=1):
-        lines.append(f"item{i}.X-ABDATE:{_when(date.fromisoformat(when))}")
-        lines.append(f"item{i}.X-ABLabel:{escape(label)}")
-    if tags:
-        lines.append("CATEGORIES:" + ",".join(escape(t) for t in tags))
-    if about:
-        lines.append(f"NOTE:{escape(about)}")
-    lines.append("END:VCARD")
-    return "".join(fold(line) for line in lines)

@@ -26,10 +26,18 @@ def test_the_sheet_says_how_the_relationship_stands(qapp: object, db: Database, 
     ids = sample(db)
     now = datetime.now(UTC)
     with db.write() as s:
-        s.add(Feedback(score=5, comment="Late delivery twice", contact_id=ids["anna"], received_at=now))
+        # Older than the last note (19 days): feedback and thank-yous count as a touch too.
+        s.add(
+            Feedback(
+                score=5,
+                comment="Late delivery twice",
+                contact_id=ids["anna"],
+                received_at=now - timedelta(days=25),
+            )
+        )
         s.add(
             Appreciation(
-                given_at=now - timedelta(days=3),
+                given_at=now - timedelta(days=30),
                 kind="gift",
                 summary="Box of pralines",
                 contact_id=ids["anna"],

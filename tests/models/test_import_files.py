@@ -85,6 +85,40 @@ def test_google_vcard_n_without_fn_and_vcard_40_with_bom(tmp_path: Path) -> None
     assert wang.personal_dates == [("Anniversary", date(2012, 5, 20))]
 
 
+# vCard 4.0 as a CardDAV server (Nextcloud's sabre/vobject) hands it out: the printed address in
+# ADR's quoted LABEL, commas and all, line breaks as RFC 6350 writes them (\n) or as RFC 6868
+# does (^n, and ^' for a double quote); a quoted list of types.
+NEXTCLOUD_40 = (
+    "BEGIN:VCARD\r\n"
+    "VERSION:4.0\r\n"
+    "PRODID:-//Sabre//Sabre VObject 4.5.4//EN\r\n"
+    "UID:6f1c2a9e-3b1d-4c8e-9a57-2f0d1e4b7c11\r\n"
+    "FN:Camille Durand\r\n"
+    "N:Durand;Camille;;;\r\n"
+    "ORG:Atelier Durand;Ventes\r\n"
+    "TEL;TYPE=work;VALUE=uri:tel:+33-1-42-68-53-00\r\n"
+    'TEL;TYPE="cell,pref";VALUE=uri:tel:+33-6-12-34-56-78\r\n'
+    'ADR;TYPE=work;LABEL="12 Rue X, Bât. B\\n75001 Paris, France":;Bât. B;12 Rue X;Paris;;75001;\r\n'
+    " France\r\n"
+    "END:VCARD\r\n"
+    "BEGIN:VCARD\r\n"
+    "VERSION:4.0\r\n"
+    "FN:Hélène Fabre\r\n"
+    "ADR;TYPE=home;PREF=1;LABEL=\"Chez ^'Hélène^', 4 place d'Italie^n75013 Paris, France\":;;4 pl\r\n"
+    " ace d'Italie;Paris;;75013;France\r\n"
+    "ADR;TYPE=work:;;1 quai Z;Lyon;;69002;France\r\n"
+    "END:VCARD\r\n"
+)
+
+
+def test_a_quoted_adr_label_keeps_its_commas(tmp_path: Path) -> None:
+    got = read(tmp_path, "nextcloud.vcf", NEXTCLOUD_40)
+    camille = only(got, "Camille Durand")
+    assert camille.address == "12 Rue X, Bât. B\n75001 Paris, France"  # not cut at the first comma
+    assert camille.phones == ["+33-6-12-34-56-78", "+33-1-42-68-53-00"]  # TYPE="cell,pref" first
+    assert only(got, "Hélène Fabre").address == 'Chez "Hélène", 4 place d\'Italie\n75013 Paris, France'
+
+
 def test_line_endings_do_not_matter(tmp_path: Path) -> None:
     lf = read(tmp_path, "lf.vcf", ANDROID_21.replace("\r\n", "\n"))
     crlf = read(tmp_path, "crlf.vcf", ANDROID_21)

@@ -259,6 +259,26 @@ def test_health_from_the_database_sees_every_factor(db: Database) -> None:
     assert health.score == 100 - 40 - 20 - 25 - 10 and health.band == "at risk"
 
 
+def test_health_reads_the_cadence_today_reads_the_tier_or_kind_default(db: Database) -> None:
+    """No cadence of their own: the account tier's default, else the kind's (as Today has it)."""
+    from models.services.cadence import Cadence, CadenceDefaults, save_defaults
+
+    now = datetime.combine(TODAY, time(9), tzinfo=UTC)
+    with db.write() as s:
+        acc = accounts.create_account(s, AccountInput("Nordwind", tier="A"))
+        save_defaults(s, CadenceDefaults(kinds={"customer": Cadence(30, 90)}, tiers={"A": Cadence(14, None)}))
+    ann = contact(db, "Ann")
+    bea = contact(db, "Bea")
+    with db.write() as s:
+        contacts.update_contact(s, bea, ContactInput("Bea", account_id=acc))
+        for cid in (ann, bea):
+            notes.add_note(s, notes.NoteInput("hi", contact_id=cid, occurred_at=now - timedelta(days=40)))
+    with db.read() as s:
+        said = {cid: [r.text for r in contact_health(s, cid, TODAY, tz=UTC).reasons] for cid in (ann, bea)}
+    assert said[ann][0] == "no contact for 40 days, cadence 30"
+    assert said[bea][0] == "no contact for 40 days, cadence 14"  # the tier sets no maximum: the kind's 90
+
+
 def test_account_health_weighs_decision_makers_double_and_names_who_is_at_risk() -> None:
     good = Health(100, ())
     bad = Health(40, (), neglected=True)

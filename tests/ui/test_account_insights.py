@@ -34,8 +34,10 @@ def seed(db: Database) -> tuple[uuid.UUID, uuid.UUID]:
         notes.add_note(s, NoteInput("Call", contact_id=pia, occurred_at=now - timedelta(days=2)))
         late = (date.today() - timedelta(days=3)).isoformat()
         commitments.add_commitment(s, CommitmentInput("Send the quote", contact_id=dora, due_date=late))
-        s.add(Feedback(score=10, received_at=now - timedelta(days=1), contact_id=pia))
-        s.add(Feedback(score=4, received_at=now - timedelta(days=1), contact_id=dora))
+        # Before the notes: feedback is a touch too (migration 0007), and these people's last
+        # contact is the notes'.
+        s.add(Feedback(score=10, received_at=now - timedelta(days=70), contact_id=pia))
+        s.add(Feedback(score=4, received_at=now - timedelta(days=70), contact_id=dora))
     return acc, dora
 
 

@@ -17,7 +17,7 @@ from tests.models.test_import_files import big_export
 from tests.support.contact_files import APPLE_30, GERMAN_CSV, GOOGLE_30
 from ui.errors import ErrorPresenter
 from ui.import_dialogs import ImportHistoryDialog, MappingDialog, PreviewDialog
-from ui.main_window import MainWindow
+from ui.main_window import PAGES, MainWindow
 
 WAIT = 20_000
 
@@ -131,7 +131,8 @@ def test_the_empty_contact_list_offers_the_import(
     qtbot: QtBot, window: MainWindow, monkeypatch: object
 ) -> None:
     view = window.contacts
-    assert view.list_stack.currentWidget() is view.empty
+    window.show_page(PAGES.index("Contacts"))  # the window opens on Today
+    qtbot.waitUntil(lambda: view.list_stack.currentWidget() is view.empty, timeout=WAIT)
     assert view.import_button.isVisible() and "import them from your phone" in view.empty_label.text()
     asked: list[object] = []
     window.import_contacts = lambda path=None: asked.append(path)  # type: ignore[assignment,method-assign,misc]

@@ -61,7 +61,9 @@ def test_the_dialog_shows_the_chosen_periods_figures_and_charts(
     assert "NPS +0 (4 answers: 2 promoters, 0 passives, 2 detractors)" in said
     assert "Customers: NPS +100 (2 answers" in said and "Partners: NPS -100 (2 answers" in said
     assert "50% kept on time (1 of 2), 1 cancelled (not counted); 1 still overdue" in said
-    assert "2 contacts: 0 good" in dialog.health.text()
+    # Feedback is a touch (migration 0007): Ann, heard from 18 days ago with a cadence of 30, is
+    # good; Pia, a detractor with an overdue promise, is to watch.
+    assert "2 contacts: 1 good, 1 to watch, 0 at risk" in dialog.health.text()
     assert dialog.nps_chart.summary.text().startswith("NPS by quarter: Q2 2025 -100, Q3 2025 no answers")
     assert dialog.kept_chart.chart.accessibleDescription()
 
