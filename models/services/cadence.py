@@ -24,7 +24,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, cast, func, literal, select, union_all
+from sqlalchemy import ColumnElement, Integer, Select, case, cast, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from models.entities import Account, Contact, ContactKind, Meta, checkin_due
@@ -170,6 +170,26 @@ def standing(last_contact_at: datetime | None, cad: Cadence, today: date) -> Sta
 # triggers: its effective ideal and maximum and ``due_at``, the Julian day of the last touch (UTC)
 # plus the ideal. The rep's time zone is applied here, when reading: a list is a range of the
 # index on ``due_at`` and its count an index count, whatever the number of contacts.
+
+
+def _by(column: Any, values: Mapping[str, int | None]) -> ColumnElement[Any] | None:
+    whens = [(column == key, literal(days)) for key, days in values.items() if days is not None]
+    return case(*whens, else_=None) if whens else None
+
+
+def effective_columns(defaults: CadenceDefaults) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+    """The effective ideal and maximum as SQL expressions over ``Contact`` joined to ``Account``
+    (outer join: a contact without an account takes its kind's default), from ``defaults``;
+    health reads them for every contact (Today reads the same from ``checkin_due``)."""
+    out: list[ColumnElement[Any]] = []
+    for own, pick in ((Contact.cadence_days, "ideal"), (Contact.cadence_max_days, "maximum")):
+        parts: list[Any] = [own]
+        for column, values in ((Account.tier, defaults.tiers), (Contact.kind, defaults.kinds)):
+            expr = _by(column, {k: getattr(c, pick) for k, c in values.items()})
+            if expr is not None:
+                parts.append(expr)
+        out.append(func.coalesce(*parts) if len(parts) > 1 else own.expression)
+    return out[0], out[1]
 
 
 def utc_offset_days(today: date) -> float:
