@@ -457,6 +457,8 @@ def _thanks(session: Session, today: date) -> TodaySection:
             Commitment.status == CommitmentStatus.DONE.value,
             Commitment.direction == Direction.THEY.value,
             Commitment.done_at >= _since(THANKS_WINDOW, today),
+            # The same days as a range of 0015's index on the day (a day early: that one is UTC).
+            func.date(Commitment.done_at) >= (today - timedelta(days=THANKS_WINDOW + 1)).isoformat(),
             kept_on_time,
         ),
         (func.date(Commitment.done_at), c.name),

@@ -152,6 +152,13 @@ def _today_indexes() -> None:
         ["status", "direction", "due_date", "done_at", "deleted_at"],
         sqlite_where=sa.text("deleted_at IS NULL"),
     )
+    # Thank-yous for kept promises are listed by the day they were kept: in that order from an
+    # index on the day, rather than sorting every kept promise of the month. Written by hand
+    # (an expression), so autogenerate leaves it out (models.migrate.include_object: "_byday").
+    op.execute(
+        "CREATE INDEX ix_commitments_done_byday ON commitments (status, direction, date(done_at)) "
+        "WHERE deleted_at IS NULL"
+    )
     # Detractors: the last 90 days' feedback, not all of it.
     op.create_index("ix_feedback_received", "feedback", ["received_at"])
     # Thank-yous and follow-ups look up the contact of every purchase (and kept promise) in
@@ -173,6 +180,7 @@ def _today_indexes() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_commitments_today", "commitments")
+    op.execute("DROP INDEX IF EXISTS ix_commitments_done_byday")
     op.drop_index("ix_feedback_received", "feedback")
     op.drop_index("ix_contacts_personal_dates", "contacts")
     op.drop_index("ix_contacts_today", "contacts")
