@@ -146,8 +146,8 @@ def main() -> None:
     # Each section alone, to say where the time goes.
     per_section: dict[str, list[float]] = {}
     for name, fn in (
-        ("checkins", lambda s, h: today._checkins(s, day, h)),
-        ("dates", lambda s, h: today._dates(s, day, h)),
+        ("checkins", lambda s, h: today._checkins(s, day)),
+        ("dates", lambda s, h: today._dates(s, day)),
         ("thanks", lambda s, h: today._thanks(s, day)),
         ("followups", lambda s, h: today._followups(s, day)),
         ("detractors", lambda s, h: today._detractors(s, day)),
@@ -169,7 +169,7 @@ def main() -> None:
         f"first (cold) {samples[0]:.0f} ms"
     )
     print(
-        f"  first step shown (visits, commitments, check-ins, dates, kept rate): "
+        f"  first step shown (visits, commitments, check-ins, dates): "
         f"median {statistics.median(first[1:]):.0f} ms"
     )
     print(f"  load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")

@@ -221,12 +221,10 @@ class TodayView(QWidget):
             return
         # Until they are read again the slower sections stay as last loaded, as the whole board
         # stayed while it was read in one go.
-        if self.board is not None and self.board.today == board.today:
-            shown = board.with_sections(
-                tuple(s for s in self.board.sections if s.name in today_service.LATER)
-            )
-        else:
-            shown = board
+        shown = board
+        if self.board is not None and self.board.today == board.today and self.board.kept is not None:
+            later = tuple(s for s in self.board.sections if s.name in today_service.LATER)
+            shown = board.with_later(today_service.TodayLater(later, self.board.kept))
         self._fill(shown, whole=False)
         day = board.today
         self.ctx.query(
@@ -234,14 +232,14 @@ class TodayView(QWidget):
             lambda later: self._fill_later(load, board, later),
         )
 
-    def _fill_later(self, load: int, first: TodayBoard, later: tuple[TodaySection, ...]) -> None:
+    def _fill_later(self, load: int, first: TodayBoard, later: today_service.TodayLater) -> None:
         if load != self._loads:
             return
         # The rows shown so far keep their places: stay on the one the rep is on.
         rows = self.list.selectionModel().selectedRows()
         if rows:
             self._wanted_row = rows[0].row()
-        self._fill(first.with_sections(later), whole=True)
+        self._fill(first.with_later(later), whole=True)
         self.board_loaded.emit(self.board)
 
     def section(self, name: str) -> TodaySection | None:
@@ -267,7 +265,7 @@ class TodayView(QWidget):
             f"{plural(counts.get('checkins', 0), 'check-in')} due",
         ]
         kept = board.kept
-        if kept.rate is not None:
+        if kept is not None and kept.rate is not None:
             parts.append(f"kept on time: <b>{kept.rate:.0%}</b> ({kept.kept_on_time:,} of {kept.total:,})")
         if whole and not any(counts.values()):
             parts.append("nothing else is due today")

@@ -115,8 +115,8 @@ class TodaySection:
 class TodayBoard:
     today: date
     sections: tuple[TodaySection, ...]
-    kept: KeptRate
     overdue_commitments: int = 0  # due before today (the sidebar's "Commitments (n overdue)")
+    kept: KeptRate | None = None  # None until read (``today_later``)
 
     def section(self, name: str) -> TodaySection:
         return next(s for s in self.sections if s.name == name)
@@ -124,10 +124,14 @@ class TodayBoard:
     def has(self, name: str) -> bool:
         return any(s.name == name for s in self.sections)
 
-    def with_sections(self, more: tuple[TodaySection, ...]) -> TodayBoard:
-        """This board with ``more`` in place of any sections of the same names, after the rest."""
-        names = {s.name for s in more}
-        return replace(self, sections=(*(s for s in self.sections if s.name not in names), *more))
+    def with_later(self, later: TodayLater) -> TodayBoard:
+        """This board with ``later``'s sections (in place of any of the same names, after the
+        rest) and kept rate."""
+        names = {s.name for s in later.sections}
+        kept = self.sections
+        return replace(
+            self, sections=(*(s for s in kept if s.name not in names), *later.sections), kept=later.kept
+        )
 
 
 # -- sections ---------------------------------------------------------------------------------
@@ -201,7 +205,7 @@ def _commitments(session: Session, today: date) -> tuple[TodaySection, int]:
     return TodaySection("commitments", "Commitments due", tuple(items), int(due_n)), int(overdue_n)
 
 
-def _checkins(session: Session, today: date, hidden: set[str]) -> TodaySection:
+def _checkins(session: Session, today: date) -> TodaySection:
     snoozed = snoozes.snoozed_rows("checkin:", today)
     rows, count = cadence.checkins_page(session, today, exclude=snoozed, limit=LIST_LIMIT)
     items = []
@@ -250,7 +254,7 @@ def _date_key(contact_id: uuid.UUID | str, on: date, label: str) -> str:
     return f"date:{contact_id}:{on.isoformat()}:{which}"
 
 
-def _dates(session: Session, today: date, hidden: set[str]) -> TodaySection:
+def _dates(session: Session, today: date) -> TodaySection:
     mds = month_days(today)
     end = today + timedelta(days=DATES_AHEAD)
     pd = func.json_each(Contact.personal_dates).table_valued("value").alias("pd")
@@ -274,7 +278,7 @@ def _dates(session: Session, today: date, hidden: set[str]) -> TodaySection:
     )
     conn = session.connection()  # Core rows: the ORM's row handling cost more than the query
     rows = {r[1]: r for stmt in (born, dated) for r in conn.execute(stmt)}  # someone in both: once
-    keyed = any(k.startswith("date:") for k in hidden)
+    hidden = snoozes.hidden_items(session, today, prefix="date:")
     found: list[tuple[date, str, str, str | None, str, date, str]] = []
     for name, cid, account_id, born_text, dates_text in rows.values():
         entries: list[tuple[str, date, str]] = []
@@ -289,7 +293,7 @@ def _dates(session: Session, today: date, hidden: set[str]) -> TodaySection:
                 continue  # a hand-damaged entry: the contact page shows it as typed
         for label, original, how in entries:
             on = _next_anniversary(original, today)
-            if today <= on < end and not (keyed and _date_key(uuid.UUID(cid), on, label) in hidden):
+            if today <= on < end and not (hidden and _date_key(uuid.UUID(cid), on, label) in hidden):
                 found.append((on, name, cid, account_id, label, original, how))
     found.sort(key=lambda f: (f[0], f[1]))
     listed = found[:LIST_LIMIT]
@@ -602,31 +606,34 @@ LATER = ("thanks", "followups", "detractors")
 
 
 def today_first(session: Session, today: date) -> TodayBoard:
-    """Today's board without the ``LATER`` sections: visits, commitments, check-ins, dates and
-    the kept-on-time rate."""
-    hidden = snoozes.hidden_items(session, today)
+    """Today's board without the ``LATER`` sections and the kept-on-time rate: visits,
+    commitments, check-ins and dates."""
     commitments, overdue = _commitments(session, today)
     return TodayBoard(
         today=today,
-        sections=(
-            _visits(session, today),
-            commitments,
-            _checkins(session, today, hidden),
-            _dates(session, today, hidden),
-        ),
-        kept=kept_rate(session, today),
+        sections=(_visits(session, today), commitments, _checkins(session, today), _dates(session, today)),
         overdue_commitments=overdue,
     )
 
 
-def today_later(session: Session, today: date) -> tuple[TodaySection, ...]:
-    """The ``LATER`` sections, in their order."""
-    return (_thanks(session, today), _followups(session, today), _detractors(session, today))
+@dataclass(frozen=True, slots=True)
+class TodayLater:
+    """What the first step leaves out: the ``LATER`` sections, in order, and the kept rate."""
+
+    sections: tuple[TodaySection, ...]
+    kept: KeptRate
+
+
+def today_later(session: Session, today: date) -> TodayLater:
+    return TodayLater(
+        (_thanks(session, today), _followups(session, today), _detractors(session, today)),
+        kept_rate(session, today),
+    )
 
 
 def today_board(session: Session, today: date) -> TodayBoard:
     """Everything Today shows for the rep's local ``today``."""
-    return today_first(session, today).with_sections(today_later(session, today))
+    return today_first(session, today).with_later(today_later(session, today))
 
 
 # -- acting on an item ------------------------------------------------------------------------
@@ -681,6 +688,7 @@ __all__ = [
     "Kind",
     "TodayBoard",
     "TodayItem",
+    "TodayLater",
     "TodaySection",
     "mark_done",
     "snooze_item",
