@@ -200,6 +200,9 @@ def utc_offset_days(today: date) -> float:
 
 
 JULIAN_EPOCH = 1721424.5  # julianday('0001-01-01') - 1: a date's ordinal to its Julian midnight
+# Contacts left out of a list: their ids, or a statement giving their stored ids (Today's
+# snoozed check-ins, read in SQL rather than passed as thousands of parameters).
+Excluded = set[uuid.UUID] | Select[Any] | None
 
 
 def julian(day: date) -> float:
@@ -214,7 +217,7 @@ def _due_by(day: date, offset: float) -> ColumnElement[bool]:
     taken with today's UTC offset rather than SQLite's ``localtime`` per row (that called the C
     library's time-zone conversion 100,000 times). The cost: a touch made within an hour of
     midnight in the other half of the daylight-saving year counts for the neighbouring day
-    (Python's ``due_date`` stays exact). With days as ``julian`` numbers them (midnight, n + 0.5),
+    (Python's ``due_date`` stays exact). With days numbered as ``julian`` does (midnight, n + 0.5),
     a touch at t falls on local day floor(t + offset - 0.5) + 0.5, so its check-in is due by
     day J when floor(t + offset - 0.5) + ideal <= J - 0.5, that is when due_at < J + 1 - offset."""
     return checkin_due.c.due_at < julian(day) + 1 - offset
@@ -225,27 +228,20 @@ def _due_day(offset: float) -> ColumnElement[Any]:
     return cast(checkin_due.c.due_at + (offset - 1 - JULIAN_EPOCH), Integer) + 1
 
 
-def _none(exclude: Excluded) -> bool:
-    return exclude is None or (isinstance(exclude, set) and not exclude)
-
-
 def _counted(where: ColumnElement[bool], exclude: Excluded) -> ColumnElement[Any]:
     """How many rows match, less the excluded ones: an index count, then a look-up per
     excluded id (a NOT IN over every row cost five times the count)."""
     n = select(func.count()).select_from(checkin_due).where(where).scalar_subquery()
-    if exclude is None or _none(exclude):
+    if exclude is None or (isinstance(exclude, set) and not exclude):
         return n
     out = select(func.count()).select_from(checkin_due).where(where, checkin_due.c.contact_id.in_(exclude))
     return n - out.scalar_subquery()
 
 
 def _not_in(exclude: Excluded) -> tuple[ColumnElement[bool], ...]:
-    return () if exclude is None or _none(exclude) else (checkin_due.c.contact_id.not_in(exclude),)
-
-
-# Contacts left out of a list: their ids, or a statement giving their stored ids (Today's
-# snoozed check-ins, read in SQL rather than passed as thousands of parameters).
-Excluded = set[uuid.UUID] | Select[Any] | None
+    if exclude is None or (isinstance(exclude, set) and not exclude):
+        return ()
+    return (checkin_due.c.contact_id.not_in(exclude),)
 
 
 @dataclass(frozen=True, slots=True)
