@@ -128,10 +128,8 @@ class TodayBoard:
         """This board with ``later``'s sections (in place of any of the same names, after the
         rest) and kept rate."""
         names = {s.name for s in later.sections}
-        kept = self.sections
-        return replace(
-            self, sections=(*(s for s in kept if s.name not in names), *later.sections), kept=later.kept
-        )
+        first = tuple(s for s in self.sections if s.name not in names)
+        return replace(self, sections=(*first, *later.sections), kept=later.kept)
 
 
 # -- sections ---------------------------------------------------------------------------------
@@ -249,7 +247,7 @@ def month_days(today: date, days: int = DATES_AHEAD) -> list[str]:
     return out
 
 
-def _date_key(contact_id: uuid.UUID | str, on: date, label: str) -> str:
+def _date_key(contact_id: uuid.UUID, on: date, label: str) -> str:
     which = hashlib.sha1(label.encode(), usedforsecurity=False).hexdigest()[:8]
     return f"date:{contact_id}:{on.isoformat()}:{which}"
 
