@@ -21,7 +21,8 @@ from contextlib import contextmanager
 
 from sqlalchemy import Connection
 
-from models.entities import SYNCED_CLASSES
+from models.entities import SYNCED_CLASSES, ContactKind
+from models.services.cadence import DAYS, DEFAULTS_KEY
 
 SUSPENDED_KEY = "bulk.suspended_triggers"  # the name predates the indexes: kept for old files
 # "Last contact" from every touch the triggers count (migration 0007): notes, then thank-yous,
@@ -39,6 +40,30 @@ _RECOMPUTE_LAST_CONTACT = (
     "UPDATE contacts SET last_contact_at = t.at FROM (SELECT replace(j.value, '-', '') AS cid, "
     "max(v.starts_at) AS at FROM visits AS v, json_each(v.contact_ids) AS j "
     f"WHERE v.status = 'done' AND v.deleted_at IS NULL GROUP BY 1) AS t {_LATER}",
+)
+
+# Check-ins kept due (migration 0015): the defaults copied from meta, then every row from the view
+# that says what it should be (the same statements as the triggers on meta).
+_REFILL_CHECKINS = (
+    "DELETE FROM cadence_defaults",
+    "INSERT OR REPLACE INTO cadence_defaults (scope, key, ideal, maximum) "
+    "SELECT s.scope, e.key, {ideal}, {max} "
+    "FROM (SELECT 'kind' AS scope, '$.kinds' AS path UNION ALL SELECT 'tier', '$.tiers') AS s, meta AS m, "
+    "json_each(CASE WHEN json_valid(m.value) THEN CASE WHEN json_type(m.value, s.path) = 'object' "
+    "THEN m.value END END, s.path) AS e "
+    "WHERE m.key = '{key}' AND e.type = 'object' AND trim(e.key, ' ' || char(9, 10, 11, 12, 13)) <> '' "
+    "AND (s.scope = 'tier' OR e.key IN ({kinds}))".format(
+        **{
+            f: f"CASE WHEN json_type(e.value, '$.{f}') = 'integer' AND json_extract(e.value, '$.{f}') "
+            f"BETWEEN {DAYS[0]} AND {DAYS[1]} THEN json_extract(e.value, '$.{f}') END"
+            for f in ("ideal", "max")
+        },
+        kinds=", ".join(f"'{k.value}'" for k in ContactKind),
+        key=DEFAULTS_KEY,
+    ),
+    "DELETE FROM checkin_due",
+    "INSERT INTO checkin_due (contact_id, due_at, ideal, maximum) "
+    "SELECT contact_id, due_at, ideal, maximum FROM checkin_due_source",
 )
 
 
@@ -95,7 +120,7 @@ def restore_derived(conn: Connection) -> bool:
     ]
     for fts in fts_tables:
         conn.exec_driver_sql(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")
-    for sql in _RECOMPUTE_LAST_CONTACT:
+    for sql in (*_RECOMPUTE_LAST_CONTACT, *_REFILL_CHECKINS):
         conn.exec_driver_sql(sql)
     for _name, sql in saved["triggers"]:
         conn.exec_driver_sql(sql)

@@ -13,7 +13,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Column, Date, ForeignKey, Index, Integer, String, Table, Text, Uuid, text
+from sqlalchemy import JSON, Column, Date, Float, ForeignKey, Index, Integer, String, Table, Text, Uuid, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from models.shown import shown
@@ -277,6 +277,15 @@ class Contact(SyncedMixin, Base):
             "id",
         ),
         Index("ix_contacts_referred", "referred_by_id"),
+        # Today's thank-yous and follow-ups: the contact of each purchase in their window, from
+        # this narrow index rather than the wide rows (migration 0015).
+        Index("ix_contacts_today", "id", "deleted_at", "last_contact_at", "account_id", "name"),
+        # Today's personal dates: only the contacts that have any (migration 0015).
+        Index(
+            "ix_contacts_personal_dates",
+            "id",
+            sqlite_where=text("personal_dates != '[]' AND deleted_at IS NULL"),
+        ),
     )
 
 
@@ -332,6 +341,17 @@ class Commitment(SyncedMixin, Base):
         Index("ix_commitments_account", "account_id"),
         # Today's detractors: "is there a commitment answering this feedback?" per feedback row.
         Index("ix_commitments_feedback", "feedback_id"),
+        # Today (migration 0015): open promises due, their counts, the kept-on-time rate and the
+        # customers' kept promises, read from the index alone (deleted_at repeated to cover).
+        Index(
+            "ix_commitments_today",
+            "status",
+            "direction",
+            "due_date",
+            "done_at",
+            "deleted_at",
+            sqlite_where=text("deleted_at IS NULL"),
+        ),
     )
 
 
@@ -387,6 +407,7 @@ class Feedback(SyncedMixin, Base):
     __table_args__ = (
         Index("ix_feedback_contact", "contact_id", "received_at"),
         Index("ix_feedback_account", "account_id", "received_at"),
+        Index("ix_feedback_received", "received_at"),  # Today's detractors (migration 0015)
     )
 
 
@@ -411,7 +432,8 @@ class Purchase(SyncedMixin, Base):
     __table_args__ = (
         Index("ix_purchases_contact", "contact_id", "purchased_on"),
         Index("ix_purchases_account", "account_id", "purchased_on"),
-        Index("ix_purchases_on", "purchased_on"),  # Today: the last weeks' purchases
+        # Today: the last weeks' purchases, answered from the index (widened by migration 0015).
+        Index("ix_purchases_on", "purchased_on", "deleted_at", "contact_id", "id"),
     )
 
 
@@ -551,6 +573,28 @@ sync_rejections = Table(
     Column("reason", Text, nullable=False),
     Column("at", UTCDateTime, nullable=False),
     Column("dismissed_at", UTCDateTime, nullable=True),
+)
+
+# Check-ins kept due (migration 0015): local, never synced, derived from synced rows by triggers.
+# The rep's cadence defaults as rows (copied from ``meta`` by a trigger when they are saved).
+cadence_defaults = Table(
+    "cadence_defaults",
+    Base.metadata,
+    Column("scope", String(10), primary_key=True),  # "kind" or "tier"
+    Column("key", String(100), primary_key=True),
+    Column("ideal", Integer, nullable=True),
+    Column("maximum", Integer, nullable=True),
+)
+# Each live contact with a cadence: its effective ideal and maximum, and ``due_at``, the Julian
+# day of its last touch (UTC) plus the ideal; NULL when never contacted.
+checkin_due = Table(
+    "checkin_due",
+    Base.metadata,
+    Column("contact_id", Uuid, primary_key=True),
+    Column("due_at", Float, nullable=True),
+    Column("ideal", Integer, nullable=False),
+    Column("maximum", Integer, nullable=True),
+    Index("ix_checkin_due_at", "due_at", "contact_id"),
 )
 
 

@@ -23,10 +23,11 @@ from sync.server import tables
 from sync.server.db import ServerDB
 from tests.support.sync_support import Backend, as_first_release
 
-# SQLAlchemy cannot reflect migration 0014's expression index (birthdays by month and day); it
-# says so and leaves it out of the comparison, as the filter would.
+# SQLAlchemy cannot reflect the expression indexes (0014's birthdays by month and day, 0015's
+# kept promises by day); it says so and leaves them out of the comparison, as the filter would.
 SKIPS_BIRTHDAYS = pytest.mark.filterwarnings(
-    "ignore:Skipped unsupported reflection of expression-based index ix_contacts_birthday_byday"
+    "ignore:Skipped unsupported reflection of expression-based index "
+    "ix_(contacts_birthday|commitments_done)_byday"
 )
 
 

@@ -201,25 +201,57 @@ class TodayView(QWidget):
         layout.addWidget(button_bar(*self.buttons.values()))
         self.list.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
         self._wanted_row = 0
+        self._loads = 0  # reloads asked for: only the newest one's results are shown
         self.board: TodayBoard | None = None
         self._update_buttons()
         ctx.bus.changed.connect(lambda _e: self.reload())
 
     # -- loading --------------------------------------------------------------------------------
     def reload(self) -> None:
+        """Load in two steps: the sections a rep acts on first are shown as soon as they are
+        read, then the slower ones (``today_service.LATER``) join them; ``board_loaded`` says
+        the board is whole. A newer reload makes an older one's results moot."""
         day = date.today()
-        self.ctx.query(lambda s: today_service.today_board(s, day), self._fill)
+        self._loads += 1
+        load = self._loads
+        self.ctx.query(lambda s: today_service.today_first(s, day), lambda b: self._fill_first(load, b))
+
+    def _fill_first(self, load: int, board: TodayBoard) -> None:
+        if load != self._loads:
+            return
+        # Until they are read again the slower sections stay as last loaded, as the whole board
+        # stayed while it was read in one go.
+        shown = board
+        if self.board is not None and self.board.today == board.today and self.board.kept is not None:
+            later = tuple(s for s in self.board.sections if s.name in today_service.LATER)
+            shown = board.with_later(today_service.TodayLater(later, self.board.kept))
+        self._fill(shown, whole=False)
+        day = board.today
+        self.ctx.query(
+            lambda s: today_service.today_later(s, day),
+            lambda later: self._fill_later(load, board, later),
+        )
+
+    def _fill_later(self, load: int, first: TodayBoard, later: today_service.TodayLater) -> None:
+        if load != self._loads:
+            return
+        # The rows shown so far keep their places: stay on the one the rep is on.
+        rows = self.list.selectionModel().selectedRows()
+        if rows:
+            self._wanted_row = rows[0].row()
+        self._fill(first.with_later(later), whole=True)
+        self.board_loaded.emit(self.board)
 
     def section(self, name: str) -> TodaySection | None:
-        """The section ``name`` as last loaded (None before the first load)."""
-        return self.board.section(name) if self.board is not None else None
+        """The section ``name`` as last loaded (None before it is first loaded)."""
+        return self.board.section(name) if self.board is not None and self.board.has(name) else None
 
     def row_of(self, key: str) -> int:
         """The list's row showing the item ``key`` (-1 if it is not shown)."""
         rows = range(self.model.rowCount())
         return next((i for i in rows if (item := self.model.item_at(i)) and item.key == key), -1)
 
-    def _fill(self, board: TodayBoard) -> None:
+    def _fill(self, board: TodayBoard, *, whole: bool) -> None:
         self.board = board
         self._today = board.today
         self.model.set_board(board)
@@ -233,12 +265,11 @@ class TodayView(QWidget):
             f"{plural(counts.get('checkins', 0), 'check-in')} due",
         ]
         kept = board.kept
-        if kept.rate is not None:
+        if kept is not None and kept.rate is not None:
             parts.append(f"kept on time: <b>{kept.rate:.0%}</b> ({kept.kept_on_time:,} of {kept.total:,})")
-        if not any(counts.values()):
+        if whole and not any(counts.values()):
             parts.append("nothing else is due today")
         self.headline.setText(" · ".join(parts))
-        self.board_loaded.emit(board)
 
     def _on_reset(self) -> None:
         # Keep the rep's place: after acting on an item the next one is selected.

@@ -4,13 +4,15 @@ A contact's cadence has two numbers of days: the ideal interval (``cadence_days`
 is due that many days after the last touch) and the maximum (``cadence_max_days``: past it the
 relationship is at risk). Each comes from the contact's own value, else the default for its
 account's tier, else the default for its kind (customer, partner...). The defaults are set once
-in Preferences and kept in this database's ``meta`` table, so the services read them and they
-apply at read time: a contact without its own value follows a changed default at once.
+in Preferences and kept in this database's ``meta`` table. Lists over every contact read each
+one's effective cadence and due day from ``checkin_due``, which triggers keep current
+(migration 0015): a contact without its own value follows a changed default in the transaction
+that saves it.
 
 "Last contact" (``contacts.last_contact_at``) is kept by SQLite triggers from every logged touch
 (migration 0007). Dates are the rep's: a touch at 23:30 local time on the 31st counts for the
 31st, so due dates are computed from the local calendar date of the (UTC) touch (in SQL with
-today's UTC offset: see ``last_day``).
+today's UTC offset: see ``_due_day``).
 """
 
 from __future__ import annotations
@@ -22,10 +24,10 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, case, cast, func, literal, select
+from sqlalchemy import ColumnElement, Integer, Select, case, cast, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
-from models.entities import Account, Contact, ContactKind, Meta
+from models.entities import Account, Contact, ContactKind, Meta, checkin_due
 
 DEFAULTS_KEY = "cadence.defaults"
 FOLLOWUP_KEY = "today.followup_days"
@@ -163,6 +165,11 @@ def standing(last_contact_at: datetime | None, cad: Cadence, today: date) -> Sta
 
 
 # -- the same in SQL, for lists over 100,000 contacts ---------------------------------------------
+#
+# Each live contact with a cadence has a row in ``checkin_due`` (migration 0015), kept by
+# triggers: its effective ideal and maximum and ``due_at``, the Julian day of the last touch (UTC)
+# plus the ideal. The rep's time zone is applied here, when reading: a list is a range of the
+# index on ``due_at`` and its count an index count, whatever the number of contacts.
 
 
 def _by(column: Any, values: Mapping[str, int | None]) -> ColumnElement[Any] | None:
@@ -172,7 +179,8 @@ def _by(column: Any, values: Mapping[str, int | None]) -> ColumnElement[Any] | N
 
 def effective_columns(defaults: CadenceDefaults) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
     """The effective ideal and maximum as SQL expressions over ``Contact`` joined to ``Account``
-    (outer join: a contact without an account takes its kind's default)."""
+    (outer join: a contact without an account takes its kind's default), from ``defaults``;
+    health reads them for every contact (Today reads the same from ``checkin_due``)."""
     out: list[ColumnElement[Any]] = []
     for own, pick in ((Contact.cadence_days, "ideal"), (Contact.cadence_max_days, "maximum")):
         parts: list[Any] = [own]
@@ -191,20 +199,49 @@ def utc_offset_days(today: date) -> float:
     return offset.total_seconds() / 86400 if offset is not None else 0.0
 
 
-def last_day(today: date) -> ColumnElement[Any]:
-    """The Julian day number (at midnight, N.5) of the local calendar day of the last touch.
-
-    Shifted by today's UTC offset rather than SQLite's ``localtime`` per row: that called the C
-    library's time-zone conversion 100,000 times (most of Today's time). The cost: a touch made
-    within an hour of midnight in the other half of the daylight-saving year counts for the
-    neighbouring day (Python's ``due_date`` stays exact)."""
-    shifted = func.julianday(Contact.last_contact_at) + (utc_offset_days(today) - 0.5)
-    return cast(shifted, Integer) + 0.5
+JULIAN_EPOCH = 1721424.5  # julianday('0001-01-01') - 1: a date's ordinal to its Julian midnight
+# Contacts left out of a list: their ids, or a statement giving their stored ids (Today's
+# snoozed check-ins, read in SQL rather than passed as thousands of parameters).
+Excluded = set[uuid.UUID] | Select[Any] | None
 
 
 def julian(day: date) -> float:
     # julianday('YYYY-MM-DD') is the day's midnight: n + 0.5 for proleptic Gregorian day n.
-    return day.toordinal() + 1721424.5
+    return day.toordinal() + JULIAN_EPOCH
+
+
+def _due_by(day: date, offset: float) -> ColumnElement[bool]:
+    """Rows due on or before ``day``, as a range of the index.
+
+    The due day is the local calendar day of the last touch plus the ideal; the local day is
+    taken with today's UTC offset rather than SQLite's ``localtime`` per row (that called the C
+    library's time-zone conversion 100,000 times). The cost: a touch made within an hour of
+    midnight in the other half of the daylight-saving year counts for the neighbouring day
+    (Python's ``due_date`` stays exact). With days numbered as ``julian`` does (midnight, n + 0.5),
+    a touch at t falls on local day floor(t + offset - 0.5) + 0.5, so its check-in is due by
+    day J when floor(t + offset - 0.5) + ideal <= J - 0.5, that is when due_at < J + 1 - offset."""
+    return checkin_due.c.due_at < julian(day) + 1 - offset
+
+
+def _due_day(offset: float) -> ColumnElement[Any]:
+    # The inverse of _due_by: the first day (a date's ordinal) whose range holds the row.
+    return cast(checkin_due.c.due_at + (offset - 1 - JULIAN_EPOCH), Integer) + 1
+
+
+def _counted(where: ColumnElement[bool], exclude: Excluded) -> ColumnElement[Any]:
+    """How many rows match, less the excluded ones: an index count, then a look-up per
+    excluded id (a NOT IN over every row cost five times the count)."""
+    n = select(func.count()).select_from(checkin_due).where(where).scalar_subquery()
+    if exclude is None or (isinstance(exclude, set) and not exclude):
+        return n
+    out = select(func.count()).select_from(checkin_due).where(where, checkin_due.c.contact_id.in_(exclude))
+    return n - out.scalar_subquery()
+
+
+def _not_in(exclude: Excluded) -> tuple[ColumnElement[bool], ...]:
+    if exclude is None or (isinstance(exclude, set) and not exclude):
+        return ()
+    return (checkin_due.c.contact_id.not_in(exclude),)
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,53 +262,44 @@ class CheckinRow:
         return (today - self.due).days
 
 
-def _due_filter(
-    defaults: CadenceDefaults, today: date, *, overdue_only: bool
-) -> tuple[Select[Any], ColumnElement[Any], ColumnElement[Any], ColumnElement[Any]]:
-    """Contacts due (or overdue) as a statement to add columns to, with the effective ideal,
-    maximum and due day (Julian) as expressions. Only the narrow ``ix_contacts_cadence``
-    columns are read, plus the account's tier when tier defaults exist."""
-    ideal, maximum = effective_columns(defaults)
-    due = last_day(today) + ideal
-    limit = julian(today) if not overdue_only else julian(today) - 1
-    stmt = select().select_from(Contact)
-    if defaults.tiers:
-        stmt = stmt.outerjoin(Account, (Account.id == Contact.account_id) & Account.deleted_at.is_(None))
-    stmt = stmt.where(
-        Contact.deleted_at.is_(None),
-        ideal.is_not(None),
-        # Never contacted: due from the start, so it is due (not late) today.
-        (Contact.last_contact_at.is_(None) & literal(not overdue_only)) | (due <= limit),
-    )
-    return stmt, ideal, maximum, due
-
-
 def _page(
     session: Session,
-    defaults: CadenceDefaults,
     today: date,
     *,
     overdue_only: bool,
-    exclude: set[uuid.UUID] | None,
+    exclude: Excluded,
     limit: int,
 ) -> tuple[list[CheckinRow], int]:
-    # The ids first, over the narrow index (the most overdue first, never contacted last, ties
-    # by id), with a window count of every match; then the names and accounts of that page only.
-    stmt, ideal, maximum, due = _due_filter(defaults, today, overdue_only=overdue_only)
-    if exclude:
-        stmt = stmt.where(Contact.id.not_in(exclude))
-    page = (
-        stmt.add_columns(
-            Contact.id.label("id"),
-            due.label("due"),
-            ideal.label("ideal"),
-            maximum.label("maximum"),
-            func.count().over().label("total"),
-        )
-        .order_by(due.is_(None), due, Contact.id)
+    """The first ``limit`` by due day (the most overdue first, ties by id, never contacted
+    last), listed by due day and name; and how many there are in all."""
+    offset = utc_offset_days(today)
+    dated = _due_by(today - timedelta(days=1) if overdue_only else today, offset)
+    never = checkin_due.c.due_at.is_(None)
+    counts = [_counted(dated, exclude)]
+    if not overdue_only:  # never contacted: due from the start, so due (not late) today
+        counts.append(_counted(never, exclude))
+    total = sum(int(n) for n in session.execute(select(*counts)).one())
+    # The due day of the last row the page can hold, read in index order: every row due before
+    # it is on the page, and ties on that day are taken by id.
+    day = _due_day(offset)
+    boundary = session.execute(
+        select(day).where(dated, *_not_in(exclude)).order_by(checkin_due.c.due_at).offset(limit - 1).limit(1)
+    ).scalar()
+    upto = _due_by(date.fromordinal(boundary), offset) if boundary is not None else dated
+    parts = [
+        select(checkin_due, day.label("due"))
+        .where(upto, *_not_in(exclude))
+        .order_by(day, checkin_due.c.contact_id)
         .limit(limit)
-        .subquery()
-    )
+    ]
+    if boundary is None and not overdue_only:
+        parts.append(
+            select(checkin_due, literal(None).label("due"))
+            .where(never, *_not_in(exclude))
+            .order_by(checkin_due.c.contact_id)
+            .limit(limit)
+        )
+    page = union_all(*(p.subquery().select() for p in parts)).subquery()
     rows = session.execute(
         select(
             Contact.id,
@@ -282,13 +310,13 @@ def _page(
             page.c.ideal,
             page.c.maximum,
             page.c.due,
-            page.c.total,
         )
-        .join(page, page.c.id == Contact.id)
+        .join(page, page.c.contact_id == Contact.id)
         .outerjoin(Account, (Account.id == Contact.account_id) & Account.deleted_at.is_(None))
         .order_by(page.c.due.is_(None), page.c.due, Contact.name)
+        .limit(limit)
     ).all()
-    return [_to_checkin(r, today) for r in rows], (rows[0][8] if rows else 0)
+    return [_to_checkin(r, today) for r in rows], total
 
 
 def _to_checkin(r: Any, today: date) -> CheckinRow:
@@ -310,43 +338,38 @@ def checkins_due(
     session: Session,
     today: date,
     *,
-    defaults: CadenceDefaults | None = None,
     overdue_only: bool = False,
-    exclude: set[uuid.UUID] | None = None,
+    exclude: Excluded = None,
     limit: int = 200,
 ) -> list[CheckinRow]:
     """Contacts due today or overdue for a check-in (``overdue_only``: past the ideal interval,
     the "losing touch" list), the most overdue first, never-contacted ones last."""
-    defaults = defaults if defaults is not None else load_defaults(session)
-    return _page(session, defaults, today, overdue_only=overdue_only, exclude=exclude, limit=limit)[0]
+    return _page(session, today, overdue_only=overdue_only, exclude=exclude, limit=limit)[0]
 
 
 def checkins_page(
     session: Session,
     today: date,
     *,
-    defaults: CadenceDefaults | None = None,
-    exclude: set[uuid.UUID] | None = None,
+    exclude: Excluded = None,
     limit: int = 200,
 ) -> tuple[list[CheckinRow], int]:
-    """``checkins_due`` and how many there are in all, in one pass."""
-    defaults = defaults if defaults is not None else load_defaults(session)
-    return _page(session, defaults, today, overdue_only=False, exclude=exclude, limit=limit)
+    """``checkins_due`` and how many there are in all."""
+    return _page(session, today, overdue_only=False, exclude=exclude, limit=limit)
 
 
 def count_checkins_due(
     session: Session,
     today: date,
     *,
-    defaults: CadenceDefaults | None = None,
     overdue_only: bool = False,
-    exclude: set[uuid.UUID] | None = None,
+    exclude: Excluded = None,
 ) -> int:
-    defaults = defaults if defaults is not None else load_defaults(session)
-    stmt = _due_filter(defaults, today, overdue_only=overdue_only)[0].add_columns(func.count())
-    if exclude:
-        stmt = stmt.where(Contact.id.not_in(exclude))
-    return int(session.execute(stmt).scalar_one())
+    offset = utc_offset_days(today)
+    counts = [_counted(_due_by(today - timedelta(days=1) if overdue_only else today, offset), exclude)]
+    if not overdue_only:
+        counts.append(_counted(checkin_due.c.due_at.is_(None), exclude))
+    return sum(int(n) for n in session.execute(select(*counts)).one())
 
 
 def losing_touch(session: Session, today: date, limit: int = 200) -> list[CheckinRow]:

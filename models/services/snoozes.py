@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, Select, String, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from models.entities import Commitment, Contact, Snooze
@@ -63,12 +64,31 @@ def dismiss(
     return snooze(session, item, None, today=today, contact_id=contact_id, account_id=account_id)
 
 
-def hidden_items(session: Session, today: date) -> set[str]:
-    """Items snoozed past ``today`` or dismissed: what Today leaves out."""
+def hidden_items(session: Session, today: date, prefix: str = "") -> set[str]:
+    """Items snoozed past ``today`` or dismissed: what Today leaves out (those of one kind when
+    ``prefix``, "date:"..., is given: a range of ``ix_snoozes_item``)."""
     stmt = select(Snooze.item).where(
         Snooze.deleted_at.is_(None), or_(Snooze.until.is_(None), Snooze.until > today)
     )
+    if prefix:
+        stmt = stmt.where(*_kind(prefix))
     return set(session.scalars(stmt))
+
+
+def _kind(prefix: str) -> tuple[ColumnElement[bool], ...]:
+    return (Snooze.item >= prefix, Snooze.item < prefix[:-1] + chr(ord(prefix[-1]) + 1))
+
+
+def snoozed_rows(prefix: str, today: date) -> Select[Any]:
+    """The ids of the rows whose "<prefix><id>" item is hidden on ``today``, as stored (32 hex
+    digits): a statement, so a list leaves them out in SQL (``ix_snoozes_item`` gives the range
+    of one kind's items) rather than through thousands of parameters."""
+    stored = func.replace(func.substr(Snooze.item, len(prefix) + 1), "-", "")
+    return select(type_coerce(stored, String)).where(
+        *_kind(prefix),
+        Snooze.deleted_at.is_(None),
+        or_(Snooze.until.is_(None), Snooze.until > today),
+    )
 
 
 def snooze_commitment(session: Session, commitment_id: uuid.UUID, until: date, *, today: date) -> None:

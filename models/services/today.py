@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import calendar
 import hashlib
+import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -25,9 +26,11 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     String,
+    case,
     exists,
     func,
     literal,
+    literal_column,
     or_,
     select,
     type_coerce,
@@ -45,7 +48,6 @@ from models.entities import (
     Feedback,
     Note,
     Purchase,
-    Snooze,
     ThanksReason,
     VisitStatus,
 )
@@ -53,7 +55,8 @@ from models.rows import KeptRate
 from models.services import cadence, snoozes
 from models.services.briefing import _next_anniversary
 from models.services.commitments import _select as commitment_select
-from models.services.commitments import count_open_due, kept_rate, set_status
+from models.services.commitments import kept_rate, set_status
+from models.services.reminders import BIRTHDAY_DAY
 from models.services.visits import complete_visit, local_day_bounds, visits_on
 from models.types import utcnow
 
@@ -62,6 +65,8 @@ DATES_AHEAD = 14  # personal dates from today to 13 days ahead
 THANKS_WINDOW = 30  # days a thank-you stays owed after the purchase, referral or kept promise
 FOLLOWUP_WINDOW = 30  # days a follow-up after a sale stays on Today after its day
 DETRACTOR_WINDOW = 90  # days a detractor's score stays on Today without a follow-up
+# Spelt as migration 0015's partial index spells it (a bound '[]' would not match it).
+HAS_PERSONAL_DATES: ColumnElement[bool] = literal_column("contacts.personal_dates") != literal_column("'[]'")
 
 
 class Kind(StrEnum):
@@ -110,11 +115,21 @@ class TodaySection:
 class TodayBoard:
     today: date
     sections: tuple[TodaySection, ...]
-    kept: KeptRate
     overdue_commitments: int = 0  # due before today (the sidebar's "Commitments (n overdue)")
+    kept: KeptRate | None = None  # None until read (``today_later``)
 
     def section(self, name: str) -> TodaySection:
         return next(s for s in self.sections if s.name == name)
+
+    def has(self, name: str) -> bool:
+        return any(s.name == name for s in self.sections)
+
+    def with_later(self, later: TodayLater) -> TodayBoard:
+        """This board with ``later``'s sections (in place of any of the same names, after the
+        rest) and kept rate."""
+        names = {s.name for s in later.sections}
+        first = tuple(s for s in self.sections if s.name not in names)
+        return replace(self, sections=(*first, *later.sections), kept=later.kept)
 
 
 # -- sections ---------------------------------------------------------------------------------
@@ -140,19 +155,23 @@ def _visits(session: Session, today: date) -> TodaySection:
     return TodaySection("visits", "Today's visits", tuple(items), len(items))
 
 
-def _commitment_filter(today: date) -> tuple[ColumnElement[bool], ...]:
-    return (
-        Commitment.deleted_at.is_(None),
-        Commitment.status == CommitmentStatus.OPEN.value,
-        Commitment.due_date <= today,
-    )
-
-
-def _commitments(session: Session, today: date) -> TodaySection:
-    # Ours first ("we" sorts after "they"), then the longest overdue.
+def _commitments(session: Session, today: date) -> tuple[TodaySection, int]:
+    """The open promises due by today, and how many of them are overdue (before today)."""
+    live = (Commitment.deleted_at.is_(None), Commitment.status == CommitmentStatus.OPEN.value)
+    # Each direction's first page read in order from ix_commitments_today (ours first: "we"
+    # sorts after "they"; then the longest overdue), then the page's rows with their names.
+    pages = [
+        select(Commitment.id)
+        .where(*live, Commitment.direction == d, Commitment.due_date <= today)
+        .order_by(Commitment.due_date, Commitment.what)
+        .limit(LIST_LIMIT)
+        .subquery()
+        .select()
+        for d in sorted((d.value for d in Direction), reverse=True)
+    ]
     stmt = (
         commitment_select()
-        .where(*_commitment_filter(today))
+        .where(Commitment.id.in_(union_all(*pages).scalar_subquery()))
         .order_by(Commitment.direction.desc(), Commitment.due_date, Commitment.what)
         .limit(LIST_LIMIT)
     )
@@ -173,14 +192,20 @@ def _commitments(session: Session, today: date) -> TodaySection:
                 Alert.RED if late else Alert.NONE,
             )
         )
-    count = session.execute(select(func.count()).where(*_commitment_filter(today))).scalar_one()
-    return TodaySection("commitments", "Commitments due", tuple(items), int(count))
+    # Both counts from the same index, without reading the rows (the directions named, so the
+    # index's second column is a lookup rather than a scan).
+    overdue = func.coalesce(func.sum(case((Commitment.due_date < today, 1), else_=0)), 0)
+    due_n, overdue_n = session.execute(
+        select(func.count(), overdue).where(
+            *live, Commitment.direction.in_([d.value for d in Direction]), Commitment.due_date <= today
+        )
+    ).one()
+    return TodaySection("commitments", "Commitments due", tuple(items), int(due_n)), int(overdue_n)
 
 
-def _checkins(session: Session, today: date, hidden: set[str]) -> TodaySection:
-    defaults = cadence.load_defaults(session)
-    exclude = {uuid.UUID(k.split(":", 1)[1]) for k in hidden if k.startswith("checkin:")}
-    rows, count = cadence.checkins_page(session, today, defaults=defaults, exclude=exclude, limit=LIST_LIMIT)
+def _checkins(session: Session, today: date) -> TodaySection:
+    snoozed = snoozes.snoozed_rows("checkin:", today)
+    rows, count = cadence.checkins_page(session, today, exclude=snoozed, limit=LIST_LIMIT)
     items = []
     for r in rows:
         late = r.days_late(today)
@@ -227,7 +252,7 @@ def _date_key(contact_id: uuid.UUID, on: date, label: str) -> str:
     return f"date:{contact_id}:{on.isoformat()}:{which}"
 
 
-def _dates(session: Session, today: date, hidden: set[str]) -> TodaySection:
+def _dates(session: Session, today: date) -> TodaySection:
     mds = month_days(today)
     end = today + timedelta(days=DATES_AHEAD)
     pd = func.json_each(Contact.personal_dates).table_valued("value").alias("pd")
@@ -237,29 +262,27 @@ def _dates(session: Session, today: date, hidden: set[str]) -> TodaySection:
         .where(func.substr(func.json_extract(pd.c.value, "$.date"), 6, 5).in_(mds))
         .exists()
     )
-    stmt = (
-        select(
-            Contact.id,
-            Contact.name,
-            func.coalesce(Account.name, ""),
-            Contact.birthday,
-            Contact.personal_dates,
-        )
-        .outerjoin(Account, (Account.id == Contact.account_id) & Account.deleted_at.is_(None))
-        .where(
-            Contact.deleted_at.is_(None),
-            or_(
-                func.substr(Contact.birthday, 6, 5).in_(mds),
-                (Contact.personal_dates != "[]") & has_date,
-            ),
-        )
+    # The stored text, converted here for the few listed (thousands of rows through the ORM's
+    # converters and an item each cost more than the queries).
+    raw = [type_coerce(c, String) for c in (Contact.id, Contact.account_id, Contact.birthday)]
+    columns = select(Contact.name, *raw)
+    # Two look-ups rather than one pass over every contact: birthdays by month and day
+    # (migration 0014's index), personal dates among the contacts that have any (0015's).
+    born = columns.add_columns(literal("[]")).where(
+        Contact.deleted_at.is_(None), Contact.birthday.is_not(None), BIRTHDAY_DAY.in_(mds)
     )
-    found: list[tuple[date, str, TodayItem]] = []
-    for cid, name, account, born, dates in session.execute(stmt):
+    dated = columns.add_columns(type_coerce(Contact.personal_dates, String)).where(
+        Contact.deleted_at.is_(None), HAS_PERSONAL_DATES, has_date
+    )
+    conn = session.connection()  # Core rows: the ORM's row handling cost more than the query
+    rows = {r[1]: r for stmt in (born, dated) for r in conn.execute(stmt)}  # someone in both: once
+    hidden = snoozes.hidden_items(session, today, prefix="date:")
+    found: list[tuple[date, str, str, str | None, str, date, str]] = []
+    for name, cid, account_id, born_text, dates_text in rows.values():
         entries: list[tuple[str, date, str]] = []
-        if born is not None:
-            entries.append(("Birthday", born, "turns"))
-        for entry in dates or ():
+        if born_text is not None:
+            entries.append(("Birthday", date.fromisoformat(born_text), "turns"))
+        for entry in json.loads(dates_text) if dates_text != "[]" else ():
             try:
                 entries.append(
                     (str(entry.get("label", "")), date.fromisoformat(str(entry.get("date"))), "years")
@@ -268,26 +291,43 @@ def _dates(session: Session, today: date, hidden: set[str]) -> TodaySection:
                 continue  # a hand-damaged entry: the contact page shows it as typed
         for label, original, how in entries:
             on = _next_anniversary(original, today)
-            if not today <= on < end:
-                continue
-            key = _date_key(cid, on, label)
-            if key in hidden:
-                continue
-            n = on.year - original.year
-            # A placeholder year (0001, 1900) says nothing about the age: shown without one.
-            if how == "turns" and 0 < n < 120:
-                title = f"Birthday: turns {n}"
-            elif how == "years" and 0 < n < 200:
-                title = f"{label}: {n} year{'' if n == 1 else 's'}"
-            else:
-                title = label
-            away = (on - today).days
-            when = "today" if away == 0 else "tomorrow" if away == 1 else f"in {away} d ({on.isoformat()})"
-            found.append(
-                (on, name, TodayItem(Kind.DATE, key, cid, cid, name, account, title, when, Alert.NONE))
-            )
+            if today <= on < end and not (hidden and _date_key(uuid.UUID(cid), on, label) in hidden):
+                found.append((on, name, cid, account_id, label, original, how))
     found.sort(key=lambda f: (f[0], f[1]))
-    return TodaySection("dates", "Birthdays and dates", tuple(f[2] for f in found[:LIST_LIMIT]), len(found))
+    listed = found[:LIST_LIMIT]
+    accounts = _account_names(session, {f[3] for f in listed if f[3] is not None})
+    items = tuple(
+        _date_item(today, on, name, uuid.UUID(cid), accounts.get(account_id or "", ""), label, original, how)
+        for on, name, cid, account_id, label, original, how in listed
+    )
+    return TodaySection("dates", "Birthdays and dates", items, len(found))
+
+
+def _account_names(session: Session, ids: set[str]) -> dict[str, str]:
+    """The names of the live accounts among ``ids`` (stored text), by id."""
+    if not ids:
+        return {}
+    stmt = select(type_coerce(Account.id, String), Account.name).where(
+        type_coerce(Account.id, String).in_(ids), Account.deleted_at.is_(None)
+    )
+    return {aid: name for aid, name in session.execute(stmt)}
+
+
+def _date_item(
+    today: date, on: date, name: str, cid: uuid.UUID, account: str, label: str, original: date, how: str
+) -> TodayItem:
+    n = on.year - original.year
+    # A placeholder year (0001, 1900) says nothing about the age: shown without one.
+    if how == "turns" and 0 < n < 120:
+        title = f"Birthday: turns {n}"
+    elif how == "years" and 0 < n < 200:
+        title = f"{label}: {n} year{'' if n == 1 else 's'}"
+    else:
+        title = label
+    away = (on - today).days
+    when = "today" if away == 0 else "tomorrow" if away == 1 else f"in {away} d ({on.isoformat()})"
+    key = _date_key(cid, on, label)
+    return TodayItem(Kind.DATE, key, cid, cid, name, account, title, when, Alert.NONE)
 
 
 def _thanked(reason_id: Any) -> ColumnElement[bool]:
@@ -298,31 +338,58 @@ def _since(days: int, today: date) -> datetime:
     return local_day_bounds(today - timedelta(days=days))[0]
 
 
-def _key(prefix: str, row_id: Any) -> ColumnElement[str]:
-    """The snooze key of a row in SQL: ids are stored as 32 hex digits, keys hold the usual
-    hyphenated form."""
-    out: ColumnElement[str] = literal(prefix, String)
-    for i, (start, length) in enumerate(((1, 8), (9, 4), (13, 4), (17, 4), (21, 12))):
-        out = out + ("-" if i else "") + type_coerce(func.substr(row_id, start, length), String)
-    return out
-
-
 def _unsnoozed(prefix: str, row_id: Any, today: date) -> ColumnElement[bool]:
-    """Not snoozed past today, not dismissed: one indexed look-up per row (``ix_snoozes_item``),
-    so a section is counted and limited in SQL rather than built whole in Python."""
-    return ~exists().where(
-        Snooze.item == _key(prefix, row_id),
-        Snooze.deleted_at.is_(None),
-        or_(Snooze.until.is_(None), Snooze.until > today),
+    """Not snoozed past today, not dismissed: the snoozed ids of that kind are read once per
+    statement (a small table SQLite looks each row up in), not a key built and looked up in
+    SQL per row."""
+    return type_coerce(row_id, String).not_in(snoozes.snoozed_rows(prefix, today))
+
+
+def _firsts(
+    session: Session, parts: list[tuple[Select[Any], tuple[Any, ...]]], order: list[str]
+) -> list[Any]:
+    """The first ``LIST_LIMIT`` rows of the union of ``parts`` in ``order``: each part's own
+    first rows (in its ``order``, the same one, which an index can give: a bounded scan rather
+    than a sort of every match), then those few sorted. The ``account`` column holds the
+    account's id: its name is looked up for the listed rows only."""
+    firsts = union_all(*(p.order_by(*o).limit(LIST_LIMIT).subquery().select() for p, o in parts)).subquery()
+    columns = [func.coalesce(Account.name, "") if c.name == "account" else c for c in firsts.c]
+    return list(
+        session.execute(
+            select(*columns)
+            .outerjoin(Account, Account.id == firsts.c.account)
+            .order_by(*(firsts.c[o] for o in order))
+            .limit(LIST_LIMIT)
+        )
     )
+
+
+def _count(session: Session, parts: list[tuple[Select[Any], tuple[Any, ...]]]) -> int:
+    # Each part counted with no column but the count: what the indexes hold answers it,
+    # without reading the rows for columns only the listed items show.
+    counts = [
+        p.with_only_columns(func.count(), maintain_column_froms=True).scalar_subquery() for p, _ in parts
+    ]
+    return sum(int(n) for n in session.execute(select(*counts)).one())
 
 
 def _counted(session: Session, stmt: Any, order: list[str]) -> tuple[list[Any], int]:
     """The first ``LIST_LIMIT`` rows of ``stmt`` in ``order``, and how many there are in all: one
-    pass, the count a window over every match (computed before the limit)."""
+    pass, the count a window over every match (computed before the limit). ``stmt``'s
+    ``account`` column holds the account's id: its name is looked up for the page's rows only."""
     sub = stmt.subquery()
-    page = select(sub, func.count().over()).order_by(*(sub.c[o] for o in order)).limit(LIST_LIMIT)
-    rows = list(session.execute(page))
+    page = (
+        select(sub, func.count().over().label("total")).order_by(*(sub.c[o] for o in order)).limit(LIST_LIMIT)
+    )
+    paged = page.subquery()
+    columns = [func.coalesce(Account.name, "") if c.name == "account" else c for c in paged.c]
+    rows = list(
+        session.execute(
+            select(*columns)
+            .outerjoin(Account, Account.id == paged.c.account)
+            .order_by(*(paged.c[o] for o in order))
+        )
+    )
     return [r[:-1] for r in rows], (int(rows[0][-1]) if rows else 0)
 
 
@@ -330,8 +397,7 @@ def _thanks(session: Session, today: date) -> TodaySection:
     """After a purchase, a referral (a contact whose ``referred_by_id`` names the referrer) or a
     promise the customer kept on time, unless a thank-you names it (``Appreciation.reason_id``)."""
     since_day = today - timedelta(days=THANKS_WINDOW)
-    c, a = aliased(Contact), aliased(Account)
-    account = func.coalesce(a.name, "")
+    c = aliased(Contact)
 
     def owed(reason: ThanksReason, source: Any, owner: Any, row_id: Any, words: Any, day: Any) -> Select[Any]:
         return (
@@ -339,20 +405,19 @@ def _thanks(session: Session, today: date) -> TodaySection:
                 row_id.label("rid"),
                 c.id.label("cid"),
                 c.name.label("name"),
-                account.label("account"),
+                c.account_id.label("account"),
                 words.label("what"),
                 day.label("day"),
                 literal(reason.value).label("reason"),
             )
             .select_from(source)
             .join(c, c.id == owner)
-            .outerjoin(a, a.id == c.account_id)
             .where(c.deleted_at.is_(None), ~_thanked(row_id), _unsnoozed("thanks:", row_id, today))
         )
 
     referred = aliased(Contact)
     kept_on_time = or_(Commitment.due_date.is_(None), func.date(Commitment.done_at) <= Commitment.due_date)
-    union = union_all(
+    purchases = (
         owed(
             ThanksReason.PURCHASE,
             Purchase,
@@ -363,6 +428,9 @@ def _thanks(session: Session, today: date) -> TodaySection:
         ).where(
             Purchase.deleted_at.is_(None), Purchase.purchased_on >= since_day, Purchase.purchased_on <= today
         ),
+        (Purchase.purchased_on, c.name),
+    )
+    referrals = (
         owed(
             ThanksReason.REFERRAL,
             referred,
@@ -376,6 +444,9 @@ def _thanks(session: Session, today: date) -> TodaySection:
             type_coerce(referred.referred_by_id, String) > "",
             referred.created_at >= _since(THANKS_WINDOW, today),
         ),
+        (func.date(referred.created_at), c.name),
+    )
+    kept = (
         owed(
             ThanksReason.COMMITMENT,
             Commitment,
@@ -388,10 +459,15 @@ def _thanks(session: Session, today: date) -> TodaySection:
             Commitment.status == CommitmentStatus.DONE.value,
             Commitment.direction == Direction.THEY.value,
             Commitment.done_at >= _since(THANKS_WINDOW, today),
+            # The same days as a range of 0015's index on the day (a day early: that one is UTC).
+            func.date(Commitment.done_at) >= (today - timedelta(days=THANKS_WINDOW + 1)).isoformat(),
             kept_on_time,
         ),
+        (func.date(Commitment.done_at), c.name),
     )
-    rows, count = _counted(session, select(union.subquery()), ["day", "name"])
+    parts = [purchases, referrals, kept]
+    count = _count(session, parts)
+    rows = _firsts(session, parts, ["day", "name"]) if count else []
     words = {
         ThanksReason.PURCHASE.value: "for buying {}",
         ThanksReason.REFERRAL.value: "for introducing {}",
@@ -418,18 +494,18 @@ def _followups(session: Session, today: date) -> TodaySection:
     that counts as last contact: a note, a done visit, a thank-you, feedback), or it is snoozed
     or dismissed; listed for ``FOLLOWUP_WINDOW`` days after its day."""
     days = cadence.load_followup_days(session)
-    c, a = aliased(Contact), aliased(Account)
-    parts = []
+    c = aliased(Contact)
+    parts: list[tuple[Select[Any], tuple[Any, ...]]] = []
     for which, n in enumerate(days, start=1):
         # The touch must fall on or after the follow-up day, in the rep's time zone: compare the
         # UTC instant where that local day starts.
         start_of_day = func.datetime(func.date(Purchase.purchased_on, f"+{n} days"), "utc")
-        parts.append(
+        parts.append((
             select(
                 Purchase.id.label("pid"),
                 c.id.label("cid"),
                 c.name.label("name"),
-                func.coalesce(a.name, "").label("account"),
+                c.account_id.label("account"),
                 Purchase.product.label("product"),
                 Purchase.purchased_on.label("bought"),
                 literal(which).label("which"),
@@ -437,16 +513,18 @@ def _followups(session: Session, today: date) -> TodaySection:
                 func.date(Purchase.purchased_on, f"+{n} days").label("due"),
             )
             .join(c, (c.id == Purchase.contact_id) & c.deleted_at.is_(None))
-            .outerjoin(a, a.id == c.account_id)
             .where(
                 Purchase.deleted_at.is_(None),
                 Purchase.purchased_on >= today - timedelta(days=n + FOLLOWUP_WINDOW),
                 Purchase.purchased_on <= today - timedelta(days=n),
                 or_(c.last_contact_at.is_(None), func.datetime(c.last_contact_at) < start_of_day),
                 _unsnoozed(f"followup{which}:", Purchase.id, today),
-            )
-        )
-    rows, count = _counted(session, select(union_all(*parts).subquery()), ["due", "name"])
+            ),
+            # The due day is the day bought plus n: in the order ix_purchases_on gives.
+            (Purchase.purchased_on, c.name),
+        ))  # fmt: skip
+    count = _count(session, parts)
+    rows = _firsts(session, parts, ["due", "name"]) if count else []
     items = []
     for pid, cid, name, account, product, bought, which, n, due_text in rows:
         due = date.fromisoformat(due_text)
@@ -470,7 +548,7 @@ def _followups(session: Session, today: date) -> TodaySection:
 def _detractors(session: Session, today: date) -> TodaySection:
     """Feedback scored 0-6 with no follow-up: no commitment made from it (``feedback_id``) and
     no note with that contact since it came."""
-    c, a = aliased(Contact), aliased(Account)
+    c = aliased(Contact)
     answered = exists().where(Commitment.feedback_id == Feedback.id, Commitment.deleted_at.is_(None))
     noted = exists().where(
         Note.contact_id == Feedback.contact_id,
@@ -482,13 +560,12 @@ def _detractors(session: Session, today: date) -> TodaySection:
             Feedback.id.label("fid"),
             c.id.label("cid"),
             c.name.label("name"),
-            func.coalesce(a.name, "").label("account"),
+            c.account_id.label("account"),
             Feedback.score.label("score"),
             Feedback.comment.label("comment"),
             Feedback.received_at.label("received"),
         )
         .join(c, (c.id == Feedback.contact_id) & c.deleted_at.is_(None))
-        .outerjoin(a, a.id == c.account_id)
         .where(
             Feedback.deleted_at.is_(None),
             Feedback.score.between(0, 6),
@@ -521,23 +598,40 @@ def _detractors(session: Session, today: date) -> TodaySection:
     return TodaySection("detractors", "Detractors to follow up", tuple(items), count)
 
 
-def today_board(session: Session, today: date) -> TodayBoard:
-    """Everything Today shows for the rep's local ``today``."""
-    hidden = snoozes.hidden_items(session, today)
+# Today is shown in two steps (``ui/today_view.py``): what a rep acts on first, then these,
+# the slower sections (each counts thousands of purchases, promises or answers).
+LATER = ("thanks", "followups", "detractors")
+
+
+def today_first(session: Session, today: date) -> TodayBoard:
+    """Today's board without the ``LATER`` sections and the kept-on-time rate: visits,
+    commitments, check-ins and dates."""
+    commitments, overdue = _commitments(session, today)
     return TodayBoard(
         today=today,
-        sections=(
-            _visits(session, today),
-            _commitments(session, today),
-            _checkins(session, today, hidden),
-            _dates(session, today, hidden),
-            _thanks(session, today),
-            _followups(session, today),
-            _detractors(session, today),
-        ),
-        kept=kept_rate(session, today),
-        overdue_commitments=count_open_due(session, before=today),
+        sections=(_visits(session, today), commitments, _checkins(session, today), _dates(session, today)),
+        overdue_commitments=overdue,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class TodayLater:
+    """What the first step leaves out: the ``LATER`` sections, in order, and the kept rate."""
+
+    sections: tuple[TodaySection, ...]
+    kept: KeptRate
+
+
+def today_later(session: Session, today: date) -> TodayLater:
+    return TodayLater(
+        (_thanks(session, today), _followups(session, today), _detractors(session, today)),
+        kept_rate(session, today),
+    )
+
+
+def today_board(session: Session, today: date) -> TodayBoard:
+    """Everything Today shows for the rep's local ``today``."""
+    return today_first(session, today).with_later(today_later(session, today))
 
 
 # -- acting on an item ------------------------------------------------------------------------
@@ -587,4 +681,16 @@ def can_snooze(item: TodayItem) -> bool:
     return item.kind is not Kind.VISIT
 
 
-__all__ = ["Kind", "TodayBoard", "TodayItem", "TodaySection", "mark_done", "snooze_item", "today_board"]
+__all__ = [
+    "LATER",
+    "Kind",
+    "TodayBoard",
+    "TodayItem",
+    "TodayLater",
+    "TodaySection",
+    "mark_done",
+    "snooze_item",
+    "today_board",
+    "today_first",
+    "today_later",
+]

@@ -4,9 +4,12 @@ or to a picked date, open the contact."""
 
 from __future__ import annotations
 
+import threading
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
+import pytest
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import QTableView
 from pytestqt.qtbot import QtBot
@@ -14,8 +17,10 @@ from sqlalchemy import select
 
 from models.db import Database
 from models.entities import Commitment, Contact, Feedback, Note, Snooze
+from models.services import today as today_service
 from models.services.today import Kind
 from tests.support.gui_helpers import WAIT, idle, open_window, visible
+from ui.context import AppContext
 from ui.dialogs import NoteDialog
 from ui.errors import ErrorPresenter
 from ui.main_window import PAGES, MainWindow
@@ -203,3 +208,37 @@ def test_each_action_by_a_click(qtbot: QtBot, db: Database, presenter: ErrorPres
     assert "nothing else is due today" in view.headline.text()
     window.close()
     window.ctx.tasks.wait_idle()
+
+
+def test_the_first_sections_show_before_the_slower_ones_are_read(
+    qtbot: QtBot, ctx: AppContext, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The slower sections (thank-yous, follow-ups, detractors) held back until released: what a
+    # rep acts on first is listed meanwhile, and board_loaded waits for the whole board.
+    seed(db)
+    release = threading.Event()
+    read_later = today_service.today_later
+
+    def held(s: Any, day: date) -> Any:
+        release.wait(10)
+        return read_later(s, day)
+
+    monkeypatch.setattr(today_service, "today_later", held)
+    view = TodayView(ctx)
+    qtbot.addWidget(view)
+    loaded: list[object] = []
+    view.board_loaded.connect(loaded.append)
+    try:
+        view.reload()
+        qtbot.waitUntil(lambda: view.section("commitments") is not None, timeout=WAIT)
+        assert view.section("detractors") is None and loaded == []
+        assert {i.kind for r in range(view.model.rowCount()) if (i := view.model.item_at(r))} == {
+            Kind.COMMITMENT,
+            Kind.CHECKIN,
+            Kind.DATE,
+        }
+    finally:
+        release.set()
+    qtbot.waitUntil(lambda: loaded != [], timeout=WAIT)
+    assert getattr(view.section("detractors"), "count", 0) == 1
+    assert view.row_of(f"detractor:{view.section('detractors').items[0].row_id}") > 0  # type: ignore[union-attr]
