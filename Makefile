@@ -17,7 +17,10 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(PY) main.py
 
-# Linters first (quick), the test suite last, so its summary line closes the output.
+# Linters first (quick), the test suite last, so its summary line closes the output. The suite
+# runs in two processes, each test file whole in one of them (module fixtures such as a running
+# server are not started twice); PYTEST_ARGS="-p no:xdist" runs it in one.
+PYTEST_ARGS ?= -n 2 --dist loadfile
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
