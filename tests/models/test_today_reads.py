@@ -1,14 +1,20 @@
-"""Migration 0016: the indexes Today's slower sections read carry the columns they filter on."""
+"""Today's slower sections read faster: migration 0016's indexes carry the columns they filter on;
+the follow-ups are counted with each day's start worked out once (compared with the list, which
+still works it out per purchase)."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from sqlalchemy import text
 
 from models.db import Database
-from models.entities import Commitment, Contact, Feedback
+from models.entities import Commitment, Contact, Feedback, Note, Purchase
 from models.services import today as board
+from models.services.visits import local_day_bounds
 
 TODAY = date(2026, 12, 3)
 
@@ -68,3 +74,48 @@ def test_sections_read_through_the_wider_indexes_are_unchanged(db: Database) -> 
         whole = board.today_board(s, TODAY)
     assert [i.row_id for i in whole.section("thanks").items] == [ids[0]]
     assert [i.row_id for i in whole.section("detractors").items] == [ids[1]]
+
+
+@pytest.fixture
+def zone(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.parametrize(
+    ("name", "today"),
+    [
+        ("UTC", date(2026, 12, 3)),
+        ("Europe/Berlin", date(2026, 11, 3)),  # summer time ended on 25 October
+        ("America/Santiago", date(2026, 9, 12)),  # it began at midnight on 6 September
+        ("America/Santiago", date(2026, 4, 20)),  # it ended at midnight on 5 April
+        ("Asia/Kolkata", date(2026, 12, 3)),
+    ],
+)
+def test_follow_ups_counted_as_listed_around_the_day_start(
+    db: Database, zone: None, monkeypatch: pytest.MonkeyPatch, name: str, today: date
+) -> None:
+    """Touches a minute and an hour either side of where each follow-up day starts, in zones
+    where that day begins at a clock change: the count (each day's start from a small table)
+    and the list (worked out per purchase) agree row for row."""
+    monkeypatch.setenv("TZ", name)
+    time.tzset()
+    plan = [
+        (today - timedelta(days=back), n, minutes)
+        for back in range(7, 61, 3)
+        for n in (7, 30)
+        for minutes in (-61, -1, 0, 1, 59)
+    ]
+    with db.write() as s:
+        people = [Contact(name=f"{bought} {n} {minutes}") for bought, n, minutes in plan]
+        s.add_all(people)
+        s.flush()
+        for who, (bought, n, minutes) in zip(people, plan, strict=True):
+            start = local_day_bounds(bought + timedelta(days=n))[0]
+            s.add(Purchase(purchased_on=bought, product="Pump", contact_id=who.id))
+            s.add(Note(summary="x", occurred_at=start + timedelta(minutes=minutes), contact_id=who.id))
+    with db.read() as s:
+        followups = board.today_board(s, today).section("followups")
+    assert 0 < len(followups.items) < board.LIST_LIMIT
+    assert followups.count == len(followups.items)
