@@ -20,6 +20,7 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -345,57 +346,82 @@ def _unsnoozed(prefix: str, row_id: Any, today: date) -> ColumnElement[bool]:
     return type_coerce(row_id, String).not_in(snoozes.snoozed_rows(prefix, today))
 
 
-def _firsts(
-    session: Session, parts: list[tuple[Select[Any], tuple[Any, ...]]], order: list[str]
-) -> list[Any]:
-    """The first ``LIST_LIMIT`` rows of the union of ``parts`` in ``order``: each part's own
+def _firsts(parts: list[tuple[Select[Any], tuple[Any, ...]]], order: list[str], limit: int) -> Select[Any]:
+    """The first ``limit`` rows of the union of ``parts`` in ``order``: each part's own
     first rows (in its ``order``, the same one, which an index can give: a bounded scan rather
     than a sort of every match), then those few sorted. The ``account`` column holds the
     account's id: its name is looked up for the listed rows only."""
-    firsts = union_all(*(p.order_by(*o).limit(LIST_LIMIT).subquery().select() for p, o in parts)).subquery()
+    firsts = union_all(*(p.order_by(*o).limit(limit).subquery().select() for p, o in parts)).subquery()
     columns = [func.coalesce(Account.name, "") if c.name == "account" else c for c in firsts.c]
-    return list(
-        session.execute(
-            select(*columns)
-            .outerjoin(Account, Account.id == firsts.c.account)
-            .order_by(*(firsts.c[o] for o in order))
-            .limit(LIST_LIMIT)
-        )
+    return (
+        select(*columns)
+        .outerjoin(Account, Account.id == firsts.c.account)
+        .order_by(*(firsts.c[o] for o in order))
+        .limit(limit)
     )
 
 
-def _count(session: Session, parts: list[tuple[Select[Any], tuple[Any, ...]]]) -> int:
+def _count(parts: list[tuple[Select[Any], tuple[Any, ...]]]) -> Select[Any]:
     # Each part counted with no column but the count: what the indexes hold answers it,
     # without reading the rows for columns only the listed items show.
     counts = [
         p.with_only_columns(func.count(), maintain_column_froms=True).scalar_subquery() for p, _ in parts
     ]
-    return sum(int(n) for n in session.execute(select(*counts)).one())
+    return select(*counts)
 
 
-def _counted(session: Session, stmt: Any, order: list[str]) -> tuple[list[Any], int]:
-    """The first ``LIST_LIMIT`` rows of ``stmt`` in ``order``, and how many there are in all: one
-    pass, the count a window over every match (computed before the limit). ``stmt``'s
-    ``account`` column holds the account's id: its name is looked up for the page's rows only."""
+def _total(session: Session, counts: Select[Any]) -> int:
+    return sum(int(n) for n in session.execute(counts).one())
+
+
+def _counted(stmt: Any, order: list[str], limit: int) -> Select[Any]:
+    """The first ``limit`` rows of ``stmt`` in ``order``, each with how many there are in
+    all (last column): one pass, the count a window over every match (computed before the
+    limit). ``stmt``'s ``account`` column holds the account's id: its name is looked up for the
+    page's rows only."""
     sub = stmt.subquery()
-    page = (
-        select(sub, func.count().over().label("total")).order_by(*(sub.c[o] for o in order)).limit(LIST_LIMIT)
-    )
+    page = select(sub, func.count().over().label("total")).order_by(*(sub.c[o] for o in order)).limit(limit)
     paged = page.subquery()
     columns = [func.coalesce(Account.name, "") if c.name == "account" else c for c in paged.c]
-    rows = list(
-        session.execute(
-            select(*columns)
-            .outerjoin(Account, Account.id == paged.c.account)
-            .order_by(*(paged.c[o] for o in order))
-        )
+    return (
+        select(*columns)
+        .outerjoin(Account, Account.id == paged.c.account)
+        .order_by(*(paged.c[o] for o in order))
     )
-    return [r[:-1] for r in rows], (int(rows[0][-1]) if rows else 0)
+
+
+# Today is read again after every change the rep makes on it: each section's statements are
+# built once for the values they hold (the day, the instant a window starts, the follow-up
+# days), which were a fifth of the board's time; SQLAlchemy then also keeps their cache keys.
+# Everything that depends on the time zone is among those values or worked out by SQLite.
+STATEMENTS_KEPT = 4
 
 
 def _thanks(session: Session, today: date) -> TodaySection:
     """After a purchase, a referral (a contact whose ``referred_by_id`` names the referrer) or a
     promise the customer kept on time, unless a thank-you names it (``Appreciation.reason_id``)."""
+    counts, firsts = _thanks_statements(today, _since(THANKS_WINDOW, today), LIST_LIMIT)
+    count = _total(session, counts)
+    rows = list(session.execute(firsts)) if count else []
+    words = {
+        ThanksReason.PURCHASE.value: "for buying {}",
+        ThanksReason.REFERRAL.value: "for introducing {}",
+        ThanksReason.COMMITMENT.value: "for keeping their word: {}",
+    }
+    items = tuple(
+        TodayItem(
+            Kind.THANKS, f"thanks:{_uuid(rid)}", _uuid(rid), _uuid(cid), name, account,
+            "Thank them " + words[reason].format(what), f"since {day}", reason=reason,
+        )
+        for rid, cid, name, account, what, day, reason in rows
+    )  # fmt: skip
+    return TodaySection("thanks", "Thank-yous owed", items, count)
+
+
+@lru_cache(maxsize=STATEMENTS_KEPT)
+def _thanks_statements(today: date, since: datetime, limit: int) -> tuple[Select[Any], Select[Any]]:
+    """The count and the first rows of the thank-yous owed; ``since`` is where the window's
+    first local day starts (UTC)."""
     since_day = today - timedelta(days=THANKS_WINDOW)
     c = aliased(Contact)
 
@@ -442,7 +468,7 @@ def _thanks(session: Session, today: date) -> TodaySection:
             referred.deleted_at.is_(None),
             # A range, so ix_contacts_referred is used (IS NOT NULL scanned every contact).
             type_coerce(referred.referred_by_id, String) > "",
-            referred.created_at >= _since(THANKS_WINDOW, today),
+            referred.created_at >= since,
         ),
         (func.date(referred.created_at), c.name),
     )
@@ -458,7 +484,7 @@ def _thanks(session: Session, today: date) -> TodaySection:
             Commitment.deleted_at.is_(None),
             Commitment.status == CommitmentStatus.DONE.value,
             Commitment.direction == Direction.THEY.value,
-            Commitment.done_at >= _since(THANKS_WINDOW, today),
+            Commitment.done_at >= since,
             # The same days as a range of 0015's index on the day (a day early: that one is UTC).
             func.date(Commitment.done_at) >= (today - timedelta(days=THANKS_WINDOW + 1)).isoformat(),
             kept_on_time,
@@ -466,21 +492,7 @@ def _thanks(session: Session, today: date) -> TodaySection:
         (func.date(Commitment.done_at), c.name),
     )
     parts = [purchases, referrals, kept]
-    count = _count(session, parts)
-    rows = _firsts(session, parts, ["day", "name"]) if count else []
-    words = {
-        ThanksReason.PURCHASE.value: "for buying {}",
-        ThanksReason.REFERRAL.value: "for introducing {}",
-        ThanksReason.COMMITMENT.value: "for keeping their word: {}",
-    }
-    items = tuple(
-        TodayItem(
-            Kind.THANKS, f"thanks:{_uuid(rid)}", _uuid(rid), _uuid(cid), name, account,
-            "Thank them " + words[reason].format(what), f"since {day}", reason=reason,
-        )
-        for rid, cid, name, account, what, day, reason in rows
-    )  # fmt: skip
-    return TodaySection("thanks", "Thank-yous owed", items, count)
+    return _count(parts), _firsts(parts, ["day", "name"], limit)
 
 
 def _uuid(value: Any) -> uuid.UUID:
@@ -498,7 +510,33 @@ def _followups(session: Session, today: date) -> TodaySection:
     by default, Preferences), owed until the contact is touched on or after that day (any touch
     that counts as last contact: a note, a done visit, a thank-you, feedback), or it is snoozed
     or dismissed; listed for ``FOLLOWUP_WINDOW`` days after its day."""
-    days = cadence.load_followup_days(session)
+    counts, firsts = _followups_statements(today, cadence.load_followup_days(session), LIST_LIMIT)
+    count = _total(session, counts)
+    rows = list(session.execute(firsts)) if count else []
+    items = []
+    for pid, cid, name, account, product, bought, which, n, due_text in rows:
+        due = date.fromisoformat(due_text)
+        late = f"; {(today - due).days} d late" if due < today else ""
+        items.append(
+            TodayItem(
+                Kind.FOLLOWUP,
+                f"followup{which}:{_uuid(pid)}",
+                _uuid(pid),
+                _uuid(cid),
+                name,
+                account,
+                f"Follow up {n} days after: {product}",
+                f"bought {bought}{late}",
+                Alert.AMBER if due < today else Alert.NONE,
+            )
+        )
+    return TodaySection("followups", "Follow-ups after a sale", tuple(items), count)
+
+
+@lru_cache(maxsize=STATEMENTS_KEPT)
+def _followups_statements(today: date, days: tuple[int, ...], limit: int) -> tuple[Select[Any], Select[Any]]:
+    """The count and the first rows of the follow-ups owed (the day's start is SQLite's
+    ``'utc'``: in the statement, not a value)."""
     c = aliased(Contact)
     parts: list[tuple[Select[Any], tuple[Any, ...]]] = []
     counted: list[tuple[Select[Any], tuple[Any, ...]]] = []
@@ -548,31 +586,40 @@ def _followups(session: Session, today: date) -> TodaySection:
             ),
             (),
         ))  # fmt: skip
-    count = _count(session, counted)
-    rows = _firsts(session, parts, ["due", "name"]) if count else []
-    items = []
-    for pid, cid, name, account, product, bought, which, n, due_text in rows:
-        due = date.fromisoformat(due_text)
-        late = f"; {(today - due).days} d late" if due < today else ""
-        items.append(
-            TodayItem(
-                Kind.FOLLOWUP,
-                f"followup{which}:{_uuid(pid)}",
-                _uuid(pid),
-                _uuid(cid),
-                name,
-                account,
-                f"Follow up {n} days after: {product}",
-                f"bought {bought}{late}",
-                Alert.AMBER if due < today else Alert.NONE,
-            )
-        )
-    return TodaySection("followups", "Follow-ups after a sale", tuple(items), count)
+    return _count(counted), _firsts(parts, ["due", "name"], limit)
 
 
 def _detractors(session: Session, today: date) -> TodaySection:
     """Feedback scored 0-6 with no follow-up: no commitment made from it (``feedback_id``) and
     no note with that contact since it came."""
+    page = list(session.execute(_detractors_statement(today, _since(DETRACTOR_WINDOW, today), LIST_LIMIT)))
+    rows, count = [r[:-1] for r in page], (int(page[0][-1]) if page else 0)
+    items = []
+    for fid, cid, name, account, score, comment, received in rows:
+        said = f": “{comment.strip()[:80]}”" if comment.strip() else ""
+        # Read through a subquery the value is the stored text: naive UTC.
+        when = received if isinstance(received, datetime) else datetime.fromisoformat(str(received))
+        when = when if when.tzinfo else when.replace(tzinfo=UTC)
+        items.append(
+            TodayItem(
+                Kind.DETRACTOR,
+                f"detractor:{_uuid(fid)}",
+                _uuid(fid),
+                _uuid(cid),
+                name,
+                account,
+                f"Scored us {score}/10{said}",
+                f"on {cadence.local_date(when).isoformat()}",
+                Alert.RED,
+            )
+        )
+    return TodaySection("detractors", "Detractors to follow up", tuple(items), count)
+
+
+@lru_cache(maxsize=STATEMENTS_KEPT)
+def _detractors_statement(today: date, since: datetime, limit: int) -> Select[Any]:
+    """The first detractors, each with how many there are (``since``: where the window's first
+    local day starts, UTC)."""
     c = aliased(Contact)
     answered = exists().where(Commitment.feedback_id == Feedback.id, Commitment.deleted_at.is_(None))
     noted = exists().where(
@@ -594,33 +641,13 @@ def _detractors(session: Session, today: date) -> TodaySection:
         .where(
             Feedback.deleted_at.is_(None),
             Feedback.score.between(0, 6),
-            Feedback.received_at >= _since(DETRACTOR_WINDOW, today),
+            Feedback.received_at >= since,
             ~answered,
             ~noted,
             _unsnoozed("detractor:", Feedback.id, today),
         )
     )
-    rows, count = _counted(session, stmt, ["score", "received"])
-    items = []
-    for fid, cid, name, account, score, comment, received in rows:
-        said = f": “{comment.strip()[:80]}”" if comment.strip() else ""
-        # Read through a subquery the value is the stored text: naive UTC.
-        when = received if isinstance(received, datetime) else datetime.fromisoformat(str(received))
-        when = when if when.tzinfo else when.replace(tzinfo=UTC)
-        items.append(
-            TodayItem(
-                Kind.DETRACTOR,
-                f"detractor:{_uuid(fid)}",
-                _uuid(fid),
-                _uuid(cid),
-                name,
-                account,
-                f"Scored us {score}/10{said}",
-                f"on {cadence.local_date(when).isoformat()}",
-                Alert.RED,
-            )
-        )
-    return TodaySection("detractors", "Detractors to follow up", tuple(items), count)
+    return _counted(stmt, ["score", "received"], limit)
 
 
 # Today is shown in two steps (``ui/today_view.py``): what a rep acts on first, then these,

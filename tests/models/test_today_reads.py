@@ -119,3 +119,51 @@ def test_follow_ups_counted_as_listed_around_the_day_start(
         followups = board.today_board(s, today).section("followups")
     assert 0 < len(followups.items) < board.LIST_LIMIT
     assert followups.count == len(followups.items)
+
+
+def _fresh() -> None:
+    """Drop the statements Today keeps, so the next read builds them again (the slow path)."""
+    for kept in (board._thanks_statements, board._followups_statements, board._detractors_statement):
+        kept.cache_clear()
+
+
+def test_kept_statements_read_as_freshly_built_ones_across_a_zone_change(
+    db: Database, zone: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same day read in UTC, then in India: the windows start at another instant, so the
+    statements kept for UTC must not serve India. Compared with statements built afresh."""
+    monkeypatch.setenv("TZ", "Asia/Kolkata")
+    time.tzset()
+    starts = {
+        "detractors": local_day_bounds(TODAY - timedelta(days=board.DETRACTOR_WINDOW))[0],
+        "thanks": local_day_bounds(TODAY - timedelta(days=board.THANKS_WINDOW))[0],
+    }
+    with db.write() as s:
+        people = [Contact(name="Anna"), Contact(name="Ben"), Contact(name="Carla", cadence_days=7)]
+        s.add_all(people)
+        s.flush()
+        anna, ben, carla = (p.id for p in people)
+        # An hour into India's window: before midnight UTC of that day, so outside UTC's.
+        s.add(Feedback(received_at=starts["detractors"] + timedelta(hours=1), score=2, contact_id=anna))
+        referred = s.get(Contact, carla)
+        assert referred is not None
+        referred.referred_by_id = ben
+        referred.created_at = starts["thanks"] + timedelta(hours=1)
+        s.add(Purchase(purchased_on=TODAY - timedelta(days=7), product="Pump", contact_id=ben))
+
+    def read() -> dict[str, tuple[int, list[object]]]:
+        with db.read() as s:
+            got = board.today_board(s, TODAY)
+        return {x.name: (x.count, [i.key for i in x.items]) for x in got.sections}
+
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    _fresh()
+    in_utc = read()
+    assert in_utc["detractors"][0] == 0 and in_utc["thanks"][0] == 1  # the purchase only
+    monkeypatch.setenv("TZ", "Asia/Kolkata")
+    time.tzset()
+    kept = read()
+    _fresh()
+    assert kept == read()
+    assert kept["detractors"][0] == 1 and kept["thanks"][0] == 2  # and the referral
