@@ -135,6 +135,14 @@ class TodayBoard:
 
 # -- sections ---------------------------------------------------------------------------------
 
+# Today is read again after every change the rep makes on it: the statements of the sections
+# that are built from many parts are built once for the values they hold (the day, the instant
+# a window starts, the follow-up days, the list limit) and kept, rather than rebuilt on every
+# read (SQLAlchemy then also keeps their cache keys): on the bench database that building cost
+# more than some of the statements took to run. Whatever depends on the time zone is among
+# those values or worked out by SQLite when the statement runs.
+STATEMENTS_KEPT = 4
+
 
 def _visits(session: Session, today: date) -> TodaySection:
     items = []
@@ -158,24 +166,7 @@ def _visits(session: Session, today: date) -> TodaySection:
 
 def _commitments(session: Session, today: date) -> tuple[TodaySection, int]:
     """The open promises due by today, and how many of them are overdue (before today)."""
-    live = (Commitment.deleted_at.is_(None), Commitment.status == CommitmentStatus.OPEN.value)
-    # Each direction's first page read in order from ix_commitments_today (ours first: "we"
-    # sorts after "they"; then the longest overdue), then the page's rows with their names.
-    pages = [
-        select(Commitment.id)
-        .where(*live, Commitment.direction == d, Commitment.due_date <= today)
-        .order_by(Commitment.due_date, Commitment.what)
-        .limit(LIST_LIMIT)
-        .subquery()
-        .select()
-        for d in sorted((d.value for d in Direction), reverse=True)
-    ]
-    stmt = (
-        commitment_select()
-        .where(Commitment.id.in_(union_all(*pages).scalar_subquery()))
-        .order_by(Commitment.direction.desc(), Commitment.due_date, Commitment.what)
-        .limit(LIST_LIMIT)
-    )
+    stmt, counts = _commitments_statements(today, LIST_LIMIT)
     items = []
     for r in session.execute(stmt):
         cid, direction, what, due = r[0], r[1], r[2], r[3]
@@ -193,15 +184,38 @@ def _commitments(session: Session, today: date) -> tuple[TodaySection, int]:
                 Alert.RED if late else Alert.NONE,
             )
         )
+    due_n, overdue_n = session.execute(counts).one()
+    return TodaySection("commitments", "Commitments due", tuple(items), int(due_n)), int(overdue_n)
+
+
+@lru_cache(maxsize=STATEMENTS_KEPT)
+def _commitments_statements(today: date, limit: int) -> tuple[Select[Any], Select[Any]]:
+    """The first promises due (with their names) and both counts (kept: see ``STATEMENTS_KEPT``)."""
+    live = (Commitment.deleted_at.is_(None), Commitment.status == CommitmentStatus.OPEN.value)
+    # Each direction's first page read in order from ix_commitments_today (ours first: "we"
+    # sorts after "they"; then the longest overdue), then the page's rows with their names.
+    pages = [
+        select(Commitment.id)
+        .where(*live, Commitment.direction == d, Commitment.due_date <= today)
+        .order_by(Commitment.due_date, Commitment.what)
+        .limit(limit)
+        .subquery()
+        .select()
+        for d in sorted((d.value for d in Direction), reverse=True)
+    ]
+    stmt = (
+        commitment_select()
+        .where(Commitment.id.in_(union_all(*pages).scalar_subquery()))
+        .order_by(Commitment.direction.desc(), Commitment.due_date, Commitment.what)
+        .limit(limit)
+    )
     # Both counts from the same index, without reading the rows (the directions named, so the
     # index's second column is a lookup rather than a scan).
     overdue = func.coalesce(func.sum(case((Commitment.due_date < today, 1), else_=0)), 0)
-    due_n, overdue_n = session.execute(
-        select(func.count(), overdue).where(
-            *live, Commitment.direction.in_([d.value for d in Direction]), Commitment.due_date <= today
-        )
-    ).one()
-    return TodaySection("commitments", "Commitments due", tuple(items), int(due_n)), int(overdue_n)
+    counts = select(func.count(), overdue).where(
+        *live, Commitment.direction.in_([d.value for d in Direction]), Commitment.due_date <= today
+    )
+    return stmt, counts
 
 
 def _checkins(session: Session, today: date) -> TodaySection:
@@ -388,13 +402,6 @@ def _counted(stmt: Any, order: list[str], limit: int) -> Select[Any]:
         .outerjoin(Account, Account.id == paged.c.account)
         .order_by(*(paged.c[o] for o in order))
     )
-
-
-# Today is read again after every change the rep makes on it: each section's statements are
-# built once for the values they hold (the day, the instant a window starts, the follow-up
-# days), which were a fifth of the board's time; SQLAlchemy then also keeps their cache keys.
-# Everything that depends on the time zone is among those values or worked out by SQLite.
-STATEMENTS_KEPT = 4
 
 
 def _thanks(session: Session, today: date) -> TodaySection:

@@ -123,7 +123,12 @@ def test_follow_ups_counted_as_listed_around_the_day_start(
 
 def _fresh() -> None:
     """Drop the statements Today keeps, so the next read builds them again (the slow path)."""
-    for kept in (board._thanks_statements, board._followups_statements, board._detractors_statement):
+    for kept in (
+        board._commitments_statements,
+        board._thanks_statements,
+        board._followups_statements,
+        board._detractors_statement,
+    ):
         kept.cache_clear()
 
 
