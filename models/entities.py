@@ -407,7 +407,8 @@ class Feedback(SyncedMixin, Base):
     __table_args__ = (
         Index("ix_feedback_contact", "contact_id", "received_at"),
         Index("ix_feedback_account", "account_id", "received_at"),
-        Index("ix_feedback_received", "received_at"),  # Today's detractors (migration 0015)
+        # Today's detractors (migrations 0015, 0016): the window's scores and contacts from the index.
+        Index("ix_feedback_received", "received_at", "deleted_at", "score", "contact_id", "id"),
     )
 
 

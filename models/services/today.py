@@ -20,6 +20,7 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -134,6 +135,14 @@ class TodayBoard:
 
 # -- sections ---------------------------------------------------------------------------------
 
+# Today is read again after every change the rep makes on it: the statements of the sections
+# that are built from many parts are built once for the values they hold (the day, the instant
+# a window starts, the follow-up days, the list limit) and kept, rather than rebuilt on every
+# read (SQLAlchemy then also keeps their cache keys): on the bench database that building cost
+# more than some of the statements took to run. Whatever depends on the time zone is among
+# those values or worked out by SQLite when the statement runs.
+STATEMENTS_KEPT = 4
+
 
 def _visits(session: Session, today: date) -> TodaySection:
     items = []
@@ -157,24 +166,7 @@ def _visits(session: Session, today: date) -> TodaySection:
 
 def _commitments(session: Session, today: date) -> tuple[TodaySection, int]:
     """The open promises due by today, and how many of them are overdue (before today)."""
-    live = (Commitment.deleted_at.is_(None), Commitment.status == CommitmentStatus.OPEN.value)
-    # Each direction's first page read in order from ix_commitments_today (ours first: "we"
-    # sorts after "they"; then the longest overdue), then the page's rows with their names.
-    pages = [
-        select(Commitment.id)
-        .where(*live, Commitment.direction == d, Commitment.due_date <= today)
-        .order_by(Commitment.due_date, Commitment.what)
-        .limit(LIST_LIMIT)
-        .subquery()
-        .select()
-        for d in sorted((d.value for d in Direction), reverse=True)
-    ]
-    stmt = (
-        commitment_select()
-        .where(Commitment.id.in_(union_all(*pages).scalar_subquery()))
-        .order_by(Commitment.direction.desc(), Commitment.due_date, Commitment.what)
-        .limit(LIST_LIMIT)
-    )
+    stmt, counts = _commitments_statements(today, LIST_LIMIT)
     items = []
     for r in session.execute(stmt):
         cid, direction, what, due = r[0], r[1], r[2], r[3]
@@ -192,15 +184,38 @@ def _commitments(session: Session, today: date) -> tuple[TodaySection, int]:
                 Alert.RED if late else Alert.NONE,
             )
         )
+    due_n, overdue_n = session.execute(counts).one()
+    return TodaySection("commitments", "Commitments due", tuple(items), int(due_n)), int(overdue_n)
+
+
+@lru_cache(maxsize=STATEMENTS_KEPT)
+def _commitments_statements(today: date, limit: int) -> tuple[Select[Any], Select[Any]]:
+    """The first promises due (with their names) and both counts (kept: see ``STATEMENTS_KEPT``)."""
+    live = (Commitment.deleted_at.is_(None), Commitment.status == CommitmentStatus.OPEN.value)
+    # Each direction's first page read in order from ix_commitments_today (ours first: "we"
+    # sorts after "they"; then the longest overdue), then the page's rows with their names.
+    pages = [
+        select(Commitment.id)
+        .where(*live, Commitment.direction == d, Commitment.due_date <= today)
+        .order_by(Commitment.due_date, Commitment.what)
+        .limit(limit)
+        .subquery()
+        .select()
+        for d in sorted((d.value for d in Direction), reverse=True)
+    ]
+    stmt = (
+        commitment_select()
+        .where(Commitment.id.in_(union_all(*pages).scalar_subquery()))
+        .order_by(Commitment.direction.desc(), Commitment.due_date, Commitment.what)
+        .limit(limit)
+    )
     # Both counts from the same index, without reading the rows (the directions named, so the
     # index's second column is a lookup rather than a scan).
     overdue = func.coalesce(func.sum(case((Commitment.due_date < today, 1), else_=0)), 0)
-    due_n, overdue_n = session.execute(
-        select(func.count(), overdue).where(
-            *live, Commitment.direction.in_([d.value for d in Direction]), Commitment.due_date <= today
-        )
-    ).one()
-    return TodaySection("commitments", "Commitments due", tuple(items), int(due_n)), int(overdue_n)
+    counts = select(func.count(), overdue).where(
+        *live, Commitment.direction.in_([d.value for d in Direction]), Commitment.due_date <= today
+    )
+    return stmt, counts
 
 
 def _checkins(session: Session, today: date) -> TodaySection:
@@ -345,57 +360,75 @@ def _unsnoozed(prefix: str, row_id: Any, today: date) -> ColumnElement[bool]:
     return type_coerce(row_id, String).not_in(snoozes.snoozed_rows(prefix, today))
 
 
-def _firsts(
-    session: Session, parts: list[tuple[Select[Any], tuple[Any, ...]]], order: list[str]
-) -> list[Any]:
-    """The first ``LIST_LIMIT`` rows of the union of ``parts`` in ``order``: each part's own
+def _firsts(parts: list[tuple[Select[Any], tuple[Any, ...]]], order: list[str], limit: int) -> Select[Any]:
+    """The first ``limit`` rows of the union of ``parts`` in ``order``: each part's own
     first rows (in its ``order``, the same one, which an index can give: a bounded scan rather
     than a sort of every match), then those few sorted. The ``account`` column holds the
     account's id: its name is looked up for the listed rows only."""
-    firsts = union_all(*(p.order_by(*o).limit(LIST_LIMIT).subquery().select() for p, o in parts)).subquery()
+    firsts = union_all(*(p.order_by(*o).limit(limit).subquery().select() for p, o in parts)).subquery()
     columns = [func.coalesce(Account.name, "") if c.name == "account" else c for c in firsts.c]
-    return list(
-        session.execute(
-            select(*columns)
-            .outerjoin(Account, Account.id == firsts.c.account)
-            .order_by(*(firsts.c[o] for o in order))
-            .limit(LIST_LIMIT)
-        )
+    return (
+        select(*columns)
+        .outerjoin(Account, Account.id == firsts.c.account)
+        .order_by(*(firsts.c[o] for o in order))
+        .limit(limit)
     )
 
 
-def _count(session: Session, parts: list[tuple[Select[Any], tuple[Any, ...]]]) -> int:
+def _count(parts: list[tuple[Select[Any], tuple[Any, ...]]]) -> Select[Any]:
     # Each part counted with no column but the count: what the indexes hold answers it,
     # without reading the rows for columns only the listed items show.
     counts = [
         p.with_only_columns(func.count(), maintain_column_froms=True).scalar_subquery() for p, _ in parts
     ]
-    return sum(int(n) for n in session.execute(select(*counts)).one())
+    return select(*counts)
 
 
-def _counted(session: Session, stmt: Any, order: list[str]) -> tuple[list[Any], int]:
-    """The first ``LIST_LIMIT`` rows of ``stmt`` in ``order``, and how many there are in all: one
-    pass, the count a window over every match (computed before the limit). ``stmt``'s
-    ``account`` column holds the account's id: its name is looked up for the page's rows only."""
+def _total(session: Session, counts: Select[Any]) -> int:
+    return sum(int(n) for n in session.execute(counts).one())
+
+
+def _counted(stmt: Any, order: list[str], limit: int) -> Select[Any]:
+    """The first ``limit`` rows of ``stmt`` in ``order``, each with how many there are in
+    all (last column): one pass, the count a window over every match (computed before the
+    limit). ``stmt``'s ``account`` column holds the account's id: its name is looked up for the
+    page's rows only."""
     sub = stmt.subquery()
-    page = (
-        select(sub, func.count().over().label("total")).order_by(*(sub.c[o] for o in order)).limit(LIST_LIMIT)
-    )
+    page = select(sub, func.count().over().label("total")).order_by(*(sub.c[o] for o in order)).limit(limit)
     paged = page.subquery()
     columns = [func.coalesce(Account.name, "") if c.name == "account" else c for c in paged.c]
-    rows = list(
-        session.execute(
-            select(*columns)
-            .outerjoin(Account, Account.id == paged.c.account)
-            .order_by(*(paged.c[o] for o in order))
-        )
+    return (
+        select(*columns)
+        .outerjoin(Account, Account.id == paged.c.account)
+        .order_by(*(paged.c[o] for o in order))
     )
-    return [r[:-1] for r in rows], (int(rows[0][-1]) if rows else 0)
 
 
 def _thanks(session: Session, today: date) -> TodaySection:
     """After a purchase, a referral (a contact whose ``referred_by_id`` names the referrer) or a
     promise the customer kept on time, unless a thank-you names it (``Appreciation.reason_id``)."""
+    counts, firsts = _thanks_statements(today, _since(THANKS_WINDOW, today), LIST_LIMIT)
+    count = _total(session, counts)
+    rows = list(session.execute(firsts)) if count else []
+    words = {
+        ThanksReason.PURCHASE.value: "for buying {}",
+        ThanksReason.REFERRAL.value: "for introducing {}",
+        ThanksReason.COMMITMENT.value: "for keeping their word: {}",
+    }
+    items = tuple(
+        TodayItem(
+            Kind.THANKS, f"thanks:{_uuid(rid)}", _uuid(rid), _uuid(cid), name, account,
+            "Thank them " + words[reason].format(what), f"since {day}", reason=reason,
+        )
+        for rid, cid, name, account, what, day, reason in rows
+    )  # fmt: skip
+    return TodaySection("thanks", "Thank-yous owed", items, count)
+
+
+@lru_cache(maxsize=STATEMENTS_KEPT)
+def _thanks_statements(today: date, since: datetime, limit: int) -> tuple[Select[Any], Select[Any]]:
+    """The count and the first rows of the thank-yous owed; ``since`` is where the window's
+    first local day starts (UTC)."""
     since_day = today - timedelta(days=THANKS_WINDOW)
     c = aliased(Contact)
 
@@ -442,7 +475,7 @@ def _thanks(session: Session, today: date) -> TodaySection:
             referred.deleted_at.is_(None),
             # A range, so ix_contacts_referred is used (IS NOT NULL scanned every contact).
             type_coerce(referred.referred_by_id, String) > "",
-            referred.created_at >= _since(THANKS_WINDOW, today),
+            referred.created_at >= since,
         ),
         (func.date(referred.created_at), c.name),
     )
@@ -458,7 +491,7 @@ def _thanks(session: Session, today: date) -> TodaySection:
             Commitment.deleted_at.is_(None),
             Commitment.status == CommitmentStatus.DONE.value,
             Commitment.direction == Direction.THEY.value,
-            Commitment.done_at >= _since(THANKS_WINDOW, today),
+            Commitment.done_at >= since,
             # The same days as a range of 0015's index on the day (a day early: that one is UTC).
             func.date(Commitment.done_at) >= (today - timedelta(days=THANKS_WINDOW + 1)).isoformat(),
             kept_on_time,
@@ -466,21 +499,7 @@ def _thanks(session: Session, today: date) -> TodaySection:
         (func.date(Commitment.done_at), c.name),
     )
     parts = [purchases, referrals, kept]
-    count = _count(session, parts)
-    rows = _firsts(session, parts, ["day", "name"]) if count else []
-    words = {
-        ThanksReason.PURCHASE.value: "for buying {}",
-        ThanksReason.REFERRAL.value: "for introducing {}",
-        ThanksReason.COMMITMENT.value: "for keeping their word: {}",
-    }
-    items = tuple(
-        TodayItem(
-            Kind.THANKS, f"thanks:{_uuid(rid)}", _uuid(rid), _uuid(cid), name, account,
-            "Thank them " + words[reason].format(what), f"since {day}", reason=reason,
-        )
-        for rid, cid, name, account, what, day, reason in rows
-    )  # fmt: skip
-    return TodaySection("thanks", "Thank-yous owed", items, count)
+    return _count(parts), _firsts(parts, ["day", "name"], limit)
 
 
 def _uuid(value: Any) -> uuid.UUID:
@@ -488,43 +507,19 @@ def _uuid(value: Any) -> uuid.UUID:
     return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
+def _day_starts_utc(day: Any, n: int) -> Any:
+    """The UTC instant (SQLite's text) where the local day ``n`` days after ``day`` starts."""
+    return func.datetime(func.date(day, f"+{n} days"), "utc")
+
+
 def _followups(session: Session, today: date) -> TodaySection:
     """Follow-ups after a sale: on the first and second follow-up day after a purchase (7 and 30
     by default, Preferences), owed until the contact is touched on or after that day (any touch
     that counts as last contact: a note, a done visit, a thank-you, feedback), or it is snoozed
     or dismissed; listed for ``FOLLOWUP_WINDOW`` days after its day."""
-    days = cadence.load_followup_days(session)
-    c = aliased(Contact)
-    parts: list[tuple[Select[Any], tuple[Any, ...]]] = []
-    for which, n in enumerate(days, start=1):
-        # The touch must fall on or after the follow-up day, in the rep's time zone: compare the
-        # UTC instant where that local day starts.
-        start_of_day = func.datetime(func.date(Purchase.purchased_on, f"+{n} days"), "utc")
-        parts.append((
-            select(
-                Purchase.id.label("pid"),
-                c.id.label("cid"),
-                c.name.label("name"),
-                c.account_id.label("account"),
-                Purchase.product.label("product"),
-                Purchase.purchased_on.label("bought"),
-                literal(which).label("which"),
-                literal(n).label("n"),
-                func.date(Purchase.purchased_on, f"+{n} days").label("due"),
-            )
-            .join(c, (c.id == Purchase.contact_id) & c.deleted_at.is_(None))
-            .where(
-                Purchase.deleted_at.is_(None),
-                Purchase.purchased_on >= today - timedelta(days=n + FOLLOWUP_WINDOW),
-                Purchase.purchased_on <= today - timedelta(days=n),
-                or_(c.last_contact_at.is_(None), func.datetime(c.last_contact_at) < start_of_day),
-                _unsnoozed(f"followup{which}:", Purchase.id, today),
-            ),
-            # The due day is the day bought plus n: in the order ix_purchases_on gives.
-            (Purchase.purchased_on, c.name),
-        ))  # fmt: skip
-    count = _count(session, parts)
-    rows = _firsts(session, parts, ["due", "name"]) if count else []
+    counts, firsts = _followups_statements(today, cadence.load_followup_days(session), LIST_LIMIT)
+    count = _total(session, counts)
+    rows = list(session.execute(firsts)) if count else []
     items = []
     for pid, cid, name, account, product, bought, which, n, due_text in rows:
         due = date.fromisoformat(due_text)
@@ -545,9 +540,93 @@ def _followups(session: Session, today: date) -> TodaySection:
     return TodaySection("followups", "Follow-ups after a sale", tuple(items), count)
 
 
+@lru_cache(maxsize=STATEMENTS_KEPT)
+def _followups_statements(today: date, days: tuple[int, ...], limit: int) -> tuple[Select[Any], Select[Any]]:
+    """The count and the first rows of the follow-ups owed (the day's start is SQLite's
+    ``'utc'``: in the statement, not a value)."""
+    c = aliased(Contact)
+    parts: list[tuple[Select[Any], tuple[Any, ...]]] = []
+    counted: list[tuple[Select[Any], tuple[Any, ...]]] = []
+    for which, n in enumerate(days, start=1):
+        # The touch must fall on or after the follow-up day, in the rep's time zone: compare the
+        # UTC instant where that local day starts.
+        part = (
+            select(
+                Purchase.id.label("pid"),
+                c.id.label("cid"),
+                c.name.label("name"),
+                c.account_id.label("account"),
+                Purchase.product.label("product"),
+                Purchase.purchased_on.label("bought"),
+                literal(which).label("which"),
+                literal(n).label("n"),
+                func.date(Purchase.purchased_on, f"+{n} days").label("due"),
+            )
+            .join(c, (c.id == Purchase.contact_id) & c.deleted_at.is_(None))
+            .where(
+                Purchase.deleted_at.is_(None),
+                Purchase.purchased_on >= today - timedelta(days=n + FOLLOWUP_WINDOW),
+                Purchase.purchased_on <= today - timedelta(days=n),
+                _unsnoozed(f"followup{which}:", Purchase.id, today),
+            )
+        )
+        untouched = or_(
+            c.last_contact_at.is_(None),
+            func.datetime(c.last_contact_at) < _day_starts_utc(Purchase.purchased_on, n),
+        )
+        # The due day is the day bought plus n: in the order ix_purchases_on gives.
+        parts.append((part.where(untouched), (Purchase.purchased_on, c.name)))
+        # Counted with the same instants, each worked out once per day of the window (a small
+        # table SQLite fills first) rather than for each of its thousands of purchases: the
+        # 'utc' conversion was a fifth of the count. Not for the list: read that way, its first
+        # rows are no longer in the index's order (every match sorted, three times slower).
+        window = [(today - timedelta(days=d)).isoformat() for d in range(n, n + FOLLOWUP_WINDOW + 1)]
+        each = func.json_each(json.dumps(window)).table_valued("value").alias(f"bought{which}")
+        starts = (
+            select(each.c.value.label("day"), _day_starts_utc(each.c.value, n).label("start"))
+            .cte(f"followup{which}_starts")
+            .prefix_with("MATERIALIZED")
+        )
+        counted.append((
+            part.join(starts, starts.c.day == type_coerce(Purchase.purchased_on, String)).where(
+                or_(c.last_contact_at.is_(None), func.datetime(c.last_contact_at) < starts.c.start)
+            ),
+            (),
+        ))  # fmt: skip
+    return _count(counted), _firsts(parts, ["due", "name"], limit)
+
+
 def _detractors(session: Session, today: date) -> TodaySection:
     """Feedback scored 0-6 with no follow-up: no commitment made from it (``feedback_id``) and
     no note with that contact since it came."""
+    page = list(session.execute(_detractors_statement(today, _since(DETRACTOR_WINDOW, today), LIST_LIMIT)))
+    rows, count = [r[:-1] for r in page], (int(page[0][-1]) if page else 0)
+    items = []
+    for fid, cid, name, account, score, comment, received in rows:
+        said = f": “{comment.strip()[:80]}”" if comment.strip() else ""
+        # Read through a subquery the value is the stored text: naive UTC.
+        when = received if isinstance(received, datetime) else datetime.fromisoformat(str(received))
+        when = when if when.tzinfo else when.replace(tzinfo=UTC)
+        items.append(
+            TodayItem(
+                Kind.DETRACTOR,
+                f"detractor:{_uuid(fid)}",
+                _uuid(fid),
+                _uuid(cid),
+                name,
+                account,
+                f"Scored us {score}/10{said}",
+                f"on {cadence.local_date(when).isoformat()}",
+                Alert.RED,
+            )
+        )
+    return TodaySection("detractors", "Detractors to follow up", tuple(items), count)
+
+
+@lru_cache(maxsize=STATEMENTS_KEPT)
+def _detractors_statement(today: date, since: datetime, limit: int) -> Select[Any]:
+    """The first detractors, each with how many there are (``since``: where the window's first
+    local day starts, UTC)."""
     c = aliased(Contact)
     answered = exists().where(Commitment.feedback_id == Feedback.id, Commitment.deleted_at.is_(None))
     noted = exists().where(
@@ -569,33 +648,13 @@ def _detractors(session: Session, today: date) -> TodaySection:
         .where(
             Feedback.deleted_at.is_(None),
             Feedback.score.between(0, 6),
-            Feedback.received_at >= _since(DETRACTOR_WINDOW, today),
+            Feedback.received_at >= since,
             ~answered,
             ~noted,
             _unsnoozed("detractor:", Feedback.id, today),
         )
     )
-    rows, count = _counted(session, stmt, ["score", "received"])
-    items = []
-    for fid, cid, name, account, score, comment, received in rows:
-        said = f": “{comment.strip()[:80]}”" if comment.strip() else ""
-        # Read through a subquery the value is the stored text: naive UTC.
-        when = received if isinstance(received, datetime) else datetime.fromisoformat(str(received))
-        when = when if when.tzinfo else when.replace(tzinfo=UTC)
-        items.append(
-            TodayItem(
-                Kind.DETRACTOR,
-                f"detractor:{_uuid(fid)}",
-                _uuid(fid),
-                _uuid(cid),
-                name,
-                account,
-                f"Scored us {score}/10{said}",
-                f"on {cadence.local_date(when).isoformat()}",
-                Alert.RED,
-            )
-        )
-    return TodaySection("detractors", "Detractors to follow up", tuple(items), count)
+    return _counted(stmt, ["score", "received"], limit)
 
 
 # Today is shown in two steps (``ui/today_view.py``): what a rep acts on first, then these,
