@@ -591,7 +591,9 @@ cadence_defaults = Table(
 checkin_due = Table(
     "checkin_due",
     Base.metadata,
-    Column("contact_id", Uuid, primary_key=True),
+    # Kept by triggers from the contact's own row (migration 0015): a merge never moves it, the
+    # merged-away contact's row goes when it is deleted (models.services.merging reads this).
+    Column("contact_id", Uuid, primary_key=True, info={"derived": True}),
     Column("due_at", Float, nullable=True),
     Column("ideal", Integer, nullable=False),
     Column("maximum", Integer, nullable=True),
