@@ -51,6 +51,7 @@ from models.entities import (
     Purchase,
     ThanksReason,
     VisitStatus,
+    followup_due,
 )
 from models.rows import KeptRate
 from models.services import cadence, snoozes
@@ -587,10 +588,14 @@ def _followups_statements(today: date, days: tuple[int, ...], limit: int) -> tup
             .cte(f"followup{which}_starts")
             .prefix_with("MATERIALIZED")
         )
+        # Counted from the rows the triggers keep (migration 0017): per day bought, a range of
+        # one index (``touched`` is '' when never contacted), without the purchases and their
+        # contacts' rows.
+        f = followup_due.c
         counted.append((
-            part.join(starts, starts.c.day == type_coerce(Purchase.purchased_on, String)).where(
-                or_(c.last_contact_at.is_(None), func.datetime(c.last_contact_at) < starts.c.start)
-            ),
+            select(f.purchase_id)
+            .join(starts, starts.c.day == type_coerce(f.bought, String))
+            .where(f.touched < starts.c.start, _unsnoozed(f"followup{which}:", f.purchase_id, today)),
             (),
         ))  # fmt: skip
     return _count(counted), _firsts(parts, ["due", "name"], limit)
