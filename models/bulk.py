@@ -65,11 +65,15 @@ _REFILL_CHECKINS = (
     "INSERT INTO checkin_due (contact_id, due_at, ideal, maximum) "
     "SELECT contact_id, due_at, ideal, maximum FROM checkin_due_source",
 )
-# Follow-ups after a sale (migration 0017): every row from the view the triggers use.
+# Follow-ups after a sale and thank-yous owed (migration 0017): every row from the views the
+# triggers use.
 _REFILL_FOLLOWUPS = (
     "DELETE FROM followup_due",
     "INSERT INTO followup_due (purchase_id, contact_id, bought, touched) "
     "SELECT purchase_id, contact_id, bought, touched FROM followup_due_source",
+    "DELETE FROM thanks_owed",
+    "INSERT INTO thanks_owed (row_id, reason, contact_id, day, at) "
+    "SELECT row_id, reason, contact_id, day, at FROM thanks_owed_source",
 )
 
 

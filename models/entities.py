@@ -614,6 +614,22 @@ followup_due = Table(
     Index("ix_followup_due_bought", "bought", "touched", "purchase_id"),
     Index("ix_followup_due_contact", "contact_id"),
 )
+# Thank-yous owed (migration 0017): local, never synced, kept by triggers. Each purchase,
+# referral (the referred contact's id) and promise the customer kept on time that no live
+# thank-you names, whose contact is live: the day it happened and, but for a purchase (a day),
+# the instant.
+thanks_owed = Table(
+    "thanks_owed",
+    Base.metadata,
+    Column("row_id", Uuid, primary_key=True),
+    Column("reason", String(20), nullable=False),  # ThanksReason: purchase, referral, commitment
+    # Kept from the rows themselves: a merge moves them, the triggers these.
+    Column("contact_id", Uuid, nullable=False, info={"derived": True}),
+    Column("day", Date, nullable=False),
+    Column("at", UTCDateTime, nullable=True),
+    Index("ix_thanks_owed_day", "reason", "day", "at", "row_id"),
+    Index("ix_thanks_owed_contact", "contact_id"),
+)
 
 
 # Parents before children: the order rows are created in (bootstrap, bulk copies).

@@ -52,6 +52,7 @@ from models.entities import (
     ThanksReason,
     VisitStatus,
     followup_due,
+    thanks_owed,
 )
 from models.rows import KeptRate
 from models.services import cadence, snoozes
@@ -500,7 +501,22 @@ def _thanks_statements(today: date, since: datetime, limit: int) -> tuple[Select
         (func.date(Commitment.done_at), c.name),
     )
     parts = [purchases, referrals, kept]
-    return _count(parts), _firsts(parts, ["day", "name"], limit)
+    # Counted from the rows the triggers keep (migration 0017): ranges of one index, without
+    # the purchases, promises, contacts and thank-yous behind them. A referral's or promise's
+    # UTC day is at most a day before the local one: a range bound that ``since`` then narrows.
+    t = thanks_owed.c
+    counted = [
+        (
+            select(t.row_id).where(t.reason == reason.value, *window, _unsnoozed("thanks:", t.row_id, today)),
+            (),
+        )
+        for reason, window in (
+            (ThanksReason.PURCHASE, (t.day >= since_day, t.day <= today)),
+            (ThanksReason.REFERRAL, (t.day >= since_day - timedelta(days=1), t.at >= since)),
+            (ThanksReason.COMMITMENT, (t.day >= since_day - timedelta(days=1), t.at >= since)),
+        )
+    ]
+    return _count(counted), _firsts(parts, ["day", "name"], limit)
 
 
 def _uuid(value: Any) -> uuid.UUID:

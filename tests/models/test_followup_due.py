@@ -6,6 +6,7 @@ still reads the purchases and their contacts (the slow path)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -14,7 +15,7 @@ from sqlalchemy import delete, select
 
 from models.bulk import bulk_load
 from models.db import Database
-from models.entities import Contact, Note, Purchase, followup_due
+from models.entities import Appreciation, Commitment, Contact, Note, Purchase, followup_due, thanks_owed
 from models.services import cadence, snoozes, today
 from models.types import to_wire
 from sync.store import SyncStore
@@ -62,6 +63,16 @@ def assert_kept_right(db: Database, least: int = 1) -> None:
     assert seen >= least
 
 
+def deleted_and_restored(db: Database, contact_id: uuid.UUID, check: Callable[..., None]) -> None:
+    """The contact deleted, then restored, ``check`` after each."""
+    for when in (datetime.now(UTC), None):
+        with db.write() as s:
+            c = s.get(Contact, contact_id)
+            assert c is not None
+            c.deleted_at = when
+        check(db, least=0)
+
+
 @pytest.fixture
 def sales(db: Database) -> dict[str, uuid.UUID]:
     ann, bob, cid = add(db, Contact(name="Ann"), Contact(name="Bob"), Contact(name="Cid"))
@@ -100,21 +111,18 @@ def test_kept_rows_follow_purchases_and_touches(db: Database, sales: dict[str, u
         s.execute(delete(Purchase).where(Purchase.id == sales["p3"]))
     assert_kept_right(db)
     # A contact deleted (its purchases leave Today), then restored; one removed outright.
-    for when in (datetime.now(UTC), None):
-        with db.write() as s:
-            c = s.get(Contact, sales["cid"])
-            assert c is not None
-            c.deleted_at = when
-        assert_kept_right(db, least=0)
+    deleted_and_restored(db, sales["cid"], assert_kept_right)
     with db.write() as s:
         s.execute(delete(Contact).where(Contact.id == sales["ann"]))
     assert_kept_right(db, least=0)
 
 
-def test_snoozed_followups_not_counted(db: Database, sales: dict[str, uuid.UUID]) -> None:
+def test_snoozed_not_counted(db: Database, sales: dict[str, uuid.UUID]) -> None:
     with db.write() as s:
         snoozes.dismiss(s, f"followup1:{sales['p4']}", today=TODAY, contact_id=sales["cid"])
+        snoozes.dismiss(s, f"thanks:{sales['p1']}", today=TODAY, contact_id=sales["ann"])
     assert_kept_right(db)
+    assert_thanks_right(db)
 
 
 def test_kept_rows_follow_pulled_changes_and_bulk_loads(db: Database, sales: dict[str, uuid.UUID]) -> None:
@@ -143,3 +151,143 @@ def test_kept_rows_follow_pulled_changes_and_bulk_loads(db: Database, sales: dic
         s.add(Purchase(purchased_on=TODAY - timedelta(days=12), product="Gauge", contact_id=sales["bob"]))
         s.add(Note(summary="y", occurred_at=at(TODAY - timedelta(days=2)), contact_id=sales["cid"]))
     assert_kept_right(db)
+
+
+# -- thank-yous owed (thanks_owed) --------------------------------------------------------------
+
+
+def thanks_kept(db: Database) -> dict[uuid.UUID, tuple[str, uuid.UUID, date]]:
+    with db.read() as s:
+        return {r.row_id: (r.reason, r.contact_id, r.day) for r in s.execute(select(thanks_owed))}
+
+
+def thanks_computed(db: Database) -> dict[uuid.UUID, tuple[str, uuid.UUID, date]]:
+    """The slow path: every purchase, referral and promise kept on time with no live thank-you
+    naming it, whose contact is live, in Python."""
+    with db.read() as s:
+        live = {c.id: c for c in s.scalars(select(Contact).where(Contact.deleted_at.is_(None)))}
+        thanked = set(s.scalars(select(Appreciation.reason_id).where(Appreciation.deleted_at.is_(None))))
+        out: dict[uuid.UUID, tuple[str, uuid.UUID, date]] = {}
+        for p in s.scalars(select(Purchase).where(Purchase.deleted_at.is_(None))):
+            if p.contact_id in live and p.id not in thanked:
+                out[p.id] = ("purchase", p.contact_id, p.purchased_on)  # type: ignore[assignment]
+        for r in live.values():
+            if r.referred_by_id in live and r.id not in thanked:
+                out[r.id] = ("referral", r.referred_by_id, r.created_at.astimezone(UTC).date())  # type: ignore[assignment]
+        for m in s.scalars(select(Commitment).where(Commitment.deleted_at.is_(None))):
+            if m.status != "done" or m.direction != "they" or m.done_at is None or m.contact_id not in live:
+                continue
+            done = m.done_at.astimezone(UTC).date()
+            if (m.due_date is None or done <= m.due_date) and m.id not in thanked:
+                out[m.id] = ("commitment", m.contact_id, done)  # type: ignore[assignment]
+    return out
+
+
+def assert_thanks_right(db: Database, least: int = 1) -> None:
+    assert thanks_kept(db) == thanks_computed(db)
+    # Today's count (from the kept rows) against its list (from the rows behind them).
+    with db.read() as s:
+        seen = 0
+        for day in (TODAY - timedelta(days=20), TODAY, TODAY + timedelta(days=25)):
+            counts, firsts = today._thanks_statements(day, today._since(today.THANKS_WINDOW, day), 10_000)
+            listed = len(list(s.execute(firsts)))
+            assert today._total(s, counts) == listed, day
+            seen += listed
+    assert seen >= least
+
+
+def test_thanks_kept_rows_follow_every_source(db: Database, sales: dict[str, uuid.UUID]) -> None:
+    (ref,) = add(db, Contact(name="Ref", referred_by_id=sales["ann"]))
+    late, kept_word, ours = add(
+        db,
+        Commitment(
+            what="late", direction="they", contact_id=sales["bob"], due_date=TODAY - timedelta(days=9)
+        ),
+        Commitment(what="sent", direction="they", contact_id=sales["bob"], due_date=TODAY),
+        Commitment(what="ours", direction="we", contact_id=sales["bob"], due_date=TODAY),
+    )
+    assert_thanks_right(db, least=4)
+    # Promises kept: on time, late, ours (no thanks owed); then one reopened.
+    with db.write() as s:
+        for cid in (late, kept_word, ours):
+            m = s.get(Commitment, cid)
+            assert m is not None
+            m.status, m.done_at = "done", at(TODAY - timedelta(days=2))
+    assert_thanks_right(db)
+    assert kept_word in thanks_kept(db) and late not in thanks_kept(db) and ours not in thanks_kept(db)
+    with db.write() as s:
+        m = s.get(Commitment, kept_word)
+        assert m is not None
+        m.due_date = TODAY - timedelta(days=5)  # now late
+    assert_thanks_right(db)
+    with db.write() as s:
+        m = s.get(Commitment, kept_word)
+        assert m is not None
+        m.due_date = None
+    assert_thanks_right(db)
+    # Thank-yous logged for a purchase and the referral, one moved, one deleted then removed.
+    (t1, t2) = add(
+        db,
+        Appreciation(given_at=at(TODAY), reason="purchase", reason_id=sales["p1"], contact_id=sales["ann"]),
+        Appreciation(given_at=at(TODAY), reason="referral", reason_id=ref, contact_id=sales["ann"]),
+    )
+    assert_thanks_right(db)
+    assert sales["p1"] not in thanks_kept(db) and ref not in thanks_kept(db)
+    with db.write() as s:
+        a = s.get(Appreciation, t1)
+        assert a is not None
+        a.reason_id = sales["p3"]
+        b = s.get(Appreciation, t2)
+        assert b is not None
+        b.deleted_at = datetime.now(UTC)
+    assert_thanks_right(db)
+    with db.write() as s:
+        s.execute(delete(Appreciation).where(Appreciation.id == t1))
+    assert_thanks_right(db)
+    # The referrer deleted (its purchases and referral leave), restored; the referred one
+    # deleted; a purchase moved, deleted, removed; a contact removed outright.
+    deleted_and_restored(db, sales["ann"], assert_thanks_right)
+    with db.write() as s:
+        c = s.get(Contact, ref)
+        assert c is not None
+        c.deleted_at = datetime.now(UTC)
+        p = s.get(Purchase, sales["p1"])
+        assert p is not None
+        p.contact_id, p.purchased_on = sales["cid"], TODAY - timedelta(days=29)
+    assert_thanks_right(db)
+    with db.write() as s:
+        p = s.get(Purchase, sales["p2"])
+        assert p is not None
+        p.deleted_at = datetime.now(UTC)
+        s.execute(delete(Purchase).where(Purchase.id == sales["p4"]))
+        s.execute(delete(Commitment).where(Commitment.id == late))
+    assert_thanks_right(db)
+    with db.write() as s:
+        s.execute(delete(Contact).where(Contact.id == sales["bob"]))
+    assert_thanks_right(db, least=0)
+
+
+def test_thanks_kept_rows_follow_pulls_and_bulk_loads(db: Database, sales: dict[str, uuid.UUID]) -> None:
+    store = SyncStore(db)
+    # A referral and a thank-you pulled before the referrer (server order), then the referrer.
+    referrer, referred = uuid.uuid4(), uuid.uuid4()
+    pull(store, "contact", Contact.__table__, referred, {"name": "New", "referred_by_id": str(referrer)})
+    assert referred not in thanks_kept(db)
+    pull(store, "contact", Contact.__table__, referrer, {"name": "Old"})
+    assert_thanks_right(db)
+    assert referred in thanks_kept(db)
+    pull(store, "appreciation", Appreciation.__table__, uuid.uuid4(), {
+        "given_at": to_wire(at(TODAY)), "reason": "referral", "reason_id": str(referred),
+        "contact_id": str(referrer),
+    })  # fmt: skip
+    assert_thanks_right(db)
+    assert referred not in thanks_kept(db)
+    store.close()
+    with db.write() as s, bulk_load(s.connection()):
+        s.add(Purchase(purchased_on=TODAY - timedelta(days=3), product="Gauge", contact_id=sales["bob"]))
+        s.add(
+            Appreciation(
+                given_at=at(TODAY), reason="purchase", reason_id=sales["p3"], contact_id=sales["bob"]
+            )
+        )
+    assert_thanks_right(db)
