@@ -103,7 +103,9 @@ THANKS_VIEW = (
     "UNION ALL "
     "SELECT m.id, 'commitment', c.id, date(m.done_at), m.done_at "
     "FROM commitments AS m JOIN contacts AS c ON c.id = m.contact_id AND c.deleted_at IS NULL "
-    "WHERE m.deleted_at IS NULL AND m.status = 'done' AND m.direction = 'they' AND m.done_at IS NOT NULL "
+    # Not an index on status and direction (the unary +): a trigger reads one promise or one
+    # contact's, by id or contact_id; 0015's index on them read every kept one (350 ms a contact).
+    "WHERE m.deleted_at IS NULL AND +m.status = 'done' AND +m.direction = 'they' AND m.done_at IS NOT NULL "
     f"AND (m.due_date IS NULL OR date(m.done_at) <= m.due_date) AND {_UNTHANKED.format('m.id')}"
 )
 
