@@ -9,6 +9,8 @@ test names a fixture in its arguments and never imports it.
 
 from __future__ import annotations
 
+import faulthandler
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,6 +43,30 @@ def _rank(item: pytest.Item) -> int:
     if path.startswith(("tests/sync/", "tests/server/")):
         return 1  # real servers, both backends: the long files
     return 2
+
+
+_STDERR = pytest.StashKey[int]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The terminal's stderr, kept before any test's output capture takes file descriptor 2 over.
+    config.stash[_STDERR] = os.dup(2)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """A backstop for pytest-timeout. Its signal method raises in Python code only: a test stuck
+    in C (a modal dialog's event loop, a lock) never sees it, and the whole run hangs until CI
+    kills it without a word. Two minutes past the test's limit, faulthandler prints every
+    thread's stack and ends the process: under pytest-xdist the controller reports the crashed
+    test and carries on with a new worker."""
+    marker = item.get_closest_marker("timeout")
+    limit = float(marker.args[0]) if marker and marker.args else float(item.config.getini("timeout") or 300)
+    faulthandler.dump_traceback_later(limit + 120, exit=True, file=item.config.stash[_STDERR])
+    try:
+        yield
+    finally:
+        faulthandler.cancel_dump_traceback_later()
 
 
 def pytest_collection_modifyitems(
