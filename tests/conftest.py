@@ -51,6 +51,10 @@ _STDERR = pytest.StashKey[int]()
 def pytest_configure(config: pytest.Config) -> None:
     # The terminal's stderr, kept before any test's output capture takes file descriptor 2 over.
     config.stash[_STDERR] = os.dup(2)
+    # pytest-xdist hands out the files with the most tests first unless told not to, which put
+    # the longest (few tests, minutes each) last; the order of pytest_collection_modifyitems holds.
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
 
 
 @pytest.hookimpl(hookwrapper=True)
