@@ -65,6 +65,16 @@ _REFILL_CHECKINS = (
     "INSERT INTO checkin_due (contact_id, due_at, ideal, maximum) "
     "SELECT contact_id, due_at, ideal, maximum FROM checkin_due_source",
 )
+# Follow-ups after a sale and thank-yous owed (migration 0017): every row from the views the
+# triggers use.
+_REFILL_FOLLOWUPS = (
+    "DELETE FROM followup_due",
+    "INSERT INTO followup_due (purchase_id, contact_id, bought, touched) "
+    "SELECT purchase_id, contact_id, bought, touched FROM followup_due_source",
+    "DELETE FROM thanks_owed",
+    "INSERT INTO thanks_owed (row_id, reason, contact_id, day, at) "
+    "SELECT row_id, reason, contact_id, day, at FROM thanks_owed_source",
+)
 
 
 def _meta_get(conn: Connection) -> dict[str, list[list[str]]] | None:
@@ -120,7 +130,7 @@ def restore_derived(conn: Connection) -> bool:
     ]
     for fts in fts_tables:
         conn.exec_driver_sql(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")
-    for sql in (*_RECOMPUTE_LAST_CONTACT, *_REFILL_CHECKINS):
+    for sql in (*_RECOMPUTE_LAST_CONTACT, *_REFILL_CHECKINS, *_REFILL_FOLLOWUPS):
         conn.exec_driver_sql(sql)
     for _name, sql in saved["triggers"]:
         conn.exec_driver_sql(sql)

@@ -600,6 +600,37 @@ checkin_due = Table(
     Index("ix_checkin_due_at", "due_at", "contact_id"),
 )
 
+# Follow-ups after a sale (migration 0017): local, never synced, kept by triggers. Each live
+# purchase of a live contact: the day bought and ``touched``, the contact's last contact as
+# SQLite's ``datetime()`` text ('' when never contacted).
+followup_due = Table(
+    "followup_due",
+    Base.metadata,
+    Column("purchase_id", Uuid, primary_key=True),
+    # Kept from the purchase's own row: a merge moves the purchase, the triggers this row.
+    Column("contact_id", Uuid, nullable=False, info={"derived": True}),
+    Column("bought", Date, nullable=False),
+    Column("touched", String(19), nullable=False),
+    Index("ix_followup_due_bought", "bought", "touched", "purchase_id"),
+    Index("ix_followup_due_contact", "contact_id"),
+)
+# Thank-yous owed (migration 0017): local, never synced, kept by triggers. Each purchase,
+# referral (the referred contact's id) and promise the customer kept on time that no live
+# thank-you names, whose contact is live: the day it happened and, but for a purchase (a day),
+# the instant.
+thanks_owed = Table(
+    "thanks_owed",
+    Base.metadata,
+    Column("row_id", Uuid, primary_key=True),
+    Column("reason", String(20), nullable=False),  # ThanksReason: purchase, referral, commitment
+    # Kept from the rows themselves: a merge moves them, the triggers these.
+    Column("contact_id", Uuid, nullable=False, info={"derived": True}),
+    Column("day", Date, nullable=False),
+    Column("at", UTCDateTime, nullable=True),
+    Index("ix_thanks_owed_day", "reason", "day", "at", "row_id"),
+    Index("ix_thanks_owed_contact", "contact_id"),
+)
+
 
 # Parents before children: the order rows are created in (bootstrap, bulk copies).
 SYNCED_CLASSES: tuple[type[SyncedMixin], ...] = (

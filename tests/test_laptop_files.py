@@ -289,7 +289,7 @@ def test_demo_onto_a_full_disk(tmp_path: Path, small_disk: Callable[[str], Path]
     tiny = small_disk("192k")  # an empty Rapport database is about 270 kB
     refused(run(tmp_path, "demo", "--db", str(tiny / "new.sqlite")), "disk is full")
     assert listing(tiny) == {}
-    disk = small_disk("1m")
+    disk = small_disk("2m")  # a one-contact sample and its write-ahead log: about 1 MB
     made = run(tmp_path, "demo", "--db", str(disk / "rapport.sqlite"), "--contacts", "1")
     assert made.returncode == 0, made.stderr
     fill_up(disk, leave=64_000)

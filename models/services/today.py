@@ -51,6 +51,8 @@ from models.entities import (
     Purchase,
     ThanksReason,
     VisitStatus,
+    followup_due,
+    thanks_owed,
 )
 from models.rows import KeptRate
 from models.services import cadence, snoozes
@@ -499,7 +501,22 @@ def _thanks_statements(today: date, since: datetime, limit: int) -> tuple[Select
         (func.date(Commitment.done_at), c.name),
     )
     parts = [purchases, referrals, kept]
-    return _count(parts), _firsts(parts, ["day", "name"], limit)
+    # Counted from the rows the triggers keep (migration 0017): ranges of one index, without
+    # the purchases, promises, contacts and thank-yous behind them. A referral's or promise's
+    # UTC day is at most a day before the local one: a range bound that ``since`` then narrows.
+    t = thanks_owed.c
+    counted = [
+        (
+            select(t.row_id).where(t.reason == reason.value, *window, _unsnoozed("thanks:", t.row_id, today)),
+            (),
+        )
+        for reason, window in (
+            (ThanksReason.PURCHASE, (t.day >= since_day, t.day <= today)),
+            (ThanksReason.REFERRAL, (t.day >= since_day - timedelta(days=1), t.at >= since)),
+            (ThanksReason.COMMITMENT, (t.day >= since_day - timedelta(days=1), t.at >= since)),
+        )
+    ]
+    return _count(counted), _firsts(parts, ["day", "name"], limit)
 
 
 def _uuid(value: Any) -> uuid.UUID:
@@ -587,10 +604,14 @@ def _followups_statements(today: date, days: tuple[int, ...], limit: int) -> tup
             .cte(f"followup{which}_starts")
             .prefix_with("MATERIALIZED")
         )
+        # Counted from the rows the triggers keep (migration 0017): per day bought, a range of
+        # one index (``touched`` is '' when never contacted), without the purchases and their
+        # contacts' rows.
+        f = followup_due.c
         counted.append((
-            part.join(starts, starts.c.day == type_coerce(Purchase.purchased_on, String)).where(
-                or_(c.last_contact_at.is_(None), func.datetime(c.last_contact_at) < starts.c.start)
-            ),
+            select(f.purchase_id)
+            .join(starts, starts.c.day == type_coerce(f.bought, String))
+            .where(f.touched < starts.c.start, _unsnoozed(f"followup{which}:", f.purchase_id, today)),
             (),
         ))  # fmt: skip
     return _count(counted), _firsts(parts, ["due", "name"], limit)

@@ -83,6 +83,20 @@ def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     time.tzset()
 
 
+def pull(store: SyncStore, entity: str, table: Any, row_id: uuid.UUID, data: dict[str, Any]) -> None:
+    """One row written as a pull writes it."""
+    change = RowChange(
+        entity=entity,
+        id=row_id,
+        version=5,
+        deleted=False,
+        data=data,
+        updated_at=datetime.now(UTC).isoformat(),
+    )
+    with store.tx() as s:
+        apply_rows(s, table, entity, [change], [], {}, PageCounts())
+
+
 @pytest.fixture
 def people(db: Database, utc: None) -> dict[str, uuid.UUID]:
     acme, beta = add(db, Account(name="Acme", tier="A"), Account(name="Beta", tier="B"))
@@ -179,12 +193,7 @@ def test_kept_rows_follow_pulled_changes_and_bulk_loads(db: Database, people: di
     store = SyncStore(db)  # as a pull writes: foreign keys off, pages in server order
 
     def pulled(entity: str, table: Any, row_id: uuid.UUID, data: dict[str, Any]) -> None:
-        change = RowChange(
-            entity=entity, id=row_id, version=5, deleted=False, data=data,
-            updated_at=datetime.now(UTC).isoformat(),
-        )  # fmt: skip
-        with store.tx() as s:
-            apply_rows(s, table, entity, [change], [], {}, PageCounts())
+        pull(store, entity, table, row_id, data)
 
     # A contact pulled before its account (server order), then the account; a pulled touch.
     account, contact = uuid.uuid4(), uuid.uuid4()
