@@ -19,6 +19,8 @@ import random
 import statistics
 import sys
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -26,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
 
 from models.db import needs_migration, open_database  # noqa: E402
 from models.entities import (  # noqa: E402
@@ -163,6 +166,20 @@ def main() -> None:
                 per_section.setdefault(name, []).append((time.perf_counter() - started) * 1000)
                 per_section_cpu.setdefault(name, []).append((time.process_time() - used) * 1000)
     counts = ", ".join(f"{sec.name} {sec.count:,}" for sec in board.sections)
+
+    # As the app reads it (ui/today_view.py): both steps at once, each in its own read
+    # transaction on a thread of its own, as the task runner's two read threads do.
+    def step(fn: Callable[[Session, date], object]) -> None:
+        with db.read() as s:
+            fn(s, day)
+
+    at_once: list[float] = []
+    with ThreadPoolExecutor(2) as pool:
+        for _ in range(args.runs + 1):
+            started = time.perf_counter()
+            for future in [pool.submit(step, today.today_first), pool.submit(step, today.today_later)]:
+                future.result()
+            at_once.append((time.perf_counter() - started) * 1000)
     warm = samples[1:]
     print(f"{contacts:,} contacts; sections: {counts}")
     print(
@@ -173,6 +190,11 @@ def main() -> None:
     print(
         f"  first step shown (visits, commitments, check-ins, dates): "
         f"median {statistics.median(first[1:]):.0f} ms"
+    )
+    print(
+        f"Today as the app reads it (both steps at once, two read threads): "
+        f"median {statistics.median(at_once[1:]):.0f} ms, "
+        f"min {min(at_once[1:]):.0f}, max {max(at_once[1:]):.0f}"
     )
     print(f"  load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     for name, times in per_section.items():

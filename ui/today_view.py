@@ -202,22 +202,36 @@ class TodayView(QWidget):
         self.list.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
         self._wanted_row = 0
         self._loads = 0  # reloads asked for: only the newest one's results are shown
+        self._first: TodayBoard | None = None  # the newest reload's two steps, as they arrive
+        self._later: today_service.TodayLater | None = None
         self.board: TodayBoard | None = None
         self._update_buttons()
         ctx.bus.changed.connect(lambda _e: self.reload())
 
     # -- loading --------------------------------------------------------------------------------
     def reload(self) -> None:
-        """Load in two steps: the sections a rep acts on first are shown as soon as they are
-        read, then the slower ones (``today_service.LATER``) join them; ``board_loaded`` says
-        the board is whole. A newer reload makes an older one's results moot."""
+        """Load in two steps read at once, on the task runner's two read threads (on two cores
+        the whole board is there in about the time of the slower step, not of both): the
+        sections a rep acts on first are shown as soon as they are read, then the slower ones
+        (``today_service.LATER``) join them; ``board_loaded`` says the board is whole. Slower
+        ones read first wait for the first ones. A newer reload makes an older one's results
+        moot."""
         day = date.today()
         self._loads += 1
         load = self._loads
+        self._first = None
+        self._later = None
         self.ctx.query(lambda s: today_service.today_first(s, day), lambda b: self._fill_first(load, b))
+        self.ctx.query(
+            lambda s: today_service.today_later(s, day), lambda later: self._got_later(load, later)
+        )
 
     def _fill_first(self, load: int, board: TodayBoard) -> None:
         if load != self._loads:
+            return
+        self._first = board
+        if self._later is not None:
+            self._fill_later(board, self._later)
             return
         # Until they are read again the slower sections stay as last loaded, as the whole board
         # stayed while it was read in one go.
@@ -226,15 +240,15 @@ class TodayView(QWidget):
             later = tuple(s for s in self.board.sections if s.name in today_service.LATER)
             shown = board.with_later(today_service.TodayLater(later, self.board.kept))
         self._fill(shown, whole=False)
-        day = board.today
-        self.ctx.query(
-            lambda s: today_service.today_later(s, day),
-            lambda later: self._fill_later(load, board, later),
-        )
 
-    def _fill_later(self, load: int, first: TodayBoard, later: today_service.TodayLater) -> None:
+    def _got_later(self, load: int, later: today_service.TodayLater) -> None:
         if load != self._loads:
             return
+        self._later = later
+        if self._first is not None:
+            self._fill_later(self._first, later)
+
+    def _fill_later(self, first: TodayBoard, later: today_service.TodayLater) -> None:
         # The rows shown so far keep their places: stay on the one the rep is on.
         rows = self.list.selectionModel().selectedRows()
         if rows:

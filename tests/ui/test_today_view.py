@@ -242,3 +242,46 @@ def test_the_first_sections_show_before_the_slower_ones_are_read(
     qtbot.waitUntil(lambda: loaded != [], timeout=WAIT)
     assert getattr(view.section("detractors"), "count", 0) == 1
     assert view.row_of(f"detractor:{view.section('detractors').items[0].row_id}") > 0  # type: ignore[union-attr]
+
+
+def test_the_slower_sections_read_first_wait_for_the_first_ones(
+    qtbot: QtBot, ctx: AppContext, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Both steps are read at once: the first one held back, the slower one arrives first and is
+    # shown with it, the whole board at once, board_loaded once.
+    seed(db)
+    release = threading.Event()
+    read_first = today_service.today_first
+    later_read = threading.Event()
+    read_later = today_service.today_later
+
+    def held(s: Any, day: date) -> Any:
+        release.wait(10)
+        return read_first(s, day)
+
+    def later(s: Any, day: date) -> Any:
+        try:
+            return read_later(s, day)
+        finally:
+            later_read.set()
+
+    monkeypatch.setattr(today_service, "today_first", held)
+    monkeypatch.setattr(today_service, "today_later", later)
+    view = TodayView(ctx)
+    qtbot.addWidget(view)
+    loaded: list[object] = []
+    view.board_loaded.connect(loaded.append)
+    try:
+        view.reload()
+        assert later_read.wait(10)  # read while the first step is still held: at once, not after
+        qtbot.wait(200)  # its result delivered to the view, which keeps it
+        assert view.board is None and view.model.rowCount() == 0 and loaded == []
+    finally:
+        release.set()
+    qtbot.waitUntil(lambda: loaded != [], timeout=WAIT)
+    qtbot.wait(200)
+    assert len(loaded) == 1
+    assert getattr(view.section("detractors"), "count", 0) == 1
+    assert getattr(view.section("commitments"), "count", 0) > 0
+    kinds = {i.kind for r in range(view.model.rowCount()) if (i := view.model.item_at(r))}
+    assert {Kind.COMMITMENT, Kind.DETRACTOR} <= kinds
