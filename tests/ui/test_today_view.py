@@ -210,20 +210,29 @@ def test_each_action_by_a_click(qtbot: QtBot, db: Database, presenter: ErrorPres
     window.ctx.tasks.wait_idle()
 
 
+def _hold(monkeypatch: pytest.MonkeyPatch, step: str) -> tuple[threading.Event, threading.Event]:
+    """Hold ``today_service.<step>`` until the first event is set; the second is set once read."""
+    release, read = threading.Event(), threading.Event()
+    real = getattr(today_service, step)
+
+    def held(s: Any, day: date) -> Any:
+        release.wait(10)
+        try:
+            return real(s, day)
+        finally:
+            read.set()
+
+    monkeypatch.setattr(today_service, step, held)
+    return release, read
+
+
 def test_the_first_sections_show_before_the_slower_ones_are_read(
     qtbot: QtBot, ctx: AppContext, db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The slower sections (thank-yous, follow-ups, detractors) held back until released: what a
     # rep acts on first is listed meanwhile, and board_loaded waits for the whole board.
     seed(db)
-    release = threading.Event()
-    read_later = today_service.today_later
-
-    def held(s: Any, day: date) -> Any:
-        release.wait(10)
-        return read_later(s, day)
-
-    monkeypatch.setattr(today_service, "today_later", held)
+    release, _ = _hold(monkeypatch, "today_later")
     view = TodayView(ctx)
     qtbot.addWidget(view)
     loaded: list[object] = []
@@ -250,23 +259,9 @@ def test_the_slower_sections_read_first_wait_for_the_first_ones(
     # Both steps are read at once: the first one held back, the slower one arrives first and is
     # shown with it, the whole board at once, board_loaded once.
     seed(db)
-    release = threading.Event()
-    read_first = today_service.today_first
-    later_read = threading.Event()
-    read_later = today_service.today_later
-
-    def held(s: Any, day: date) -> Any:
-        release.wait(10)
-        return read_first(s, day)
-
-    def later(s: Any, day: date) -> Any:
-        try:
-            return read_later(s, day)
-        finally:
-            later_read.set()
-
-    monkeypatch.setattr(today_service, "today_first", held)
-    monkeypatch.setattr(today_service, "today_later", later)
+    release, _ = _hold(monkeypatch, "today_first")
+    unheld, later_read = _hold(monkeypatch, "today_later")
+    unheld.set()
     view = TodayView(ctx)
     qtbot.addWidget(view)
     loaded: list[object] = []
