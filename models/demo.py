@@ -414,8 +414,10 @@ def fill_demo(
         we = rng.random() < 0.6
         due = today + timedelta(days=rng.randint(-30, 45))
         status = "open" if rng.random() < 0.6 else rng.choice(["done", "done", "cancelled"])
+        # Done around the due day, and never later than now: a promise due next week may be
+        # done already, not done tomorrow.
         done_at = (
-            (datetime.combine(due, datetime.min.time(), UTC) + timedelta(days=rng.randint(-5, 3)))
+            min(datetime.combine(due, datetime.min.time(), UTC) + timedelta(days=rng.randint(-5, 3)), now)
             if status == "done"
             else None
         )

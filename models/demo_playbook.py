@@ -191,7 +191,7 @@ class Playbook:
         for c in self.kept:
             if rng.random() < 0.25 and c["done_at"] is not None:
                 owner = {"contact_id": c["contact_id"], "account_id": c["account_id"]}
-                when = c["done_at"] + timedelta(days=1)
+                when = min(c["done_at"] + timedelta(days=1), self.now)
                 out.append(self._thanks(when, "commitment", c["id"], f"Thanks for: {c['what']}", **owner))
         for _ in range(len(self.contact_ids) // 50):
             ci = rng.randrange(len(self.contact_ids))

@@ -85,3 +85,17 @@ def test_the_same_seed_makes_the_same_sample(db: Database, tmp_path: object) -> 
             assert mine == theirs, cls.__name__
     finally:
         other.close()
+
+
+def test_nothing_in_the_sample_happened_after_now(db: Database) -> None:
+    """A promise due next week may be done already, but not done next week (Today listed
+    thank-yous "since" days still to come)."""
+    fill_demo(db, contacts=400)
+    now = utcnow() + timedelta(seconds=5)
+    with db.read() as s:
+        done = [c.done_at for c in s.scalars(select(Commitment).where(Commitment.done_at.is_not(None)))]
+        assert done and max(done) <= now
+        assert max(s.scalars(select(Appreciation.given_at))) <= now
+        assert max(s.scalars(select(Note.occurred_at))) <= now
+        assert max(s.scalars(select(Feedback.received_at))) <= now
+        assert max(s.scalars(select(Purchase.purchased_on))) <= now.date()
