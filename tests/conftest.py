@@ -21,6 +21,23 @@ import pytest
 from models.db import Database, open_database
 from tests.support import bundle_build
 
+_STDERR = pytest.StashKey[int]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The terminal's stderr, kept before any test's output capture takes file descriptor 2 over.
+    config.stash[_STDERR] = os.dup(2)
+    # pytest-xdist hands out the files with the most tests first unless told not to, which put
+    # the longest (few tests, minutes each) last; the order of pytest_collection_modifyitems holds.
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
+# CI ends a run at 90 minutes without a word; the suite takes about 25. Past this, the
+# pytest-xdist controller prints its stacks and exits, so a run stuck outside any test (where
+# the per-test backstop below cannot see it) still ends with something to read.
+SESSION_LIMIT = float(os.environ.get("RAPPORT_TEST_SESSION_LIMIT", 70 * 60))
+
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     # Under pytest-xdist only the controller starts the build (its workers inherit where it
@@ -28,10 +45,14 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     worker = hasattr(session.config, "workerinput")
     if bundle_build.REQUIRED and not session.config.option.collectonly and not worker:
         bundle_build.start()
+    if session.config.pluginmanager.has_plugin("dsession"):  # the controller: it runs no test
+        faulthandler.dump_traceback_later(SESSION_LIMIT, exit=True, file=session.config.stash[_STDERR])
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     bundle_build.stop()
+    if session.config.pluginmanager.has_plugin("dsession"):
+        faulthandler.cancel_dump_traceback_later()
 
 
 def _rank(item: pytest.Item) -> int:
@@ -43,18 +64,6 @@ def _rank(item: pytest.Item) -> int:
     if path.startswith(("tests/sync/", "tests/server/")):
         return 1  # real servers, both backends: the long files
     return 2
-
-
-_STDERR = pytest.StashKey[int]()
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    # The terminal's stderr, kept before any test's output capture takes file descriptor 2 over.
-    config.stash[_STDERR] = os.dup(2)
-    # pytest-xdist hands out the files with the most tests first unless told not to, which put
-    # the longest (few tests, minutes each) last; the order of pytest_collection_modifyitems holds.
-    if hasattr(config.option, "loadscopereorder"):
-        config.option.loadscopereorder = False
 
 
 @pytest.hookimpl(hookwrapper=True)
