@@ -226,6 +226,15 @@ def _hold(monkeypatch: pytest.MonkeyPatch, step: str) -> tuple[threading.Event, 
     return release, read
 
 
+def _watched_view(qtbot: QtBot, ctx: AppContext) -> tuple[TodayView, list[object]]:
+    """A Today view and the boards its ``board_loaded`` has said are whole."""
+    view = TodayView(ctx)
+    qtbot.addWidget(view)
+    loaded: list[object] = []
+    view.board_loaded.connect(loaded.append)
+    return view, loaded
+
+
 def test_the_first_sections_show_before_the_slower_ones_are_read(
     qtbot: QtBot, ctx: AppContext, db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -233,10 +242,7 @@ def test_the_first_sections_show_before_the_slower_ones_are_read(
     # rep acts on first is listed meanwhile, and board_loaded waits for the whole board.
     seed(db)
     release, _ = _hold(monkeypatch, "today_later")
-    view = TodayView(ctx)
-    qtbot.addWidget(view)
-    loaded: list[object] = []
-    view.board_loaded.connect(loaded.append)
+    view, loaded = _watched_view(qtbot, ctx)
     try:
         view.reload()
         qtbot.waitUntil(lambda: view.section("commitments") is not None, timeout=WAIT)
@@ -262,10 +268,7 @@ def test_the_slower_sections_read_first_wait_for_the_first_ones(
     release, _ = _hold(monkeypatch, "today_first")
     unheld, later_read = _hold(monkeypatch, "today_later")
     unheld.set()
-    view = TodayView(ctx)
-    qtbot.addWidget(view)
-    loaded: list[object] = []
-    view.board_loaded.connect(loaded.append)
+    view, loaded = _watched_view(qtbot, ctx)
     try:
         view.reload()
         assert later_read.wait(10)  # read while the first step is still held: at once, not after
